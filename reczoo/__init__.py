@@ -1,0 +1,51 @@
+"""reczoo: a Keras 3 model zoo for recommender systems."""
+
+import os as _os
+
+# TensorFlow is the backend reczoo is tested on; respect a user's choice.
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from reczoo import layers, models
+from reczoo.features import (
+    Categorical,
+    FeatureEmbedding,
+    FeatureSpec,
+    MultiHot,
+    Numerical,
+    Sequence,
+)
+from reczoo.models import Backbone, Ranker, Task
+from reczoo.presets import PresetError, from_preset, save_to_preset
+from reczoo.registry import (
+    get_model,
+    list_models,
+    list_presets,
+    model_info,
+    register_model,
+    register_presets,
+)
+from reczoo.version import __version__
+
+__all__ = [
+    "Backbone",
+    "Categorical",
+    "FeatureEmbedding",
+    "FeatureSpec",
+    "MultiHot",
+    "Numerical",
+    "PresetError",
+    "Ranker",
+    "Sequence",
+    "Task",
+    "__version__",
+    "from_preset",
+    "get_model",
+    "layers",
+    "list_models",
+    "list_presets",
+    "model_info",
+    "models",
+    "register_model",
+    "register_presets",
+    "save_to_preset",
+]

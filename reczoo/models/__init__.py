@@ -1,0 +1,28 @@
+"""Backbones, tasks, and the registration of every built-in model."""
+
+from reczoo.models.backbone import Backbone
+from reczoo.models.fm.fm import FMBackbone
+from reczoo.models.mlp.mlp import MLPBackbone
+from reczoo.models.task import Ranker, Task
+from reczoo.registry import register_model
+
+register_model(
+    "fm",
+    backbone=FMBackbone,
+    task=Ranker,
+    family="factorization",
+    paper="Rendle. Factorization Machines. ICDM 2010.",
+    tags=("ctr", "rating", "factorization-machine"),
+    description="Bias, linear term and pairwise factorized interactions of all fields.",
+)
+register_model(
+    "mlp",
+    backbone=MLPBackbone,
+    task=Ranker,
+    family="ncf",
+    paper="He et al. Neural Collaborative Filtering. WWW 2017.",
+    tags=("ctr", "rating", "dnn"),
+    description="A dense tower over the concatenated feature embeddings.",
+)
+
+__all__ = ["Backbone", "FMBackbone", "MLPBackbone", "Ranker", "Task"]

@@ -1,0 +1,95 @@
+import keras
+import numpy as np
+import pytest
+from testing import assert_config_round_trip, tiny_batch, tiny_spec
+
+import reczoo
+
+
+def test_list_models_wildcards_over_names_and_tags():
+    names = reczoo.list_models()
+    assert names == sorted(names)
+    assert {"fm", "mlp"} <= set(names)
+    assert reczoo.list_models("f?") == ["fm"]
+    assert "mlp" in reczoo.list_models("DNN")
+    assert reczoo.list_models("no-such-*") == []
+
+
+def test_unknown_model_suggests_close_names():
+    with pytest.raises(ValueError, match=r"Unknown model 'mlpp'\. Did you mean: mlp"):
+        reczoo.get_model("mlpp", feature_spec=tiny_spec())
+
+
+def test_overrides_are_routed_and_checked():
+    model = reczoo.get_model(
+        "mlp",
+        feature_spec=tiny_spec(),
+        hidden_units=[8],
+        objective="regression",
+        learning_rate=0.01,
+    )
+    assert model.backbone.hidden_units == [8]
+    assert model.objective == "regression"
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.01)
+    with pytest.raises(TypeError, match=r"no setting 'hiden_units'.*Accepted: .*'hidden_units'"):
+        reczoo.get_model("mlp", feature_spec=tiny_spec(), hiden_units=[8])
+
+
+def test_every_entry_declares_family_task_and_paper():
+    for name in reczoo.list_models():
+        entry = reczoo.model_info(name)
+        assert entry.family and entry.paper and entry.task_name
+
+
+@pytest.mark.parametrize("name", reczoo.list_models())
+def test_registered_model_builds_fits_and_round_trips(name, tmp_path):
+    spec = tiny_spec()
+    model = reczoo.get_model(name, feature_spec=spec)
+    features, labels = tiny_batch(spec)
+    history = model.fit(features, labels, batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    before = model.predict(features, verbose=0)
+
+    assert_config_round_trip(model.backbone)
+    rebuilt = type(model).from_config(model.get_config())
+    assert rebuilt.get_config() == model.get_config()
+
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(features, verbose=0), before, rtol=1e-5, atol=1e-6)
+    assert loaded.compiled
+
+    model.save_to_preset(tmp_path / "preset")
+    again = reczoo.from_preset(tmp_path / "preset")
+    np.testing.assert_allclose(again.predict(features, verbose=0), before, rtol=1e-5, atol=1e-6)
+    # The restored model keeps training.
+    again.fit(features, labels, epochs=1, verbose=0)
+
+
+def test_ranker_regression_metrics():
+    spec = tiny_spec()
+    model = reczoo.get_model("fm", feature_spec=spec, objective="regression")
+    features, _ = tiny_batch(spec)
+    ratings = np.random.default_rng(0).uniform(1, 5, size=(16, 1)).astype("float32")
+    logs = model.fit(features, ratings, epochs=1, verbose=0).history
+    assert {"loss", "rmse", "mae"} <= set(logs)
+
+
+def test_ranker_rejects_unknown_objective():
+    with pytest.raises(ValueError, match="objective='softmax'"):
+        reczoo.get_model("fm", feature_spec=tiny_spec(), objective="softmax")
+
+
+def test_fm_backbone_is_linear_plus_pairwise():
+    spec = reczoo.FeatureSpec([reczoo.Categorical("a", 3, 2), reczoo.Categorical("b", 3, 2)])
+    backbone = reczoo.models.FMBackbone(spec)
+    emb = backbone.get_layer("feature_embedding")
+    lin = backbone.get_layer("linear_embedding")
+    emb.embedding_table("a").embeddings.assign([[0, 0], [1, 2], [0, 0]])
+    emb.embedding_table("b").embeddings.assign([[0, 0], [3, 4], [0, 0]])
+    lin.embedding_table("a").embeddings.assign([[0], [0.5], [0]])
+    lin.embedding_table("b").embeddings.assign([[0], [0.25], [0]])
+    backbone.get_layer("bias").kernel.assign([[1.5]])
+    out = backbone.predict({"a": np.array([1]), "b": np.array([1])}, verbose=0)
+    # 1.5 + 0.5 + 0.25 + <(1,2),(3,4)> = 2.25 + 11.
+    np.testing.assert_allclose(out, [[13.25]])

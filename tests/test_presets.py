@@ -1,0 +1,123 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from testing import tiny_batch, tiny_spec
+
+import reczoo
+from reczoo import presets
+
+
+@pytest.fixture
+def trained(tmp_path):
+    spec = tiny_spec()
+    model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[8])
+    features, labels = tiny_batch(spec)
+    model.fit(features, labels, epochs=1, verbose=0)
+    return model, features
+
+
+def test_round_trip_keeps_predictions_metadata_and_vocabularies(trained, tmp_path):
+    model, features = trained
+    vocab = {"item": ["[PAD]", "a", "b"]}
+    path = model.save_to_preset(
+        tmp_path / "p", metadata={"dataset": "toy", "metrics": {"auc": 0.5}}, vocabularies=vocab
+    )
+    names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    assert names == [
+        "assets/vocabularies.json",
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+    ]
+    loaded = reczoo.from_preset(str(path))
+    np.testing.assert_array_equal(
+        loaded.predict(features, verbose=0), model.predict(features, verbose=0)
+    )
+    assert loaded.vocabularies == vocab
+    meta = loaded.preset_metadata
+    assert meta["dataset"] == "toy"
+    assert meta["versions"]["reczoo"] == reczoo.__version__
+    assert set(meta["files"]) == {"assets/vocabularies.json", "config.json", "model.weights.h5"}
+
+
+def test_one_altered_byte_is_refused(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    weights = path / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    with pytest.raises(reczoo.PresetError, match=r"Checksum mismatch for model\.weights\.h5"):
+        reczoo.from_preset(path)
+
+
+def test_missing_file_is_refused(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    (path / "config.json").unlink()
+    with pytest.raises(reczoo.PresetError, match=r"missing config\.json"):
+        reczoo.from_preset(path)
+
+
+def test_never_overwrites_without_asking(trained, tmp_path):
+    model, features = trained
+    target = tmp_path / "p"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        model.save_to_preset(target)
+    assert (target / "notes.txt").read_text() == "mine"
+    model.save_to_preset(target, overwrite=True)
+    assert not (target / "notes.txt").exists()
+    assert reczoo.from_preset(target).predict(features, verbose=0).shape == (16, 1)
+    # No staging folders are left beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
+def test_config_with_code_is_refused_by_safe_mode(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    config = json.loads((path / "config.json").read_text())
+    lam = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {
+            "name": "evil",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"code": "x", "defaults": None, "closure": None},
+            },
+        },
+        "registered_name": None,
+    }
+    config["config"]["backbone"] = lam
+    (path / "config.json").write_text(json.dumps(config))
+    meta = json.loads((path / "metadata.json").read_text())
+    meta["files"]["config.json"] = presets.sha256_of(path / "config.json")
+    (path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"(?i)unsafe|safe_mode"):
+        reczoo.from_preset(path)
+
+
+def test_url_needs_and_checks_sha256(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    model, features = trained
+    path = model.save_to_preset(tmp_path / "p")
+    archive = tmp_path / "p.tar.gz"
+    digest = presets.pack_preset(path, archive)
+    url = Path(archive).as_uri()
+    with pytest.raises(reczoo.PresetError, match="needs its sha256"):
+        reczoo.from_preset(url)
+    loaded = reczoo.from_preset(url, sha256=digest)
+    np.testing.assert_array_equal(
+        loaded.predict(features, verbose=0), model.predict(features, verbose=0)
+    )
+    with pytest.raises(ValueError):
+        reczoo.from_preset(url, sha256="0" * 64)
+
+
+def test_unknown_preset_name():
+    with pytest.raises(reczoo.PresetError, match="Unknown preset 'no-such-preset'"):
+        reczoo.from_preset("no-such-preset")
