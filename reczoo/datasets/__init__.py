@@ -1,0 +1,170 @@
+"""Public datasets, your own interaction files, preprocessing and protocols.
+
+Example:
+
+```python
+data = reczoo.datasets.load("movielens-100k")
+data.num_users, data.num_items, data.num_interactions  # 943, 1682, 100000
+split = reczoo.datasets.split(data, "ncf", seed=0)
+```
+"""
+
+import dataclasses
+
+from reczoo.datasets import loaders, sources
+from reczoo.datasets.base import CTRDataset, InteractionDataset, Vocabulary
+from reczoo.datasets.loaders import load_interactions
+from reczoo.datasets.preprocessing import compact, k_core, to_implicit
+from reczoo.datasets.protocols import (
+    PROTOCOLS,
+    LeaveOneOutSplit,
+    Protocol,
+    RowSplit,
+    get_protocol,
+    split,
+)
+from reczoo.datasets.sources import DatasetError
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    source: str
+    reader: callable
+    default_protocol: str
+    description: str
+    published: dict
+
+
+def _reader(fn, *args):
+    return lambda folder, sha256: fn(folder, *args, sha256=sha256)
+
+
+DATASETS = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "movielens-100k", "movielens-100k", loaders.read_movielens_100k, "ncf",
+            "MovieLens 100K ratings with user and movie attributes",
+            {"interactions": 100_000, "users": 943, "items": 1_682},
+        ),
+        DatasetInfo(
+            "movielens-1m", "movielens-1m", loaders.read_movielens_1m, "ncf",
+            "MovieLens 1M ratings with user and movie attributes",
+            {"interactions": 1_000_209, "users": 6_040, "items": 3_706},
+        ),
+        DatasetInfo(
+            "movielens-latest", "movielens-latest",
+            _reader(loaders.read_movielens_csv, "movielens-latest"), "ncf",
+            "MovieLens latest-small (the full ml-latest changes in place and cannot be pinned)",
+            {"interactions": 100_836, "users": 610, "items": 9_724},
+        ),
+        DatasetInfo(
+            "movielens-20m", "movielens-20m",
+            _reader(loaders.read_movielens_csv, "movielens-20m"), "ncf",
+            "MovieLens 20M ratings",
+            {"interactions": 20_000_263, "users": 138_493, "items": 26_744},
+        ),
+        DatasetInfo(
+            "movielens-25m", "movielens-25m",
+            _reader(loaders.read_movielens_csv, "movielens-25m"), "ncf",
+            "MovieLens 25M ratings",
+            {"interactions": 25_000_095, "users": 162_541, "items": 59_047},
+        ),
+        DatasetInfo(
+            "amazon-games", "amazon-games", loaders.read_amazon_games, "sasrec",
+            "Amazon Video Games sequences as preprocessed for SASRec",
+            {"interactions": 287_107, "users": 31_013, "items": 23_715},
+        ),
+        DatasetInfo(
+            "frappe", "frappe", loaders.read_frappe, "bars_ctr",
+            "Frappe app-usage log with 2 sampled negatives per log, as in NFM",
+            {"rows": 288_609, "users": 957, "items": 4_082},
+        ),
+        DatasetInfo(
+            "frappe-nfm", "frappe-nfm", loaders.read_frappe_nfm, "bars_ctr",
+            "NFM's published Frappe validation and test libFM files",
+            {"rows": 86_582},
+        ),
+        DatasetInfo(
+            "criteo", "criteo", lambda folder, sha256: loaders.read_criteo(
+                folder / "train.txt", "criteo", sha256, min_count=10
+            ), "bars_ctr",
+            "Criteo Kaggle display-advertising train.txt (45.8M rows)",
+            {"rows": 45_840_617},
+        ),
+        DatasetInfo(
+            "criteo-sample", "criteo-sample", lambda folder, sha256: loaders.read_criteo(
+                folder / "criteo_sample.txt", "criteo-sample", sha256
+            ), "bars_ctr",
+            "DeepCTR's 200-row Criteo sample (CSV)",
+            {"rows": 200},
+        ),
+    )
+}  # fmt: skip
+
+
+def list_datasets():
+    return sorted(DATASETS)
+
+
+def dataset_info(name):
+    info = DATASETS.get(name)
+    if info is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(DATASETS), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(f"Unknown dataset {name!r}.{hint} Known datasets: {list_datasets()}")
+    return info
+
+
+def locate(name, download=False):
+    """The local folder of dataset `name`, or None if its files are not here."""
+    info = dataset_info(name)
+    try:
+        return sources.locate(sources.SOURCES[info.source], download=download)
+    except DatasetError:
+        if download:
+            raise
+        return None
+
+
+def load(name, download=True):
+    """Loads a public dataset by name (see `list_datasets()`).
+
+    Files are read from `$RECZOO_DATA_DIR/<folder>/`, else from the reczoo
+    download cache, else downloaded from the official source and checked
+    against a pinned sha256. Offline, the error names the URL and the folder
+    where the files belong.
+
+    Returns:
+        An `InteractionDataset` or a `CTRDataset`.
+    """
+    info = dataset_info(name)
+    source = sources.SOURCES[info.source]
+    folder = sources.locate(source, download=download)
+    return info.reader(folder, sha256=sources.source_sha256(folder, source))
+
+
+__all__ = [
+    "DATASETS",
+    "PROTOCOLS",
+    "CTRDataset",
+    "DatasetError",
+    "InteractionDataset",
+    "LeaveOneOutSplit",
+    "Protocol",
+    "RowSplit",
+    "Vocabulary",
+    "compact",
+    "dataset_info",
+    "get_protocol",
+    "k_core",
+    "list_datasets",
+    "load",
+    "load_interactions",
+    "locate",
+    "split",
+    "to_implicit",
+]

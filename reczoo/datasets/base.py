@@ -1,0 +1,252 @@
+"""Dataset objects: interactions (user, item, rating, time) and CTR tables.
+
+Ids are remapped to `1..N` in order of first appearance after sorting the
+raw values; 0 is reserved for padding and out-of-vocabulary everywhere, so a
+vocabulary of N values has N + 1 slots and slot 0 holds no raw value.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from reczoo.features import Categorical, FeatureSpec, MultiHot, Numerical
+
+PAD = "[PAD]"
+
+
+class Vocabulary:
+    """Raw values <-> ids `1..N`, id 0 for padding and unknown values."""
+
+    def __init__(self, name, values):
+        self.name = name
+        self.values = [PAD, *values]
+        self._index = {v: i for i, v in enumerate(self.values) if i > 0}
+
+    @classmethod
+    def fit(cls, name, raw):
+        """Builds a vocabulary of the sorted distinct values of `raw`."""
+        values = np.unique(np.asarray(raw))
+        return cls(name, [v.item() if hasattr(v, "item") else v for v in values])
+
+    def __len__(self):
+        return len(self.values)
+
+    @property
+    def size(self):
+        """Number of id slots, padding included (an embedding table's rows)."""
+        return len(self.values)
+
+    def encode(self, raw, strict=False):
+        """Ids of raw values; unknown values give 0, or an error if `strict`."""
+        raw = np.asarray(raw)
+        out = np.empty(raw.shape, dtype="int32")
+        flat = out.reshape(-1)
+        for i, value in enumerate(raw.reshape(-1)):
+            key = value.item() if hasattr(value, "item") else value
+            index = self._index.get(key, 0)
+            if strict and index == 0:
+                raise ValueError(
+                    f"Value {key!r} is not in the vocabulary of '{self.name}' "
+                    f"({self.size - 1} known values)."
+                )
+            flat[i] = index
+        return out
+
+    def decode(self, ids):
+        return [self.values[int(i)] for i in np.asarray(ids).reshape(-1)]
+
+    def to_list(self):
+        return [str(v) for v in self.values]
+
+
+def remap(name, raw):
+    """Vocabulary of `raw` and the encoded ids, vectorized."""
+    values, inverse = np.unique(np.asarray(raw), return_inverse=True)
+    vocab = Vocabulary(name, [v.item() if hasattr(v, "item") else v for v in values])
+    return vocab, (inverse.reshape(-1) + 1).astype("int32")
+
+
+@dataclasses.dataclass
+class InteractionDataset:
+    """User-item interactions, ids remapped to `1..N` with 0 reserved.
+
+    Attributes:
+        name: dataset name.
+        users, items: int32 ids, one per interaction, in file order.
+        ratings: float32 ratings, or None for implicit data.
+        timestamps: int64 times, or None (file order is then the time order).
+        vocabularies: `{"user": Vocabulary, "item": Vocabulary, ...}`.
+        user_features, item_features: side-feature tables indexed by id
+            (row 0 is padding): `{name: array}` with 1-D int ids for
+            categorical features and 2-D padded ids for multi-hot ones.
+        sha256: a digest of the raw files it came from.
+    """
+
+    name: str
+    users: np.ndarray
+    items: np.ndarray
+    ratings: np.ndarray | None = None
+    timestamps: np.ndarray | None = None
+    vocabularies: dict = dataclasses.field(default_factory=dict)
+    user_features: dict = dataclasses.field(default_factory=dict)
+    item_features: dict = dataclasses.field(default_factory=dict)
+    titles: dict = dataclasses.field(default_factory=dict)
+    sha256: str = ""
+    kind = "interactions"
+
+    @property
+    def num_users(self):
+        return len(self.vocabularies["user"]) - 1
+
+    @property
+    def num_items(self):
+        return len(self.vocabularies["item"]) - 1
+
+    @property
+    def num_interactions(self):
+        return len(self.users)
+
+    def statistics(self):
+        return {
+            "interactions": self.num_interactions,
+            "users": self.num_users,
+            "items": self.num_items,
+            "density": round(self.num_interactions / max(1, self.num_users * self.num_items), 6),
+        }
+
+    def __repr__(self):
+        stats = ", ".join(f"{k}={v}" for k, v in self.statistics().items())
+        return f"InteractionDataset(name={self.name!r}, {stats})"
+
+    def order(self):
+        """Interaction indices sorted by user, then time, ties by file order."""
+        time = self.timestamps if self.timestamps is not None else np.zeros_like(self.users)
+        return np.lexsort((np.arange(len(self.users)), time, self.users))
+
+    def histories(self):
+        """Each user's time-ordered item ids: a list indexed by user id."""
+        order = self.order()
+        users, items = self.users[order], self.items[order]
+        bounds = np.searchsorted(users, np.arange(self.num_users + 2))
+        return [items[bounds[u] : bounds[u + 1]] for u in range(self.num_users + 1)]
+
+    def feature_spec(self, embedding_dim=16, side_features=False, max_tags=None):
+        """A spec with `user_id` and `item_id`, plus side features if asked."""
+        features = [
+            Categorical("user_id", self.num_users + 1, embedding_dim),
+            Categorical("item_id", self.num_items + 1, embedding_dim),
+        ]
+        if side_features:
+            for table, owner in ((self.user_features, "user"), (self.item_features, "item")):
+                for name, values in table.items():
+                    size = len(self.vocabularies[f"{owner}.{name}"])
+                    if values.ndim == 1:
+                        features.append(Categorical(name, size, embedding_dim))
+                    else:
+                        features.append(MultiHot(name, size, embedding_dim, values.shape[1]))
+        return FeatureSpec(features)
+
+    def features_for(self, users, items, spec):
+        """Model inputs for (user, item) pairs: ids plus looked-up side features."""
+        users = np.asarray(users, dtype="int32")
+        items = np.asarray(items, dtype="int32")
+        out = {}
+        for f in spec:
+            if f.name == "user_id":
+                out[f.name] = users
+            elif f.name == "item_id":
+                out[f.name] = items
+            elif f.name in self.user_features:
+                out[f.name] = self.user_features[f.name][users]
+            elif f.name in self.item_features:
+                out[f.name] = self.item_features[f.name][items]
+            else:
+                raise ValueError(f"Dataset {self.name!r} cannot provide feature {f.name!r}.")
+        return out
+
+    def select(self, mask, name=None):
+        """A dataset with the interactions where `mask` is true (ids unchanged)."""
+        return dataclasses.replace(
+            self,
+            name=name or self.name,
+            users=self.users[mask],
+            items=self.items[mask],
+            ratings=None if self.ratings is None else self.ratings[mask],
+            timestamps=None if self.timestamps is None else self.timestamps[mask],
+        )
+
+    def vocabulary_lists(self):
+        return {k: v.to_list() for k, v in self.vocabularies.items()}
+
+
+@dataclasses.dataclass
+class CTRDataset:
+    """A labelled table of categorical and numerical columns.
+
+    Attributes:
+        name: dataset name.
+        labels: float32 0/1 labels.
+        categorical: `{column: int32 ids}` (0 = missing or rare).
+        numerical: `{column: float32 values}`.
+        vocabularies: `{column: Vocabulary}` of every categorical column.
+        user_column, item_column: columns that identify users and items,
+            when the data has them.
+    """
+
+    name: str
+    labels: np.ndarray
+    categorical: dict
+    numerical: dict = dataclasses.field(default_factory=dict)
+    vocabularies: dict = dataclasses.field(default_factory=dict)
+    user_column: str | None = None
+    item_column: str | None = None
+    sha256: str = ""
+    kind = "ctr"
+
+    @property
+    def num_interactions(self):
+        return len(self.labels)
+
+    @property
+    def num_users(self):
+        if self.user_column is None:
+            return None
+        return len(np.unique(self.categorical[self.user_column]))
+
+    @property
+    def num_items(self):
+        if self.item_column is None:
+            return None
+        return len(np.unique(self.categorical[self.item_column]))
+
+    def statistics(self):
+        stats = {
+            "rows": self.num_interactions,
+            "positives": int(self.labels.sum()),
+            "fields": len(self.categorical) + len(self.numerical),
+        }
+        if self.user_column:
+            stats["users"] = self.num_users
+        if self.item_column:
+            stats["items"] = self.num_items
+        return stats
+
+    def __repr__(self):
+        stats = ", ".join(f"{k}={v}" for k, v in self.statistics().items())
+        return f"CTRDataset(name={self.name!r}, {stats})"
+
+    def feature_spec(self, embedding_dim=16):
+        features = [
+            Categorical(c, len(self.vocabularies[c]), embedding_dim) for c in self.categorical
+        ]
+        features += [Numerical(c) for c in self.numerical]
+        return FeatureSpec(features)
+
+    def features(self, rows=None):
+        rows = slice(None) if rows is None else rows
+        out = {c: v[rows] for c, v in self.categorical.items()}
+        out.update({c: v[rows].reshape(-1, 1) for c, v in self.numerical.items()})
+        return out
+
+    def vocabulary_lists(self):
+        return {k: v.to_list() for k, v in self.vocabularies.items()}

@@ -1,0 +1,364 @@
+"""Parsers of the public datasets, and the generic interactions loader."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from reczoo.datasets.base import CTRDataset, Vocabulary, remap
+from reczoo.datasets.preprocessing import build_interactions, side_bags, side_table
+from reczoo.datasets.sources import DatasetError
+from reczoo.datasets.tables import column_index, parse_numbers, read_table
+
+
+def load_interactions(
+    path,
+    user="user_id",
+    item="item_id",
+    rating=None,
+    time=None,
+    sep=None,
+    header=True,
+    encoding="utf-8",
+    name=None,
+):
+    """Loads your own interactions from a CSV, TSV or `::`-separated file.
+
+    Args:
+        path: the file.
+        user, item: the user and item columns: header names, or positions
+            (0, 1, ...) for a file without a header.
+        rating: the rating column, if any.
+        time: the timestamp column (numbers), if any; without it file order is
+            the time order.
+        sep: the separator; sniffed from the first lines when None.
+        header: whether the first line names the columns.
+        encoding: the text encoding.
+        name: the dataset's name (default: the file name).
+
+    Returns:
+        An `InteractionDataset`, ids remapped to `1..N`, with the raw ids in
+        its vocabularies.
+
+    Example:
+
+    ```python
+    data = reczoo.datasets.load_interactions("clicks.csv", user="uid", item="sku")
+    data.num_users, data.num_items, data.num_interactions
+    ```
+    """
+    path = Path(path)
+    names, columns, _ = read_table(path, sep=sep, header=header, encoding=encoding)
+    first = 2 if header else 1
+    u = columns[column_index(names, user, path, "user")]
+    i = columns[column_index(names, item, path, "item")]
+    ratings = timestamps = None
+    if rating is not None:
+        ratings = parse_numbers(
+            columns[column_index(names, rating, path, "rating")], path, rating, "float32", first
+        )
+    if time is not None:
+        timestamps = parse_numbers(
+            columns[column_index(names, time, path, "time")], path, time, "int64", first
+        )
+    for role, values in (("user", u), ("item", i)):
+        empty = next((k for k, v in enumerate(values) if not v.strip()), None)
+        if empty is not None:
+            raise DatasetError(f"{path}, line {first + empty}: empty {role} id.")
+    return build_interactions(name or path.stem, np.asarray(u), np.asarray(i), ratings, timestamps)
+
+
+# --- MovieLens ---------------------------------------------------------------
+
+_AGE_BUCKETS = (18, 25, 35, 45, 50, 56)
+
+
+def _age_bucket(age):
+    # The ML-1M buckets (1, 18, 25, 35, 45, 50, 56), applied to ML-100K ages too.
+    bucket = 1
+    for edge in _AGE_BUCKETS:
+        if age >= edge:
+            bucket = edge
+    return bucket
+
+
+def read_movielens_100k(folder, sha256=""):
+    folder = Path(folder)
+    data = np.loadtxt(folder / "u.data", dtype="int64", ndmin=2)
+    if data.shape[1] != 4:
+        raise DatasetError(f"{folder / 'u.data'}: expected 4 tab-separated columns.")
+    dataset = build_interactions(
+        "movielens-100k", data[:, 0], data[:, 1], data[:, 2], data[:, 3], sha256
+    )
+    _, users, _ = read_table(folder / "u.user", sep="|", header=False, encoding="latin-1")
+    raw_users = np.asarray(users[0], dtype="int64")
+    _, items, _ = read_table(folder / "u.item", sep="|", header=False, encoding="latin-1")
+    raw_items = np.asarray(items[0], dtype="int64")
+    genre_names = [
+        "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+        "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+        "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    ]  # fmt: skip
+    flags = np.asarray(items[5:24], dtype="int64").T
+    genres = [[genre_names[g] for g in np.flatnonzero(row)] for row in flags]
+    years = [d[-4:] if d else "" for d in items[2]]
+    _add_side_features(
+        dataset,
+        raw_users,
+        {
+            "age": [_age_bucket(int(a)) for a in users[1]],
+            "gender": users[2],
+            "occupation": users[3],
+            "zip_prefix": [z[:2] for z in users[4]],
+        },
+        raw_items,
+        {"year": years},
+        {"genres": genres},
+        titles=items[1],
+    )
+    return dataset
+
+
+def _add_side_features(dataset, raw_users, user_cols, raw_items, item_cols, item_bags, titles):
+    uv, iv = dataset.vocabularies["user"], dataset.vocabularies["item"]
+    for name, values in user_cols.items():
+        table, vocab = side_table(uv, raw_users, np.asarray(values), name)
+        dataset.user_features[name] = table
+        dataset.vocabularies[f"user.{name}"] = vocab
+    for name, values in item_cols.items():
+        table, vocab = side_table(iv, raw_items, np.asarray(values), name)
+        dataset.item_features[name] = table
+        dataset.vocabularies[f"item.{name}"] = vocab
+    for name, bags in item_bags.items():
+        table, vocab = side_bags(iv, raw_items, bags, name)
+        dataset.item_features[name] = table
+        dataset.vocabularies[f"item.{name}"] = vocab
+    dataset.titles = dict(zip(iv.encode(raw_items).tolist(), titles, strict=True))
+    dataset.titles.pop(0, None)
+
+
+def read_movielens_1m(folder, sha256=""):
+    folder = Path(folder)
+    _, ratings, _ = read_table(folder / "ratings.dat", sep="::", header=False, encoding="latin-1")
+    cols = [
+        parse_numbers(c, folder / "ratings.dat", str(k), "int64", 1) for k, c in enumerate(ratings)
+    ]
+    if len(cols) != 4:
+        raise DatasetError(
+            f"{folder / 'ratings.dat'}: expected UserID::MovieID::Rating::Timestamp."
+        )
+    dataset = build_interactions("movielens-1m", cols[0], cols[1], cols[2], cols[3], sha256)
+    _, users, _ = read_table(folder / "users.dat", sep="::", header=False, encoding="latin-1")
+    _, movies, _ = read_table(folder / "movies.dat", sep="::", header=False, encoding="latin-1")
+    raw_items = np.asarray(movies[0], dtype="int64")
+    years = [m.group(1) if (m := re.search(r"\((\d{4})\)\s*$", t)) else "" for t in movies[1]]
+    _add_side_features(
+        dataset,
+        np.asarray(users[0], dtype="int64"),
+        {
+            "gender": users[1],
+            "age": [int(a) for a in users[2]],
+            "occupation": users[3],
+            "zip_prefix": [z[:2] for z in users[4]],
+        },
+        raw_items,
+        {"year": years},
+        {"genres": [g.split("|") if g else [] for g in movies[2]]},
+        titles=movies[1],
+    )
+    return dataset
+
+
+def read_movielens_csv(folder, name, sha256=""):
+    """`ratings.csv` + `movies.csv` (ml-latest, ml-20m, ml-25m)."""
+    folder = Path(folder)
+    path = folder / "ratings.csv"
+    names, columns, _ = read_table(path, sep=",")
+    cols = {
+        n: parse_numbers(columns[column_index(names, n, path, n)], path, n, dtype, 2)
+        for n, dtype in (("userId", "int64"), ("movieId", "int64"), ("rating", "float32"), ("timestamp", "int64"))
+    }  # fmt: skip
+    dataset = build_interactions(
+        name, cols["userId"], cols["movieId"], cols["rating"], cols["timestamp"], sha256
+    )
+    names, movies, _ = read_table(folder / "movies.csv", sep=",")
+    raw_items = np.asarray(movies[column_index(names, "movieId", folder, "movieId")], dtype="int64")
+    titles = movies[column_index(names, "title", folder, "title")]
+    genres = movies[column_index(names, "genres", folder, "genres")]
+    years = [m.group(1) if (m := re.search(r"\((\d{4})\)\s*$", t)) else "" for t in titles]
+    _add_side_features(
+        dataset,
+        np.zeros(0, dtype="int64"),
+        {},
+        raw_items,
+        {"year": years},
+        {"genres": [[] if g == "(no genres listed)" else g.split("|") for g in genres]},
+        titles=titles,
+    )
+    return dataset
+
+
+# --- Amazon Games (SASRec preprocessing) -------------------------------------
+
+
+def read_amazon_games(folder, sha256=""):
+    """`Video.txt`: `user item` per line, each user's lines in time order."""
+    path = Path(folder) / "Video.txt"
+    data = np.loadtxt(path, dtype="int64", ndmin=2)
+    if data.shape[1] != 2:
+        raise DatasetError(f"{path}: expected 'user item' pairs, found {data.shape[1]} columns.")
+    # File order is the time order; the position is the timestamp.
+    return build_interactions(
+        "amazon-games", data[:, 0], data[:, 1], None, np.arange(len(data)), sha256
+    )
+
+
+# --- Frappe --------------------------------------------------------------------
+
+FRAPPE_CONTEXT = (
+    "daytime", "weekday", "isweekend", "homework", "cost", "weather", "country", "city",
+)  # fmt: skip
+
+
+def read_frappe(folder, sha256="", negatives=2, seed=2017):
+    """The raw Frappe log rebuilt as in the NFM paper.
+
+    Each log (user, item, context) is a positive; for each, `negatives`
+    negatives keep the user and context and take a random item that user
+    never used in that context, drawn with `seed`. 96,203 logs give 288,609
+    rows. The `cnt` column is dropped, as NFM did.
+    """
+    path = Path(folder) / "raw" / "frappe.csv"
+    names, columns, _ = read_table(path, sep="\t")
+    table = {
+        n: np.asarray(columns[column_index(names, n, path, n)])
+        for n in ("user", "item", *FRAPPE_CONTEXT)
+    }
+    n = len(table["user"])
+    item_vocab, item_ids = remap("item", table["item"])
+    context_key = np.unique(
+        np.stack([table[c] for c in ("user", *FRAPPE_CONTEXT)], axis=1), axis=0, return_inverse=True
+    )[1].reshape(-1)
+    used = set(zip(context_key.tolist(), item_ids.tolist(), strict=True))
+    rng = np.random.default_rng(seed)
+    num_items = len(item_vocab) - 1
+    neg_items = np.empty((n, negatives), dtype="int32")
+    for row in range(n):
+        key = context_key[row]
+        for j in range(negatives):
+            while True:
+                candidate = int(rng.integers(1, num_items + 1))
+                if (key, candidate) not in used:
+                    break
+            neg_items[row, j] = candidate
+    rows = np.concatenate([np.arange(n)] + [np.arange(n)] * negatives)
+    items = np.concatenate([item_ids] + [neg_items[:, j] for j in range(negatives)])
+    labels = np.concatenate([np.ones(n), np.zeros(n * negatives)]).astype("float32")
+    categorical, vocabularies = {}, {}
+    for column in ("user", "item", *FRAPPE_CONTEXT):
+        if column == "item":
+            categorical[column], vocabularies[column] = items, item_vocab
+        else:
+            vocab, ids = remap(column, table[column])
+            categorical[column], vocabularies[column] = ids[rows], vocab
+    return CTRDataset(
+        name="frappe",
+        labels=labels,
+        categorical=categorical,
+        vocabularies=vocabularies,
+        user_column="user",
+        item_column="item",
+        sha256=sha256,
+    )
+
+
+def read_frappe_nfm(folder, sha256=""):
+    """The NFM libFM validation and test files as published (86,582 rows).
+
+    Each line is `label f:1` for 10 one-hot fields (user, item, 8 context
+    fields). The training file (202,027 rows) is not part of this dataset:
+    it is over the size the shared sources allow and cannot be rebuilt,
+    its negatives having been drawn at random.
+    """
+    folder = Path(folder)
+    field_names = ("user", "item", *FRAPPE_CONTEXT)
+    labels, fields = [], []
+    for split in ("validation", "test"):
+        path = folder / f"frappe.{split}.libfm"
+        with open(path) as f:
+            for number, line in enumerate(f, start=1):
+                parts = line.split()
+                if len(parts) != 11:
+                    raise DatasetError(
+                        f"{path}, line {number}: expected a label and 10 'index:1' fields, "
+                        f"found {len(parts)} tokens."
+                    )
+                labels.append(1.0 if float(parts[0]) > 0 else 0.0)
+                fields.append([int(p.split(":", 1)[0]) for p in parts[1:]])
+    fields = np.asarray(fields, dtype="int64")
+    categorical, vocabularies = {}, {}
+    for k, column in enumerate(field_names):
+        vocabularies[column], categorical[column] = remap(column, fields[:, k])
+    return CTRDataset(
+        name="frappe-nfm",
+        labels=np.asarray(labels, dtype="float32"),
+        categorical=categorical,
+        vocabularies=vocabularies,
+        user_column="user",
+        item_column="item",
+        sha256=sha256,
+    )
+
+
+# --- Criteo --------------------------------------------------------------------
+
+CRITEO_INTEGER = tuple(f"I{i}" for i in range(1, 14))
+CRITEO_CATEGORICAL = tuple(f"C{i}" for i in range(1, 27))
+
+
+def read_criteo(path, name="criteo", sha256="", min_count=1, max_rows=None):
+    """Criteo display-ads data: Kaggle's tab-separated `train.txt` (no header)
+    or DeepCTR's CSV sample (with a `label,I1..I13,C1..C26` header).
+
+    Integer columns become `log(1 + x)` for x > 0 (0 when missing or
+    negative); categorical values seen fewer than `min_count` times, and
+    empty ones, become id 0.
+    """
+    path = Path(path)
+    with open(path) as f:
+        first = f.readline()
+    if first.startswith("label,"):
+        names, columns, _ = read_table(path, sep=",", header=True, max_rows=max_rows)
+        expected = ["label", *CRITEO_INTEGER, *CRITEO_CATEGORICAL]
+        if names != expected:
+            raise DatasetError(f"{path}: expected the columns {expected}. Found: {names}")
+    else:
+        names, columns, _ = read_table(path, sep="\t", header=False, max_rows=max_rows)
+        if len(names) != 40:
+            raise DatasetError(
+                f"{path}: expected 40 tab-separated fields (label, 13 integer, 26 categorical), "
+                f"found {len(names)}."
+            )
+    labels = parse_numbers(columns[0], path, "label", "float32", 1)
+    numerical = {}
+    for k, column in enumerate(CRITEO_INTEGER, start=1):
+        raw = np.asarray([float(v) if v else 0.0 for v in columns[k]], dtype="float64")
+        numerical[column] = np.log1p(np.maximum(raw, 0.0)).astype("float32")
+    categorical, vocabularies = {}, {}
+    for k, column in enumerate(CRITEO_CATEGORICAL, start=14):
+        raw = np.asarray(columns[k])
+        values, counts = np.unique(raw, return_counts=True)
+        keep = [
+            v for v, c in zip(values.tolist(), counts.tolist(), strict=True) if v and c >= min_count
+        ]
+        vocab = Vocabulary(column, keep)
+        categorical[column] = vocab.encode(raw)
+        vocabularies[column] = vocab
+    return CTRDataset(
+        name=name,
+        labels=labels,
+        categorical=categorical,
+        numerical=numerical,
+        vocabularies=vocabularies,
+        sha256=sha256,
+    )

@@ -1,0 +1,98 @@
+"""Preprocessing of interaction datasets: implicit feedback, k-core, remapping."""
+
+import dataclasses
+
+import numpy as np
+
+from reczoo.datasets.base import InteractionDataset, Vocabulary, remap
+
+
+def to_implicit(dataset, threshold):
+    """Keeps interactions rated at least `threshold`, as implicit positives."""
+    if dataset.ratings is None:
+        raise ValueError(f"Dataset {dataset.name!r} has no ratings to threshold.")
+    kept = dataset.select(dataset.ratings >= threshold)
+    return dataclasses.replace(kept, ratings=None)
+
+
+def k_core(dataset, k=5, user_k=None, item_k=None):
+    """Repeatedly drops users and items with fewer than k interactions.
+
+    Ids are re-compacted afterwards so that they stay `1..N`.
+    """
+    user_k = k if user_k is None else user_k
+    item_k = k if item_k is None else item_k
+    mask = np.ones(dataset.num_interactions, dtype=bool)
+    while True:
+        users, items = dataset.users[mask], dataset.items[mask]
+        user_counts = np.bincount(users, minlength=dataset.num_users + 1)
+        item_counts = np.bincount(items, minlength=dataset.num_items + 1)
+        keep = (user_counts[dataset.users] >= user_k) & (item_counts[dataset.items] >= item_k)
+        keep &= mask
+        if keep.sum() == mask.sum():
+            break
+        mask = keep
+    return compact(dataset.select(mask))
+
+
+def compact(dataset):
+    """Renumbers users and items to `1..N` over the ids still in use."""
+    out = dataset
+    for key, attr, side in (("user", "users", "user_features"), ("item", "items", "item_features")):
+        ids = getattr(out, attr)
+        used = np.unique(ids)
+        new_of_old = np.zeros(len(out.vocabularies[key]), dtype="int32")
+        new_of_old[used] = np.arange(1, len(used) + 1, dtype="int32")
+        old_values = out.vocabularies[key].values
+        vocab = Vocabulary(key, [old_values[i] for i in used])
+        tables = {
+            name: values[np.concatenate([[0], used])] for name, values in getattr(out, side).items()
+        }
+        out = dataclasses.replace(
+            out,
+            **{attr: new_of_old[ids], side: tables},
+            vocabularies={**out.vocabularies, key: vocab},
+        )
+    return out
+
+
+def build_interactions(name, users, items, ratings=None, timestamps=None, sha256=""):
+    """An `InteractionDataset` from raw columns, remapping ids to `1..N`."""
+    user_vocab, user_ids = remap("user", users)
+    item_vocab, item_ids = remap("item", items)
+    return InteractionDataset(
+        name=name,
+        users=user_ids,
+        items=item_ids,
+        ratings=None if ratings is None else np.asarray(ratings, dtype="float32"),
+        timestamps=None if timestamps is None else np.asarray(timestamps, dtype="int64"),
+        vocabularies={"user": user_vocab, "item": item_vocab},
+        sha256=sha256,
+    )
+
+
+def side_table(owner_vocab, raw_ids, values, name):
+    """A side-feature table indexed by the owner's ids, plus its vocabulary.
+
+    `raw_ids[i]` (a raw user or item id) has the raw value `values[i]`; rows
+    of owners without a value stay 0.
+    """
+    vocab, encoded = remap(name, values) if len(values) else (Vocabulary(name, []), [])
+    table = np.zeros(len(owner_vocab), dtype="int32")
+    table[owner_vocab.encode(raw_ids)] = encoded
+    table[0] = 0
+    return table, vocab
+
+
+def side_bags(owner_vocab, raw_ids, bags, name, max_length=None):
+    """A multi-hot side table: each owner's bag of values, padded with 0."""
+    flat = sorted({v for bag in bags for v in bag})
+    vocab = Vocabulary(name, flat)
+    width = max_length or max((len(b) for b in bags), default=1) or 1
+    table = np.zeros((len(owner_vocab), width), dtype="int32")
+    rows = owner_vocab.encode(raw_ids)
+    for row, bag in zip(rows, bags, strict=True):
+        ids = vocab.encode(list(bag)[:width]) if bag else []
+        table[row, : len(ids)] = ids
+    table[0] = 0
+    return table, vocab

@@ -1,0 +1,306 @@
+"""Evaluation protocols and the splits they produce.
+
+A protocol is a named, frozen description recorded with every result. Its
+split is a pure function of the dataset, the protocol and the seed:
+evaluation negatives are drawn once from the seed, saved with the split, and
+never redrawn per epoch.
+"""
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from reczoo.datasets.sources import cache_dir
+
+_KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split")
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """How a dataset is split and evaluated.
+
+    Args:
+        name: the protocol's name.
+        kind: `"loo_sampled"` (leave-last-out, ranked against sampled
+            negatives), `"loo_full"` (leave-last-out, ranked against every
+            item, history masked), `"random_split"` (seeded row split) or
+            `"temporal_split"` (global time cuts at the ratios' quantiles).
+        num_negatives: negatives per evaluated user (`loo_sampled`).
+        sampling: `"uniform"` or `"popularity"` (by training count).
+        ratios: train/validation/test fractions (`random_split`,
+            `temporal_split`).
+        seed: a fixed split seed that overrides the run's seed (as in the
+            TFRS tutorial's `seed=42`); None to use the run's seed.
+        min_interactions: users with fewer interactions keep them all in
+            training and are not evaluated (leave-last-out), as in SASRec.
+        eval_users: evaluate a seeded sample of this many users (SASRec's
+            code used 10,000); None for every user.
+    """
+
+    name: str
+    kind: str
+    num_negatives: int = 0
+    sampling: str = "uniform"
+    ratios: tuple = (0.8, 0.1, 0.1)
+    seed: int | None = None
+    min_interactions: int = 3
+    eval_users: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"Protocol kind must be one of {_KINDS}. Received: kind={self.kind!r}")
+        if self.sampling not in ("uniform", "popularity"):
+            raise ValueError(f"Unknown negative sampling {self.sampling!r}.")
+        if abs(sum(self.ratios) - 1.0) > 1e-6:
+            raise ValueError(f"Split ratios must sum to 1. Received: ratios={self.ratios}")
+
+    @property
+    def leave_one_out(self):
+        return self.kind in ("loo_sampled", "loo_full")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+PROTOCOLS = {
+    p.name: p
+    for p in (
+        Protocol("sasrec", "loo_sampled", num_negatives=100),
+        Protocol("sasrec_10k", "loo_sampled", num_negatives=100, eval_users=10_000),
+        Protocol("ncf", "loo_sampled", num_negatives=99),
+        Protocol("loo_sampled", "loo_sampled", num_negatives=100),
+        Protocol("loo_popularity", "loo_sampled", num_negatives=100, sampling="popularity"),
+        Protocol("loo_full", "loo_full"),
+        Protocol("bars_ctr", "random_split", ratios=(0.7, 0.2, 0.1)),
+        Protocol("random_split", "random_split", ratios=(0.8, 0.1, 0.1)),
+        Protocol("tfrs_retrieval", "random_split", ratios=(0.8, 0.0, 0.2), seed=42),
+        Protocol("temporal_split", "temporal_split", ratios=(0.8, 0.1, 0.1)),
+    )
+}
+
+
+def get_protocol(protocol):
+    if isinstance(protocol, Protocol):
+        return protocol
+    found = PROTOCOLS.get(protocol)
+    if found is None:
+        raise ValueError(f"Unknown protocol {protocol!r}. Known protocols: {sorted(PROTOCOLS)}")
+    return found
+
+
+@dataclasses.dataclass
+class LeaveOneOutSplit:
+    """Last interaction of each user for test, second-to-last for validation.
+
+    Attributes:
+        train: the training interactions (an `InteractionDataset`).
+        valid_users, valid_items, test_users, test_items: held-out pairs.
+        valid_negatives, test_negatives: (users, num_negatives) sampled item
+            ids, or None under `loo_full`.
+        histories: each user's time-ordered items, all of them.
+    """
+
+    dataset: object
+    protocol: Protocol
+    seed: int
+    train: object
+    valid_users: np.ndarray
+    valid_items: np.ndarray
+    test_users: np.ndarray
+    test_items: np.ndarray
+    valid_negatives: np.ndarray | None
+    test_negatives: np.ndarray | None
+    histories: list
+
+    def held_out(self, stage):
+        if stage == "valid":
+            return self.valid_users, self.valid_items, self.valid_negatives
+        if stage == "test":
+            return self.test_users, self.test_items, self.test_negatives
+        raise ValueError(f"stage must be 'valid' or 'test'. Received: {stage!r}")
+
+    def candidates(self, stage):
+        """(users, items (n, 1 + N), labels (n, 1 + N)); the positive first."""
+        users, items, negatives = self.held_out(stage)
+        if negatives is None:
+            raise ValueError(f"Protocol {self.protocol.name!r} ranks all items; no candidates.")
+        candidates = np.concatenate([items[:, None], negatives], axis=1)
+        labels = np.zeros(candidates.shape, dtype="float32")
+        labels[:, 0] = 1.0
+        return users, candidates, labels
+
+    def seen_before(self, stage):
+        """Per evaluated user, the items seen before the held-out one."""
+        users, _, _ = self.held_out(stage)
+        cut = 2 if stage == "valid" else 1
+        return [self.histories[u][:-cut] for u in users]
+
+    def save(self, path):
+        np.savez_compressed(
+            path,
+            valid_users=self.valid_users,
+            valid_items=self.valid_items,
+            test_users=self.test_users,
+            test_items=self.test_items,
+            valid_negatives=_or_empty(self.valid_negatives),
+            test_negatives=_or_empty(self.test_negatives),
+            protocol=json.dumps(self.protocol.to_dict()),
+            seed=self.seed,
+            dataset_sha256=self.dataset.sha256,
+        )
+
+
+def _or_empty(a):
+    return np.zeros((0, 0), dtype="int32") if a is None else a
+
+
+@dataclasses.dataclass
+class RowSplit:
+    """Row indices of train, validation and test."""
+
+    dataset: object
+    protocol: Protocol
+    seed: int
+    train_rows: np.ndarray
+    valid_rows: np.ndarray
+    test_rows: np.ndarray
+
+    def rows(self, stage):
+        return {"train": self.train_rows, "valid": self.valid_rows, "test": self.test_rows}[stage]
+
+
+def split(dataset, protocol, seed=0, cache=True):
+    """Splits `dataset` under `protocol` (a name or a `Protocol`).
+
+    Leave-last-out splits save their sampled negatives under the reczoo cache
+    and reuse them for the same dataset, protocol and seed.
+    """
+    protocol = get_protocol(protocol)
+    seed = protocol.seed if protocol.seed is not None else seed
+    if protocol.leave_one_out:
+        if dataset.kind != "interactions":
+            raise ValueError(
+                f"Protocol {protocol.name!r} needs user-item interactions; "
+                f"{dataset.name!r} is a {dataset.kind} dataset."
+            )
+        return _leave_one_out(dataset, protocol, seed, cache)
+    n = dataset.num_interactions
+    if protocol.kind == "random_split":
+        order = np.random.default_rng(seed).permutation(n)
+    else:
+        if getattr(dataset, "timestamps", None) is None:
+            raise ValueError(f"temporal_split needs timestamps; {dataset.name!r} has none.")
+        order = np.argsort(dataset.timestamps, kind="stable")
+    a = round(protocol.ratios[0] * n)
+    b = a + round(protocol.ratios[1] * n)
+    return RowSplit(dataset, protocol, seed, order[:a], order[a:b], order[b:])
+
+
+def _cache_path(dataset, protocol, seed):
+    key = json.dumps([dataset.name, dataset.sha256, protocol.to_dict(), seed], sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir() / "splits" / f"{dataset.name}-{protocol.name}-seed{seed}-{digest}.npz"
+
+
+def _leave_one_out(dataset, protocol, seed, cache):
+    histories = dataset.histories()
+    lengths = np.array([len(h) for h in histories])
+    eligible = np.flatnonzero(lengths >= protocol.min_interactions)
+    eligible = eligible[eligible > 0]
+    order = dataset.order()
+    # Rank of each interaction within its user's time order, from the end.
+    users_sorted = dataset.users[order]
+    position = np.empty(len(order), dtype="int64")
+    starts = np.searchsorted(users_sorted, users_sorted, side="left")
+    position[order] = np.arange(len(order)) - starts
+    from_end = lengths[dataset.users] - 1 - position
+    held_out = (lengths[dataset.users] >= protocol.min_interactions) & (from_end < 2)
+    train = dataset.select(~held_out)
+    valid_items = np.array([histories[u][-2] for u in eligible], dtype="int32")
+    test_items = np.array([histories[u][-1] for u in eligible], dtype="int32")
+    users = eligible.astype("int32")
+
+    path = _cache_path(dataset, protocol, seed) if cache else None
+    valid_neg = test_neg = None
+    if protocol.kind == "loo_sampled":
+        if path is not None and path.is_file():
+            with np.load(path) as saved:
+                valid_neg, test_neg = saved["valid_negatives"], saved["test_negatives"]
+                if not np.array_equal(saved["test_users"], users):
+                    valid_neg = test_neg = None
+        if valid_neg is None:
+            rng = np.random.default_rng(seed)
+            weights = None
+            if protocol.sampling == "popularity":
+                counts = np.bincount(train.items, minlength=dataset.num_items + 1).astype("float64")
+                counts[0] = 0
+                weights = counts / counts.sum()
+            valid_neg = _sample_negatives(
+                histories, users, dataset.num_items, protocol, rng, weights
+            )
+            test_neg = _sample_negatives(
+                histories, users, dataset.num_items, protocol, rng, weights
+            )
+    result = LeaveOneOutSplit(
+        dataset, protocol, seed, train,
+        users, valid_items, users.copy(), test_items,
+        valid_neg, test_neg, histories,
+    )  # fmt: skip
+    if protocol.eval_users is not None and len(users) > protocol.eval_users:
+        chosen = np.sort(
+            np.random.default_rng(seed + 1).choice(len(users), protocol.eval_users, replace=False)
+        )
+        for attr in ("valid_users", "valid_items", "test_users", "test_items"):
+            setattr(result, attr, getattr(result, attr)[chosen])
+        if valid_neg is not None:
+            result.valid_negatives, result.test_negatives = valid_neg[chosen], test_neg[chosen]
+    if path is not None and protocol.kind == "loo_sampled" and not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        full = dataclasses.replace(
+            result, valid_users=users, test_users=users, valid_items=valid_items,
+            test_items=test_items, valid_negatives=valid_neg, test_negatives=test_neg,
+        )  # fmt: skip
+        tmp = path.with_suffix(".tmp.npz")
+        full.save(tmp)
+        tmp.replace(path)
+    return result
+
+
+def _sample_negatives(histories, users, num_items, protocol, rng, weights):
+    """`num_negatives` distinct items per user, none from the user's history."""
+    n = protocol.num_negatives
+    out = np.empty((len(users), n), dtype="int32")
+    for row, user in enumerate(users):
+        seen = set(histories[user].tolist())
+        if num_items - len(seen) < n:
+            raise ValueError(
+                f"User {user} has seen {len(seen)} of {num_items} items: fewer than "
+                f"{n} negatives are left to sample."
+            )
+        chosen = []
+        picked = set()
+        while len(chosen) < n:
+            draw = (
+                rng.choice(np.arange(num_items + 1), size=2 * n, p=weights)
+                if weights is not None
+                else rng.integers(1, num_items + 1, size=2 * n)
+            )
+            for item in draw.tolist():
+                if item not in seen and item not in picked and item != 0:
+                    picked.add(item)
+                    chosen.append(item)
+                    if len(chosen) == n:
+                        break
+        out[row] = chosen
+    return out
+
+
+def split_path(dataset, protocol, seed=0):
+    """Where the split of `dataset` under `protocol` and `seed` is cached."""
+    protocol = get_protocol(protocol)
+    return Path(
+        _cache_path(dataset, protocol, protocol.seed if protocol.seed is not None else seed)
+    )

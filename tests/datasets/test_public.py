@@ -1,0 +1,68 @@
+"""The loaders reproduce the published statistics on the shared data."""
+
+import numpy as np
+import pytest
+
+from reczoo import datasets
+
+
+def test_movielens_100k(data_dir):
+    data = datasets.load("movielens-100k", download=False)
+    assert (data.num_interactions, data.num_users, data.num_items) == (100_000, 943, 1_682)
+    assert np.bincount(data.ratings.astype(int))[1:].tolist() == [6110, 11370, 27145, 34174, 21201]
+    assert data.user_features["gender"].shape == (944,)
+    # Toy Story (raw id 1) is Animation, Children's and Comedy.
+    toy_story = data.vocabularies["item"].encode([1])[0]
+    genres = data.vocabularies["item.genres"].decode(data.item_features["genres"][toy_story])
+    assert [g for g in genres if g != "[PAD]"] == ["Animation", "Children's", "Comedy"]
+    assert data.titles[toy_story] == "Toy Story (1995)"
+    assert len(data.sha256) == 64
+
+
+def test_amazon_games(data_dir):
+    data = datasets.load("amazon-games", download=False)
+    assert (data.num_interactions, data.num_users, data.num_items) == (287_107, 31_013, 23_715)
+    histories = data.histories()
+    assert round(np.mean([len(h) for h in histories[1:]]), 2) == 9.26
+
+
+def test_frappe_rebuilt_as_in_nfm(data_dir):
+    data = datasets.load("frappe", download=False)
+    assert data.num_interactions == 288_609
+    assert int(data.labels.sum()) == 96_203
+    assert (data.num_users, data.num_items) == (957, 4_082)
+    assert list(data.categorical) == ["user", "item", *datasets.loaders.FRAPPE_CONTEXT]
+    # Negatives keep the user and context of their log and change the item.
+    n = 96_203
+    for column in ("user", "city", "weather"):
+        np.testing.assert_array_equal(
+            data.categorical[column][n : 2 * n], data.categorical[column][:n]
+        )
+    assert (data.categorical["item"][n : 2 * n] != data.categorical["item"][:n]).all()
+    # Seeded: the same rows every time.
+    again = datasets.load("frappe", download=False)
+    np.testing.assert_array_equal(again.categorical["item"], data.categorical["item"])
+
+
+def test_frappe_nfm_files(data_dir):
+    data = datasets.load("frappe-nfm", download=False)
+    assert data.num_interactions == 57_722 + 28_860
+    assert int(data.labels.sum()) == 19_063 + 9_536
+
+
+def test_criteo_sample(data_dir):
+    data = datasets.load("criteo-sample", download=False)
+    assert data.num_interactions == 200 and int(data.labels.sum()) == 49
+    assert len(data.categorical) == 26 and len(data.numerical) == 13
+    spec = data.feature_spec(4)
+    spec.check_inputs(data.features(slice(0, 10)))
+
+
+def test_modified_local_file_is_refused(tmp_path, monkeypatch, data_dir):
+    folder = tmp_path / "amazon-games"
+    folder.mkdir()
+    text = (data_dir / "amazon-games" / "Video.txt").read_text()
+    (folder / "Video.txt").write_text(text[:-20])
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path))
+    with pytest.raises(datasets.DatasetError, match="does not match its pinned sha256"):
+        datasets.load("amazon-games", download=False)
