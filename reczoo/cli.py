@@ -82,7 +82,142 @@ def _run_presets(fv):
     return 0
 
 
+# --- reczoo train ------------------------------------------------------------
+
+
+def _define_train(fv):
+    flags.DEFINE_string(
+        "model", None, "Registered model name (see `reczoo models`).", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "dataset", None, "Public dataset name (see `reczoo datasets`).", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
+    )
+    flags.DEFINE_string("user_col", "user_id", "User column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("item_col", "item_id", "Item column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("rating_col", None, "Rating column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("time_col", None, "Timestamp column of --data_file.", flag_values=fv)
+    flags.DEFINE_string(
+        "protocol", None, "Protocol name; default: the dataset's own.", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "epochs", None, "Most epochs (early stopping on validation).", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "seed", 0, "Seed of the split, sampling and initialisation.", flag_values=fv
+    )
+    flags.DEFINE_multi_string(
+        "set", [], "KEY=VALUE model or training override (JSON values); repeatable.", flag_values=fv
+    )
+    flags.DEFINE_string("output", None, "Save the trained model as a preset here.", flag_values=fv)
+    flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
+
+
+def parse_overrides(items):
+    """`["k=v", ...]` to a dict, values parsed as JSON when they are JSON."""
+    import json
+
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set takes KEY=VALUE. Received: {item!r}")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out
+
+
+def _run_train(fv):
+    import json
+
+    from reczoo import datasets
+    from reczoo.runner import run
+
+    if fv.model is None:
+        raise ValueError("--model is required (see `reczoo models`).")
+    if (fv.dataset is None) == (fv.data_file is None):
+        raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
+    data_file = None
+    dataset = fv.dataset
+    if fv.data_file is not None:
+        dataset = datasets.load_interactions(
+            fv.data_file,
+            user=fv.user_col,
+            item=fv.item_col,
+            rating=fv.rating_col,
+            time=fv.time_col,
+        )
+        data_file = {
+            "path": fv.data_file,
+            "user_col": fv.user_col,
+            "item_col": fv.item_col,
+            "rating_col": fv.rating_col,
+            "time_col": fv.time_col,
+        }
+    row = run(
+        fv.model,
+        dataset,
+        protocol=fv.protocol,
+        seed=fv.seed,
+        epochs=fv.epochs,
+        output=fv.output,
+        verbose=0 if fv.quiet else 1,
+        data_file=data_file,
+        **parse_overrides(fv.set),
+    )
+    if not fv.quiet:
+        keys = ("hr@10", "ndcg@10", "mrr@10", "auc", "logloss", "rmse", "mae")
+        shown = ", ".join(f"{k}={row['metrics'][k]:.4f}" for k in keys if k in row["metrics"])
+        print(f"test {shown}", flush=True)
+    print(json.dumps(row), flush=True)
+    return 0
+
+
+# --- reczoo datasets ----------------------------------------------------------
+
+
+def _define_datasets(fv):
+    flags.DEFINE_boolean(
+        "stats", True, "Load local datasets to show their statistics.", flag_values=fv
+    )
+
+
+def _run_datasets(fv):
+    from reczoo import datasets
+
+    rows = []
+    for name in datasets.list_datasets():
+        info = datasets.dataset_info(name)
+        folder = datasets.locate(name)
+        stats = ""
+        if (
+            folder is not None
+            and fv.stats
+            and name not in ("criteo", "movielens-20m", "movielens-25m")
+        ):
+            data = datasets.load(name, download=False)
+            stats = ", ".join(f"{k}={v}" for k, v in data.statistics().items())
+        elif folder is None:
+            stats = "published: " + ", ".join(f"{k}={v:,}" for k, v in info.published.items())
+        rows.append([name, "yes" if folder else "no", info.default_protocol, stats])
+    print(_table(rows, ["name", "local", "protocol", "statistics"]))
+    return 0
+
+
 COMMANDS = {
+    "train": Command(
+        "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
+    ),
+    "datasets": Command(
+        "datasets",
+        "List known datasets, whether present, statistics.",
+        _define_datasets,
+        _run_datasets,
+    ),
     "models": Command("models", "List registered models.", _define_models, _run_models),
     "presets": Command(
         "presets", "List built-in pretrained presets.", _define_presets, _run_presets

@@ -3,6 +3,7 @@
 from reczoo.models.backbone import Backbone
 from reczoo.models.fm.fm import FMBackbone
 from reczoo.models.mlp.mlp import MLPBackbone
+from reczoo.models.pop.pop import PopularityBackbone
 from reczoo.models.task import Ranker, Task
 from reczoo.registry import register_model
 
@@ -24,5 +25,14 @@ register_model(
     tags=("ctr", "rating", "dnn"),
     description="A dense tower over the concatenated feature embeddings.",
 )
+register_model(
+    "pop",
+    backbone=PopularityBackbone,
+    task=Ranker,
+    family="baseline",
+    paper="Cremonesi et al. Performance of Recommender Algorithms on Top-N Tasks. RecSys 2010.",
+    tags=("baseline", "popularity"),
+    description="Scores items by training-set popularity; set by adapt(), not trained.",
+)
 
-__all__ = ["Backbone", "FMBackbone", "MLPBackbone", "Ranker", "Task"]
+__all__ = ["Backbone", "FMBackbone", "MLPBackbone", "PopularityBackbone", "Ranker", "Task"]

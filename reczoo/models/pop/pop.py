@@ -1,0 +1,94 @@
+"""Most-popular baseline: every user gets the items seen most in training."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from reczoo.models.backbone import Backbone
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class ItemPopularity(keras.layers.Layer):
+    """Looks up `log(1 + count)` of item ids in a non-trainable table."""
+
+    def __init__(self, vocabulary_size, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = int(vocabulary_size)
+        self.scores = self.add_weight(
+            shape=(self.vocabulary_size,),
+            initializer="zeros",
+            trainable=False,
+            name="scores",
+        )
+
+    def call(self, ids):
+        ids = ops.cast(ids, "int32")
+        if len(ids.shape) == 2 and ids.shape[-1] == 1:
+            ids = ops.squeeze(ids, -1)
+        ids = ops.where((ids >= 0) & (ids < self.vocabulary_size), ids, ops.zeros_like(ids))
+        return ops.expand_dims(ops.take(self.scores, ids), -1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"vocabulary_size": self.vocabulary_size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class PopularityBackbone(Backbone):
+    """Scores an item by how often it occurs in the training data.
+
+    The score is `log(1 + count)` of the item, the same for every user: the
+    floor every personalised model must beat. Counts are set by `adapt`
+    (like Keras preprocessing layers), not learned by `fit`.
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with the item feature.
+        item_feature: the name of the item id feature.
+
+    Example:
+
+    ```python
+    backbone = reczoo.models.PopularityBackbone(spec)
+    backbone.adapt(train_item_ids)
+    ```
+
+    Reference:
+        Cremonesi, Koren, Turrin. Performance of Recommender Algorithms on
+        Top-N Recommendation Tasks. RecSys 2010 (the TopPop baseline).
+    """
+
+    def __init__(self, feature_spec, item_feature="item_id", **kwargs):
+        # === Layers ===
+        if item_feature not in feature_spec:
+            raise ValueError(
+                f"PopularityBackbone needs the item feature {item_feature!r}. "
+                f"Received features: {feature_spec.names}"
+            )
+        item = feature_spec[item_feature]
+        popularity = ItemPopularity(item.vocabulary_size, name="popularity")
+
+        # === Functional model ===
+        # Every feature stays an input so the model takes the same dict as others.
+        inputs = feature_spec.keras_inputs()
+        outputs = popularity(inputs[item_feature])
+        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.item_feature = item_feature
+        self.popularity = popularity
+
+    def adapt(self, items, weights=None):
+        """Counts item ids (optionally weighted, such as by click labels)."""
+        items = np.asarray(items).reshape(-1)
+        counts = np.bincount(
+            items, weights=None if weights is None else np.asarray(weights).reshape(-1),
+            minlength=self.popularity.vocabulary_size,
+        )[: self.popularity.vocabulary_size]  # fmt: skip
+        counts[0] = 0
+        self.popularity.scores.assign(np.log1p(counts).astype("float32"))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"item_feature": self.item_feature})
+        return config

@@ -1,0 +1,111 @@
+import json
+import shlex
+
+import numpy as np
+import pytest
+
+import reczoo
+from reczoo import cli
+from reczoo.runner import run
+
+ROW_KEYS = {
+    "model", "dataset", "protocol", "hyperparameters", "metrics", "valid_metrics",
+    "train_samples_per_sec", "infer_samples_per_sec", "epochs", "wall_seconds", "params",
+    "device", "seed", "versions", "command", "dataset_sha256", "batch_size", "precision", "jit",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+
+
+def interactions_file(tmp_path, users=30, items=130, per_user=8, seed=0):
+    rng = np.random.default_rng(seed)
+    lines = ["uid,sku,stars,ts"]
+    for u in range(users):
+        # Users prefer items near their own index, so a model can learn something.
+        chosen = rng.choice(items, size=per_user, replace=False, p=_prefs(u, items))
+        for t, i in enumerate(chosen):
+            lines.append(f"u{u},i{i},{rng.integers(1, 6)},{1000 + t}")
+    path = tmp_path / "clicks.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _prefs(u, items):
+    weights = np.exp(-0.3 * np.abs(np.arange(items) - (u % items)))
+    return weights / weights.sum()
+
+
+def test_pop_on_movielens_ncf_protocol(data_dir):
+    row = run("pop", "movielens-100k", protocol="ncf", verbose=0)
+    assert set(row) >= ROW_KEYS
+    assert row["metrics"]["users"] == 943
+    # Popularity ranks about 40% of held-out items in the top 10 of 100 here.
+    assert 0.3 < row["metrics"]["hr@10"] < 0.5
+    assert 0.15 < row["metrics"]["ndcg@10"] < 0.3
+    assert row["command"] == (
+        "reczoo train --model=pop --dataset=movielens-100k --protocol=ncf --epochs=20 --seed=0"
+    )
+
+
+def test_train_command_on_own_file_saves_preset(tmp_path, capsys):
+    path = interactions_file(tmp_path)
+    out = tmp_path / "preset"
+    code = cli.main(
+        [
+            "reczoo", "train", "--model=mlp", f"--data_file={path}", "--user_col=uid",
+            "--item_col=sku", "--time_col=ts", "--protocol=loo_full", "--epochs=2",
+            "--set=hidden_units=[16]", "--set=batch_size=64", "--set=train_negatives=2",
+            f"--output={out}", "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    row = json.loads(lines[-1])
+    assert set(row) >= ROW_KEYS
+    assert row["dataset"] == "clicks" and row["epochs"] >= 1
+    assert row["hyperparameters"]["hidden_units"] == [16]
+    assert "--set=hidden_units=[16]" in shlex.split(row["command"])
+    assert "--data_file=" + str(path) in shlex.split(row["command"])
+    model = reczoo.from_preset(out)
+    assert model.preset_metadata["dataset"] == "clicks"
+    assert model.vocabularies["user"][0] == "[PAD]"
+
+
+def test_rating_regression_on_random_split(tmp_path):
+    data = reczoo.datasets.load_interactions(
+        interactions_file(tmp_path), user="uid", item="sku", rating="stars", time="ts"
+    )
+    row = run("fm", data, protocol="random_split", epochs=2, verbose=0, batch_size=64)
+    assert set(row["metrics"]) == {"rmse", "mae"}
+    assert row["hyperparameters"]["objective"] == "regression"
+
+
+def test_ctr_run_on_criteo_sample(data_dir):
+    row = run("fm", "criteo-sample", epochs=1, verbose=0, batch_size=32, embedding_dim=4)
+    assert set(row["metrics"]) == {"auc", "logloss"}
+    assert row["protocol"] == "bars_ctr"
+
+
+def test_bad_override_is_named(data_dir):
+    with pytest.raises(TypeError, match="no setting 'hidden'"):
+        run("mlp", "movielens-100k", epochs=1, verbose=0, hidden=[8])
+
+
+def test_train_usage_errors(capsys):
+    assert cli.main(["reczoo", "train", "--dataset=movielens-100k"]) == 1
+    assert "--model is required" in capsys.readouterr().err
+    assert cli.main(["reczoo", "train", "--model=pop"]) == 1
+    assert "exactly one of --dataset" in capsys.readouterr().err
+    assert cli.main(["reczoo", "train", "--model=pop", "--dataset=x", "--set=oops"]) == 1
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_datasets_command(data_dir, capsys):
+    assert cli.main(["reczoo", "datasets"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("movielens-100k"))
+    assert "yes" in line and "interactions=100000" in line and "users=943" in line
+    assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
