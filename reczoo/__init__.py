@@ -5,7 +5,7 @@ import os as _os
 # TensorFlow is the backend reczoo is tested on; respect a user's choice.
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from reczoo import layers, models
+from reczoo import datasets, layers, metrics, models
 from reczoo.features import (
     Categorical,
     FeatureEmbedding,
@@ -24,6 +24,7 @@ from reczoo.registry import (
     register_model,
     register_presets,
 )
+from reczoo.runner import run
 from reczoo.version import __version__
 
 __all__ = [

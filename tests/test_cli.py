@@ -42,3 +42,12 @@ def test_presets_command(capsys):
 def test_usage_errors_exit_2(argv, capsys):
     assert cli.main(argv) == 2
     assert "usage: reczoo" in capsys.readouterr().err
+
+
+def test_public_surface():
+    import reczoo
+
+    for name in reczoo.__all__:
+        assert hasattr(reczoo, name), name
+    assert callable(reczoo.run) and callable(reczoo.datasets.load)
+    assert callable(reczoo.metrics.ranking_metrics)
