@@ -1,6 +1,19 @@
 """Interaction blocks shared by reczoo models."""
 
+from reczoo.layers.attention import InteractingLayer, TargetAttention
+from reczoo.layers.cin import CIN
 from reczoo.layers.fm import FMInteraction
+from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
+from reczoo.layers.product import InnerProduct, OuterProduct
 
-__all__ = ["MLP", "FMInteraction"]
+__all__ = [
+    "CIN",
+    "MLP",
+    "FMInteraction",
+    "FeatureLinear",
+    "InnerProduct",
+    "InteractingLayer",
+    "OuterProduct",
+    "TargetAttention",
+]

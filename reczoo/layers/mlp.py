@@ -57,7 +57,11 @@ class MLP(keras.layers.Layer):
                 )
             )
             if self.batch_norm:
-                self.norm_layers.append(keras.layers.BatchNormalization(name=f"norm_{i}"))
+                # Momentum 0.9 (PyTorch's default): CTR epochs are few large
+                # batches, too few steps for Keras' 0.99 moving statistics.
+                self.norm_layers.append(
+                    keras.layers.BatchNormalization(momentum=0.9, name=f"norm_{i}")
+                )
             if self.dropout > 0:
                 self.dropout_layers.append(keras.layers.Dropout(self.dropout, name=f"dropout_{i}"))
 

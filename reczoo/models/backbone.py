@@ -35,3 +35,8 @@ class Backbone(keras.Model):
         config = dict(config)
         config["feature_spec"] = FeatureSpec.from_config(config["feature_spec"])
         return cls(**config)
+
+
+def serialize_regularizer(regularizer):
+    """A regularizer's config, or None; for backbones' `get_config`."""
+    return None if regularizer is None else keras.regularizers.serialize(regularizer)

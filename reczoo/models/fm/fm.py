@@ -1,13 +1,10 @@
 """Factorization machine (Rendle, 2010)."""
 
-import dataclasses
-
 import keras
-from keras import ops
 
-from reczoo.features import FeatureEmbedding, Numerical
-from reczoo.layers import FMInteraction
-from reczoo.models.backbone import Backbone
+from reczoo.features import FeatureEmbedding
+from reczoo.layers import FeatureLinear, FMInteraction
+from reczoo.models.backbone import Backbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -50,46 +47,24 @@ class FMBackbone(Backbone):
             embeddings_regularizer=embeddings_regularizer,
             name="feature_embedding",
         )
-        # First-order weights are width-1 embeddings of the same tables.
-        linear_spec = type(feature_spec)(
-            [
-                f if isinstance(f, Numerical) else dataclasses.replace(f, embedding_dim=1)
-                for f in feature_spec
-            ]
-        )
-        linear = FeatureEmbedding(
-            linear_spec,
-            output_mode="stack",
-            embeddings_initializer="zeros",
-            embeddings_regularizer=linear_regularizer,
-            name="linear_embedding",
-        )
+        linear = FeatureLinear(feature_spec, regularizer=linear_regularizer, name="linear")
         interaction = FMInteraction(name="fm_interaction")
-        bias = keras.layers.Dense(1, name="bias", kernel_initializer="zeros")
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
-        first_order = ops.sum(linear(inputs), axis=1)
-        second_order = interaction(embedding(inputs))
-        # A dense layer on a constant holds the global bias w0 as a weight.
-        logit = bias(ops.ones_like(first_order)) + first_order + second_order
+        logit = linear(inputs) + interaction(embedding(inputs))
         super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
 
         # === Config ===
-        self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
-        self.linear_regularizer = keras.regularizers.get(linear_regularizer)
-        self.embedding = embedding
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.linear_regularizer = linear.regularizer
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "embeddings_regularizer": _serialize(self.embeddings_regularizer),
-                "linear_regularizer": _serialize(self.linear_regularizer),
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "linear_regularizer": serialize_regularizer(self.linear_regularizer),
             }
         )
         return config
-
-
-def _serialize(regularizer):
-    return None if regularizer is None else keras.regularizers.serialize(regularizer)

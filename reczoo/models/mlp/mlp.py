@@ -4,7 +4,7 @@ import keras
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import Backbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -86,12 +86,8 @@ class MLPBackbone(Backbone):
                 "activation": self.activation,
                 "dropout": self.dropout,
                 "batch_norm": self.batch_norm,
-                "embeddings_regularizer": _serialize(self.embeddings_regularizer),
-                "kernel_regularizer": _serialize(self.kernel_regularizer),
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
             }
         )
         return config
-
-
-def _serialize(regularizer):
-    return None if regularizer is None else keras.regularizers.serialize(regularizer)

@@ -1,0 +1,68 @@
+"""Product layers of the product-based neural network (PNN)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def _check_fields(inputs, name):
+    if len(inputs.shape) != 3:
+        raise ValueError(
+            f"{name} expects (batch, fields, dim) inputs. Received: shape={inputs.shape}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class InnerProduct(keras.layers.Layer):
+    """Inner products of every pair of fields, `<v_i, v_j>` for `i < j`.
+
+    Takes (batch, fields, dim) and returns (batch, fields * (fields - 1) / 2),
+    pairs in row-major order of the upper triangle: (0,1), (0,2), ..., (1,2), ...
+
+    Example:
+
+    ```python
+    v = np.array([[[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]]])
+    reczoo.layers.InnerProduct()(v)  # [[2.0, 0.0, 3.0]]
+    ```
+
+    Reference:
+        Qu et al. Product-based Neural Networks for User Response Prediction.
+        ICDM 2016 (IPNN).
+    """
+
+    def call(self, inputs):
+        _check_fields(inputs, "InnerProduct")
+        n = inputs.shape[1]
+        gram = ops.matmul(inputs, ops.transpose(inputs, (0, 2, 1)))
+        rows, cols = np.triu_indices(n, k=1)
+        flat = ops.reshape(gram, (-1, n * n))
+        return ops.take(flat, rows * n + cols, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        n = input_shape[1]
+        return (input_shape[0], n * (n - 1) // 2)
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class OuterProduct(keras.layers.Layer):
+    """The outer product of the summed field embeddings, flattened.
+
+    PNN's efficient outer-product form ("superposition"): rather than the
+    outer product of every pair of fields, it takes `p = f_S f_S^T` with
+    `f_S = sum_i v_i`, a (dim, dim) matrix, which costs O(dim^2) instead of
+    O(fields^2 dim^2). Returns (batch, dim * dim).
+
+    Reference:
+        Qu et al. Product-based Neural Networks for User Response Prediction.
+        ICDM 2016 (OPNN, Section 3.3).
+    """
+
+    def call(self, inputs):
+        _check_fields(inputs, "OuterProduct")
+        summed = ops.sum(inputs, axis=1)
+        outer = ops.expand_dims(summed, 2) * ops.expand_dims(summed, 1)
+        return ops.reshape(outer, (-1, inputs.shape[2] * inputs.shape[2]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2] * input_shape[2])
