@@ -14,7 +14,7 @@ import dataclasses
 from reczoo.datasets import loaders, sources
 from reczoo.datasets.base import CTRDataset, InteractionDataset, Vocabulary
 from reczoo.datasets.loaders import load_interactions
-from reczoo.datasets.preprocessing import compact, k_core, to_implicit
+from reczoo.datasets.preprocessing import compact, history_ctr, k_core, to_implicit
 from reczoo.datasets.protocols import (
     PROTOCOLS,
     LeaveOneOutSplit,
@@ -47,6 +47,15 @@ DATASETS = {
             "movielens-100k", "movielens-100k", loaders.read_movielens_100k, "ncf",
             "MovieLens 100K ratings with user and movie attributes",
             {"interactions": 100_000, "users": 943, "items": 1_682},
+        ),
+        DatasetInfo(
+            "movielens-100k-ctr", "movielens-100k",
+            lambda folder, sha256: history_ctr(
+                loaders.read_movielens_100k(folder, sha256), name="movielens-100k-ctr"
+            ),
+            "random_split",
+            "MovieLens 100K as CTR (rating >= 4) with each user's earlier items as history",
+            {"rows": 100_000, "users": 943, "items": 1_682},
         ),
         DatasetInfo(
             "movielens-1m", "movielens-1m", loaders.read_movielens_1m, "ncf",
@@ -160,6 +169,7 @@ __all__ = [
     "compact",
     "dataset_info",
     "get_protocol",
+    "history_ctr",
     "k_core",
     "list_datasets",
     "load",

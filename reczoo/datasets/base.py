@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from reczoo.features import Categorical, FeatureSpec, MultiHot, Numerical
+from reczoo.features import Categorical, FeatureSpec, MultiHot, Numerical, Sequence
 
 PAD = "[PAD]"
 
@@ -201,6 +201,9 @@ class CTRDataset:
     user_column: str | None = None
     item_column: str | None = None
     sha256: str = ""
+    multi_hot: dict = dataclasses.field(default_factory=dict)
+    sequences: dict = dataclasses.field(default_factory=dict)
+    tables: dict = dataclasses.field(default_factory=dict)
     kind = "ctr"
 
     @property
@@ -223,7 +226,7 @@ class CTRDataset:
         stats = {
             "rows": self.num_interactions,
             "positives": int(self.labels.sum()),
-            "fields": len(self.categorical) + len(self.numerical),
+            "fields": len(self.features(slice(0, 0))),
         }
         if self.user_column:
             stats["users"] = self.num_users
@@ -236,8 +239,19 @@ class CTRDataset:
         return f"CTRDataset(name={self.name!r}, {stats})"
 
     def feature_spec(self, embedding_dim=16):
+        """One feature per column; columns in `tables` share that table."""
+        size = {c: len(v) for c, v in self.vocabularies.items()}
         features = [
-            Categorical(c, len(self.vocabularies[c]), embedding_dim) for c in self.categorical
+            Categorical(c, size[c], embedding_dim, table=self.tables.get(c))
+            for c in self.categorical
+        ]
+        features += [
+            MultiHot(c, size[c], embedding_dim, v.shape[1], table=self.tables.get(c))
+            for c, v in self.multi_hot.items()
+        ]
+        features += [
+            Sequence(c, size[c], embedding_dim, v.shape[1], table=self.tables.get(c))
+            for c, v in self.sequences.items()
         ]
         features += [Numerical(c) for c in self.numerical]
         return FeatureSpec(features)
@@ -245,6 +259,8 @@ class CTRDataset:
     def features(self, rows=None):
         rows = slice(None) if rows is None else rows
         out = {c: v[rows] for c, v in self.categorical.items()}
+        out.update({c: v[rows] for c, v in self.multi_hot.items()})
+        out.update({c: v[rows] for c, v in self.sequences.items()})
         out.update({c: v[rows].reshape(-1, 1) for c, v in self.numerical.items()})
         return out
 

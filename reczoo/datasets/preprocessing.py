@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from reczoo.datasets.base import InteractionDataset, Vocabulary, remap
+from reczoo.datasets.base import CTRDataset, InteractionDataset, Vocabulary, remap
 
 
 def to_implicit(dataset, threshold):
@@ -96,3 +96,54 @@ def side_bags(owner_vocab, raw_ids, bags, name, max_length=None):
         table[row, : len(ids)] = ids
     table[0] = 0
     return table, vocab
+
+
+def history_ctr(dataset, threshold=4, max_length=50, name=None):
+    """A click-through view of rated interactions, with behaviour histories.
+
+    Each interaction becomes a row labelled `rating >= threshold`, with the
+    user, the item, the user's earlier items (time order, ties in file order;
+    the last `max_length`, left-padded with 0) as `history` sharing the item
+    table, and the dataset's user and item side features. This is the
+    Deep Interest Network setting on rating data.
+    """
+    if dataset.ratings is None:
+        raise ValueError(f"Dataset {dataset.name!r} has no ratings to label.")
+    order = dataset.order()
+    users, items = dataset.users[order], dataset.items[order]
+    history = np.zeros((len(order), max_length), dtype="int32")
+    start = 0
+    for row in range(1, len(order) + 1):
+        if row == len(order) or users[row] != users[start]:
+            for k in range(start, row):
+                past = items[max(start, k - max_length) : k]
+                if len(past):
+                    history[k, max_length - len(past) :] = past
+            start = row
+    categorical = {"user_id": users, "item_id": items}
+    vocabularies = {
+        "user_id": dataset.vocabularies["user"],
+        "item_id": dataset.vocabularies["item"],
+        "history": dataset.vocabularies["item"],
+    }
+    multi_hot = {}
+    for table, ids in ((dataset.user_features, users), (dataset.item_features, items)):
+        owner = "user" if table is dataset.user_features else "item"
+        for column, values in table.items():
+            vocabularies[column] = dataset.vocabularies[f"{owner}.{column}"]
+            if values.ndim == 1:
+                categorical[column] = values[ids]
+            else:
+                multi_hot[column] = values[ids]
+    return CTRDataset(
+        name=name or f"{dataset.name}-ctr",
+        labels=(dataset.ratings[order] >= threshold).astype("float32"),
+        categorical=categorical,
+        vocabularies=vocabularies,
+        user_column="user_id",
+        item_column="item_id",
+        sha256=dataset.sha256,
+        multi_hot=multi_hot,
+        sequences={"history": history},
+        tables={"item_id": "item", "history": "item"},
+    )

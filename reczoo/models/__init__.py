@@ -1,10 +1,16 @@
 """Backbones, tasks, and the registration of every built-in model."""
 
+from reczoo.models.autoint.autoint import AutoIntBackbone
 from reczoo.models.backbone import Backbone
+from reczoo.models.dcnv2.dcnv2 import DCNv2Backbone
+from reczoo.models.deepfm.deepfm import DeepFMBackbone
+from reczoo.models.din.din import DINBackbone
 from reczoo.models.fm.fm import FMBackbone
 from reczoo.models.mlp.mlp import MLPBackbone
+from reczoo.models.pnn.pnn import PNNBackbone
 from reczoo.models.pop.pop import PopularityBackbone
 from reczoo.models.task import Ranker, Task
+from reczoo.models.xdeepfm.xdeepfm import XDeepFMBackbone
 from reczoo.registry import register_model
 
 register_model(
@@ -34,5 +40,93 @@ register_model(
     tags=("baseline", "popularity"),
     description="Scores items by training-set popularity; set by adapt(), not trained.",
 )
+register_model(
+    "deepfm",
+    backbone=DeepFMBackbone,
+    task=Ranker,
+    family="factorization",
+    paper="Guo et al. DeepFM: A Factorization-Machine based Neural Network for CTR Prediction. IJCAI 2017.",
+    tags=("ctr", "factorization-machine", "dnn"),
+    description="FM and a DNN on shared field embeddings, logits summed.",
+)
+register_model(
+    "ipnn",
+    backbone=PNNBackbone,
+    task=Ranker,
+    family="product",
+    paper="Qu et al. Product-based Neural Networks for User Response Prediction. ICDM 2016.",
+    tags=("ctr", "pnn", "product"),
+    description="Inner products of all field pairs, with the embeddings, into a DNN.",
+    defaults={"product": "inner"},
+)
+register_model(
+    "opnn",
+    backbone=PNNBackbone,
+    task=Ranker,
+    family="product",
+    paper="Qu et al. Product-based Neural Networks for User Response Prediction. ICDM 2016.",
+    tags=("ctr", "pnn", "product"),
+    description="Outer product of the summed field embeddings (superposition form) into a DNN.",
+    defaults={"product": "outer"},
+)
+register_model(
+    "autoint",
+    backbone=AutoIntBackbone,
+    task=Ranker,
+    family="attention",
+    paper="Song et al. AutoInt: Automatic Feature Interaction Learning via Self-Attentive Neural Networks. CIKM 2019.",
+    tags=("ctr", "self-attention"),
+    description="Multi-head self-attention across fields with residuals.",
+)
+register_model(
+    "autoint_plus",
+    backbone=AutoIntBackbone,
+    task=Ranker,
+    family="attention",
+    paper="Song et al. AutoInt: Automatic Feature Interaction Learning via Self-Attentive Neural Networks. CIKM 2019.",
+    tags=("ctr", "self-attention", "dnn"),
+    description="AutoInt+: AutoInt with a parallel DNN branch.",
+    defaults={"dnn_hidden_units": (400, 400, 400)},
+)
+register_model(
+    "dcnv2",
+    backbone=DCNv2Backbone,
+    task=Ranker,
+    family="cross",
+    paper="Wang et al. DCN V2: Improved Deep & Cross Network. WWW 2021.",
+    tags=("ctr", "cross-network", "dnn"),
+    description="keras-rs FeatureCross layers beside a DNN.",
+)
+register_model(
+    "xdeepfm",
+    backbone=XDeepFMBackbone,
+    task=Ranker,
+    family="factorization",
+    paper="Lian et al. xDeepFM: Combining Explicit and Implicit Feature Interactions. KDD 2018.",
+    tags=("ctr", "cin", "dnn"),
+    description="Linear term, compressed interaction network and DNN, summed.",
+)
+register_model(
+    "din",
+    backbone=DINBackbone,
+    task=Ranker,
+    family="attention",
+    paper="Zhou et al. Deep Interest Network for Click-Through Rate Prediction. KDD 2018.",
+    tags=("ctr", "target-attention", "sequence"),
+    description="Target attention pools the behaviour history for each candidate.",
+)
 
-__all__ = ["Backbone", "FMBackbone", "MLPBackbone", "PopularityBackbone", "Ranker", "Task"]
+__all__ = [
+    "AutoIntBackbone",
+    "Backbone",
+    "DCNv2Backbone",
+    "DINBackbone",
+    "DeepFMBackbone",
+    "FMBackbone",
+    "MLPBackbone",
+    "PNNBackbone",
+    "PopularityBackbone",
+    "Ranker",
+    "Task",
+    "XDeepFMBackbone",
+]

@@ -65,6 +65,15 @@ class Task(keras.Model):
             metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(
+            x=x, y=_match_rank(y, y_pred), y_pred=y_pred, sample_weight=sample_weight,
+            training=training,
+        )  # fmt: skip
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(x, _match_rank(y, y_pred), y_pred, sample_weight)
+
     def compile_from_config(self, config):
         # The saved config holds concrete objects, never "auto", so replaying
         # it through our compile restores exactly what was trained.
@@ -94,6 +103,16 @@ class Task(keras.Model):
         if isinstance(config.get("backbone"), dict):
             config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def _match_rank(y, y_pred):
+    # Labels usually come as (batch,) while scores are (batch, 1); Keras 3's
+    # losses refuse the mismatch, so a missing trailing axis is added.
+    if y is None or y_pred is None or not hasattr(y, "shape") or not hasattr(y_pred, "shape"):
+        return y
+    if len(y.shape) == len(y_pred.shape) - 1:
+        return ops.expand_dims(y, -1)
+    return y
 
 
 @keras.saving.register_keras_serializable(package="reczoo")

@@ -1,0 +1,98 @@
+"""DeepFM (Guo et al., 2017): a factorization machine and a DNN on shared embeddings."""
+
+import keras
+from keras import ops
+
+from reczoo.features import FeatureEmbedding
+from reczoo.layers import MLP, FeatureLinear, FMInteraction
+from reczoo.models.backbone import Backbone, serialize_regularizer
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class DeepFMBackbone(Backbone):
+    """FM and a deep tower reading the same field embeddings.
+
+    `logit = w0 + sum_i w_i x_i + sum_{i<j} <v_i, v_j> + DNN([v_1, ..., v_n])`:
+    the FM part models low-order interactions explicitly, the DNN high-order
+    ones implicitly, with no feature engineering and one embedding table per
+    feature. The output is the logit, (batch, 1).
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with one embedding width.
+        hidden_units: widths of the DNN.
+        activation: the DNN's activation.
+        dropout: dropout after each DNN layer.
+        batch_norm: batch normalisation in each DNN layer.
+        embeddings_regularizer: regularizer of the embedding tables and the
+            first-order weights.
+        kernel_regularizer: regularizer of the DNN's kernels.
+
+    Example:
+
+    ```python
+    model = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[400, 400, 400])
+    ```
+
+    Reference:
+        Guo et al. DeepFM: A Factorization-Machine based Neural Network for CTR
+        Prediction. IJCAI 2017.
+    """
+
+    def __init__(
+        self,
+        feature_spec,
+        hidden_units=(400, 400, 400),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        embeddings_regularizer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        embedding = FeatureEmbedding(
+            feature_spec,
+            output_mode="stack",
+            embeddings_regularizer=embeddings_regularizer,
+            name="feature_embedding",
+        )
+        linear = FeatureLinear(feature_spec, regularizer=embeddings_regularizer, name="linear")
+        interaction = FMInteraction(name="fm_interaction")
+        tower = MLP(
+            hidden_units,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            kernel_regularizer=kernel_regularizer,
+            name="dnn",
+        )
+        dnn_logit = keras.layers.Dense(1, kernel_regularizer=kernel_regularizer, name="dnn_logit")
+
+        # === Functional model ===
+        inputs = feature_spec.keras_inputs()
+        fields = embedding(inputs)
+        flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
+        logit = linear(inputs) + interaction(fields) + dnn_logit(tower(flat))
+        super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.hidden_units = tower.hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.kernel_regularizer = tower.kernel_regularizer
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "hidden_units": self.hidden_units,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            }
+        )
+        return config

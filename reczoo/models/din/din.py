@@ -1,0 +1,135 @@
+"""Deep Interest Network (Zhou et al., 2018): target attention over behaviour."""
+
+import keras
+from keras import ops
+
+from reczoo.features import FeatureEmbedding, Sequence
+from reczoo.features.embedding import masked_pool
+from reczoo.layers import MLP, TargetAttention
+from reczoo.models.backbone import Backbone, serialize_regularizer
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class DINBackbone(Backbone):
+    """Pools a user's history by its relevance to the target item.
+
+    The history (a `Sequence` sharing the target's table) is summed with
+    weights from `TargetAttention`, so the user's interest representation
+    changes with the candidate. It is concatenated with every other
+    feature's embedding (other sequences mean-pooled) and read by a DNN. The
+    output is the DNN's last hidden layer; `Ranker` adds the output unit.
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with the target and history.
+        target_feature: the candidate item's id feature.
+        history_feature: the behaviour sequence, sharing the target's table.
+        attention_units: widths of the attention scoring MLP.
+        attention_activation: its activation.
+        attention_softmax: softmax-normalise the attention weights.
+        hidden_units, activation, dropout, batch_norm: the DNN.
+        embeddings_regularizer: regularizer of the embedding tables.
+        kernel_regularizer: regularizer of the DNN's kernels.
+
+    Reference:
+        Zhou et al. Deep Interest Network for Click-Through Rate Prediction.
+        KDD 2018.
+    """
+
+    def __init__(
+        self,
+        feature_spec,
+        target_feature="item_id",
+        history_feature="history",
+        attention_units=(80, 40),
+        attention_activation="sigmoid",
+        attention_softmax=False,
+        hidden_units=(200, 80),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        embeddings_regularizer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        for name in (target_feature, history_feature):
+            if name not in feature_spec:
+                raise ValueError(
+                    f"DIN needs the feature {name!r}. Received features: {feature_spec.names}"
+                )
+        target, history = feature_spec[target_feature], feature_spec[history_feature]
+        if not isinstance(history, Sequence) or history.table_name != target.table_name:
+            raise ValueError(
+                f"DIN's history must be a Sequence sharing the target's table. Received: "
+                f"history table {history.table_name!r}, target table {target.table_name!r}"
+            )
+        embedding = FeatureEmbedding(
+            feature_spec,
+            embeddings_regularizer=embeddings_regularizer,
+            name="feature_embedding",
+        )
+        attention = TargetAttention(
+            attention_units,
+            activation=attention_activation,
+            softmax=attention_softmax,
+            name="target_attention",
+        )
+        tower = MLP(
+            hidden_units,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            kernel_regularizer=kernel_regularizer,
+            name="dnn",
+        )
+
+        # === Functional model ===
+        inputs = feature_spec.keras_inputs()
+        embedded = embedding(inputs)
+        interest = attention(
+            embedded[target_feature],
+            embedded[history_feature],
+            embedding.padding_mask(inputs, history_feature),
+        )
+        parts = []
+        for f in feature_spec:
+            value = embedded[f.name]
+            if f.name == history_feature:
+                continue
+            if isinstance(f, Sequence):
+                value = masked_pool(value, embedding.padding_mask(inputs, f.name), "mean")
+            parts.append(value)
+        outputs = tower(ops.concatenate([*parts, interest], axis=-1))
+        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.target_feature = target_feature
+        self.history_feature = history_feature
+        self.attention_units = attention.hidden_units
+        self.attention_activation = attention_activation
+        self.attention_softmax = attention_softmax
+        self.hidden_units = tower.hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.kernel_regularizer = tower.kernel_regularizer
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "target_feature": self.target_feature,
+                "history_feature": self.history_feature,
+                "attention_units": self.attention_units,
+                "attention_activation": self.attention_activation,
+                "attention_softmax": self.attention_softmax,
+                "hidden_units": self.hidden_units,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            }
+        )
+        return config

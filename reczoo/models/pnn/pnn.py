@@ -1,0 +1,100 @@
+"""Product-based neural networks (Qu et al., 2016): IPNN and OPNN."""
+
+import keras
+from keras import ops
+
+from reczoo.features import FeatureEmbedding
+from reczoo.layers import MLP, InnerProduct, OuterProduct
+from reczoo.models.backbone import Backbone, serialize_regularizer
+
+_PRODUCTS = ("inner", "outer")
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class PNNBackbone(Backbone):
+    """A product layer between the embeddings and a DNN.
+
+    The DNN reads `[z, p]`: `z` the concatenated field embeddings (the linear
+    signal) and `p` the product signal: with `product="inner"` the inner
+    products of all field pairs (IPNN); with `product="outer"` the paper's
+    efficient outer-product form, the (dim x dim) outer product of the
+    summed field embeddings (OPNN with "superposition", Section 3.3). The
+    output is the DNN's last hidden layer; `Ranker` adds the output unit.
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with one embedding width.
+        product: `"inner"` or `"outer"`.
+        hidden_units, activation, dropout, batch_norm: the DNN.
+        embeddings_regularizer: regularizer of the embedding tables.
+        kernel_regularizer: regularizer of the DNN's kernels.
+
+    Reference:
+        Qu et al. Product-based Neural Networks for User Response Prediction.
+        ICDM 2016.
+    """
+
+    def __init__(
+        self,
+        feature_spec,
+        product="inner",
+        hidden_units=(400, 400, 400),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        embeddings_regularizer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        if product not in _PRODUCTS:
+            raise ValueError(f"`product` must be one of {_PRODUCTS}. Received: product={product!r}")
+        embedding = FeatureEmbedding(
+            feature_spec,
+            output_mode="stack",
+            embeddings_regularizer=embeddings_regularizer,
+            name="feature_embedding",
+        )
+        product_layer = (
+            InnerProduct(name="inner_product")
+            if product == "inner"
+            else OuterProduct(name="outer_product")
+        )
+        tower = MLP(
+            hidden_units,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            kernel_regularizer=kernel_regularizer,
+            name="dnn",
+        )
+
+        # === Functional model ===
+        inputs = feature_spec.keras_inputs()
+        fields = embedding(inputs)
+        flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
+        outputs = tower(ops.concatenate([flat, product_layer(fields)], axis=-1))
+        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.product = product
+        self.hidden_units = tower.hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.kernel_regularizer = tower.kernel_regularizer
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "product": self.product,
+                "hidden_units": self.hidden_units,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            }
+        )
+        return config

@@ -1,0 +1,91 @@
+"""xDeepFM (Lian et al., 2018): linear term, CIN and DNN."""
+
+import keras
+from keras import ops
+
+from reczoo.features import FeatureEmbedding
+from reczoo.layers import CIN, MLP, FeatureLinear
+from reczoo.models.backbone import Backbone, serialize_regularizer
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class XDeepFMBackbone(Backbone):
+    """A linear term, a compressed interaction network and a DNN, summed.
+
+    The CIN models bounded-degree interactions explicitly at the vector
+    level; the DNN implicitly. The output is the logit, (batch, 1).
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with one embedding width.
+        cin_layer_sizes: feature maps per CIN layer.
+        hidden_units, activation, dropout, batch_norm: the DNN.
+        embeddings_regularizer: regularizer of the embeddings and linear weights.
+        kernel_regularizer: regularizer of the DNN's kernels.
+
+    Reference:
+        Lian et al. xDeepFM: Combining Explicit and Implicit Feature
+        Interactions for Recommender Systems. KDD 2018.
+    """
+
+    def __init__(
+        self,
+        feature_spec,
+        cin_layer_sizes=(100, 100),
+        hidden_units=(400, 400, 400),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        embeddings_regularizer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        embedding = FeatureEmbedding(
+            feature_spec,
+            output_mode="stack",
+            embeddings_regularizer=embeddings_regularizer,
+            name="feature_embedding",
+        )
+        linear = FeatureLinear(feature_spec, regularizer=embeddings_regularizer, name="linear")
+        cin = CIN(cin_layer_sizes, name="cin")
+        cin_logit = keras.layers.Dense(1, name="cin_logit")
+        tower = MLP(
+            hidden_units,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            kernel_regularizer=kernel_regularizer,
+            name="dnn",
+        )
+        dnn_logit = keras.layers.Dense(1, name="dnn_logit")
+
+        # === Functional model ===
+        inputs = feature_spec.keras_inputs()
+        fields = embedding(inputs)
+        flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
+        logit = linear(inputs) + cin_logit(cin(fields)) + dnn_logit(tower(flat))
+        super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.cin_layer_sizes = cin.layer_sizes
+        self.hidden_units = tower.hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.kernel_regularizer = tower.kernel_regularizer
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "cin_layer_sizes": self.cin_layer_sizes,
+                "hidden_units": self.hidden_units,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "batch_norm": self.batch_norm,
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            }
+        )
+        return config
