@@ -27,10 +27,21 @@ TRAINING_DEFAULTS = {
     "embedding_dim": 16,
     "train_negatives": 4,
     "patience": 3,
+    "reduce_lr": None,
     "side_features": False,
     "eval_batch_size": 8192,
 }
 DEFAULT_EPOCHS = 20
+# Benchmarks' own training procedures, applied under their protocols unless
+# overridden: BARS trains with embedding size 10, batch 4096, up to 100 epochs,
+# stopping after 2 epochs without validation AUC gain and dividing the
+# learning rate by 10 at each such epoch (FuxiCTR's reduce-on-plateau).
+PROTOCOL_TRAINING = {
+    "bars_ctr": (
+        100,
+        {"batch_size": 4096, "embedding_dim": 10, "patience": 2, "reduce_lr": 0.1},
+    ),
+}
 KS = (5, 10, 20)
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
 
@@ -227,9 +238,11 @@ def run(
             else ("bars_ctr" if data.kind == "ctr" else "ncf")
         )
     protocol = get_protocol(protocol)
-    epochs = DEFAULT_EPOCHS if epochs is None else int(epochs)
+    protocol_epochs, protocol_settings = PROTOCOL_TRAINING.get(protocol.name, (DEFAULT_EPOCHS, {}))
+    epochs = protocol_epochs if epochs is None else int(epochs)
     settings = {
         **TRAINING_DEFAULTS,
+        **protocol_settings,
         **{k: v for k, v in overrides.items() if k in TRAINING_DEFAULTS},
     }
     model_overrides = {k: v for k, v in overrides.items() if k not in TRAINING_DEFAULTS}
@@ -288,6 +301,9 @@ def run(
                 best, best_epoch, best_weights = score, epoch, task.get_weights()
             elif epoch - best_epoch >= settings["patience"]:
                 break
+            elif settings["reduce_lr"]:
+                rate = task.optimizer.learning_rate
+                rate.assign(max(float(rate.numpy()) * settings["reduce_lr"], 1e-6))
         if best_weights is not None:
             task.set_weights(best_weights)
 
