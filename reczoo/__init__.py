@@ -14,7 +14,7 @@ from reczoo.features import (
     Numerical,
     Sequence,
 )
-from reczoo.models import Backbone, Ranker, Task
+from reczoo.models import Backbone, NextItem, Ranker, Task
 from reczoo.presets import PresetError, from_preset, save_to_preset
 from reczoo.registry import (
     get_model,
@@ -33,6 +33,7 @@ __all__ = [
     "FeatureEmbedding",
     "FeatureSpec",
     "MultiHot",
+    "NextItem",
     "Numerical",
     "PresetError",
     "Ranker",

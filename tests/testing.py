@@ -36,3 +36,13 @@ def tiny_batch(spec, n=16, seed=0):
     features = spec.dummy_inputs(n, seed=seed)
     labels = np.random.default_rng(seed).integers(0, 2, size=(n, 1)).astype("float32")
     return features, labels
+
+
+def tiny_labels(model, features, seed=0):
+    """Labels a registered model's task trains on, for a tiny batch."""
+    rng = np.random.default_rng(seed)
+    if isinstance(model, reczoo.NextItem):
+        history = features[model.backbone.history_feature]
+        # The next item of each position: the history shifted left by one.
+        return np.concatenate([history[:, 1:], rng.integers(1, 21, size=(len(history), 1))], 1)
+    return rng.integers(0, 2, size=(len(next(iter(features.values()))), 1)).astype("float32")

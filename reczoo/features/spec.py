@@ -336,6 +336,10 @@ class FeatureSpec:
                 f"No feature named {name!r} in this spec. Features: {self.names}"
             ) from None
 
+    def get(self, name, default=None):
+        """The feature named `name`, or `default`."""
+        return self._by_name.get(name, default)
+
     def __eq__(self, other):
         return isinstance(other, FeatureSpec) and self._features == other._features
 

@@ -5,6 +5,7 @@ from reczoo.layers.cin import CIN
 from reczoo.layers.fm import FMInteraction
 from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
+from reczoo.layers.position import PositionEmbedding
 from reczoo.layers.product import InnerProduct, OuterProduct
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "InnerProduct",
     "InteractingLayer",
     "OuterProduct",
+    "PositionEmbedding",
     "TargetAttention",
 ]

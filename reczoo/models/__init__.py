@@ -6,10 +6,12 @@ from reczoo.models.dcnv2.dcnv2 import DCNv2Backbone
 from reczoo.models.deepfm.deepfm import DeepFMBackbone
 from reczoo.models.din.din import DINBackbone
 from reczoo.models.fm.fm import FMBackbone
+from reczoo.models.gru4rec.gru4rec import GRU4RecBackbone
 from reczoo.models.mlp.mlp import MLPBackbone
 from reczoo.models.pnn.pnn import PNNBackbone
 from reczoo.models.pop.pop import PopularityBackbone
-from reczoo.models.task import Ranker, Task
+from reczoo.models.sasrec.sasrec import SASRecBackbone
+from reczoo.models.task import NextItem, Ranker, Task
 from reczoo.models.xdeepfm.xdeepfm import XDeepFMBackbone
 from reczoo.registry import register_model
 
@@ -115,6 +117,24 @@ register_model(
     tags=("ctr", "target-attention", "sequence"),
     description="Target attention pools the behaviour history for each candidate.",
 )
+register_model(
+    "sasrec",
+    backbone=SASRecBackbone,
+    task=NextItem,
+    family="attention",
+    paper="Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.",
+    tags=("sequential", "next-item", "self-attention", "transformer"),
+    description="Causal self-attention blocks over the history, tied item embeddings.",
+)
+register_model(
+    "gru4rec",
+    backbone=GRU4RecBackbone,
+    task=NextItem,
+    family="recurrent",
+    paper="Hidasi et al. Session-based Recommendations with Recurrent Neural Networks. ICLR 2016.",
+    tags=("sequential", "next-item", "rnn"),
+    description="A GRU over the history; each state scores the next item.",
+)
 
 __all__ = [
     "AutoIntBackbone",
@@ -123,10 +143,13 @@ __all__ = [
     "DINBackbone",
     "DeepFMBackbone",
     "FMBackbone",
+    "GRU4RecBackbone",
     "MLPBackbone",
+    "NextItem",
     "PNNBackbone",
     "PopularityBackbone",
     "Ranker",
+    "SASRecBackbone",
     "Task",
     "XDeepFMBackbone",
 ]

@@ -1,6 +1,7 @@
 """Tasks: a backbone plus its head, loss, metrics and default `compile`."""
 
 import keras
+import numpy as np
 from keras import ops
 
 _OBJECTIVES = ("binary", "regression")
@@ -187,4 +188,149 @@ class Ranker(Task):
     def get_config(self):
         config = super().get_config()
         config.update({"objective": self.objective})
+        return config
+
+
+_NEXT_ITEM_LOSSES = ("bce", "sampled_softmax", "ce")
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class NextItem(Task):
+    """Predicts each next item of a sequence, scoring by the item table.
+
+    The backbone maps a left-padded history (batch, length) to one state per
+    position, (batch, length, dim), where position t has seen items up to t
+    (or to one state for the last position, (batch, dim)). An item's score is
+    the dot product of a state with that item's row of the item embedding
+    table (tied input and output embeddings). Labels are the next item at
+    each position (0 where there is none), so one sequence trains every
+    position at once.
+
+    Losses (`loss=`):
+    - `"bce"`: binary cross-entropy of the next item against one uniformly
+      sampled negative per position (the SASRec paper);
+    - `"sampled_softmax"`: softmax over the next item and `num_negatives`
+      uniform negatives shared by the batch;
+    - `"ce"`: softmax cross-entropy over the whole catalogue (Klenitskiy &
+      Vasilev 2023 found it makes SASRec much stronger).
+
+    The loss is averaged over the positions that have a next item.
+
+    Args:
+        backbone: a sequence backbone with `history_feature` and `item_table`.
+        loss: `"bce"`, `"sampled_softmax"` or `"ce"`.
+        num_negatives: negatives of the sampled softmax.
+        seed: seed of the negative sampler.
+
+    Example:
+
+    ```python
+    task = reczoo.get_model("sasrec", feature_spec=spec, loss="ce")
+    task.fit({"history": inputs}, next_items, batch_size=128)
+    task.recommend(histories, k=10)
+    ```
+    """
+
+    default_learning_rate = 1e-3
+
+    def __init__(self, backbone, loss="bce", num_negatives=100, seed=None, **kwargs):
+        if loss not in _NEXT_ITEM_LOSSES:
+            raise ValueError(f"`loss` must be one of {_NEXT_ITEM_LOSSES}. Received: loss={loss!r}")
+        # === Functional model ===
+        inputs = backbone.input
+        outputs = backbone(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, backbone=backbone, **kwargs)
+
+        # === Config ===
+        self.loss_name = loss
+        self.num_negatives = int(num_negatives)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    @property
+    def item_embedding(self):
+        return self.backbone.embedding.embedding_table(self.backbone.item_table)
+
+    @property
+    def num_items(self):
+        """Rows of the item table, padding row 0 included."""
+        return self.item_embedding.input_dim
+
+    def default_loss(self):
+        # The loss needs the item table, so it lives in compute_loss.
+        return None
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        del x, sample_weight, training
+        table = self.item_embedding.embeddings
+        targets = ops.cast(y, "int32")
+        states = y_pred
+        if len(states.shape) == 2:
+            states = ops.expand_dims(states, 1)
+            targets = ops.reshape(targets, (-1, 1))
+        mask = ops.cast(ops.not_equal(targets, 0), states.dtype)
+        if self.loss_name == "ce":
+            logits = ops.matmul(states, ops.transpose(table))
+            # Row 0 is padding: never a prediction.
+            padding = ops.one_hot(0, self.num_items, dtype=logits.dtype) * -1e9
+            losses = keras.losses.sparse_categorical_crossentropy(
+                targets, logits + padding, from_logits=True
+            )
+        else:
+            positive = ops.sum(states * ops.take(table, targets, axis=0), axis=-1)
+            if self.loss_name == "bce":
+                negatives = keras.random.randint(
+                    ops.shape(targets), 1, self.num_items, seed=self.seed_generator
+                )
+                negative = ops.sum(states * ops.take(table, negatives, axis=0), axis=-1)
+                losses = -ops.log_sigmoid(positive) - ops.log_sigmoid(-negative)
+            else:
+                negatives = keras.random.randint(
+                    (self.num_negatives,), 1, self.num_items, seed=self.seed_generator
+                )
+                negative = ops.matmul(states, ops.transpose(ops.take(table, negatives, axis=0)))
+                logits = ops.concatenate([ops.expand_dims(positive, -1), negative], axis=-1)
+                losses = -ops.log_softmax(logits, axis=-1)[..., 0]
+        loss = ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
+        return loss + (ops.sum(self.losses) if self.losses else 0.0)
+
+    def last_state(self, histories, batch_size=1024):
+        """The state after each history's last position, as numpy (batch, dim)."""
+        feature = self.backbone.history_feature
+        out = []
+        histories = np.asarray(histories)
+        for start in range(0, len(histories), batch_size):
+            chunk = {feature: histories[start : start + batch_size]}
+            states = np.asarray(self.predict_on_batch(chunk))
+            out.append(states[:, -1] if states.ndim == 3 else states)
+        return np.concatenate(out)
+
+    def score_items(self, histories, items=None, batch_size=1024):
+        """Scores of `items` (batch, candidates) after each history, or of all
+        items (batch, num_items) when `items` is None."""
+        states = self.last_state(histories, batch_size)
+        table = np.asarray(ops.convert_to_numpy(self.item_embedding.embeddings))
+        if items is None:
+            return states @ table.T
+        return np.einsum("bd,bcd->bc", states, table[np.asarray(items)])
+
+    def recommend(self, histories, k=10, exclude_seen=True):
+        """Top-k item ids after each history, best first; padding never, and
+        items already in the history not either if `exclude_seen`."""
+        histories = np.asarray(histories)
+        scores = self.score_items(histories)
+        scores[:, 0] = -np.inf
+        if exclude_seen:
+            rows = np.repeat(np.arange(len(histories)), histories.shape[1])
+            scores[rows, histories.reshape(-1)] = -np.inf
+            scores[:, 0] = -np.inf
+        top = np.argpartition(-scores, kth=min(k, scores.shape[1] - 1) - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
+        return np.take_along_axis(top, order, axis=1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"loss": self.loss_name, "num_negatives": self.num_negatives, "seed": self.seed}
+        )
         return config

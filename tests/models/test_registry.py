@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from testing import assert_config_round_trip, tiny_batch, tiny_spec
+from testing import assert_config_round_trip, tiny_batch, tiny_labels, tiny_spec
 
 import reczoo
 
@@ -45,7 +45,8 @@ def test_every_entry_declares_family_task_and_paper():
 def test_registered_model_builds_fits_and_round_trips(name, tmp_path):
     spec = tiny_spec()
     model = reczoo.get_model(name, feature_spec=spec)
-    features, labels = tiny_batch(spec)
+    features, _ = tiny_batch(spec)
+    labels = tiny_labels(model, features)
     history = model.fit(features, labels, batch_size=16, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     before = model.predict(features, verbose=0)

@@ -1,0 +1,44 @@
+"""Learned position embeddings for sequence models."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class PositionEmbedding(keras.layers.Layer):
+    """Adds a learned vector per position to (batch, length, dim) inputs.
+
+    Position 0 is the first (leftmost) slot of the padded sequence.
+
+    Args:
+        max_length: the longest sequence.
+        initializer: initializer of the position table.
+    """
+
+    def __init__(self, max_length, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = int(max_length)
+        self.initializer = keras.initializers.get(initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            shape=(self.max_length, input_shape[-1]),
+            initializer=self.initializer,
+            name="embeddings",
+        )
+        self.built = True
+
+    def call(self, inputs):
+        length = ops.shape(inputs)[1]
+        return inputs + ops.cast(self.embeddings[:length], inputs.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "max_length": self.max_length,
+                "initializer": keras.initializers.serialize(self.initializer),
+            }
+        )
+        return config

@@ -1,0 +1,146 @@
+"""SASRec (Kang & McAuley, 2018): causal self-attention over a user's history."""
+
+import math
+
+import keras
+from keras import ops
+
+from reczoo.features import FeatureEmbedding, Sequence
+from reczoo.layers import PositionEmbedding
+from reczoo.models.backbone import Backbone, serialize_regularizer
+
+
+def sequence_feature(feature_spec, history_feature):
+    """The history `Sequence` of a spec, or an error naming what is there."""
+    feature = feature_spec.get(history_feature)
+    if not isinstance(feature, Sequence):
+        raise ValueError(
+            f"A sequential model needs a Sequence feature named {history_feature!r}. "
+            f"Received features: {feature_spec.names}"
+        )
+    return feature
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class SASRecBackbone(Backbone):
+    """Self-attentive sequential recommendation.
+
+    Item embeddings (scaled by `sqrt(dim)`) plus learned position embeddings
+    pass through `num_blocks` blocks of causal multi-head self-attention and
+    a point-wise feed-forward network, each with layer normalisation on its
+    input, a residual connection and dropout; padding positions are zeroed
+    after every block. Position t attends to positions up to t only, so the
+    output (batch, length, dim) holds, at each position, the state that
+    predicts the next item. Scores are dot products with the same item table.
+
+    Args:
+        feature_spec: a `reczoo.FeatureSpec` with the history `Sequence`.
+        history_feature: the history's name.
+        num_blocks: attention blocks.
+        num_heads: attention heads (they split the embedding width).
+        dropout: dropout on the embeddings, attention weights and FFN.
+        embeddings_regularizer: regularizer of the item table.
+
+    Example:
+
+    ```python
+    spec = reczoo.FeatureSpec([reczoo.Sequence("history", 23716, 50, max_length=50, table="item")])
+    model = reczoo.get_model("sasrec", feature_spec=spec)
+    ```
+
+    Reference:
+        Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.
+    """
+
+    def __init__(
+        self,
+        feature_spec,
+        history_feature="history",
+        num_blocks=2,
+        num_heads=1,
+        dropout=0.5,
+        embeddings_regularizer=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        history = sequence_feature(feature_spec, history_feature)
+        dim, length = history.embedding_dim, history.max_length
+        if dim % num_heads:
+            raise ValueError(
+                f"The embedding width must be a multiple of num_heads. Received: "
+                f"embedding_dim={dim}, num_heads={num_heads}"
+            )
+        embedding = FeatureEmbedding(
+            feature_spec.subset([history_feature]),
+            embeddings_initializer=keras.initializers.GlorotUniform(),
+            embeddings_regularizer=embeddings_regularizer,
+            name="feature_embedding",
+        )
+        # A layer, not `x * scale`: Keras 3.15 infers KerasTensor * float as sparse.
+        scale = keras.layers.Rescaling(math.sqrt(dim), name="embedding_scale")
+        positions = PositionEmbedding(length, name="position_embedding")
+        input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
+        blocks = []
+        for i in range(num_blocks):
+            blocks.append(
+                {
+                    "attention_norm": keras.layers.LayerNormalization(
+                        epsilon=1e-8, name=f"block_{i}_attention_norm"
+                    ),
+                    "attention": keras.layers.MultiHeadAttention(
+                        num_heads, dim // num_heads, dropout=dropout, name=f"block_{i}_attention"
+                    ),
+                    "ffn_norm": keras.layers.LayerNormalization(
+                        epsilon=1e-8, name=f"block_{i}_ffn_norm"
+                    ),
+                    "ffn_in": keras.layers.Dense(dim, activation="relu", name=f"block_{i}_ffn_in"),
+                    "ffn_out": keras.layers.Dense(dim, name=f"block_{i}_ffn_out"),
+                    "ffn_dropout_in": keras.layers.Dropout(dropout, name=f"block_{i}_dropout_in"),
+                    "ffn_dropout_out": keras.layers.Dropout(dropout, name=f"block_{i}_dropout_out"),
+                }
+            )
+        final_norm = keras.layers.LayerNormalization(epsilon=1e-8, name="final_norm")
+
+        # === Functional model ===
+        inputs = feature_spec.keras_inputs()
+        ids = inputs[history_feature]
+        mask = ops.not_equal(ops.cast(ids, "int32"), 0)
+        keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
+        x = positions(scale(embedding({history_feature: ids})[history_feature]))
+        x = input_dropout(x) * keep
+        # Causal, and padded keys are never attended to.
+        attend = ops.logical_and(
+            ops.expand_dims(mask, 1), ops.tril(ops.ones((length, length), dtype="bool"))
+        )
+        for block in blocks:
+            query = block["attention_norm"](x)
+            x = query + block["attention"](query, x, attention_mask=attend)
+            y = block["ffn_norm"](x)
+            y = block["ffn_dropout_out"](
+                block["ffn_out"](block["ffn_dropout_in"](block["ffn_in"](y)))
+            )
+            x = (x + y) * keep
+        outputs = final_norm(x)
+        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+
+        # === Config ===
+        self.history_feature = history_feature
+        self.item_table = history.table_name
+        self.num_blocks = num_blocks
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.embedding = embedding
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "history_feature": self.history_feature,
+                "num_blocks": self.num_blocks,
+                "num_heads": self.num_heads,
+                "dropout": self.dropout,
+                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+            }
+        )
+        return config
