@@ -29,6 +29,7 @@ class ModelEntry:
     defaults: dict = dataclasses.field(default_factory=dict)
     task_defaults: dict = dataclasses.field(default_factory=dict)
     compile_defaults: dict = dataclasses.field(default_factory=dict)
+    run_defaults: dict = dataclasses.field(default_factory=dict)
 
     @property
     def task_name(self):
@@ -47,8 +48,13 @@ def register_model(
     defaults=None,
     task_defaults=None,
     compile_defaults=None,
+    run_defaults=None,
 ):
-    """Registers a model under `name`; a name can be registered once."""
+    """Registers a model under `name`; a name can be registered once.
+
+    `run_defaults` are `reczoo.run` settings (epochs, batch size, embedding
+    width, history length) that reproduce the model's paper configuration.
+    """
     if name in _MODELS:
         raise ValueError(f"A model named {name!r} is already registered.")
     _MODELS[name] = ModelEntry(
@@ -62,6 +68,7 @@ def register_model(
         defaults=dict(defaults or {}),
         task_defaults=dict(task_defaults or {}),
         compile_defaults=dict(compile_defaults or {}),
+        run_defaults=dict(run_defaults or {}),
     )
     return _MODELS[name]
 

@@ -5,6 +5,7 @@ settings and the `reczoo train` command that reproduces it.
 """
 
 import datetime
+import inspect
 import json
 import os
 import platform
@@ -18,7 +19,15 @@ import numpy as np
 
 from reczoo import datasets, registry
 from reczoo.datasets.protocols import get_protocol
-from reczoo.metrics.evaluators import evaluate_full, evaluate_pointwise, evaluate_sampled
+from reczoo.features import Categorical, FeatureSpec, Sequence
+from reczoo.metrics.evaluators import (
+    evaluate_full,
+    evaluate_next_item,
+    evaluate_pointwise,
+    evaluate_sampled,
+    left_pad,
+)
+from reczoo.models.task import NextItem
 from reczoo.version import __version__
 
 # Settings of the run itself; every other override goes to the model.
@@ -30,6 +39,9 @@ TRAINING_DEFAULTS = {
     "reduce_lr": None,
     "side_features": False,
     "eval_batch_size": 8192,
+    "max_length": 50,
+    "eval_every": 1,
+    "bucket_by_length": True,
 }
 DEFAULT_EPOCHS = 20
 # Benchmarks' own training procedures, applied under their protocols unless
@@ -157,6 +169,11 @@ class _Plan:
             return self.data.features_for(users, items, self.spec), labels.astype("float32")
         return self.rows("train")
 
+    def training_data(self, epoch):
+        features, targets = self.training_set(epoch)
+        batches = _tf_dataset(features, targets, self.settings["batch_size"], self.seed + epoch)
+        return batches, len(targets)
+
     def rows(self, stage):
         rows = self.split.rows(stage)
         if self.data.kind == "ctr":
@@ -179,6 +196,98 @@ class _Plan:
         if self.leave_one_out:
             return "ndcg@10", 1.0
         return ("auc", 1.0) if self.objective == "binary" else ("rmse", -1.0)
+
+
+class _SequencePlan:
+    """Next-item training on each user's training history.
+
+    Models with a state per position train on every position of a history
+    at once; models with one state (Caser) on sliding windows. With
+    `bucket_by_length`, histories of similar length share a batch padded only
+    to its longest, and the loss is divided by a constant (the mean number of
+    positions per batch) so every position weighs the same.
+    """
+
+    def __init__(self, data, split, task, settings, seed):
+        if not split.protocol.leave_one_out:
+            raise ValueError(
+                f"Next-item models are evaluated leave-last-out; protocol "
+                f"{split.protocol.name!r} is a {split.protocol.kind}. Use sasrec, loo_full, ..."
+            )
+        self.data, self.split, self.task = data, split, task
+        self.settings, self.seed = settings, seed
+        self.per_position = len(task.output.shape) == 3
+        length = settings["max_length"]
+        self.users, self.inputs, self.targets = [], [], []
+        for user, seq in enumerate(split.train.histories()):
+            if len(seq) < 2:
+                continue
+            if self.per_position:
+                self.users.append(user)
+                self.inputs.append(seq[:-1][-length:])
+                self.targets.append(seq[1:][-length:])
+            else:
+                for t in range(1, len(seq)):
+                    self.users.append(user)
+                    self.inputs.append(seq[max(0, t - length) : t])
+                    self.targets.append(seq[t])
+        self.users = np.asarray(self.users, dtype="int32")
+        self.positions = int(sum(np.size(t) for t in self.targets))
+
+    def _batches(self, epoch):
+        s = self.settings
+        rng = np.random.default_rng([self.seed, epoch])
+        n = len(self.inputs)
+        order = rng.permutation(n)
+        bucket = s["bucket_by_length"] and self.per_position
+        if bucket:
+            # Sorted stably by length after the shuffle: random within a length.
+            lengths = np.array([len(x) for x in self.inputs])
+            order = order[np.argsort(lengths[order], kind="stable")]
+        chunks = [order[i : i + s["batch_size"]] for i in range(0, n, s["batch_size"])]
+        if bucket:
+            rng.shuffle(chunks)
+        history = self.task.backbone.history_feature
+        user = getattr(self.task.backbone, "user_feature", None)
+        for rows in chunks:
+            if self.per_position:
+                width = max(len(self.inputs[r]) for r in rows) if bucket else s["max_length"]
+                x = {history: left_pad([self.inputs[r] for r in rows], width)}
+                y = left_pad([self.targets[r] for r in rows], width)
+            else:
+                x = {history: left_pad([self.inputs[r] for r in rows], s["max_length"])}
+                y = np.asarray([self.targets[r] for r in rows], dtype="int32")
+            if user:
+                x[user] = self.users[rows]
+            yield x, y
+
+    def training_data(self, epoch):
+        import tensorflow as tf
+
+        history = self.task.backbone.history_feature
+        user = getattr(self.task.backbone, "user_feature", None)
+        x_spec = {history: tf.TensorSpec((None, None), tf.int32)}
+        if user:
+            x_spec[user] = tf.TensorSpec((None,), tf.int32)
+        y_spec = tf.TensorSpec((None, None) if self.per_position else (None,), tf.int32)
+        batches = -(-len(self.inputs) // self.settings["batch_size"])
+        if self.per_position and self.settings["bucket_by_length"] and not self.task.normalize_by:
+            self.task.normalize_by = self.positions / batches
+        data = tf.data.Dataset.from_generator(
+            lambda: self._batches(epoch), output_signature=(x_spec, y_spec)
+        )
+        data = data.apply(tf.data.experimental.assert_cardinality(batches))
+        return data.prefetch(tf.data.AUTOTUNE), self.positions
+
+    def evaluate(self, task, stage):
+        return evaluate_next_item(
+            task, self.split, stage, self.settings["max_length"], KS,
+            batch_size=min(1024, self.settings["eval_batch_size"]),
+        )  # fmt: skip
+
+    @property
+    def monitor(self):
+        return "ndcg@10", 1.0
 
 
 def _resolve_dataset(dataset):
@@ -239,31 +348,49 @@ def run(
         )
     protocol = get_protocol(protocol)
     protocol_epochs, protocol_settings = PROTOCOL_TRAINING.get(protocol.name, (DEFAULT_EPOCHS, {}))
-    epochs = protocol_epochs if epochs is None else int(epochs)
+    model_settings = dict(entry.run_defaults)
+    model_epochs = model_settings.pop("epochs", protocol_epochs)
+    epochs = model_epochs if epochs is None else int(epochs)
     settings = {
         **TRAINING_DEFAULTS,
         **protocol_settings,
+        **model_settings,
         **{k: v for k, v in overrides.items() if k in TRAINING_DEFAULTS},
     }
     model_overrides = {k: v for k, v in overrides.items() if k not in TRAINING_DEFAULTS}
     keras.utils.set_random_seed(seed)
 
     split = datasets.split(data, protocol, seed=seed)
-    if data.kind == "ctr":
+    sequential = issubclass(entry.task, NextItem)
+    if sequential:
+        if data.kind != "interactions":
+            raise ValueError(
+                f"Next-item models need interactions; {dataset_name!r} is {data.kind}."
+            )
+        dim = settings["embedding_dim"]
+        features = [
+            Sequence("history", data.num_items + 1, dim, settings["max_length"], table="item")
+        ]
+        if "user_feature" in inspect.signature(entry.backbone).parameters:
+            features.append(Categorical("user_id", data.num_users + 1, dim))
+        spec = FeatureSpec(features)
+        task = registry.get_model(model, feature_spec=spec, **model_overrides)
+        plan = _SequencePlan(data, split, task, settings, seed)
+    elif data.kind == "ctr":
         spec = data.feature_spec(settings["embedding_dim"])
         objective = "binary"
     else:
         spec = data.feature_spec(settings["embedding_dim"], side_features=settings["side_features"])
         rated = data.ratings is not None and not protocol.leave_one_out
         objective = "regression" if rated else "binary"
-    model_overrides.setdefault("objective", objective)
-    objective = model_overrides["objective"]
-    if entry.backbone.__name__ == "PopularityBackbone":
-        model_overrides.setdefault(
-            "item_feature", data.item_column if data.kind == "ctr" else "item_id"
-        )
-    task = registry.get_model(model, feature_spec=spec, **model_overrides)
-    plan = _Plan(data, split, spec, objective, settings, seed)
+    if not sequential:
+        model_overrides.setdefault("objective", objective)
+        if entry.backbone.__name__ == "PopularityBackbone":
+            model_overrides.setdefault(
+                "item_feature", data.item_column if data.kind == "ctr" else "item_id"
+            )
+        task = registry.get_model(model, feature_spec=spec, **model_overrides)
+        plan = _Plan(data, split, spec, model_overrides["objective"], settings, seed)
 
     trained_samples, train_seconds = 0, 0.0
     best, best_epoch, best_weights, history = None, 0, None, []
@@ -279,13 +406,16 @@ def run(
     else:
         epochs_run = 0
         for epoch in range(1, epochs + 1):
-            features, targets = plan.training_set(epoch)
-            data_epoch = _tf_dataset(features, targets, settings["batch_size"], seed + epoch)
+            data_epoch, samples = plan.training_data(epoch)
             start = time.perf_counter()
             logs = task.fit(data_epoch, epochs=1, verbose=0, shuffle=False).history
             train_seconds += time.perf_counter() - start
-            trained_samples += len(targets)
+            trained_samples += samples
             epochs_run = epoch
+            if epoch % settings["eval_every"] and epoch != epochs:
+                if verbose:
+                    print(f"epoch {epoch}: loss={logs['loss'][-1]:.4f}", flush=True)
+                continue
             if not _has_valid(split):
                 # Nothing to stop on: train every epoch and keep the last weights.
                 history.append({"epoch": epoch, "loss": float(logs["loss"][-1])})
@@ -299,7 +429,7 @@ def run(
             score = sign * metrics[monitor]
             if best is None or score > best:
                 best, best_epoch, best_weights = score, epoch, task.get_weights()
-            elif epoch - best_epoch >= settings["patience"]:
+            elif (epoch - best_epoch) // settings["eval_every"] >= settings["patience"]:
                 break
             elif settings["reduce_lr"]:
                 rate = task.optimizer.learning_rate

@@ -391,7 +391,10 @@ class FeatureSpec:
                 dtype = f.dtype
             else:
                 dtype = "int32"
-            inputs[f.name] = keras.Input(shape=f.shape, dtype=dtype, name=f.name)
+            # Sequences take any length, so batches can be padded to their own
+            # longest history; models read positions from the right.
+            shape = (None,) if isinstance(f, Sequence) else f.shape
+            inputs[f.name] = keras.Input(shape=shape, dtype=dtype, name=f.name)
         return inputs
 
     def check_inputs(self, inputs, where="inputs"):
@@ -410,7 +413,10 @@ class FeatureSpec:
         for f in self._features:
             value = np.asarray(inputs[f.name])
             column = f.shape == () and value.shape[1:] == (1,)
-            if value.ndim == 0 or (tuple(value.shape[1:]) != f.shape and not column):
+            shorter = isinstance(f, Sequence) and value.ndim == 2 and value.shape[1] <= f.max_length
+            if value.ndim == 0 or (
+                tuple(value.shape[1:]) != f.shape and not column and not shorter
+            ):
                 expected = (None, *f.shape)
                 raise ValueError(
                     f"Feature '{f.name}' expects arrays of shape {expected}, "

@@ -146,8 +146,7 @@ class TargetAttention(keras.layers.Layer):
         self.built = True
 
     def attention_weights(self, query, keys, mask):
-        length = keys.shape[1]
-        q = ops.repeat(ops.expand_dims(query, 1), length, axis=1)
+        q = ops.expand_dims(query, 1) * ops.ones_like(keys[..., :1])
         features = ops.concatenate([keys, q, keys - q, keys * q], axis=-1)
         logits = ops.squeeze(self.score(self.scorer(features)), -1)
         mask = ops.cast(mask, logits.dtype)

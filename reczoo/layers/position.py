@@ -8,7 +8,9 @@ from keras import ops
 class PositionEmbedding(keras.layers.Layer):
     """Adds a learned vector per position to (batch, length, dim) inputs.
 
-    Position 0 is the first (leftmost) slot of the padded sequence.
+    Positions count from the right: the last slot always gets the table's
+    last row, so a left-padded batch shorter than `max_length` gets exactly
+    the vectors it would get padded to `max_length`.
 
     Args:
         max_length: the longest sequence.
@@ -31,7 +33,8 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         length = ops.shape(inputs)[1]
-        return inputs + ops.cast(self.embeddings[:length], inputs.dtype)
+        table = self.embeddings[self.max_length - length :]
+        return inputs + ops.cast(table, inputs.dtype)
 
     def get_config(self):
         config = super().get_config()

@@ -77,3 +77,61 @@ def evaluate_pointwise(model, features, targets, objective, batch_size=8192):
     else:
         metrics = {"rmse": rmse(targets, predictions), "mae": mae(targets, predictions)}
     return metrics, len(predictions), seconds
+
+
+def left_pad(sequences, length):
+    """Left-pads (and left-truncates) id sequences to `length` with 0."""
+    out = np.zeros((len(sequences), length), dtype="int32")
+    for row, seq in enumerate(sequences):
+        seq = np.asarray(seq)[-length:]
+        if len(seq):
+            out[row, length - len(seq) :] = seq
+    return out
+
+
+def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024):
+    """Ranks each held-out next item after the user's earlier items.
+
+    Under a sampled protocol the candidates are the saved negatives; under
+    `loo_full` every item, with the history masked. Histories are the items
+    before the held-out one (for validation, the training items; for test,
+    those and the validation item), the last `max_length` of them.
+
+    Returns `(metrics, scored_pairs, seconds)`.
+    """
+    users, targets, negatives = split.held_out(stage)
+    seen = split.seen_before(stage)
+    # Similar lengths together: each chunk is padded only to its longest.
+    order = np.argsort([min(len(s), max_length) for s in seen], kind="stable")
+    user_feature = getattr(task.backbone, "user_feature", None)
+    all_scores, all_labels, pairs, seconds = [], [], 0, 0.0
+    for begin in range(0, len(order), batch_size):
+        rows = order[begin : begin + batch_size]
+        width = max(1, max(min(len(seen[r]), max_length) for r in rows))
+        features = {task.backbone.history_feature: left_pad([seen[r] for r in rows], width)}
+        if user_feature:
+            features[user_feature] = users[rows].astype("int32")
+        start = time.perf_counter()
+        if negatives is not None:
+            candidates = np.concatenate([targets[rows, None], negatives[rows]], axis=1)
+            scores = task.score_items(features, candidates, batch_size=batch_size)
+            labels = np.zeros_like(scores)
+            labels[:, 0] = 1.0
+        else:
+            scores = task.score_items(features, batch_size=batch_size)[:, 1:]
+            labels = np.zeros_like(scores)
+            for i, r in enumerate(rows):
+                history = seen[r][seen[r] != targets[r]]
+                scores[i, history - 1] = -np.inf
+                labels[i, targets[r] - 1] = 1.0
+        seconds += time.perf_counter() - start
+        pairs += scores.size
+        # Ranking metrics per chunk keep memory bounded under loo_full.
+        all_scores.append(ranking_metrics(scores, labels, ks))
+        all_labels.append(len(rows))
+    weights = np.asarray(all_labels, dtype="float64")
+    merged = {"users": int(sum(r["users"] for r in all_scores))}
+    for key in all_scores[0]:
+        if key != "users":
+            merged[key] = float(np.average([r[key] for r in all_scores], weights=weights))
+    return merged, pairs, seconds

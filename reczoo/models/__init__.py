@@ -2,6 +2,7 @@
 
 from reczoo.models.autoint.autoint import AutoIntBackbone
 from reczoo.models.backbone import Backbone
+from reczoo.models.caser.caser import CaserBackbone
 from reczoo.models.dcnv2.dcnv2 import DCNv2Backbone
 from reczoo.models.deepfm.deepfm import DeepFMBackbone
 from reczoo.models.din.din import DINBackbone
@@ -125,6 +126,8 @@ register_model(
     paper="Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.",
     tags=("sequential", "next-item", "self-attention", "transformer"),
     description="Causal self-attention blocks over the history, tied item embeddings.",
+    # The paper's Games configuration: d=50, L=50, batch 128, BCE, Adam 1e-3.
+    run_defaults={"embedding_dim": 50, "max_length": 50, "batch_size": 128, "epochs": 200},
 )
 register_model(
     "gru4rec",
@@ -134,11 +137,24 @@ register_model(
     paper="Hidasi et al. Session-based Recommendations with Recurrent Neural Networks. ICLR 2016.",
     tags=("sequential", "next-item", "rnn"),
     description="A GRU over the history; each state scores the next item.",
+    run_defaults={"embedding_dim": 50, "max_length": 50, "batch_size": 128, "epochs": 100},
+)
+register_model(
+    "caser",
+    backbone=CaserBackbone,
+    task=NextItem,
+    family="convolutional",
+    paper="Tang & Wang. Personalized Top-N Sequential Recommendation via Convolutional Sequence Embedding. WSDM 2018.",
+    tags=("sequential", "next-item", "cnn"),
+    description="Horizontal and vertical convolutions over the last L items, with a user embedding.",
+    # The paper's setting: d=50, L=5.
+    run_defaults={"embedding_dim": 50, "max_length": 5, "batch_size": 512, "epochs": 50},
 )
 
 __all__ = [
     "AutoIntBackbone",
     "Backbone",
+    "CaserBackbone",
     "DCNv2Backbone",
     "DINBackbone",
     "DeepFMBackbone",

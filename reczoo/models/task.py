@@ -233,7 +233,9 @@ class NextItem(Task):
 
     default_learning_rate = 1e-3
 
-    def __init__(self, backbone, loss="bce", num_negatives=100, seed=None, **kwargs):
+    def __init__(
+        self, backbone, loss="bce", num_negatives=100, normalize_by=None, seed=None, **kwargs
+    ):
         if loss not in _NEXT_ITEM_LOSSES:
             raise ValueError(f"`loss` must be one of {_NEXT_ITEM_LOSSES}. Received: loss={loss!r}")
         # === Functional model ===
@@ -244,6 +246,7 @@ class NextItem(Task):
         # === Config ===
         self.loss_name = loss
         self.num_negatives = int(num_negatives)
+        self.normalize_by = normalize_by
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -291,16 +294,30 @@ class NextItem(Task):
                 negative = ops.matmul(states, ops.transpose(ops.take(table, negatives, axis=0)))
                 logits = ops.concatenate([ops.expand_dims(positive, -1), negative], axis=-1)
                 losses = -ops.log_softmax(logits, axis=-1)[..., 0]
-        loss = ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
+        if self.normalize_by:
+            # A constant keeps every position's weight equal when batches are
+            # grouped by length and hold different numbers of positions.
+            loss = ops.sum(losses * mask) / self.normalize_by
+        else:
+            loss = ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
         return loss + (ops.sum(self.losses) if self.losses else 0.0)
 
+    def _features(self, histories):
+        if isinstance(histories, dict):
+            return {k: np.asarray(v) for k, v in histories.items()}
+        return {self.backbone.history_feature: np.asarray(histories)}
+
     def last_state(self, histories, batch_size=1024):
-        """The state after each history's last position, as numpy (batch, dim)."""
-        feature = self.backbone.history_feature
+        """The state after each history's last position, as numpy (batch, dim).
+
+        `histories` is a (batch, length) id array, or a feature dict for
+        models that read more than the history (Caser's user id).
+        """
+        features = self._features(histories)
+        n = len(next(iter(features.values())))
         out = []
-        histories = np.asarray(histories)
-        for start in range(0, len(histories), batch_size):
-            chunk = {feature: histories[start : start + batch_size]}
+        for start in range(0, n, batch_size):
+            chunk = {k: v[start : start + batch_size] for k, v in features.items()}
             states = np.asarray(self.predict_on_batch(chunk))
             out.append(states[:, -1] if states.ndim == 3 else states)
         return np.concatenate(out)
@@ -317,8 +334,8 @@ class NextItem(Task):
     def recommend(self, histories, k=10, exclude_seen=True):
         """Top-k item ids after each history, best first; padding never, and
         items already in the history not either if `exclude_seen`."""
-        histories = np.asarray(histories)
         scores = self.score_items(histories)
+        histories = self._features(histories)[self.backbone.history_feature]
         scores[:, 0] = -np.inf
         if exclude_seen:
             rows = np.repeat(np.arange(len(histories)), histories.shape[1])
@@ -331,6 +348,11 @@ class NextItem(Task):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"loss": self.loss_name, "num_negatives": self.num_negatives, "seed": self.seed}
+            {
+                "loss": self.loss_name,
+                "num_negatives": self.num_negatives,
+                "normalize_by": self.normalize_by,
+                "seed": self.seed,
+            }
         )
         return config

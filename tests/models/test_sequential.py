@@ -101,3 +101,13 @@ def test_recommend_excludes_seen_and_padding():
     scores = model.score_items(histories)
     for row, ids in zip(scores, top, strict=True):
         assert row[ids[0]] >= row[ids[1]] >= row[ids[2]]
+
+
+@pytest.mark.parametrize("name", ["sasrec", "gru4rec"])
+def test_shorter_padding_gives_the_same_states(name):
+    model = reczoo.get_model(name, feature_spec=seq_spec(length=6), dropout=0.0)
+    full = np.array([[0, 0, 0, 3, 4, 5], [0, 0, 7, 8, 9, 1]])
+    trimmed = full[:, 2:]
+    a = model.predict({"history": full}, verbose=0)[:, -1]
+    b = model.predict({"history": trimmed}, verbose=0)[:, -1]
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -108,13 +108,13 @@ class SASRecBackbone(Backbone):
         keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
         x = positions(scale(embedding({history_feature: ids})[history_feature]))
         x = input_dropout(x) * keep
-        # Causal, and padded keys are never attended to.
-        attend = ops.logical_and(
-            ops.expand_dims(mask, 1), ops.tril(ops.ones((length, length), dtype="bool"))
-        )
         for block in blocks:
             query = block["attention_norm"](x)
-            x = query + block["attention"](query, x, attention_mask=attend)
+            # Causal, and padded keys are never attended to.
+            attended = block["attention"](
+                query, x, query_mask=mask, value_mask=mask, use_causal_mask=True
+            )
+            x = query + attended
             y = block["ffn_norm"](x)
             y = block["ffn_dropout_out"](
                 block["ffn_out"](block["ffn_dropout_in"](block["ffn_in"](y)))
