@@ -1,0 +1,168 @@
+"""reczoo's DeepFM and DeepCTR's DeepFM on one Frappe split, one after the other.
+
+    python benchmarks/peers/compare_deepctr.py --peer_python=PATH [--output_dir=benchmarks/results]
+
+`PATH` is the python of DeepCTR's venv (`benchmarks/peers/setup_deepctr.sh`
+makes one and prints it). The split (`bars_ctr`, seed 0) is exported once and
+both libraries train on it with the same settings and procedure; both sets of
+predictions are scored by `reczoo.metrics`. Writes one result row per library
+(`reczoo train`'s JSON form) and a comparison with the throughput ratio.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import reczoo
+from reczoo import datasets
+from reczoo.metrics import auc, logloss
+from reczoo.runner import device_name, run
+
+SETTINGS = {
+    "embedding_dim": 10,
+    "hidden_units": [400, 400, 400],
+    "dropout": 0.2,
+    "batch_norm": True,
+    "l2_embedding": 0.025,
+    "learning_rate": 1e-3,
+    "batch_size": 4096,
+    "epochs": 100,
+    "patience": 2,
+    "seed": 0,
+}
+
+
+def export_split(path, data, split):
+    arrays = {}
+    columns = list(data.categorical)
+    for stage in ("train", "valid", "test"):
+        rows = split.rows(stage)
+        for c in columns:
+            arrays[f"{stage}_{c}"] = data.categorical[c][rows]
+        arrays[f"{stage}_labels"] = data.labels[rows]
+    vocab = {c: len(data.vocabularies[c]) for c in columns}
+    np.savez(path, columns=json.dumps(columns), vocabulary_sizes=json.dumps(vocab), **arrays)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer_python", required=True)
+    parser.add_argument("--output_dir", default="benchmarks/results")
+    parser.add_argument("--dataset", default="frappe")
+    args = parser.parse_args()
+    command = "python benchmarks/peers/compare_deepctr.py " + " ".join(
+        shlex.quote(a) for a in sys.argv[1:]
+    )
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = datasets.load(args.dataset)
+    split = datasets.split(data, "bars_ctr", seed=SETTINGS["seed"])
+    load = {"before": list(os.getloadavg())}
+
+    reg = {"class_name": "L2", "config": {"l2": SETTINGS["l2_embedding"]}}
+    ours = run(
+        "deepfm",
+        data,
+        protocol="bars_ctr",
+        seed=SETTINGS["seed"],
+        epochs=SETTINGS["epochs"],
+        verbose=1,
+        batch_size=SETTINGS["batch_size"],
+        embedding_dim=SETTINGS["embedding_dim"],
+        patience=SETTINGS["patience"],
+        hidden_units=SETTINGS["hidden_units"],
+        dropout=SETTINGS["dropout"],
+        batch_norm=SETTINGS["batch_norm"],
+        embeddings_regularizer=reg,
+        learning_rate=SETTINGS["learning_rate"],
+    )
+    load["between"] = list(os.getloadavg())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path, pred_path = Path(tmp) / "split.npz", Path(tmp) / "predictions.npz"
+        export_split(data_path, data, split)
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                args.peer_python,
+                str(Path(__file__).with_name("deepctr_deepfm.py")),
+                f"--data={data_path}",
+                f"--output={pred_path}",
+                f"--config={json.dumps(SETTINGS)}",
+            ],
+            check=True,
+            env=env,
+        )
+        wall = time.perf_counter() - start
+        peer = np.load(pred_path)
+        summary = json.loads(str(peer["summary"]))
+        valid_pred, test_pred = peer["valid_predictions"], peer["test_predictions"]
+    load["after"] = list(os.getloadavg())
+
+    valid_y, test_y = data.labels[split.valid_rows], data.labels[split.test_rows]
+    theirs = {
+        "model": "deepctr_deepfm",
+        "dataset": args.dataset,
+        "protocol": "bars_ctr",
+        "protocol_details": split.protocol.to_dict(),
+        "hyperparameters": SETTINGS,
+        "metrics": {"auc": auc(test_y, test_pred), "logloss": logloss(test_y, test_pred)},
+        "valid_metrics": {"auc": auc(valid_y, valid_pred), "logloss": logloss(valid_y, valid_pred)},
+        "train_samples_per_sec": round(summary["train_samples"] / summary["train_seconds"], 1),
+        "infer_samples_per_sec": round(len(test_y) / summary["infer_seconds"], 1),
+        "epochs": summary["epochs"],
+        "best_epoch": summary["best_epoch"],
+        "wall_seconds": round(wall, 2),
+        "train_seconds": round(summary["train_seconds"], 2),
+        "params": summary["params"],
+        "batch_size": SETTINGS["batch_size"],
+        "device": device_name(),
+        "precision": "float32",
+        "jit": False,
+        "seed": SETTINGS["seed"],
+        "versions": summary["versions"],
+        "peer_mode": "tf-keras (TF_USE_LEGACY_KERAS=1)",
+        "dataset_sha256": data.sha256,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    ours["command_in_comparison"] = command
+    stamp = datetime.date.today().isoformat()
+    ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
+    comparison = {
+        "dataset": args.dataset,
+        "protocol": "bars_ctr",
+        "reczoo": {
+            k: ours[k] for k in ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
+        },
+        "deepctr": {
+            k: theirs[k] for k in ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
+        },
+        "train_throughput_ratio": round(ratio, 2),
+        "load_average": load,
+        "device": device_name(),
+        "reczoo_version": reczoo.__version__,
+        "command": command,
+        "date": theirs["date"],
+    }
+    for name, row in (
+        (f"{stamp}-frappe-deepfm-vs-deepctr-reczoo.json", ours),
+        (f"{stamp}-frappe-deepfm-vs-deepctr-deepctr.json", theirs),
+        (f"{stamp}-frappe-deepfm-vs-deepctr.json", comparison),
+    ):
+        (out_dir / name).write_text(json.dumps(row, indent=2) + "\n")
+    print(json.dumps(comparison))
+
+
+if __name__ == "__main__":
+    main()

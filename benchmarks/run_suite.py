@@ -1,0 +1,60 @@
+"""Runs a benchmark suite, one `reczoo train` process per model, one at a time.
+
+    python benchmarks/run_suite.py --suite=frappe [--models=deepfm,fm] [--output_dir=...]
+
+Each run's JSON row (the last line `reczoo train` prints, with the command
+that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`.
+Runs are sequential so that throughput is not shared between two jobs.
+"""
+
+import argparse
+import datetime
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from suites import DATASETS, SUITES
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", required=True, choices=sorted(SUITES))
+    parser.add_argument("--models", default=None, help="comma-separated subset")
+    parser.add_argument("--output_dir", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    dataset, protocol = DATASETS[args.suite]
+    wanted = set(args.models.split(",")) if args.models else None
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for model, overrides in SUITES[args.suite]:
+        if wanted and model not in wanted:
+            continue
+        command = [
+            "reczoo", "train", f"--model={model}", f"--dataset={dataset}",
+            f"--protocol={protocol}", "--quiet",
+        ]  # fmt: skip
+        command += [f"--set={k}={json.dumps(v)}" for k, v in overrides.items()]
+        print("$", " ".join(shlex.quote(c) for c in command), flush=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        stamp = datetime.date.today().isoformat()
+        path = out_dir / f"{stamp}-{dataset}-{model}.json"
+        path.write_text(json.dumps(row, indent=2) + "\n")
+        m = row["metrics"]
+        print(
+            f"{model}: test "
+            + ", ".join(f"{k}={v:.4f}" for k, v in m.items() if k != "users")
+            + f"; epochs={row['epochs']}, train {row['train_samples_per_sec']:.0f}/s -> {path}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Benchmark suites: the runs behind the committed result tables.
+
+Settings follow the BARS Frappe_x1 configurations where BARS publishes them
+(embedding 10, batch 4096, Adam 1e-3, patience 2, learning rate / 10 on
+plateau; the model settings below). FuxiCTR's `embedding_regularizer: r` adds
+`r / 2 * ||E||^2` of every table to the loss, which is Keras' `L2(r / 2)`.
+"""
+
+
+def l2(value):
+    return {"class_name": "L2", "config": {"l2": value}}
+
+
+_DNN = {"hidden_units": [400, 400, 400], "batch_norm": True, "dropout": 0.2}
+_BARS_REG = l2(0.025)  # FuxiCTR embedding_regularizer 0.05
+
+SUITES = {
+    "frappe": [
+        ("fm", {"embeddings_regularizer": l2(2.5e-6), "linear_regularizer": l2(2.5e-6)}),
+        ("mlp", {**_DNN, "embeddings_regularizer": _BARS_REG}),
+        ("deepfm", {**_DNN, "embeddings_regularizer": _BARS_REG}),
+        ("ipnn", {**_DNN, "embeddings_regularizer": _BARS_REG}),
+        ("opnn", {**_DNN, "embeddings_regularizer": _BARS_REG}),
+        # AutoInt at the paper's default size (3 layers, 2 heads of 32): BARS's
+        # best Frappe AutoInt used 6 layers of width 128, about 2 minutes an
+        # epoch on a 2-core CPU, beyond this suite's budget.
+        (
+            "autoint",
+            {
+                "attention_dim": 64,
+                "num_layers": 3,
+                "num_heads": 2,
+                "embeddings_regularizer": _BARS_REG,
+            },
+        ),
+        (
+            "autoint_plus",
+            {
+                "attention_dim": 64,
+                "num_layers": 3,
+                "num_heads": 2,
+                "dnn_hidden_units": [400, 400, 400],
+                "batch_norm": True,
+                "dropout": 0.2,
+                "embeddings_regularizer": _BARS_REG,
+            },
+        ),
+        (
+            "dcnv2",
+            {
+                "num_cross_layers": 4,
+                "hidden_units": [400, 400, 400],
+                "batch_norm": True,
+                "dropout": 0.4,
+                "embeddings_regularizer": _BARS_REG,
+            },
+        ),
+        ("xdeepfm", {**_DNN, "cin_layer_sizes": [100, 100], "embeddings_regularizer": _BARS_REG}),
+    ],
+    # DIN against the same DNN reading the history mean-pooled: what target
+    # attention adds. MovieLens-100K as CTR (rating >= 4), earlier items as
+    # the history; random 8:1:1 split.
+    "movielens-ctr": [
+        ("din", {"batch_size": 1024, "hidden_units": [200, 80]}),
+        ("mlp", {"batch_size": 1024, "hidden_units": [200, 80]}),
+    ],
+}
+
+DATASETS = {
+    "frappe": ("frappe", "bars_ctr"),
+    "movielens-ctr": ("movielens-100k-ctr", "random_split"),
+}
