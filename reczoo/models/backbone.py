@@ -21,6 +21,26 @@ class Backbone(keras.Model):
         super().__init__(*args, **kwargs)
         self.feature_spec = feature_spec
 
+    def keep_tower_config(self, embedding, tower, activation):
+        """Keeps the settings of a DNN tower and its embedding for get_config."""
+        self.hidden_units = tower.hidden_units
+        self.activation = activation
+        self.dropout = tower.dropout
+        self.batch_norm = tower.batch_norm
+        self.embeddings_regularizer = embedding.embeddings_regularizer
+        self.kernel_regularizer = tower.kernel_regularizer
+
+    def tower_config(self):
+        """The config entries kept by `keep_tower_config`."""
+        return {
+            "hidden_units": self.hidden_units,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+            "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
+            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+        }
+
     def get_config(self):
         # Functional's own config describes the graph; a backbone rebuilds
         # from its constructor arguments instead, like keras-hub models.

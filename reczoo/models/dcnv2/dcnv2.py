@@ -5,7 +5,7 @@ import keras_rs
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP
-from reczoo.models.backbone import Backbone, serialize_regularizer
+from reczoo.models.backbone import Backbone
 
 _STRUCTURES = ("parallel", "stacked")
 
@@ -89,12 +89,7 @@ class DCNv2Backbone(Backbone):
         self.num_cross_layers = num_cross_layers
         self.projection_dim = projection_dim
         self.structure = structure
-        self.hidden_units = tower.hidden_units
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.kernel_regularizer = tower.kernel_regularizer
+        self.keep_tower_config(embedding, tower, activation)
 
     def get_config(self):
         config = super().get_config()
@@ -103,12 +98,7 @@ class DCNv2Backbone(Backbone):
                 "num_cross_layers": self.num_cross_layers,
                 "projection_dim": self.projection_dim,
                 "structure": self.structure,
-                "hidden_units": self.hidden_units,
-                "activation": self.activation,
-                "dropout": self.dropout,
-                "batch_norm": self.batch_norm,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+                **self.tower_config(),
             }
         )
         return config

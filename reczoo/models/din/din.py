@@ -6,7 +6,7 @@ from keras import ops
 from reczoo.features import FeatureEmbedding, Sequence
 from reczoo.features.embedding import masked_pool
 from reczoo.layers import MLP, TargetAttention
-from reczoo.models.backbone import Backbone, serialize_regularizer
+from reczoo.models.backbone import Backbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -108,12 +108,7 @@ class DINBackbone(Backbone):
         self.attention_units = attention.hidden_units
         self.attention_activation = attention_activation
         self.attention_softmax = attention_softmax
-        self.hidden_units = tower.hidden_units
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.kernel_regularizer = tower.kernel_regularizer
+        self.keep_tower_config(embedding, tower, activation)
 
     def get_config(self):
         config = super().get_config()
@@ -124,12 +119,7 @@ class DINBackbone(Backbone):
                 "attention_units": self.attention_units,
                 "attention_activation": self.attention_activation,
                 "attention_softmax": self.attention_softmax,
-                "hidden_units": self.hidden_units,
-                "activation": self.activation,
-                "dropout": self.dropout,
-                "batch_norm": self.batch_norm,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+                **self.tower_config(),
             }
         )
         return config

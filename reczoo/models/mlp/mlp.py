@@ -4,7 +4,7 @@ import keras
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP
-from reczoo.models.backbone import Backbone, serialize_regularizer
+from reczoo.models.backbone import Backbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -70,24 +70,14 @@ class MLPBackbone(Backbone):
         super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
 
         # === Config ===
-        self.hidden_units = [int(u) for u in hidden_units]
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.kernel_regularizer = tower.kernel_regularizer
+        self.keep_tower_config(embedding, tower, activation)
         self.embedding = embedding
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "hidden_units": self.hidden_units,
-                "activation": self.activation,
-                "dropout": self.dropout,
-                "batch_norm": self.batch_norm,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+                **self.tower_config(),
             }
         )
         return config

@@ -5,7 +5,7 @@ from keras import ops
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP, InnerProduct, OuterProduct
-from reczoo.models.backbone import Backbone, serialize_regularizer
+from reczoo.models.backbone import Backbone
 
 _PRODUCTS = ("inner", "outer")
 
@@ -77,24 +77,14 @@ class PNNBackbone(Backbone):
 
         # === Config ===
         self.product = product
-        self.hidden_units = tower.hidden_units
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.kernel_regularizer = tower.kernel_regularizer
+        self.keep_tower_config(embedding, tower, activation)
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
                 "product": self.product,
-                "hidden_units": self.hidden_units,
-                "activation": self.activation,
-                "dropout": self.dropout,
-                "batch_norm": self.batch_norm,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+                **self.tower_config(),
             }
         )
         return config
