@@ -2,6 +2,8 @@
 
     python benchmarks/run_suite.py --suite=frappe [--models=deepfm,fm] [--output_dir=...]
 
+`--models` picks entries by model name, or by a variant's label (`sasrec-ce`).
+
 Each run's JSON row (the last line `reczoo train` prints, with the command
 that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`.
 Runs are sequential so that throughput is not shared between two jobs.
@@ -30,13 +32,17 @@ def main():
     wanted = set(args.models.split(",")) if args.models else None
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for model, overrides in SUITES[args.suite]:
-        if wanted and model not in wanted:
+    for model, overrides, *label in SUITES[args.suite]:
+        label = label[0] if label else model
+        if wanted and label not in wanted:
             continue
         command = [
             "reczoo", "train", f"--model={model}", f"--dataset={dataset}",
             f"--protocol={protocol}", "--quiet",
         ]  # fmt: skip
+        overrides = dict(overrides)
+        if "epochs" in overrides:
+            command.append(f"--epochs={overrides.pop('epochs')}")
         command += [f"--set={k}={json.dumps(v)}" for k, v in overrides.items()]
         print("$", " ".join(shlex.quote(c) for c in command), flush=True)
         done = subprocess.run(command, capture_output=True, text=True)
@@ -45,7 +51,7 @@ def main():
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
         stamp = datetime.date.today().isoformat()
-        path = out_dir / f"{stamp}-{dataset}-{model}.json"
+        path = out_dir / f"{stamp}-{dataset}-{label}.json"
         path.write_text(json.dumps(row, indent=2) + "\n")
         m = row["metrics"]
         print(

@@ -60,6 +60,15 @@ SUITES = {
     # DIN against the same DNN reading the history mean-pooled: what target
     # attention adds. MovieLens-100K as CTR (rating >= 4), earlier items as
     # the history; random 8:1:1 split.
+    # Next-item models on Amazon Games under the SASRec paper's protocol, each
+    # with its registered defaults (SASRec: the paper's configuration). A
+    # third element names a variant's result file.
+    "games": [
+        ("sasrec", {}),
+        ("sasrec", {"loss": "ce", "epochs": 40, "eval_every": 2}, "sasrec-ce"),
+        ("gru4rec", {"loss": "ce"}),
+        ("caser", {}),
+    ],
     "movielens-ctr": [
         ("din", {"batch_size": 1024, "hidden_units": [200, 80]}),
         ("mlp", {"batch_size": 1024, "hidden_units": [200, 80]}),
@@ -69,4 +78,5 @@ SUITES = {
 DATASETS = {
     "frappe": ("frappe", "bars_ctr"),
     "movielens-ctr": ("movielens-100k-ctr", "random_split"),
+    "games": ("amazon-games", "sasrec"),
 }

@@ -140,11 +140,30 @@ def _sample_training_negatives(users, items, num_items, k, rng):
 
 
 def _tf_dataset(features, targets, batch_size, seed):
+    """Shuffled batches of in-memory arrays, shuffled and cut in numpy.
+
+    Each dataset element is a whole batch: slicing row by row and batching
+    inside tf.data cost a third of DeepFM's training time on Frappe.
+    """
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((features, targets.reshape(-1, 1)))
-    data = data.shuffle(len(targets), seed=seed, reshuffle_each_iteration=False)
-    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    order = np.random.default_rng(seed).permutation(len(targets))
+    columns = {name: np.asarray(value)[order] for name, value in features.items()}
+    labels = np.asarray(targets, "float32")[order].reshape(-1, 1)
+    full = len(labels) // batch_size * batch_size
+
+    def batches(start, stop, size):
+        def cut(a):
+            return a[start:stop].reshape((-1, size, *a.shape[1:]))
+
+        parts = ({k: cut(v) for k, v in columns.items()}, cut(labels))
+        return tf.data.Dataset.from_tensor_slices(parts)
+
+    data = batches(0, full, batch_size) if full else None
+    if full < len(labels):
+        rest = batches(full, len(labels), len(labels) - full)
+        data = rest if data is None else data.concatenate(rest)
+    return data.prefetch(tf.data.AUTOTUNE)
 
 
 class _Plan:

@@ -1,6 +1,6 @@
 """Interaction blocks shared by reczoo models."""
 
-from reczoo.layers.attention import InteractingLayer, TargetAttention
+from reczoo.layers.attention import CausalSelfAttention, InteractingLayer, TargetAttention
 from reczoo.layers.cin import CIN
 from reczoo.layers.fm import FMInteraction
 from reczoo.layers.linear import FeatureLinear
@@ -11,6 +11,7 @@ from reczoo.layers.product import InnerProduct, OuterProduct
 __all__ = [
     "CIN",
     "MLP",
+    "CausalSelfAttention",
     "FMInteraction",
     "FeatureLinear",
     "InnerProduct",

@@ -172,3 +172,86 @@ class TargetAttention(keras.layers.Layer):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class CausalSelfAttention(keras.layers.Layer):
+    """Multi-head causal self-attention over a left-padded sequence (SASRec's).
+
+    `softmax(Q K^T / sqrt(d_head) + mask) V` with `Q = x_q W_Q`, `K = x W_K`,
+    `V = x W_V` and biases, as in the SASRec paper's code: no output
+    projection. Position t attends to positions up to and including t, and
+    never to padding (`mask` false). Dropout acts on the attention weights.
+
+    Written with batched matmuls: on a 2-core CPU, Keras' general
+    `MultiHeadAttention` (einsum projections, an output projection and mask
+    bookkeeping) took twice as long for SASRec's shapes.
+
+    Args:
+        num_heads: heads (they split the input width).
+        dropout: dropout on the attention weights.
+
+    Call args:
+        queries: (batch, length, dim).
+        keys: (batch, length, dim); keys and values.
+        mask: (batch, length) bool, true at real positions.
+        training: Keras' training flag (dropout).
+    """
+
+    def __init__(self, num_heads=1, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = int(num_heads)
+        self.dropout = float(dropout)
+        self.weight_dropout = keras.layers.Dropout(self.dropout, name="weight_dropout")
+        self.supports_masking = True
+
+    def build(self, queries_shape, keys_shape=None, mask_shape=None):
+        dim = queries_shape[-1]
+        if dim % self.num_heads:
+            raise ValueError(
+                f"The input width must be a multiple of num_heads. Received: width={dim}, "
+                f"num_heads={self.num_heads}"
+            )
+        self.query = keras.layers.Dense(dim, name="query")
+        self.key = keras.layers.Dense(dim, name="key")
+        self.value = keras.layers.Dense(dim, name="value")
+        for dense in (self.query, self.key, self.value):
+            dense.build(queries_shape)
+        self.built = True
+
+    def _split(self, x):
+        if self.num_heads == 1:
+            return x
+        head = x.shape[-1] // self.num_heads
+        x = ops.reshape(x, (ops.shape(x)[0], ops.shape(x)[1], self.num_heads, head))
+        return ops.transpose(x, (0, 2, 1, 3))
+
+    def call(self, queries, keys, mask=None, training=None):
+        dim = queries.shape[-1]
+        length = ops.shape(keys)[1]
+        q = self._split(self.query(queries))
+        k = self._split(self.key(keys))
+        v = self._split(self.value(keys))
+        logits = ops.matmul(q, ops.swapaxes(k, -1, -2))
+        logits = logits / ops.sqrt(ops.cast(dim // self.num_heads, logits.dtype))
+        allowed = ops.tril(ops.ones((length, length), dtype="bool"))
+        if mask is not None:
+            allowed = ops.logical_and(allowed[None], ops.cast(mask, "bool")[:, None, :])
+            if self.num_heads > 1:
+                allowed = allowed[:, None]
+        # Fully masked rows (padding queries) give uniform weights, zeroed by the caller.
+        logits = ops.where(allowed, logits, ops.cast(-1e9, logits.dtype))
+        weights = self.weight_dropout(ops.softmax(logits, axis=-1), training=training)
+        out = ops.matmul(weights, v)
+        if self.num_heads > 1:
+            out = ops.transpose(out, (0, 2, 1, 3))
+            out = ops.reshape(out, (ops.shape(out)[0], ops.shape(out)[1], dim))
+        return out
+
+    def compute_output_shape(self, queries_shape, keys_shape=None, mask_shape=None):
+        return queries_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_heads": self.num_heads, "dropout": self.dropout})
+        return config

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from reczoo.features import FeatureEmbedding, Sequence
-from reczoo.layers import PositionEmbedding
+from reczoo.layers import CausalSelfAttention, PositionEmbedding
 from reczoo.models.backbone import Backbone, serialize_regularizer
 
 
@@ -87,8 +87,8 @@ class SASRecBackbone(Backbone):
                     "attention_norm": keras.layers.LayerNormalization(
                         epsilon=1e-8, name=f"block_{i}_attention_norm"
                     ),
-                    "attention": keras.layers.MultiHeadAttention(
-                        num_heads, dim // num_heads, dropout=dropout, name=f"block_{i}_attention"
+                    "attention": CausalSelfAttention(
+                        num_heads, dropout=dropout, name=f"block_{i}_attention"
                     ),
                     "ffn_norm": keras.layers.LayerNormalization(
                         epsilon=1e-8, name=f"block_{i}_ffn_norm"
@@ -111,9 +111,7 @@ class SASRecBackbone(Backbone):
         for block in blocks:
             query = block["attention_norm"](x)
             # Causal, and padded keys are never attended to.
-            attended = block["attention"](
-                query, x, query_mask=mask, value_mask=mask, use_causal_mask=True
-            )
+            attended = block["attention"](query, x, mask=mask)
             x = query + attended
             y = block["ffn_norm"](x)
             y = block["ffn_dropout_out"](
