@@ -27,6 +27,11 @@ def main():
     parser.add_argument("--suite", required=True, choices=sorted(SUITES))
     parser.add_argument("--models", default=None, help="comma-separated subset")
     parser.add_argument("--output_dir", default=str(Path(__file__).parent / "results"))
+    parser.add_argument(
+        "--presets_dir",
+        default=None,
+        help="also save each trained model as a preset in <presets_dir>/<dataset>-<label>",
+    )
     args = parser.parse_args()
     dataset, protocol = DATASETS[args.suite]
     wanted = set(args.models.split(",")) if args.models else None
@@ -44,12 +49,16 @@ def main():
         if "epochs" in overrides:
             command.append(f"--epochs={overrides.pop('epochs')}")
         command += [f"--set={k}={json.dumps(v)}" for k, v in overrides.items()]
+        if args.presets_dir:
+            command.append(f"--output={Path(args.presets_dir) / f'{dataset}-{label}'}")
         print("$", " ".join(shlex.quote(c) for c in command), flush=True)
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr[-3000:], file=sys.stderr)
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
+        if label != model:
+            row["label"] = label
         stamp = datetime.date.today().isoformat()
         path = out_dir / f"{stamp}-{dataset}-{label}.json"
         path.write_text(json.dumps(row, indent=2) + "\n")

@@ -8,6 +8,7 @@ from testing import assert_config_round_trip
 import reczoo
 from reczoo.layers import (
     CIN,
+    CausalSelfAttention,
     FeatureLinear,
     InnerProduct,
     InteractingLayer,
@@ -73,6 +74,51 @@ def test_target_attention_weights_and_mask():
     np.testing.assert_allclose(to_numpy(soft(query, keys, mask)), [[p[0], p[1]]], rtol=1e-5)
 
 
+def _identity_attention(num_heads, dim):
+    layer = CausalSelfAttention(num_heads=num_heads)
+    layer.build((None, None, dim))
+    for dense in (layer.query, layer.key, layer.value):
+        dense.kernel.assign(np.eye(dim, dtype="float32"))
+        dense.bias.assign(np.zeros(dim, "float32"))
+    return layer
+
+
+def test_causal_attention_by_hand():
+    layer = _identity_attention(1, 2)
+    mask = np.array([[False, True, True]])
+    out = to_numpy(layer(FIELDS, FIELDS, mask=mask))[0]
+    e = FIELDS[0]
+    # Position 1 sees only itself (0 is padding); position 2 sees 1 and 2.
+    np.testing.assert_allclose(out[1], e[1], rtol=1e-6)
+    logits = e[1:] @ e[2] / np.sqrt(2.0)
+    weights = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose(out[2], weights @ e[1:], rtol=1e-5)
+
+
+def test_causal_attention_never_sees_the_future():
+    layer = CausalSelfAttention(num_heads=2)
+    x = np.random.default_rng(0).normal(size=(2, 5, 4)).astype("float32")
+    changed = x.copy()
+    changed[:, 3:] += 10.0
+    before, after = to_numpy(layer(x, x)), to_numpy(layer(changed, changed))
+    np.testing.assert_allclose(before[:, :3], after[:, :3], rtol=1e-5)
+    assert not np.allclose(before[:, 3:], after[:, 3:])
+    with pytest.raises(ValueError, match="width=5, num_heads=2"):
+        CausalSelfAttention(num_heads=2)(np.ones((1, 2, 5), "float32"), np.ones((1, 2, 5)))
+
+
+def test_causal_attention_heads_attend_separately():
+    layer = _identity_attention(2, 4)
+    x = np.random.default_rng(1).normal(size=(1, 3, 4)).astype("float32")
+    out = to_numpy(layer(x, x))[0]
+    for head in (slice(0, 2), slice(2, 4)):
+        e = x[0][:, head]
+        logits = e @ e.T / np.sqrt(2.0) + np.triu(np.full((3, 3), -1e9), 1)
+        weights = np.exp(logits - logits.max(1, keepdims=True))
+        weights /= weights.sum(1, keepdims=True)
+        np.testing.assert_allclose(out[:, head], weights @ e, rtol=1e-5, atol=1e-6)
+
+
 def test_cin_one_layer_by_hand():
     layer = CIN(layer_sizes=[1])
     layer.build((None, 2, 2))
@@ -103,6 +149,7 @@ def test_feature_linear_sums_weights():
         InteractingLayer(8, 2, use_scale=True),
         TargetAttention([4], softmax=True),
         CIN([3, 2]),
+        CausalSelfAttention(num_heads=2, dropout=0.5),
         FeatureLinear(reczoo.FeatureSpec([reczoo.Categorical("a", 3, 4)])),
     ],
 )
