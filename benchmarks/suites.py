@@ -65,7 +65,7 @@ SUITES = {
     # third element names a variant's result file.
     "games": [
         ("sasrec", {}),
-        ("sasrec", {"loss": "ce", "epochs": 40, "eval_every": 2}, "sasrec-ce"),
+        ("sasrec", {"loss": "ce", "epochs": 20, "eval_every": 2}, "sasrec-ce"),
         ("gru4rec", {"loss": "ce"}),
         ("caser", {}),
     ],
