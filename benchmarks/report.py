@@ -123,52 +123,48 @@ def main():
     comparisons = sorted(HERE.glob("results/*-vs-deepctr.json"))
     if comparisons:
         c = json.loads(comparisons[-1].read_text())
-        lines += [
-            "## DeepFM: reczoo vs DeepCTR, same split, one run",
-            "",
-            "| library | test AUC | logloss | epochs | train ex/s |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for lib in ("reczoo", "deepctr"):
-            r = c[lib]
-            lines.append(
-                f"| {lib} | {r['metrics']['auc']:.4f} | {r['metrics']['logloss']:.4f} "
-                f"| {r['epochs']} | {r['train_samples_per_sec']:,.0f} |"
-            )
-        lines += [
-            "",
-            f"Training throughput ratio reczoo / DeepCTR: **{c['train_throughput_ratio']}x** "
-            f"on {c['device']}; load average {c['load_average']}.",
-            f"Command: `{c['command']}`.",
-            "",
-        ]
+        lines += _comparison(
+            c, "deepctr", "DeepCTR", "DeepFM: reczoo vs DeepCTR, same split, one run", [], AUC
+        )
     for path in sorted(HERE.glob("results/*-vs-recbole.json")):
         c = json.loads(path.read_text())
-        lines += [
-            f"## {c['model']}: reczoo vs RecBole on {c['dataset']} (`{c['protocol']}`), one run",
-            "",
+        title = f"{c['model']}: reczoo vs RecBole on {c['dataset']} (`{c['protocol']}`), one run"
+        intro = [
             f"Both {c['equal']}, the same loss and settings; both scored on reczoo's saved",
             "negatives by the same code.",
             "",
-            "| library | HR@10 | NDCG@10 | epochs | train ex/s | train s |",
-            "| --- | --- | --- | --- | --- | --- |",
         ]
-        for lib in ("reczoo", "recbole"):
-            r = c[lib]
-            lines.append(
-                f"| {lib} | {r['metrics']['hr@10']:.4f} | {r['metrics']['ndcg@10']:.4f} "
-                f"| {r['epochs']} | {r['train_samples_per_sec']:,.0f} | {r['train_seconds']:.0f} |"
-            )
-        lines += [
-            "",
-            f"Training throughput ratio reczoo / RecBole: **{c['train_throughput_ratio']}x** "
-            f"on {c['device']}; load average {c['load_average']}.",
-            f"Command: `{c['command']}`.",
-            "",
-        ]
+        lines += _comparison(c, "recbole", "RecBole", title, intro, HR_NDCG)
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print("\n".join(lines))
     write_model_cards(rows)
+
+
+AUC = (("test AUC", "auc"), ("logloss", "logloss"))
+HR_NDCG = (("HR@10", "hr@10"), ("NDCG@10", "ndcg@10"))
+
+
+def _comparison(c, peer, peer_title, title, intro, metrics):
+    """A side-by-side section: both libraries' numbers and the throughput ratio."""
+    names = [label for label, _ in metrics]
+    lines = [f"## {title}", "", *intro]
+    lines.append("| library | " + " | ".join(names) + " | epochs | train ex/s | train s |")
+    lines.append("| --- " * (len(names) + 4) + "|")
+    for lib in ("reczoo", peer):
+        r = c[lib]
+        values = " | ".join(f"{r['metrics'][key]:.4f}" for _, key in metrics)
+        lines.append(
+            f"| {lib} | {values} | {r['epochs']} | {r['train_samples_per_sec']:,.0f} "
+            f"| {r['train_seconds']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Training throughput ratio reczoo / {peer_title}: **{c['train_throughput_ratio']}x** "
+        f"on {c['device']}; load average {c['load_average']}.",
+        f"Command: `{c['command']}`.",
+        "",
+    ]
+    return lines
 
 
 def write_model_cards(rows):

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sidebyside import write_comparison
 
-import reczoo
 from reczoo import datasets
 from reczoo.metrics import auc, logloss
 from reczoo.runner import device_name, run
@@ -136,32 +136,9 @@ def main():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command,
     }
-    ours["command_in_comparison"] = command
-    stamp = datetime.date.today().isoformat()
-    ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
-    comparison = {
-        "dataset": args.dataset,
-        "protocol": "bars_ctr",
-        "reczoo": {
-            k: ours[k] for k in ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
-        },
-        "deepctr": {
-            k: theirs[k] for k in ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
-        },
-        "train_throughput_ratio": round(ratio, 2),
-        "load_average": load,
-        "device": device_name(),
-        "reczoo_version": reczoo.__version__,
-        "command": command,
-        "date": theirs["date"],
-    }
-    for name, row in (
-        (f"{stamp}-frappe-deepfm-vs-deepctr-reczoo.json", ours),
-        (f"{stamp}-frappe-deepfm-vs-deepctr-deepctr.json", theirs),
-        (f"{stamp}-frappe-deepfm-vs-deepctr.json", comparison),
-    ):
-        (out_dir / name).write_text(json.dumps(row, indent=2) + "\n")
-    print(json.dumps(comparison))
+    write_comparison(
+        out_dir, f"{args.dataset}-deepfm-vs-deepctr", "deepctr", ours, theirs, load, command
+    )
 
 
 if __name__ == "__main__":

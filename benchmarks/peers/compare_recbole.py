@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sidebyside import write_comparison
 
-import reczoo
 from reczoo import datasets
 from reczoo.metrics import ranking_metrics
 from reczoo.runner import device_name, run
@@ -176,32 +176,17 @@ def main():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command,
     }
-    ours["command_in_comparison"] = command
-    stamp = datetime.date.today().isoformat()
-    ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
-    keys = ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
-    comparison = {
-        "dataset": DATASET,
-        "protocol": PROTOCOL,
-        "model": args.model,
-        "equal": f"{args.epochs} epochs each, no early stopping",
-        "reczoo": {k: ours[k] for k in keys},
-        "recbole": {k: theirs[k] for k in keys},
-        "train_throughput_ratio": round(ratio, 2),
-        "load_average": load,
-        "device": device_name(),
-        "reczoo_version": reczoo.__version__,
-        "command": command,
-        "date": theirs["date"],
-    }
-    base = f"{stamp}-{DATASET}-{args.model}-vs-recbole"
-    for name, row in (
-        (f"{base}-reczoo.json", ours),
-        (f"{base}-recbole.json", theirs),
-        (f"{base}.json", comparison),
-    ):
-        (out_dir / name).write_text(json.dumps(row, indent=2) + "\n")
-    print(json.dumps(comparison))
+    write_comparison(
+        out_dir,
+        f"{DATASET}-{args.model}-vs-recbole",
+        "recbole",
+        ours,
+        theirs,
+        load,
+        command,
+        model=args.model,
+        equal=f"{args.epochs} epochs each, no early stopping",
+    )
 
 
 if __name__ == "__main__":
