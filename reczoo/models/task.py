@@ -43,14 +43,22 @@ class Task(keras.Model):
         """Configures training; `"auto"` picks the task's defaults.
 
         Args:
-            optimizer: `"auto"` for Adam, or any Keras optimizer.
+            optimizer: `"auto"` for Adam, a Keras optimizer config (a dict
+                such as `{"class_name": "Adam", "config": {"beta_2": 0.98}}`),
+                or any Keras optimizer.
             loss: `"auto"` for the task's loss, or any Keras loss.
             metrics: `"auto"` for the task's metrics, or a list.
             learning_rate: learning rate of the `"auto"` optimizer (default
-                1e-3); an error with any other optimizer.
+                1e-3) or of an optimizer config; an error with an optimizer
+                object.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, ...).
         """
-        if optimizer == "auto":
+        if isinstance(optimizer, dict):
+            config = {"learning_rate": self.default_learning_rate, **optimizer.get("config", {})}
+            if learning_rate is not None:
+                config["learning_rate"] = learning_rate
+            optimizer = keras.optimizers.get({**optimizer, "config": config})
+        elif optimizer == "auto":
             optimizer = keras.optimizers.Adam(
                 learning_rate if learning_rate is not None else self.default_learning_rate
             )

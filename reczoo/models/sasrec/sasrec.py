@@ -28,8 +28,9 @@ class SASRecBackbone(Backbone):
     Item embeddings (scaled by `sqrt(dim)`) plus learned position embeddings
     pass through `num_blocks` blocks of causal multi-head self-attention and
     a point-wise feed-forward network, each with layer normalisation on its
-    input, a residual connection and dropout; padding positions are zeroed
-    after every block. Position t attends to positions up to t only, so the
+    input, a residual connection from that normalised input (as in the
+    paper's code) and dropout; padding positions are zeroed after every
+    block. Position t attends to positions up to t only, so the
     output (batch, length, dim) holds, at each position, the state that
     predicts the next item. Scores are dot products with the same item table.
 
@@ -112,12 +113,13 @@ class SASRecBackbone(Backbone):
             query = block["attention_norm"](x)
             # Causal, and padded keys are never attended to.
             attended = block["attention"](query, x, mask=mask)
+            # As in the paper's code, both residuals add the normalised input.
             x = query + attended
             y = block["ffn_norm"](x)
-            y = block["ffn_dropout_out"](
+            x = y + block["ffn_dropout_out"](
                 block["ffn_out"](block["ffn_dropout_in"](block["ffn_in"](y)))
             )
-            x = (x + y) * keep
+            x = x * keep
         outputs = final_norm(x)
         super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
 
