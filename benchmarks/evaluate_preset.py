@@ -21,7 +21,7 @@ from pathlib import Path
 import reczoo
 from reczoo import datasets
 from reczoo.metrics.evaluators import evaluate_next_item
-from reczoo.runner import KS
+from reczoo.runner import KS, _git_commit
 
 
 def main():
@@ -36,6 +36,15 @@ def main():
     )
     task = reczoo.from_preset(args.preset)
     trained = json.loads((Path(args.preset) / "metadata.json").read_text())
+    commit = _git_commit()
+    if trained.get("git_commit") and commit and trained["git_commit"] != commit:
+        print(
+            f"warning: the preset was trained at commit {trained['git_commit'][:10]} and is "
+            f"evaluated at {commit[:10]}; if the model's code changed between them, the "
+            "same weights compute something else. Evaluate from a checkout of the training "
+            "commit to reproduce its numbers.",
+            file=sys.stderr,
+        )
     protocol = datasets.get_protocol(args.protocol)
     trained_split = trained["split"]
     if not protocol.leave_one_out or trained_split["kind"] != protocol.kind:
@@ -72,6 +81,7 @@ def main():
                 "git_commit": trained.get("git_commit"),
             },
             "device": trained.get("device"),
+            "git_commit": commit,
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "command": command,
         }
