@@ -218,7 +218,12 @@ def write_model_cards(rows):
                 f"- **{shown}**, `{protocol}`: test {metrics}; {row['epochs']} epochs, "
                 f"{row['train_samples_per_sec'] or 0:,.0f} training examples/s on "
                 f"{row['device']} ([row](../../benchmarks/results/{file})).",
-                f"  Reproduce: `{row['command']}`",
+                (
+                    f"  Reproduce: `{row['trained_by']['command']} --output=DIR`, then "
+                    f"`{row['command']}` with that DIR (scored from the saved model)."
+                    if "trained_by" in row
+                    else f"  Reproduce: `{row['command']}`"
+                ),
             ]
         (folder / f"{name}.md").write_text("\n".join(card) + "\n")
         index.append(
