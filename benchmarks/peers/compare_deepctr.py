@@ -10,22 +10,19 @@ predictions are scored by `reczoo.metrics`. Writes one result row per library
 """
 
 import argparse
-import datetime
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from sidebyside import write_comparison
+from sidebyside import peer_row, run_peer, write_comparison
 
 from reczoo import datasets
 from reczoo.metrics import auc, logloss
-from reczoo.runner import device_name, run
+from reczoo.runner import run
 
 SETTINGS = {
     "embedding_dim": 10,
@@ -91,51 +88,32 @@ def main():
         data_path, pred_path = Path(tmp) / "split.npz", Path(tmp) / "predictions.npz"
         export_split(data_path, data, split)
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                args.peer_python,
-                str(Path(__file__).with_name("deepctr_deepfm.py")),
-                f"--data={data_path}",
-                f"--output={pred_path}",
-                f"--config={json.dumps(SETTINGS)}",
-            ],
-            check=True,
-            env=env,
+        peer, summary, wall = run_peer(
+            args.peer_python,
+            "deepctr_deepfm.py",
+            pred_path,
+            [f"--data={data_path}", f"--config={json.dumps(SETTINGS)}"],
+            env,
         )
-        wall = time.perf_counter() - start
-        peer = np.load(pred_path)
-        summary = json.loads(str(peer["summary"]))
         valid_pred, test_pred = peer["valid_predictions"], peer["test_predictions"]
     load["after"] = list(os.getloadavg())
 
     valid_y, test_y = data.labels[split.valid_rows], data.labels[split.test_rows]
-    theirs = {
-        "model": "deepctr_deepfm",
-        "dataset": args.dataset,
-        "protocol": "bars_ctr",
-        "protocol_details": split.protocol.to_dict(),
-        "hyperparameters": SETTINGS,
-        "metrics": {"auc": auc(test_y, test_pred), "logloss": logloss(test_y, test_pred)},
-        "valid_metrics": {"auc": auc(valid_y, valid_pred), "logloss": logloss(valid_y, valid_pred)},
-        "train_samples_per_sec": round(summary["train_samples"] / summary["train_seconds"], 1),
-        "infer_samples_per_sec": round(len(test_y) / summary["infer_seconds"], 1),
-        "epochs": summary["epochs"],
-        "best_epoch": summary["best_epoch"],
-        "wall_seconds": round(wall, 2),
-        "train_seconds": round(summary["train_seconds"], 2),
-        "params": summary["params"],
-        "batch_size": SETTINGS["batch_size"],
-        "device": device_name(),
-        "precision": "float32",
-        "jit": False,
-        "seed": SETTINGS["seed"],
-        "versions": summary["versions"],
-        "peer_mode": "tf-keras (TF_USE_LEGACY_KERAS=1)",
-        "dataset_sha256": data.sha256,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": command,
-    }
+    theirs = peer_row(
+        "deepctr_deepfm",
+        data,
+        split,
+        SETTINGS,
+        summary,
+        (
+            {"auc": auc(test_y, test_pred), "logloss": logloss(test_y, test_pred)},
+            {"auc": auc(valid_y, valid_pred), "logloss": logloss(valid_y, valid_pred)},
+        ),
+        len(test_y),
+        wall,
+        command,
+        peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1)",
+    )
     write_comparison(
         out_dir, f"{args.dataset}-deepfm-vs-deepctr", "deepctr", ours, theirs, load, command
     )

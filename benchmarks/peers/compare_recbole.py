@@ -15,22 +15,19 @@ training throughput ratio.
 """
 
 import argparse
-import datetime
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from sidebyside import write_comparison
+from sidebyside import peer_row, run_peer, write_comparison
 
 from reczoo import datasets
 from reczoo.metrics import ranking_metrics
-from reczoo.runner import device_name, run
+from reczoo.runner import run
 
 MODELS = {
     "sasrec": {
@@ -120,25 +117,20 @@ def main():
         split_path = export(tmp, name, data, split)
         output = Path(tmp) / "scores.npz"
         env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS="1")
-        start = time.perf_counter()
-        subprocess.run(
+        peer, summary, wall = run_peer(
+            args.peer_python,
+            "recbole_sequential.py",
+            output,
             [
-                args.peer_python,
-                str(Path(__file__).with_name("recbole_sequential.py")),
                 f"--data_dir={tmp}",
                 f"--dataset={name}",
                 f"--split={split_path}",
                 f"--model={spec['peer']}",
-                f"--output={output}",
                 f"--config={json.dumps(settings)}",
             ],
-            check=True,
-            env=env,
+            env,
             cwd=tmp,
         )
-        wall = time.perf_counter() - start
-        peer = np.load(output)
-        summary = json.loads(str(peer["summary"]))
         valid_scores, test_scores = peer["valid_scores"], peer["test_scores"]
     load["after"] = list(os.getloadavg())
 
@@ -147,35 +139,21 @@ def main():
         labels[:, 0] = 1.0
         return ranking_metrics(scores, labels, (5, 10, 20))
 
-    theirs = {
-        "model": f"recbole_{args.model}",
-        "dataset": DATASET,
-        "protocol": PROTOCOL,
-        "protocol_details": split.protocol.to_dict(),
-        "hyperparameters": settings,
-        "metrics": metrics(test_scores),
-        "valid_metrics": metrics(valid_scores),
-        "monitor": None,
-        "train_samples_per_sec": round(summary["train_samples"] / summary["train_seconds"], 1),
-        "infer_samples_per_sec": round(test_scores.size / summary["infer_seconds"], 1),
-        "epochs": summary["epochs"],
-        "max_epochs": args.epochs,
-        "best_epoch": summary["epochs"],
-        "history": [{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
-        "wall_seconds": round(wall, 2),
-        "train_seconds": round(summary["train_seconds"], 2),
-        "params": summary["params"],
-        "batch_size": settings["batch_size"],
-        "device": device_name(),
-        "precision": "float32",
-        "jit": False,
-        "seed": SEED,
-        "versions": summary["versions"],
-        "peer_mode": f"torch CPU, {summary['threads']} thread",
-        "dataset_sha256": data.sha256,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": command,
-    }
+    theirs = peer_row(
+        f"recbole_{args.model}",
+        data,
+        split,
+        settings,
+        summary,
+        (metrics(test_scores), metrics(valid_scores)),
+        test_scores.size,
+        wall,
+        command,
+        monitor=None,
+        max_epochs=args.epochs,
+        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
+        peer_mode=f"torch CPU, {summary['threads']} thread",
+    )
     write_comparison(
         out_dir,
         f"{DATASET}-{args.model}-vs-recbole",
