@@ -42,7 +42,7 @@ def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
     num_items = split.dataset.num_items
     all_items = np.arange(1, num_items + 1, dtype="int32")
     rows_per_chunk = max(1, 2_000_000 // num_items)
-    results, pairs, seconds = [], 0, 0.0
+    chunks, pairs, seconds = [], 0, 0.0
     for begin in range(0, len(users), rows_per_chunk):
         chunk = users[begin : begin + rows_per_chunk]
         features = split.dataset.features_for(
@@ -58,10 +58,21 @@ def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
             history = seen[u][seen[u] != targets[u]]
             scores[row, history - 1] = -np.inf
             labels[row, targets[u] - 1] = 1.0
-        results.append((scores, labels))
-    scores = np.concatenate([r[0] for r in results])
-    labels = np.concatenate([r[1] for r in results])
-    return ranking_metrics(scores, labels, ks), pairs, seconds
+        # Per chunk: all users' scores at once would not fit in memory.
+        chunks.append(ranking_metrics(scores, labels, ks))
+    return _merge(chunks), pairs, seconds
+
+
+def _merge(chunks):
+    """Averages per-chunk `ranking_metrics`, each weighted by its users."""
+    counted = [c for c in chunks if c["users"]] or chunks[:1]
+    weights = np.asarray([c["users"] for c in counted], dtype="float64")
+    merged = {"users": int(weights.sum())}
+    for key in counted[0]:
+        if key != "users":
+            values = [c[key] for c in counted]
+            merged[key] = float(np.average(values, weights=weights)) if weights.sum() else np.nan
+    return merged
 
 
 def evaluate_pointwise(model, features, targets, objective, batch_size=8192):
@@ -104,7 +115,7 @@ def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024
     # Similar lengths together: each chunk is padded only to its longest.
     order = np.argsort([min(len(s), max_length) for s in seen], kind="stable")
     user_feature = getattr(task.backbone, "user_feature", None)
-    all_scores, all_labels, pairs, seconds = [], [], 0, 0.0
+    chunks, pairs, seconds = [], 0, 0.0
     for begin in range(0, len(order), batch_size):
         rows = order[begin : begin + batch_size]
         width = max(1, max(min(len(seen[r]), max_length) for r in rows))
@@ -127,11 +138,5 @@ def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024
         seconds += time.perf_counter() - start
         pairs += scores.size
         # Ranking metrics per chunk keep memory bounded under loo_full.
-        all_scores.append(ranking_metrics(scores, labels, ks))
-        all_labels.append(len(rows))
-    weights = np.asarray(all_labels, dtype="float64")
-    merged = {"users": int(sum(r["users"] for r in all_scores))}
-    for key in all_scores[0]:
-        if key != "users":
-            merged[key] = float(np.average([r[key] for r in all_scores], weights=weights))
-    return merged, pairs, seconds
+        chunks.append(ranking_metrics(scores, labels, ks))
+    return _merge(chunks), pairs, seconds

@@ -72,3 +72,23 @@ def test_auc_and_logloss_agree_with_scikit_learn(seed):
 def test_rmse_and_mae():
     assert metrics.rmse([1, 2, 3], [1, 2, 5]) == pytest.approx(np.sqrt(4 / 3))
     assert metrics.mae([1, 2, 3], [2, 2, 5]) == pytest.approx(1.0)
+
+
+def test_chunked_ranking_metrics_equal_the_whole():
+    from reczoo.metrics.evaluators import _merge
+    from reczoo.metrics.ranking import ranking_metrics
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(50, 30))
+    labels = np.zeros((50, 30))
+    labels[np.arange(50), rng.integers(0, 30, 50)] = 1
+    labels[7] = 0  # a user with nothing relevant counts nowhere
+    labels[40:] = 0  # a chunk with nobody to average
+    whole = ranking_metrics(scores, labels, ks=(5, 10))
+    chunks = [
+        ranking_metrics(scores[i : i + 20], labels[i : i + 20], ks=(5, 10)) for i in (0, 20, 40)
+    ]
+    merged = _merge(chunks)
+    assert merged["users"] == whole["users"] == 39
+    for key, value in whole.items():
+        np.testing.assert_allclose(merged[key], value, rtol=1e-12)
