@@ -5,8 +5,9 @@
 The SASRec paper's code evaluated 10,000 sampled users, reczoo's `sasrec`
 protocol every user; this scores the same trained model both ways. The
 protocol must hold out the same items as the one the preset was trained
-under (both leave the last two items of each user out), so the preset never
-saw the test items. Writes a result row (`reczoo train`'s form, with the
+under (every leave-one-out protocol leaves each user's last two items out),
+so the preset never saw the test items: `loo_full` ranks a `sasrec`-trained
+model against every item. Writes a result row (`reczoo train`'s form, with the
 training run's numbers and command kept under `trained_by`) to
 `<output_dir>/<date>-<dataset>-<label>-<protocol>.json`.
 """
@@ -22,6 +23,24 @@ import reczoo
 from reczoo import datasets
 from reczoo.metrics.evaluators import evaluate_next_item
 from reczoo.runner import KS, _git_commit
+
+
+def check_same_held_out(trained_split, protocol):
+    """Raises unless `protocol` holds out the items the preset's training left out.
+
+    Every leave-one-out protocol (sampled negatives or full ranking) holds out
+    each eligible user's last two items; which users are eligible depends only
+    on `min_interactions`.
+    """
+    trained_loo = trained_split["kind"] in ("loo_sampled", "loo_full")
+    same_users = trained_split.get("min_interactions") == protocol.min_interactions
+    if not (protocol.leave_one_out and trained_loo and same_users):
+        raise ValueError(
+            f"The preset was trained under a {trained_split['kind']} split "
+            f"(min_interactions={trained_split.get('min_interactions')}); protocol "
+            f"{protocol.name!r} is a {protocol.kind} split (min_interactions="
+            f"{protocol.min_interactions}), which would hold out other items."
+        )
 
 
 def main():
@@ -46,12 +65,7 @@ def main():
             file=sys.stderr,
         )
     protocol = datasets.get_protocol(args.protocol)
-    trained_split = trained["split"]
-    if not protocol.leave_one_out or trained_split["kind"] != protocol.kind:
-        raise ValueError(
-            f"The preset was trained under a {trained_split['kind']} split; protocol "
-            f"{protocol.name!r} is a {protocol.kind}, which would hold out other items."
-        )
+    check_same_held_out(trained["split"], protocol)
     data = datasets.load(trained["dataset"])
     if data.sha256 != trained["dataset_sha256"]:
         raise ValueError(
