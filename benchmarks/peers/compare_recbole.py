@@ -84,13 +84,24 @@ def main():
     parser.add_argument("--peer_python", required=True)
     parser.add_argument("--model", default="sasrec", choices=sorted(MODELS))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--peer_threads",
+        type=int,
+        default=os.cpu_count(),
+        help="torch threads for RecBole; default: every core, as TensorFlow uses for reczoo",
+    )
     parser.add_argument("--output_dir", default="benchmarks/results")
     args = parser.parse_args()
     command = "python benchmarks/peers/compare_recbole.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:]
     )
     spec = MODELS[args.model]
-    settings = {**spec["settings"], "epochs": args.epochs, "seed": SEED, "threads": 1}
+    settings = {
+        **spec["settings"],
+        "epochs": args.epochs,
+        "seed": SEED,
+        "threads": args.peer_threads,
+    }
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = datasets.load(DATASET)
@@ -116,7 +127,9 @@ def main():
         name = "reczoo_amazon_games"  # not a name RecBole ships a copy of
         split_path = export(tmp, name, data, split)
         output = Path(tmp) / "scores.npz"
-        env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS="1")
+        env = dict(
+            os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS=str(args.peer_threads)
+        )
         peer, summary, wall = run_peer(
             args.peer_python,
             "recbole_sequential.py",
@@ -152,7 +165,7 @@ def main():
         monitor=None,
         max_epochs=args.epochs,
         history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
-        peer_mode=f"torch CPU, {summary['threads']} thread",
+        peer_mode=f"torch CPU, {summary['threads']} threads",
     )
     write_comparison(
         out_dir,
