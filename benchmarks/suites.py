@@ -76,8 +76,12 @@ SUITES = {
     ],
 }
 
+# The same models and settings on BARS' own validation and test rows.
+SUITES["frappe-x1"] = SUITES["frappe"]
+
 DATASETS = {
     "frappe": ("frappe", "bars_ctr"),
+    "frappe-x1": ("frappe-x1", "bars_x1"),
     "movielens-ctr": ("movielens-100k-ctr", "random_split"),
     "games": ("amazon-games", "sasrec"),
 }

@@ -48,12 +48,11 @@ DEFAULT_EPOCHS = 20
 # overridden: BARS trains with embedding size 10, batch 4096, up to 100 epochs,
 # stopping after 2 epochs without validation AUC gain and dividing the
 # learning rate by 10 at each such epoch (FuxiCTR's reduce-on-plateau).
-PROTOCOL_TRAINING = {
-    "bars_ctr": (
-        100,
-        {"batch_size": 4096, "embedding_dim": 10, "patience": 2, "reduce_lr": 0.1},
-    ),
-}
+_BARS_TRAINING = (
+    100,
+    {"batch_size": 4096, "embedding_dim": 10, "patience": 2, "reduce_lr": 0.1},
+)
+PROTOCOL_TRAINING = {"bars_ctr": _BARS_TRAINING, "bars_x1": _BARS_TRAINING}
 KS = (5, 10, 20)
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
 

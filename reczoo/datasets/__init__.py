@@ -96,6 +96,11 @@ DATASETS = {
             {"rows": 86_582},
         ),
         DatasetInfo(
+            "frappe-x1", "frappe-nfm", loaders.read_frappe_x1, "bars_x1",
+            "BARS Frappe_x1: NFM's validation and test files, training rebuilt from the raw log",
+            {"rows": 288_609, "users": 957, "items": 4_082},
+        ),
+        DatasetInfo(
             "criteo", "criteo", lambda folder, sha256: loaders.read_criteo(
                 folder / "train.txt", "criteo", sha256, min_count=10
             ), "bars_ctr",

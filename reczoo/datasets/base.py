@@ -191,6 +191,8 @@ class CTRDataset:
         vocabularies: `{column: Vocabulary}` of every categorical column.
         user_column, item_column: columns that identify users and items,
             when the data has them.
+        fixed_split: `{"train", "valid", "test": row indices}` where the
+            data come with their own split (protocol `fixed_split`), else None.
     """
 
     name: str
@@ -204,6 +206,7 @@ class CTRDataset:
     multi_hot: dict = dataclasses.field(default_factory=dict)
     sequences: dict = dataclasses.field(default_factory=dict)
     tables: dict = dataclasses.field(default_factory=dict)
+    fixed_split: dict | None = None
     kind = "ctr"
 
     @property

@@ -310,6 +310,124 @@ def read_frappe_nfm(folder, sha256=""):
     )
 
 
+def _first_seen(values):
+    """Each value's rank in order of first appearance."""
+    order = {}
+    for v in values.tolist():
+        order.setdefault(v, len(order))
+    return order
+
+
+def _read_libfm(path, num_fields):
+    labels, fields = [], []
+    with open(path) as f:
+        for number, line in enumerate(f, start=1):
+            parts = line.split()
+            if len(parts) != num_fields + 1:
+                raise DatasetError(
+                    f"{path}, line {number}: expected a label and {num_fields} 'index:1' "
+                    f"fields, found {len(parts)} tokens."
+                )
+            labels.append(1.0 if float(parts[0]) > 0 else 0.0)
+            fields.append([int(p.split(":", 1)[0]) for p in parts[1:]])
+    return np.asarray(labels, dtype="float32"), np.asarray(fields, dtype="int64")
+
+
+def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
+    """BARS' Frappe_x1: NFM's validation and test files, with training rebuilt.
+
+    NFM's libFM files number each field's values in the order they first
+    occur in the raw log (user 0-956, item 957-5038, ..., city 5149-5381),
+    so every validation and test line maps back to raw values; every
+    positive line must be a log, or the files are refused. The training
+    split (202,027 rows, not published) is rebuilt as NFM built it: the 67,604
+    logs not in validation or test, each with `negatives` negatives that keep
+    the user and context and take an item that user never used in that
+    context, drawn with `seed`. Validation and test are exactly BARS'.
+    """
+    from reczoo.datasets import sources
+
+    field_names = ("user", "item", *FRAPPE_CONTEXT)
+    raw_folder = Path(raw_folder) if raw_folder else sources.locate(sources.SOURCES["frappe"])
+    path = raw_folder / "raw" / "frappe.csv"
+    names, columns, _ = read_table(path, sep="\t")
+    raw = np.stack(
+        [np.asarray(columns[column_index(names, n, path, n)]) for n in field_names], axis=1
+    )
+    # Field and raw value of each NFM index.
+    field_of, value_of = [], []
+    for k in range(len(field_names)):
+        seen = list(_first_seen(raw[:, k]))
+        field_of += [k] * len(seen)
+        value_of += seen
+    field_of, value_of = np.asarray(field_of), np.asarray(value_of, dtype=object)
+    held_out = []
+    for split in ("validation", "test"):
+        labels, fields = _read_libfm(Path(folder) / f"frappe.{split}.libfm", len(field_names))
+        known = fields < len(field_of)
+        wrong = ~known | (field_of[np.where(known, fields, 0)] != np.arange(len(field_names)))
+        if wrong.any():
+            r, k = np.argwhere(wrong)[0]
+            raise DatasetError(
+                f"frappe.{split}.libfm, line {r + 1}: index {fields[r, k]} is not a value of "
+                f"field {field_names[k]!r} in the raw log; the file and frappe.csv do not match."
+            )
+        held_out.append((labels, value_of[fields]))
+    logs = {}
+    for row in map(tuple, raw.tolist()):
+        logs[row] = logs.get(row, 0) + 1
+    for split, (labels, decoded) in zip(("validation", "test"), held_out, strict=True):
+        for r in np.flatnonzero(labels == 1):
+            key = tuple(decoded[r])
+            if not logs.get(key):
+                raise DatasetError(
+                    f"frappe.{split}.libfm, line {r + 1}: a positive that is not a log of "
+                    "frappe.csv (or is held out twice); the files do not match."
+                )
+            logs[key] -= 1
+    train_pos = np.asarray([row for row, n in logs.items() for _ in range(n)], dtype=object)
+    # Negatives as NFM drew them: same user and context, an item never used there.
+    context = lambda rows: list(map(tuple, rows[:, [0, *range(2, len(field_names))]].tolist()))  # noqa: E731
+    used = set(zip(context(raw), raw[:, 1].tolist(), strict=True))
+    items = list(_first_seen(raw[:, 1]))
+    rng = np.random.default_rng(seed)
+    train_neg = []
+    for key, row in zip(context(train_pos), train_pos, strict=True):
+        for _ in range(negatives):
+            while True:
+                item = items[int(rng.integers(len(items)))]
+                if (key, item) not in used:
+                    break
+            neg = row.copy()
+            neg[1] = item
+            train_neg.append(neg)
+    table = np.concatenate(
+        [train_pos, np.asarray(train_neg, dtype=object)] + [d for _, d in held_out]
+    )
+    labels = np.concatenate(
+        [np.ones(len(train_pos)), np.zeros(len(train_neg))] + [lab for lab, _ in held_out]
+    ).astype("float32")
+    n_train, n_valid = len(train_pos) + len(train_neg), len(held_out[0][0])
+    rows = np.arange(len(labels))
+    categorical, vocabularies = {}, {}
+    for k, column in enumerate(field_names):
+        vocabularies[column], categorical[column] = remap(column, table[:, k].astype(str))
+    return CTRDataset(
+        name="frappe-x1",
+        labels=labels,
+        categorical=categorical,
+        vocabularies=vocabularies,
+        user_column="user",
+        item_column="item",
+        sha256=sha256,
+        fixed_split={
+            "train": rows[:n_train],
+            "valid": rows[n_train : n_train + n_valid],
+            "test": rows[n_train + n_valid :],
+        },
+    )
+
+
 # --- Criteo --------------------------------------------------------------------
 
 CRITEO_INTEGER = tuple(f"I{i}" for i in range(1, 14))

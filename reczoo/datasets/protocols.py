@@ -15,7 +15,7 @@ import numpy as np
 
 from reczoo.datasets.sources import cache_dir
 
-_KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split")
+_KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "fixed_split")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Protocol:
         kind: `"loo_sampled"` (leave-last-out, ranked against sampled
             negatives), `"loo_full"` (leave-last-out, ranked against every
             item, history masked), `"random_split"` (seeded row split) or
-            `"temporal_split"` (global time cuts at the ratios' quantiles).
+            `"temporal_split"` (global time cuts at the ratios' quantiles) or
+            `"fixed_split"` (the rows a dataset publishes as its split).
         num_negatives: negatives per evaluated user (`loo_sampled`).
         sampling: `"uniform"` or `"popularity"` (by training count).
         ratios: train/validation/test fractions (`random_split`,
@@ -75,6 +76,7 @@ PROTOCOLS = {
         Protocol("loo_popularity", "loo_sampled", num_negatives=100, sampling="popularity"),
         Protocol("loo_full", "loo_full"),
         Protocol("bars_ctr", "random_split", ratios=(0.7, 0.2, 0.1)),
+        Protocol("bars_x1", "fixed_split"),
         Protocol("random_split", "random_split", ratios=(0.8, 0.1, 0.1)),
         Protocol("tfrs_retrieval", "random_split", ratios=(0.8, 0.0, 0.2), seed=42),
         Protocol("temporal_split", "temporal_split", ratios=(0.8, 0.1, 0.1)),
@@ -187,6 +189,14 @@ def split(dataset, protocol, seed=0, cache=True):
                 f"{dataset.name!r} is a {dataset.kind} dataset."
             )
         return _leave_one_out(dataset, protocol, seed, cache)
+    if protocol.kind == "fixed_split":
+        fixed = getattr(dataset, "fixed_split", None)
+        if fixed is None:
+            raise ValueError(
+                f"Protocol {protocol.name!r} uses the split a dataset comes with; "
+                f"{dataset.name!r} has none. Use bars_ctr or random_split; frappe-x1 has one."
+            )
+        return RowSplit(dataset, protocol, seed, fixed["train"], fixed["valid"], fixed["test"])
     n = dataset.num_interactions
     if protocol.kind == "random_split":
         order = np.random.default_rng(seed).permutation(n)

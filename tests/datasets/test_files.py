@@ -188,3 +188,62 @@ def test_unpinned_source_is_not_downloaded(tmp_path, monkeypatch):
 def test_unknown_dataset_suggests():
     with pytest.raises(ValueError, match="Did you mean: movielens-100k"):
         datasets.load("movielens-100")
+
+
+_FRAPPE_HEADER = (
+    "user\titem\tcnt\tdaytime\tweekday\tisweekend\thomework\tcost\tweather\tcountry\tcity\n"
+)
+_FRAPPE_LOG = [  # user, item, context (the same context for all but the last)
+    ("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "c"), ("u3", "b"), ("u3", "d"),
+]  # fmt: skip
+
+
+def _frappe_x1_files(tmp_path, test_line=None):
+    rows = [
+        f"{u}\t{i}\t1\tmorning\tmonday\tworkday\tunknown\tfree\tsunny\tSpain\t{5 if n < 5 else 7}"
+        for n, (u, i) in enumerate(_FRAPPE_LOG)
+    ]
+    write(tmp_path / "raw" / "frappe.csv", _FRAPPE_HEADER + "\n".join(rows) + "\n")
+    # Indices by first appearance: users 0-2, items 3-6, then one value per
+    # context field (7-14) and two cities (14, 15).
+    context = "7:1 8:1 9:1 10:1 11:1 12:1 13:1"
+    write(
+        tmp_path / "frappe.validation.libfm",
+        f"1 1:1 3:1 {context} 14:1\n-1 1:1 6:1 {context} 14:1\n",
+    )
+    write(tmp_path / "frappe.test.libfm", (test_line or f"1 2:1 6:1 {context} 15:1") + "\n")
+    return tmp_path
+
+
+def test_frappe_x1_rebuilds_training_around_the_published_rows(tmp_path):
+    data = loaders.read_frappe_x1(_frappe_x1_files(tmp_path), raw_folder=tmp_path)
+    split = datasets.split(data, "bars_x1")
+    train, valid, test = (split.rows(s) for s in ("train", "valid", "test"))
+    assert (len(train), len(valid), len(test)) == (4 * 3, 2, 1)
+
+    def pairs(rows):
+        users, items = (
+            data.vocabularies[c].decode(data.categorical[c][rows]) for c in ("user", "item")
+        )
+        return list(zip(users, items, strict=True))
+
+    assert pairs(valid) == [("u2", "a"), ("u2", "d")]
+    assert pairs(test) == [("u3", "d")]
+    positives = train[data.labels[train] == 1]
+    assert sorted(pairs(positives)) == [("u1", "a"), ("u1", "b"), ("u2", "c"), ("u3", "b")]
+    # A negative keeps its log's user and context and takes an item not used there.
+    used = set(pairs(positives)) | {("u2", "a"), ("u3", "d")}
+    assert not used & set(pairs(train[data.labels[train] == 0]))
+
+
+def test_frappe_x1_refuses_files_that_do_not_match_the_log(tmp_path):
+    context = "7:1 8:1 9:1 10:1 11:1 12:1 13:1"
+    files = _frappe_x1_files(tmp_path, test_line=f"1 2:1 14:1 {context} 15:1")
+    with pytest.raises(
+        sources.DatasetError,
+        match=r"frappe.test.libfm, line 1: index 14 is not a value of field 'item'",
+    ):
+        loaders.read_frappe_x1(files, raw_folder=tmp_path)
+    files = _frappe_x1_files(tmp_path, test_line=f"1 0:1 6:1 {context} 15:1")  # u1 never used d
+    with pytest.raises(sources.DatasetError, match="a positive that is not a log"):
+        loaders.read_frappe_x1(files, raw_folder=tmp_path)

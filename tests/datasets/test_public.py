@@ -66,3 +66,23 @@ def test_modified_local_file_is_refused(tmp_path, monkeypatch, data_dir):
     monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path))
     with pytest.raises(datasets.DatasetError, match="does not match its pinned sha256"):
         datasets.load("amazon-games", download=False)
+
+
+def test_frappe_x1_holds_out_the_nfm_rows(data_dir):
+    data = datasets.load("frappe-x1", download=False)
+    split = datasets.split(data, "bars_x1")
+    nfm = datasets.load("frappe-nfm", download=False)
+    sizes = [len(split.rows(s)) for s in ("train", "valid", "test")]
+    assert sizes == [67_604 * 3, 57_722, 28_860]
+    assert [int(data.labels[split.rows(s)].sum()) for s in ("train", "valid", "test")] == [
+        67_604, 19_063, 9_536,
+    ]  # fmt: skip
+    # Validation and test are NFM's lines, in order, decoded to raw values.
+    held = np.concatenate([split.rows("valid"), split.rows("test")])
+    np.testing.assert_array_equal(data.labels[held], nfm.labels)
+    for column in ("user", "item", "city"):
+        ours = data.vocabularies[column].decode(data.categorical[column][held])
+        theirs = nfm.vocabularies[column].decode(nfm.categorical[column])
+        # One raw value per NFM index and back: a bijection between the codes.
+        pairs = set(zip(ours, theirs, strict=True))
+        assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
