@@ -220,6 +220,19 @@ FRAPPE_CONTEXT = (
 )  # fmt: skip
 
 
+def _frappe_table(name, labels, categorical, vocabularies, sha256, **extra):
+    return CTRDataset(
+        name=name,
+        labels=labels,
+        categorical=categorical,
+        vocabularies=vocabularies,
+        user_column="user",
+        item_column="item",
+        sha256=sha256,
+        **extra,
+    )
+
+
 def read_frappe(folder, sha256="", negatives=2, seed=2017):
     """The raw Frappe log rebuilt as in the NFM paper.
 
@@ -261,53 +274,27 @@ def read_frappe(folder, sha256="", negatives=2, seed=2017):
         else:
             vocab, ids = remap(column, table[column])
             categorical[column], vocabularies[column] = ids[rows], vocab
-    return CTRDataset(
-        name="frappe",
-        labels=labels,
-        categorical=categorical,
-        vocabularies=vocabularies,
-        user_column="user",
-        item_column="item",
-        sha256=sha256,
-    )
+    return _frappe_table("frappe", labels, categorical, vocabularies, sha256)
 
 
 def read_frappe_nfm(folder, sha256=""):
     """The NFM libFM validation and test files as published (86,582 rows).
 
     Each line is `label f:1` for 10 one-hot fields (user, item, 8 context
-    fields). The training file (202,027 rows) is not part of this dataset:
-    it is over the size the shared sources allow and cannot be rebuilt,
-    its negatives having been drawn at random.
+    fields). The training file (202,027 rows) is not published with them;
+    `frappe-x1` (`read_frappe_x1`) rebuilds one around these rows.
     """
-    folder = Path(folder)
     field_names = ("user", "item", *FRAPPE_CONTEXT)
-    labels, fields = [], []
-    for split in ("validation", "test"):
-        path = folder / f"frappe.{split}.libfm"
-        with open(path) as f:
-            for number, line in enumerate(f, start=1):
-                parts = line.split()
-                if len(parts) != 11:
-                    raise DatasetError(
-                        f"{path}, line {number}: expected a label and 10 'index:1' fields, "
-                        f"found {len(parts)} tokens."
-                    )
-                labels.append(1.0 if float(parts[0]) > 0 else 0.0)
-                fields.append([int(p.split(":", 1)[0]) for p in parts[1:]])
-    fields = np.asarray(fields, dtype="int64")
+    parts = [
+        _read_libfm(Path(folder) / f"frappe.{split}.libfm", len(field_names))
+        for split in ("validation", "test")
+    ]
+    fields = np.concatenate([f for _, f in parts])
     categorical, vocabularies = {}, {}
     for k, column in enumerate(field_names):
         vocabularies[column], categorical[column] = remap(column, fields[:, k])
-    return CTRDataset(
-        name="frappe-nfm",
-        labels=np.asarray(labels, dtype="float32"),
-        categorical=categorical,
-        vocabularies=vocabularies,
-        user_column="user",
-        item_column="item",
-        sha256=sha256,
-    )
+    labels = np.concatenate([lab for lab, _ in parts])
+    return _frappe_table("frappe-nfm", labels, categorical, vocabularies, sha256)
 
 
 def _first_seen(values):
@@ -412,14 +399,12 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
     categorical, vocabularies = {}, {}
     for k, column in enumerate(field_names):
         vocabularies[column], categorical[column] = remap(column, table[:, k].astype(str))
-    return CTRDataset(
-        name="frappe-x1",
-        labels=labels,
-        categorical=categorical,
-        vocabularies=vocabularies,
-        user_column="user",
-        item_column="item",
-        sha256=sha256,
+    return _frappe_table(
+        "frappe-x1",
+        labels,
+        categorical,
+        vocabularies,
+        sha256,
         fixed_split={
             "train": rows[:n_train],
             "valid": rows[n_train : n_train + n_valid],
