@@ -46,7 +46,8 @@ def label(row):
 
 def load_rows():
     """The newest seed-0 row per (dataset, protocol, model), and the test
-    metrics of every seed, for the spread across splits."""
+    metrics of every seed: the spread across splits, or across initialisations
+    where the dataset brings its own split (`frappe-x1`)."""
     rows, seeds = {}, {}
     for path in sorted(HERE.glob("results/*.json")):
         row = json.loads(path.read_text())
@@ -91,7 +92,7 @@ def main():
         else:
             header = (
                 "| model | test AUC | valid AUC | logloss | reference | target | met |"
-                " other split seeds (test AUC) | epochs | train ex/s | params | file |"
+                " other seeds (test AUC) | epochs | train ex/s | params | file |"
             )
             lines += [header, "| --- " * 12 + "|"]
         for model, row, name in entries:
