@@ -192,7 +192,8 @@ class CTRDataset:
         user_column, item_column: columns that identify users and items,
             when the data has them.
         fixed_split: `{"train", "valid", "test": row indices}` where the
-            data come with their own split (protocol `fixed_split`), else None.
+            data come with their own split (protocol kind `fixed_split`, such
+            as `bars_x1`), else None.
     """
 
     name: str

@@ -373,8 +373,11 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
                 )
             logs[key] -= 1
     train_pos = np.asarray([row for row, n in logs.items() for _ in range(n)], dtype=object)
+
     # Negatives as NFM drew them: same user and context, an item never used there.
-    context = lambda rows: list(map(tuple, rows[:, [0, *range(2, len(field_names))]].tolist()))  # noqa: E731
+    def context(rows):  # (user, context fields) of each row
+        return list(map(tuple, np.delete(rows, 1, axis=1).tolist()))
+
     used = set(zip(context(raw), raw[:, 1].tolist(), strict=True))
     items = list(_first_seen(raw[:, 1]))
     rng = np.random.default_rng(seed)

@@ -65,13 +65,14 @@ def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
 
 def _merge(chunks):
     """Averages per-chunk `ranking_metrics`, each weighted by its users."""
-    counted = [c for c in chunks if c["users"]] or chunks[:1]
-    weights = np.asarray([c["users"] for c in counted], dtype="float64")
-    merged = {"users": int(weights.sum())}
+    counted = [c for c in chunks if c["users"]]
+    if not counted:
+        return dict(chunks[0])  # nobody to average: NaN metrics, as ranking_metrics gives
+    weights = [c["users"] for c in counted]
+    merged = {"users": int(sum(weights))}
     for key in counted[0]:
         if key != "users":
-            values = [c[key] for c in counted]
-            merged[key] = float(np.average(values, weights=weights)) if weights.sum() else np.nan
+            merged[key] = float(np.average([c[key] for c in counted], weights=weights))
     return merged
 
 
