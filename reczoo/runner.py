@@ -138,6 +138,22 @@ def _sample_training_negatives(users, items, num_items, k, rng):
     return neg_users, neg_items
 
 
+def _prefetched(data, buffer_size=2):
+    """`data` prefetched a few batches ahead, with tf.data's autotuning off.
+
+    With autotuning on, `fit` often returned seconds after its last batch:
+    on Frappe, DeepFM epochs of 6-7 s of steps took 10.24 s, the end of the
+    autotuning thread's doubling wait (10 + 20 + ... + 5120 ms). The batches
+    are ready-made arrays or a generator, so a small fixed buffer is all the
+    pipeline needs.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.prefetch(buffer_size).with_options(options)
+
+
 def _tf_dataset(features, targets, batch_size, seed):
     """Shuffled batches of in-memory arrays, shuffled and cut in numpy.
 
@@ -162,7 +178,7 @@ def _tf_dataset(features, targets, batch_size, seed):
     if full < len(labels):
         rest = batches(full, len(labels), len(labels) - full)
         data = rest if data is None else data.concatenate(rest)
-    return data.prefetch(tf.data.AUTOTUNE)
+    return _prefetched(data)
 
 
 class _Plan:
@@ -295,7 +311,7 @@ class _SequencePlan:
             lambda: self._batches(epoch), output_signature=(x_spec, y_spec)
         )
         data = data.apply(tf.data.experimental.assert_cardinality(batches))
-        return data.prefetch(tf.data.AUTOTUNE), self.positions
+        return _prefetched(data), self.positions
 
     def evaluate(self, task, stage):
         return evaluate_next_item(

@@ -109,3 +109,17 @@ def test_datasets_command(data_dir, capsys):
     line = next(line for line in out.splitlines() if line.startswith("movielens-100k"))
     assert "yes" in line and "interactions=100000" in line and "users=943" in line
     assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
+
+
+def test_training_batches_keep_their_order_without_tf_data_autotuning():
+    # Autotuning held `fit` open for seconds after an epoch's last batch.
+    from reczoo.runner import _tf_dataset
+
+    features = {"a": np.arange(10, dtype="int32")}
+    data = _tf_dataset(features, np.arange(10, dtype="float32"), batch_size=4, seed=3)
+    assert data.options().autotune.enabled is False
+    batches = [(x["a"].numpy(), y.numpy()[:, 0]) for x, y in data]
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    order = np.random.default_rng(3).permutation(10)
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), order)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), order)
