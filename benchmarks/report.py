@@ -64,6 +64,18 @@ def load_rows():
     return rows, seeds
 
 
+def seed_summary(by_seed, target):
+    """Mean and sample standard deviation of the test AUC over seeds, and
+    whether the mean meets `target`; empty below three seeds."""
+    values = [m["auc"] for m in by_seed.values()]
+    if len(values) < 3:
+        return ""
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    met = "" if target is None else (", yes" if mean >= target else ", no")
+    return f"{mean:.4f} ± {sd:.4f} ({len(values)}){met}"
+
+
 def main():
     rows, seeds = load_rows()
     lines = [
@@ -92,9 +104,10 @@ def main():
         else:
             header = (
                 "| model | test AUC | valid AUC | logloss | reference | target | met |"
-                " other seeds (test AUC) | epochs | train ex/s | params | file |"
+                " other seeds (test AUC) | all seeds: mean ± sd (n), met | epochs"
+                " | train ex/s | params | file |"
             )
-            lines += [header, "| --- " * 12 + "|"]
+            lines += [header, "| --- " * 13 + "|"]
         for model, row, name in entries:
             m = row["metrics"]
             if ranking:
@@ -127,7 +140,8 @@ def main():
                 f"| {model} | {m['auc']:.4f} | {'' if valid is None else f'{valid:.4f}'} "
                 f"| {m['logloss']:.4f} "
                 f"| {'' if ref is None else f'{ref:.4f}'} | {'' if target is None else target} "
-                f"| {met} | {spread} | {row['epochs']} | {row['train_samples_per_sec'] or 0:,.0f} "
+                f"| {met} | {spread} | {seed_summary(others, target)} | {row['epochs']} "
+                f"| {row['train_samples_per_sec'] or 0:,.0f} "
                 f"| {row['params']:,} | [{name}](results/{name}) |"
             )
         lines.append("")

@@ -3,7 +3,9 @@
     python benchmarks/peers/compare_deepctr.py --peer_python=PATH [--output_dir=benchmarks/results]
 
 `PATH` is the python of DeepCTR's venv (`benchmarks/peers/setup_deepctr.sh`
-makes one and prints it). The split (`bars_ctr`, seed 0) is exported once and
+makes one and prints it). `--dataset=frappe-x1` compares on BARS' own
+validation and test rows. The split (the dataset's own protocol: `bars_ctr`,
+seed 0, for `frappe`; `bars_x1` for `frappe-x1`) is exported once and
 both libraries train on it with the same settings and procedure; both sets of
 predictions are scored by `reczoo.metrics`. Writes one result row per library
 (`reczoo train`'s JSON form) and a comparison with the throughput ratio.
@@ -61,15 +63,16 @@ def main():
     )
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    protocol = datasets.dataset_info(args.dataset).default_protocol
     data = datasets.load(args.dataset)
-    split = datasets.split(data, "bars_ctr", seed=SETTINGS["seed"])
+    split = datasets.split(data, protocol, seed=SETTINGS["seed"])
     load = {"before": list(os.getloadavg())}
 
     reg = {"class_name": "L2", "config": {"l2": SETTINGS["l2_embedding"]}}
     ours = run(
         "deepfm",
         data,
-        protocol="bars_ctr",
+        protocol=protocol,
         seed=SETTINGS["seed"],
         epochs=SETTINGS["epochs"],
         verbose=1,

@@ -1,0 +1,24 @@
+"""The report's summary over seeds: mean, sample deviation, and the target."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+report = pytest.importorskip("report")
+
+
+def _seeds(*values):
+    return {seed: {"auc": v} for seed, v in enumerate(values)}
+
+
+def test_mean_and_sample_deviation():
+    # mean 0.984, deviations -0.001, 0, +0.001: sample sd = sqrt(2e-6 / 2) = 0.001
+    assert report.seed_summary(_seeds(0.983, 0.984, 0.985), 0.984) == "0.9840 ± 0.0010 (3), yes"
+    assert report.seed_summary(_seeds(0.983, 0.984, 0.985), 0.9845) == "0.9840 ± 0.0010 (3), no"
+    assert report.seed_summary(_seeds(0.983, 0.984, 0.985), None) == "0.9840 ± 0.0010 (3)"
+
+
+def test_fewer_than_three_seeds_give_no_summary():
+    assert report.seed_summary(_seeds(0.98, 0.99), 0.9) == ""
