@@ -46,9 +46,10 @@ def label(row):
 
 def load_rows():
     """The newest seed-0 row per (dataset, protocol, model), and the test
-    metrics of every seed: the spread across splits, or across initialisations
-    where the dataset brings its own split (`frappe-x1`)."""
-    rows, seeds = {}, {}
+    metrics of every seed run with that row's settings: the spread across
+    splits, or across initialisations where the dataset brings its own split
+    (`frappe-x1`)."""
+    rows, runs = {}, {}
     for path in sorted(HERE.glob("results/*.json")):
         row = json.loads(path.read_text())
         if "model" not in row or "metrics" not in row or "seed" not in row:
@@ -56,12 +57,29 @@ def load_rows():
         if "command_in_comparison" in row or row["model"].startswith(PEER_PREFIXES):
             continue  # shown in the peer comparison sections
         key = (row["dataset"], row["protocol"], label(row))
-        seeds.setdefault(key, {})[row["seed"]] = row["metrics"]
+        runs.setdefault(key, []).append(row)
         if row["seed"] != 0:
             continue
         if key not in rows or row.get("date", "") >= rows[key][0].get("date", ""):
             rows[key] = (row, path.name)
+    seeds = {key: same_settings(row, runs[key]) for key, (row, _) in rows.items()}
     return rows, seeds
+
+
+def same_settings(row, runs):
+    """Test metrics by seed of the runs with `row`'s settings, newest last.
+
+    Settings that only one of two rows records (added to the runner between
+    them) are not compared."""
+    ours = row.get("hyperparameters", {})
+
+    def agrees(other):
+        theirs = other.get("hyperparameters", {})
+        return all(ours[k] == theirs[k] for k in ours.keys() & theirs.keys())
+
+    return {
+        r["seed"]: r["metrics"] for r in sorted(runs, key=lambda r: r.get("date", "")) if agrees(r)
+    }
 
 
 def seed_summary(by_seed, target):
@@ -145,12 +163,13 @@ def main():
                 f"| {row['params']:,} | [{name}](results/{name}) |"
             )
         lines.append("")
-    comparisons = sorted(HERE.glob("results/*-vs-deepctr.json"))
-    if comparisons:
-        c = json.loads(comparisons[-1].read_text())
-        lines += _comparison(
-            c, "deepctr", "DeepCTR", "DeepFM: reczoo vs DeepCTR, same split, one run", [], AUC
+    for path in sorted(HERE.glob("results/*-vs-deepctr.json"), reverse=True):
+        c = json.loads(path.read_text())
+        title = (
+            f"DeepFM: reczoo vs DeepCTR on {c['dataset']} (`{c['protocol']}`), one run,"
+            f" {c['date'][:10]}"
         )
+        lines += _comparison(c, "deepctr", "DeepCTR", title, [], AUC)
     for path in sorted(HERE.glob("results/*-vs-recbole.json")):
         c = json.loads(path.read_text())
         title = f"{c['model']}: reczoo vs RecBole on {c['dataset']} (`{c['protocol']}`), one run"
@@ -185,7 +204,9 @@ def _comparison(c, peer, peer_title, title, intro, metrics):
     lines += [
         "",
         f"Training throughput ratio reczoo / {peer_title}: **{c['train_throughput_ratio']}x** "
-        f"on {c['device']}; load average {c['load_average']}.",
+        f"on {c['device']}; 1-minute load average "
+        + ", ".join(f"{when} {values[0]:.2f}" for when, values in c["load_average"].items())
+        + ".",
         f"Command: `{c['command']}`.",
         "",
     ]

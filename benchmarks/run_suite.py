@@ -1,11 +1,12 @@
 """Runs a benchmark suite, one `reczoo train` process per model, one at a time.
 
-    python benchmarks/run_suite.py --suite=frappe [--models=deepfm,fm] [--output_dir=...]
+    python benchmarks/run_suite.py --suite=frappe [--models=deepfm,fm] [--seed=N] [--output_dir=...]
 
 `--models` picks entries by model name, or by a variant's label (`sasrec-ce`).
 
 Each run's JSON row (the last line `reczoo train` prints, with the command
-that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`.
+that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`,
+with `-seed<N>` before `.json` for a seed other than 0.
 Runs are sequential so that throughput is not shared between two jobs.
 """
 
@@ -27,6 +28,7 @@ def main():
     parser.add_argument("--suite", required=True, choices=sorted(SUITES))
     parser.add_argument("--models", default=None, help="comma-separated subset")
     parser.add_argument("--output_dir", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--seed", type=int, default=0, help="`reczoo train --seed`")
     parser.add_argument(
         "--presets_dir",
         default=None,
@@ -48,6 +50,8 @@ def main():
         overrides = dict(overrides)
         if "epochs" in overrides:
             command.append(f"--epochs={overrides.pop('epochs')}")
+        if args.seed:
+            command.append(f"--seed={args.seed}")
         command += [f"--set={k}={json.dumps(v)}" for k, v in overrides.items()]
         if args.presets_dir:
             command.append(f"--output={Path(args.presets_dir) / f'{dataset}-{label}'}")
@@ -60,7 +64,8 @@ def main():
         if label != model:
             row["label"] = label
         stamp = datetime.date.today().isoformat()
-        path = out_dir / f"{stamp}-{dataset}-{label}.json"
+        suffix = f"-seed{args.seed}" if args.seed else ""
+        path = out_dir / f"{stamp}-{dataset}-{label}{suffix}.json"
         path.write_text(json.dumps(row, indent=2) + "\n")
         m = row["metrics"]
         print(

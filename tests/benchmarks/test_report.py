@@ -22,3 +22,24 @@ def test_mean_and_sample_deviation():
 
 def test_fewer_than_three_seeds_give_no_summary():
     assert report.seed_summary(_seeds(0.98, 0.99), 0.9) == ""
+
+
+def test_seeds_are_gathered_only_from_runs_with_the_same_settings():
+    row = {"seed": 0, "hyperparameters": {"dropout": 0.2}, "metrics": {"auc": 0.98}}
+    runs = [
+        row,
+        {"seed": 1, "hyperparameters": {"dropout": 0.2}, "metrics": {"auc": 0.97}},
+        {"seed": 1, "hyperparameters": {"dropout": 0.4}, "metrics": {"auc": 0.5}},
+        {"seed": 2, "hyperparameters": {"dropout": 0.4}, "metrics": {"auc": 0.5}},
+        # an older row, before the runner recorded `max_length`
+        {
+            "seed": 3,
+            "hyperparameters": {"dropout": 0.2, "max_length": 50},
+            "metrics": {"auc": 0.96},
+        },
+    ]
+    assert report.same_settings(row, runs) == {
+        0: {"auc": 0.98},
+        1: {"auc": 0.97},
+        3: {"auc": 0.96},
+    }
