@@ -77,9 +77,9 @@ SUITES = {
 }
 
 # The same models and settings on BARS' own validation and test rows, but
-# AutoInt+ at BARS' published AutoInt+_frappe_x1 configuration (5 attention
-# layers of 128 with 4 heads, scaled, layer norm; about 2 minutes an epoch on
-# a 2-core CPU).
+# DCN-v2 tuned on their validation rows, and AutoInt+ at BARS' published
+# AutoInt+_frappe_x1 configuration (5 attention layers of 128 with 4 heads,
+# scaled, layer norm; about 2 minutes an epoch on a 2-core CPU).
 _AUTOINT_PLUS_BARS = {
     "attention_dim": 128,
     "num_layers": 5,
@@ -91,9 +91,14 @@ _AUTOINT_PLUS_BARS = {
     "dropout": 0.1,
     "embeddings_regularizer": l2(0.05),
 }
+# DCN-v2 with dropout 0.2 instead of 0.4: the higher mean validation AUC over
+# seeds 0-2 on these rows (0.9853 against 0.9845; TUNING.md).
+_X1_OVERRIDES = {
+    "autoint_plus": _AUTOINT_PLUS_BARS,
+    "dcnv2": {**dict(SUITES["frappe"])["dcnv2"], "dropout": 0.2},
+}
 SUITES["frappe-x1"] = [
-    (name, _AUTOINT_PLUS_BARS) if name == "autoint_plus" else (name, settings)
-    for name, settings in SUITES["frappe"]
+    (name, _X1_OVERRIDES.get(name, settings)) for name, settings in SUITES["frappe"]
 ]
 
 DATASETS = {
