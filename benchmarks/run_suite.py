@@ -6,7 +6,8 @@
 
 Each run's JSON row (the last line `reczoo train` prints, with the command
 that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`,
-with `-seed<N>` before `.json` for a seed other than 0.
+with `-seed<N>` before `.json` for a seed other than 0, and `-2`, `-3`, ...
+after that if the file exists: no row is overwritten.
 Runs are sequential so that throughput is not shared between two jobs.
 """
 
@@ -21,6 +22,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from suites import DATASETS, SUITES
+
+
+def unused_path(path):
+    """`path`, or `path` with `-2`, `-3`, ... before its suffix if taken: a
+    rerun on the same day never overwrites a committed row."""
+    path = Path(path)
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 def main():
@@ -65,7 +77,7 @@ def main():
             row["label"] = label
         stamp = datetime.date.today().isoformat()
         suffix = f"-seed{args.seed}" if args.seed else ""
-        path = out_dir / f"{stamp}-{dataset}-{label}{suffix}.json"
+        path = unused_path(out_dir / f"{stamp}-{dataset}-{label}{suffix}.json")
         path.write_text(json.dumps(row, indent=2) + "\n")
         m = row["metrics"]
         print(

@@ -1,0 +1,19 @@
+"""A suite run never overwrites a row file."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+run_suite = pytest.importorskip("run_suite")
+
+
+def test_taken_row_files_get_a_numbered_name(tmp_path):
+    row = tmp_path / "2026-11-30-frappe-x1-deepfm.json"
+    assert run_suite.unused_path(row) == row
+    row.write_text("{}")
+    assert run_suite.unused_path(row).name == "2026-11-30-frappe-x1-deepfm-2.json"
+    (tmp_path / "2026-11-30-frappe-x1-deepfm-2.json").write_text("{}")
+    assert run_suite.unused_path(row).name == "2026-11-30-frappe-x1-deepfm-3.json"
+    assert row.read_text() == "{}"
