@@ -233,6 +233,23 @@ def _frappe_table(name, labels, categorical, vocabularies, sha256, **extra):
     )
 
 
+def _draw_negatives(keys, used, candidates, negatives, rng):
+    """`negatives` of `candidates` for each key, drawn uniformly with `rng`,
+    none paired with its key in `used`: how NFM drew Frappe's negatives (an
+    item the user never used in that context)."""
+    drawn = []
+    for key in keys:
+        row = []
+        for _ in range(negatives):
+            while True:
+                candidate = candidates[int(rng.integers(len(candidates)))]
+                if (key, candidate) not in used:
+                    break
+            row.append(candidate)
+        drawn.append(row)
+    return drawn
+
+
 def read_frappe(folder, sha256="", negatives=2, seed=2017):
     """The raw Frappe log rebuilt as in the NFM paper.
 
@@ -254,16 +271,10 @@ def read_frappe(folder, sha256="", negatives=2, seed=2017):
     )[1].reshape(-1)
     used = set(zip(context_key.tolist(), item_ids.tolist(), strict=True))
     rng = np.random.default_rng(seed)
-    num_items = len(item_vocab) - 1
-    neg_items = np.empty((n, negatives), dtype="int32")
-    for row in range(n):
-        key = context_key[row]
-        for j in range(negatives):
-            while True:
-                candidate = int(rng.integers(1, num_items + 1))
-                if (key, candidate) not in used:
-                    break
-            neg_items[row, j] = candidate
+    neg_items = np.asarray(
+        _draw_negatives(context_key.tolist(), used, range(1, len(item_vocab)), negatives, rng),
+        dtype="int32",
+    ).reshape(n, negatives)
     rows = np.concatenate([np.arange(n)] + [np.arange(n)] * negatives)
     items = np.concatenate([item_ids] + [neg_items[:, j] for j in range(negatives)])
     labels = np.concatenate([np.ones(n), np.zeros(n * negatives)]).astype("float32")
@@ -380,14 +391,10 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
 
     used = set(zip(context(raw), raw[:, 1].tolist(), strict=True))
     items = list(_first_seen(raw[:, 1]))
-    rng = np.random.default_rng(seed)
+    drawn = _draw_negatives(context(train_pos), used, items, negatives, np.random.default_rng(seed))
     train_neg = []
-    for key, row in zip(context(train_pos), train_pos, strict=True):
-        for _ in range(negatives):
-            while True:
-                item = items[int(rng.integers(len(items)))]
-                if (key, item) not in used:
-                    break
+    for row, negative_items in zip(train_pos, drawn, strict=True):
+        for item in negative_items:
             neg = row.copy()
             neg[1] = item
             train_neg.append(neg)
