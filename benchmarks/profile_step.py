@@ -2,8 +2,8 @@
 
     python benchmarks/profile_step.py [--dataset=frappe-x1] [--output_dir=DIR]
 
-Trains the suite's DeepFM (embedding 10, DNN 400x3, batch norm, dropout 0.2,
-batch 4096) with `train_on_batch` on one epoch's batches, then the same model
+Trains the `frappe-x1` suite's DeepFM (embedding 10, DNN 400x3, batch norm,
+dropout 0.2, batch 4096) with `train_on_batch` on one epoch's batches, then the same model
 without dropout, without batch normalisation, without both, and compiled with
 XLA, and reports examples per second for each (best of three passes). It
 times whole `fit` epochs with tf.data autotuning off (reczoo's pipeline) and
@@ -22,15 +22,23 @@ import sys
 import time
 from pathlib import Path
 
-BATCH, WIDTH, DEPTH, EMBEDDING = 4096, 400, 3, 10
-SUITE = {"dropout": 0.2, "batch_norm": True}
-# name: (model settings, jit_compile)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from suites import SUITES
+
+from reczoo.runner import PROTOCOL_TRAINING
+
+SUITE = dict(SUITES["frappe-x1"])["deepfm"]
+BATCH = PROTOCOL_TRAINING["bars_x1"][1]["batch_size"]
+EMBEDDING = PROTOCOL_TRAINING["bars_x1"][1]["embedding_dim"]
+WIDTH, DEPTH = SUITE["hidden_units"][0], len(SUITE["hidden_units"])
+# name: (changes to the suite's settings, jit_compile)
 VARIANTS = {
-    "deepfm (suite settings)": (SUITE, False),
-    "without dropout": ({"dropout": 0.0, "batch_norm": True}, False),
-    "without batch norm": ({"dropout": 0.2, "batch_norm": False}, False),
+    "deepfm (suite settings)": ({}, False),
+    "without dropout": ({"dropout": 0.0}, False),
+    "without batch norm": ({"batch_norm": False}, False),
     "without either": ({"dropout": 0.0, "batch_norm": False}, False),
-    "suite settings, XLA (jit_compile=True)": (SUITE, True),
+    "suite settings, XLA (jit_compile=True)": ({}, True),
 }
 
 
@@ -68,7 +76,7 @@ def step_rates(dataset, passes=3):
     import keras
 
     from reczoo import datasets, registry
-    from reczoo.runner import PROTOCOL_TRAINING, TRAINING_DEFAULTS, _Plan
+    from reczoo.runner import TRAINING_DEFAULTS, _Plan
 
     data = datasets.load(dataset)
     protocol = datasets.dataset_info(dataset).default_protocol
@@ -78,24 +86,17 @@ def step_rates(dataset, passes=3):
     settings["batch_size"] = BATCH
     plan = _Plan(data, split, spec, "binary", settings, 0)
     batches = [b for b in plan.training_data(1)[0] if len(b[1]) == BATCH]
-    regularizer = {"class_name": "L2", "config": {"l2": 0.025}}
 
-    def deepfm(variant, jit):
+    def deepfm(changes, jit):
         keras.utils.set_random_seed(0)
-        task = registry.get_model(
-            "deepfm",
-            feature_spec=spec,
-            objective="binary",
-            hidden_units=[WIDTH] * DEPTH,
-            embeddings_regularizer=regularizer,
-            **variant,
-        )
+        settings = {**SUITE, **changes}
+        task = registry.get_model("deepfm", feature_spec=spec, objective="binary", **settings)
         task.compile(jit_compile=jit)
         return task
 
     rates = {}
-    for name, (variant, jit) in VARIANTS.items():
-        task = deepfm(variant, jit)
+    for name, (changes, jit) in VARIANTS.items():
+        task = deepfm(changes, jit)
         for x, y in batches[:5]:  # trace and warm up
             task.train_on_batch(x, y)
         best = 0.0
@@ -106,7 +107,7 @@ def step_rates(dataset, passes=3):
             best = max(best, len(batches) * BATCH / (time.perf_counter() - start))
         rates[name] = round(best, 1)
         print(f"{name}: {best:,.0f} examples/s", flush=True)
-    return rates, len(spec.features), fit_epochs(plan, deepfm(SUITE, False))
+    return rates, len(spec.features), fit_epochs(plan, deepfm({}, False))
 
 
 def fit_epochs(plan, task, epochs=6):
