@@ -12,6 +12,7 @@ published reference and the target it was held to.
 
 import inspect
 import json
+import statistics
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -88,8 +89,7 @@ def seed_summary(by_seed, target):
     values = [m["auc"] for m in by_seed.values()]
     if len(values) < 3:
         return ""
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    mean, sd = statistics.mean(values), statistics.stdev(values)
     met = "" if target is None else (", yes" if mean >= target else ", no")
     return f"{mean:.4f} ± {sd:.4f} ({len(values)}){met}"
 
