@@ -1,13 +1,9 @@
 """A preset is scored only under protocols that hold out the items it never saw."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from reczoo import datasets
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 evaluate_preset = pytest.importorskip("evaluate_preset")
 
 

@@ -1,8 +1,6 @@
 """The RecBole peer trains on what reczoo exports: the same held-out items."""
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +8,6 @@ import pytest
 from reczoo import datasets
 from reczoo.datasets.preprocessing import build_interactions
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "peers"))
 compare_recbole = pytest.importorskip("compare_recbole")
 
 

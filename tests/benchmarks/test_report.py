@@ -1,12 +1,6 @@
 """The report's summary over seeds: mean, sample deviation, and the target."""
 
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-report = pytest.importorskip("report")
+import report
 
 
 def _seeds(*values):

@@ -1,12 +1,6 @@
 """A suite run never overwrites a row file."""
 
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-run_suite = pytest.importorskip("run_suite")
+import run_suite
 
 
 def test_taken_row_files_get_a_numbered_name(tmp_path):
