@@ -11,7 +11,6 @@ A preset directory holds:
 """
 
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import keras
 
-from reczoo import registry
-from reczoo.version import __version__
+from reczoo import provenance, registry
+from reczoo.provenance import sha256_of
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -33,26 +32,6 @@ VOCABULARIES_FILE = "vocabularies.json"
 
 class PresetError(ValueError):
     """A preset that is missing, malformed or fails its checksums."""
-
-
-def sha256_of(path, chunk_size=1 << 20):
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _versions():
-    versions = {"reczoo": __version__, "keras": keras.__version__}
-    try:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    return versions
 
 
 def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=False):
@@ -98,7 +77,7 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
             **(metadata or {}),
             "model_class": type(task).__name__,
             "backbone_class": type(task.backbone).__name__,
-            "versions": _versions(),
+            "versions": provenance.versions(),
             "backend": keras.backend.backend(),
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "files": files,
@@ -236,6 +215,7 @@ def from_preset(preset, sha256=None, compile=True):
     config = json.loads((directory / CONFIG_FILE).read_text())
     if not compile:
         config.pop("compile_config", None)
+    registry.load_backbones()
     task = keras.saving.deserialize_keras_object(config, safe_mode=True)
     task.load_weights(directory / WEIGHTS_FILE)
     if compile and not task.compiled:

@@ -164,6 +164,53 @@ class InteractionDataset:
                 raise ValueError(f"Dataset {self.name!r} cannot provide feature {f.name!r}.")
         return out
 
+    def training_pairs(self, negatives=4, seed=0, spec=None):
+        """Every interaction as a positive, with `negatives` sampled negatives each.
+
+        Negatives are uniform items the user never interacted with here
+        (`reczoo.datasets.sampling.training_negatives`), drawn from `seed`;
+        draw new ones each epoch with another seed, as NCF does.
+
+        Args:
+            negatives: negatives per positive.
+            seed: the sampling seed (an int, or a sequence such as
+                `[seed, epoch]`).
+            spec: the `FeatureSpec` whose features to give (side features
+                are looked up); default `user_id` and `item_id`.
+
+        Returns:
+            `(features, labels)`: a dict of arrays and float32 0/1 labels,
+            positives first.
+        """
+        from reczoo.datasets.sampling import training_negatives
+
+        rng = np.random.default_rng(seed)
+        neg_users, neg_items = training_negatives(
+            self.users, self.items, self.num_items, negatives, rng
+        )
+        users = np.concatenate([self.users, neg_users])
+        items = np.concatenate([self.items, neg_items])
+        labels = np.concatenate([np.ones(len(self.users)), np.zeros(len(neg_users))])
+        spec = spec or self.feature_spec()
+        return self.features_for(users, items, spec), labels.astype("float32")
+
+    def sequences(self, max_length=50, history_feature="history"):
+        """Next-item training inputs: each user's history and the item after
+        each position.
+
+        Returns `(inputs, targets)`: `{history_feature: (users, max_length)}`,
+        each history but its last item, left-padded with 0, and the
+        (users, max_length) next items (0 where there is none); users with
+        fewer than two interactions are left out. Fits a `NextItem` model
+        directly: `model.fit(inputs, targets)`.
+        """
+        from reczoo.datasets.pipelines import left_pad
+
+        kept = [h for h in self.histories() if len(h) >= 2]
+        inputs = left_pad([h[:-1] for h in kept], max_length)
+        targets = left_pad([h[1:] for h in kept], max_length)
+        return {history_feature: inputs}, targets
+
     def select(self, mask, name=None):
         """A dataset with the interactions where `mask` is true (ids unchanged)."""
         return dataclasses.replace(

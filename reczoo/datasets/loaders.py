@@ -7,6 +7,7 @@ import numpy as np
 
 from reczoo.datasets.base import CTRDataset, Vocabulary, remap
 from reczoo.datasets.preprocessing import build_interactions, side_bags, side_table
+from reczoo.datasets.sampling import context_negatives
 from reczoo.datasets.sources import DatasetError
 from reczoo.datasets.tables import column_index, parse_numbers, read_table
 
@@ -233,23 +234,6 @@ def _frappe_table(name, labels, categorical, vocabularies, sha256, **extra):
     )
 
 
-def _draw_negatives(keys, used, candidates, negatives, rng):
-    """`negatives` of `candidates` for each key, drawn uniformly with `rng`,
-    none paired with its key in `used`: how NFM drew Frappe's negatives (an
-    item the user never used in that context)."""
-    drawn = []
-    for key in keys:
-        row = []
-        for _ in range(negatives):
-            while True:
-                candidate = candidates[int(rng.integers(len(candidates)))]
-                if (key, candidate) not in used:
-                    break
-            row.append(candidate)
-        drawn.append(row)
-    return drawn
-
-
 def read_frappe(folder, sha256="", negatives=2, seed=2017):
     """The raw Frappe log rebuilt as in the NFM paper.
 
@@ -272,7 +256,7 @@ def read_frappe(folder, sha256="", negatives=2, seed=2017):
     used = set(zip(context_key.tolist(), item_ids.tolist(), strict=True))
     rng = np.random.default_rng(seed)
     neg_items = np.asarray(
-        _draw_negatives(context_key.tolist(), used, range(1, len(item_vocab)), negatives, rng),
+        context_negatives(context_key.tolist(), used, range(1, len(item_vocab)), negatives, rng),
         dtype="int32",
     ).reshape(n, negatives)
     rows = np.concatenate([np.arange(n)] + [np.arange(n)] * negatives)
@@ -331,6 +315,53 @@ def _read_libfm(path, num_fields):
     return np.asarray(labels, dtype="float32"), np.asarray(fields, dtype="int64")
 
 
+def _decode_nfm_files(folder, raw, field_names):
+    """NFM's validation and test files as raw values: `[(labels, rows), ...]`.
+
+    NFM numbered each field's values in the order they first occur in the raw
+    log, field after field; an index outside its field is refused.
+    """
+    field_of, value_of = [], []
+    for k in range(len(field_names)):
+        seen = list(_first_seen(raw[:, k]))
+        field_of += [k] * len(seen)
+        value_of += seen
+    field_of, value_of = np.asarray(field_of), np.asarray(value_of, dtype=object)
+    held_out = []
+    for split in ("validation", "test"):
+        labels, fields = _read_libfm(Path(folder) / f"frappe.{split}.libfm", len(field_names))
+        known = fields < len(field_of)
+        wrong = ~known | (field_of[np.where(known, fields, 0)] != np.arange(len(field_names)))
+        if wrong.any():
+            r, k = np.argwhere(wrong)[0]
+            raise DatasetError(
+                f"frappe.{split}.libfm, line {r + 1}: index {fields[r, k]} is not a value of "
+                f"field {field_names[k]!r} in the raw log; the file and frappe.csv do not match."
+            )
+        held_out.append((labels, value_of[fields]))
+    return held_out
+
+
+def _logs_not_held_out(raw, held_out):
+    """The raw log's rows less one per held-out positive: the training positives.
+
+    Every held-out positive must be a log, or the files do not match.
+    """
+    logs = {}
+    for row in map(tuple, raw.tolist()):
+        logs[row] = logs.get(row, 0) + 1
+    for split, (labels, decoded) in zip(("validation", "test"), held_out, strict=True):
+        for r in np.flatnonzero(labels == 1):
+            key = tuple(decoded[r])
+            if not logs.get(key):
+                raise DatasetError(
+                    f"frappe.{split}.libfm, line {r + 1}: a positive that is not a log of "
+                    "frappe.csv (or is held out twice); the files do not match."
+                )
+            logs[key] -= 1
+    return np.asarray([row for row, n in logs.items() for _ in range(n)], dtype=object)
+
+
 def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
     """BARS' Frappe_x1: NFM's validation and test files, with training rebuilt.
 
@@ -352,38 +383,8 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
     raw = np.stack(
         [np.asarray(columns[column_index(names, n, path, n)]) for n in field_names], axis=1
     )
-    # Field and raw value of each NFM index.
-    field_of, value_of = [], []
-    for k in range(len(field_names)):
-        seen = list(_first_seen(raw[:, k]))
-        field_of += [k] * len(seen)
-        value_of += seen
-    field_of, value_of = np.asarray(field_of), np.asarray(value_of, dtype=object)
-    held_out = []
-    for split in ("validation", "test"):
-        labels, fields = _read_libfm(Path(folder) / f"frappe.{split}.libfm", len(field_names))
-        known = fields < len(field_of)
-        wrong = ~known | (field_of[np.where(known, fields, 0)] != np.arange(len(field_names)))
-        if wrong.any():
-            r, k = np.argwhere(wrong)[0]
-            raise DatasetError(
-                f"frappe.{split}.libfm, line {r + 1}: index {fields[r, k]} is not a value of "
-                f"field {field_names[k]!r} in the raw log; the file and frappe.csv do not match."
-            )
-        held_out.append((labels, value_of[fields]))
-    logs = {}
-    for row in map(tuple, raw.tolist()):
-        logs[row] = logs.get(row, 0) + 1
-    for split, (labels, decoded) in zip(("validation", "test"), held_out, strict=True):
-        for r in np.flatnonzero(labels == 1):
-            key = tuple(decoded[r])
-            if not logs.get(key):
-                raise DatasetError(
-                    f"frappe.{split}.libfm, line {r + 1}: a positive that is not a log of "
-                    "frappe.csv (or is held out twice); the files do not match."
-                )
-            logs[key] -= 1
-    train_pos = np.asarray([row for row, n in logs.items() for _ in range(n)], dtype=object)
+    held_out = _decode_nfm_files(folder, raw, field_names)
+    train_pos = _logs_not_held_out(raw, held_out)
 
     # Negatives as NFM drew them: same user and context, an item never used there.
     def context(rows):  # (user, context fields) of each row
@@ -391,7 +392,9 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
 
     used = set(zip(context(raw), raw[:, 1].tolist(), strict=True))
     items = list(_first_seen(raw[:, 1]))
-    drawn = _draw_negatives(context(train_pos), used, items, negatives, np.random.default_rng(seed))
+    drawn = context_negatives(
+        context(train_pos), used, items, negatives, np.random.default_rng(seed)
+    )
     train_neg = []
     for row, negative_items in zip(train_pos, drawn, strict=True):
         for item in negative_items:

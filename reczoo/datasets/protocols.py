@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reczoo.datasets.pipelines import left_pad
+from reczoo.datasets.sampling import evaluation_negatives
 from reczoo.datasets.sources import cache_dir
 
 _KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "fixed_split")
@@ -140,6 +142,25 @@ class LeaveOneOutSplit:
         cut = 2 if stage == "valid" else 1
         return [self.histories[u][:-cut] for u in users]
 
+    def evaluation_inputs(self, stage, spec):
+        """Model inputs for ranking each held-out item against its negatives.
+
+        Returns `(features, labels)`: features for every (user, candidate)
+        pair, the held-out item first in each user's row of
+        `1 + num_negatives` candidates, and (users, candidates) labels, 1 for
+        the held-out item. Score the features, reshape the scores like the
+        labels, and pass both to `reczoo.metrics.ranking_metrics`.
+        """
+        users, candidates, labels = self.candidates(stage)
+        flat_users = np.repeat(users, candidates.shape[1])
+        features = self.dataset.features_for(flat_users, candidates.reshape(-1), spec)
+        return features, labels
+
+    def histories_before(self, stage, max_length):
+        """Each evaluated user's items before the held-out one, the last
+        `max_length` of them, left-padded with 0: next-item model inputs."""
+        return left_pad(self.seen_before(stage), max_length)
+
     def save(self, path):
         np.savez_compressed(
             path,
@@ -248,12 +269,9 @@ def _leave_one_out(dataset, protocol, seed, cache):
                 counts = np.bincount(train.items, minlength=dataset.num_items + 1).astype("float64")
                 counts[0] = 0
                 weights = counts / counts.sum()
-            valid_neg = _sample_negatives(
-                histories, users, dataset.num_items, protocol, rng, weights
-            )
-            test_neg = _sample_negatives(
-                histories, users, dataset.num_items, protocol, rng, weights
-            )
+            n = protocol.num_negatives
+            valid_neg = evaluation_negatives(histories, users, dataset.num_items, n, rng, weights)
+            test_neg = evaluation_negatives(histories, users, dataset.num_items, n, rng, weights)
     result = LeaveOneOutSplit(
         dataset, protocol, seed, train,
         users, valid_items, users.copy(), test_items,
@@ -277,35 +295,6 @@ def _leave_one_out(dataset, protocol, seed, cache):
         full.save(tmp)
         tmp.replace(path)
     return result
-
-
-def _sample_negatives(histories, users, num_items, protocol, rng, weights):
-    """`num_negatives` distinct items per user, none from the user's history."""
-    n = protocol.num_negatives
-    out = np.empty((len(users), n), dtype="int32")
-    for row, user in enumerate(users):
-        seen = set(histories[user].tolist())
-        if num_items - len(seen) < n:
-            raise ValueError(
-                f"User {user} has seen {len(seen)} of {num_items} items: fewer than "
-                f"{n} negatives are left to sample."
-            )
-        chosen = []
-        picked = set()
-        while len(chosen) < n:
-            draw = (
-                rng.choice(np.arange(num_items + 1), size=2 * n, p=weights)
-                if weights is not None
-                else rng.integers(1, num_items + 1, size=2 * n)
-            )
-            for item in draw.tolist():
-                if item not in seen and item not in picked and item != 0:
-                    picked.add(item)
-                    chosen.append(item)
-                    if len(chosen) == n:
-                        break
-        out[row] = chosen
-    return out
 
 
 def split_path(dataset, protocol, seed=0):

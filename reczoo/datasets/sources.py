@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from reczoo.presets import sha256_of
+from reczoo.provenance import sha256_of
 
 
 class DatasetError(ValueError):

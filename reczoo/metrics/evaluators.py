@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 
+from reczoo.datasets.pipelines import left_pad
 from reczoo.metrics.pointwise import auc, logloss, mae, rmse
 from reczoo.metrics.ranking import ranking_metrics
 
@@ -23,13 +24,11 @@ def evaluate_sampled(model, split, stage, spec, ks=(10,), batch_size=8192):
 
     Returns `(metrics, scored_pairs, seconds)`.
     """
-    users, candidates, labels = split.candidates(stage)
-    flat_users = np.repeat(users, candidates.shape[1])
-    features = split.dataset.features_for(flat_users, candidates.reshape(-1), spec)
+    features, labels = split.evaluation_inputs(stage, spec)
     start = time.perf_counter()
-    scores = _predict(model, features, batch_size).reshape(candidates.shape)
+    scores = _predict(model, features, batch_size).reshape(labels.shape)
     seconds = time.perf_counter() - start
-    return ranking_metrics(scores, labels, ks), candidates.size, seconds
+    return ranking_metrics(scores, labels, ks), labels.size, seconds
 
 
 def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
@@ -91,16 +90,6 @@ def evaluate_pointwise(model, features, targets, objective, batch_size=8192):
     return metrics, len(predictions), seconds
 
 
-def left_pad(sequences, length):
-    """Left-pads (and left-truncates) id sequences to `length` with 0."""
-    out = np.zeros((len(sequences), length), dtype="int32")
-    for row, seq in enumerate(sequences):
-        seq = np.asarray(seq)[-length:]
-        if len(seq):
-            out[row, length - len(seq) :] = seq
-    return out
-
-
 def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024):
     """Ranks each held-out next item after the user's earlier items.
 
@@ -115,7 +104,7 @@ def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024
     seen = split.seen_before(stage)
     # Similar lengths together: each chunk is padded only to its longest.
     order = np.argsort([min(len(s), max_length) for s in seen], kind="stable")
-    user_feature = getattr(task.backbone, "user_feature", None)
+    user_feature = task.backbone.user_feature
     chunks, pairs, seconds = [], 0, 0.0
     for begin in range(0, len(order), batch_size):
         rows = order[begin : begin + batch_size]
