@@ -1,31 +1,67 @@
-"""reczoo: a Keras 3 model zoo for recommender systems."""
+"""reczoo: a Keras 3 model zoo for recommender systems.
 
+Importing reczoo is cheap: the registry is loaded at once, and Keras and
+TensorFlow only when a name that needs them is first used (PEP 562), so
+`reczoo models` and `reczoo --help` answer in about a second.
+"""
+
+import importlib
 import os as _os
 
 # TensorFlow is the backend reczoo is tested on; respect a user's choice.
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from reczoo import datasets, layers, metrics, models
-from reczoo.features import (
-    Categorical,
-    FeatureEmbedding,
-    FeatureSpec,
-    MultiHot,
-    Numerical,
-    Sequence,
-)
-from reczoo.models import Backbone, NextItem, Ranker, Task
-from reczoo.presets import PresetError, from_preset, save_to_preset
 from reczoo.registry import (
+    Recipe,
+    find_recipe,
     get_model,
+    get_recipe,
     list_models,
     list_presets,
+    list_recipes,
     model_info,
     register_model,
     register_presets,
+    register_recipe,
 )
-from reczoo.runner import run
 from reczoo.version import __version__
+
+_LAZY = {
+    "Backbone": "reczoo.models.backbone",
+    "RankingBackbone": "reczoo.models.backbone",
+    "SequentialBackbone": "reczoo.models.backbone",
+    "Task": "reczoo.models.task",
+    "Ranker": "reczoo.models.task",
+    "NextItem": "reczoo.models.task",
+    "Categorical": "reczoo.features",
+    "FeatureEmbedding": "reczoo.features",
+    "FeatureSpec": "reczoo.features",
+    "MultiHot": "reczoo.features",
+    "Numerical": "reczoo.features",
+    "Sequence": "reczoo.features",
+    "PresetError": "reczoo.presets",
+    "from_preset": "reczoo.presets",
+    "save_to_preset": "reczoo.presets",
+    "run": "reczoo.benchmark",
+    "RunResult": "reczoo.benchmark",
+}
+_SUBMODULES = ("benchmark", "datasets", "features", "layers", "metrics", "models")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"reczoo.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reczoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
 
 __all__ = [
     "Backbone",
@@ -37,20 +73,30 @@ __all__ = [
     "Numerical",
     "PresetError",
     "Ranker",
+    "RankingBackbone",
+    "Recipe",
+    "RunResult",
     "Sequence",
+    "SequentialBackbone",
     "Task",
     "__version__",
+    "benchmark",
     "datasets",
+    "features",
+    "find_recipe",
     "from_preset",
     "get_model",
+    "get_recipe",
     "layers",
     "list_models",
     "list_presets",
+    "list_recipes",
     "metrics",
     "model_info",
     "models",
     "register_model",
     "register_presets",
+    "register_recipe",
     "run",
     "save_to_preset",
 ]

@@ -1,14 +1,46 @@
-"""The model and preset registry: one dict each, filled at import."""
+"""The model, recipe and preset registries: one dict each, filled at import.
+
+Cheap to import: nothing here imports Keras or TensorFlow. A model entry
+names its backbone and task classes as `"module:Class"` strings, and they are
+imported only when a model is built (`get_model`), so `reczoo models` and
+`reczoo recipes` answer without loading TensorFlow.
+"""
 
 import dataclasses
 import difflib
 import fnmatch
+import importlib
 import inspect
+import pkgutil
 
 _MODELS = {}
+_RECIPES = {}
 _PRESETS = {}
+_DISCOVERED = False
 
 _COMPILE_KEYS = ("optimizer", "loss", "metrics", "learning_rate", "jit_compile")
+_TASKS = {
+    "Ranker": "reczoo.models.task:Ranker",
+    "NextItem": "reczoo.models.task:NextItem",
+}
+
+
+def _import(path):
+    """`module:Class`, imported with Python's and numpy's global random
+    states left as they were: importing keras-rs draws from them, and a model
+    built after `keras.utils.set_random_seed` must get the same weights
+    whether or not its module was imported before."""
+    import random
+
+    import numpy as np
+
+    module, _, name = path.partition(":")
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        return getattr(importlib.import_module(module), name)
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,12 +48,14 @@ class ModelEntry:
     """What the registry knows of one model.
 
     `defaults` are backbone arguments and `task_defaults` task arguments,
-    both overridable by `get_model`.
+    both overridable by `get_model`. `run_defaults` are run settings that
+    belong to the architecture itself (Caser's window of 5 items), applied
+    where no recipe fits.
     """
 
     name: str
-    backbone: type
-    task: type
+    backbone_path: str
+    task_name: str
     family: str
     paper: str
     tags: tuple = ()
@@ -32,8 +66,19 @@ class ModelEntry:
     run_defaults: dict = dataclasses.field(default_factory=dict)
 
     @property
-    def task_name(self):
-        return self.task.__name__
+    def backbone(self):
+        """The backbone class (imports it, and so Keras)."""
+        return _import(self.backbone_path)
+
+    @property
+    def task(self):
+        """The task class (imports it, and so Keras)."""
+        return _import(_TASKS[self.task_name])
+
+    @property
+    def kind(self):
+        """`"ranking"` or `"next_item"`: which training plan fits the task."""
+        return {"Ranker": "ranking", "NextItem": "next_item"}[self.task_name]
 
 
 def register_model(
@@ -52,15 +97,28 @@ def register_model(
 ):
     """Registers a model under `name`; a name can be registered once.
 
-    `run_defaults` are `reczoo.run` settings (epochs, batch size, embedding
-    width, history length) that reproduce the model's paper configuration.
+    Args:
+        name: the registry name (`reczoo.get_model(name, ...)`).
+        backbone: the backbone class as `"module:Class"`, imported when the
+            model is first built.
+        task: `"Ranker"` or `"NextItem"`.
+        family, paper, tags, description: what `reczoo models` shows.
+        defaults, task_defaults, compile_defaults: arguments of the backbone,
+            the task and `compile`.
+        run_defaults: run settings intrinsic to the architecture.
     """
     if name in _MODELS:
         raise ValueError(f"A model named {name!r} is already registered.")
+    if task not in _TASKS:
+        raise ValueError(f"`task` must be one of {sorted(_TASKS)}. Received: task={task!r}")
+    if not isinstance(backbone, str) or ":" not in backbone:
+        raise ValueError(
+            f"`backbone` is the class as 'module:Class', imported lazily. Received: {backbone!r}"
+        )
     _MODELS[name] = ModelEntry(
         name=name,
-        backbone=backbone,
-        task=task,
+        backbone_path=backbone,
+        task_name=task,
         family=family,
         paper=paper,
         tags=tuple(tags),
@@ -73,18 +131,36 @@ def register_model(
     return _MODELS[name]
 
 
+def discover():
+    """Imports every model folder under `reczoo/models/` once; each registers itself.
+
+    A model folder's `__init__.py` calls `register_model` and
+    `register_recipe` and imports no Keras, so discovery stays cheap.
+    """
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    import reczoo.models as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.ispkg:
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
 def list_models(pattern="*"):
-    """Sorted names of registered models whose name or a tag matches `pattern`.
+    """Sorted names of registered models whose name, family or a tag matches `pattern`.
 
     `pattern` is a shell wildcard (`*`, `?`, `[...]`), case-insensitive.
 
     Example:
 
     ```python
-    reczoo.list_models("*fm*")   # ['fm', ...]
+    reczoo.list_models("*fm*")   # ['deepfm', 'fm', 'xdeepfm']
     reczoo.list_models("ctr")    # models tagged 'ctr'
     ```
     """
+    discover()
     pattern = pattern.lower()
     return sorted(
         name
@@ -96,12 +172,21 @@ def list_models(pattern="*"):
 
 def model_info(name):
     """The `ModelEntry` of a registered model."""
+    discover()
     entry = _MODELS.get(name)
     if entry is None:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(str(name), list(_MODELS), n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(f"Unknown model {name!r}.{hint} Registered models: {sorted(_MODELS)}")
     return entry
+
+
+def load_backbones():
+    """Imports every registered backbone class, so that Keras can deserialize
+    any of them (presets, `keras.saving.load_model`)."""
+    discover()
+    for entry in _MODELS.values():
+        _ = entry.backbone
 
 
 def _parameters(fn):
@@ -112,25 +197,12 @@ def _parameters(fn):
     }
 
 
-def get_model(name, feature_spec, compile=True, **overrides):
-    """Builds the registered model `name` on `feature_spec`, compiled.
+def route_settings(name, overrides):
+    """Splits `overrides` into backbone, task and compile arguments of model `name`.
 
-    Each override goes where its name belongs: backbone arguments
-    (`hidden_units`, `dropout`, ...), task arguments (`objective`) or compile
-    arguments (`learning_rate`, `optimizer`, `loss`, `metrics`,
-    `jit_compile`). An unknown name is an error listing the accepted ones.
-
-    Example:
-
-    ```python
-    model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[64, 32])
-    model.fit(features, labels)
-    ```
+    An unknown name is an error listing the accepted ones.
     """
-    from reczoo.features import FeatureSpec
-
     entry = model_info(name)
-    spec = feature_spec if isinstance(feature_spec, FeatureSpec) else FeatureSpec(feature_spec)
     backbone_keys = _parameters(entry.backbone.__init__) - {"feature_spec"}
     task_keys = _parameters(entry.task.__init__) - {"backbone"}
     backbone_args = dict(entry.defaults)
@@ -149,11 +221,130 @@ def get_model(name, feature_spec, compile=True, **overrides):
                 f"Model {name!r} has no setting {key!r}. Received: {key}={value!r}. "
                 f"Accepted: {accepted}"
             )
+    return backbone_args, task_args, compile_args
+
+
+def get_model(name, feature_spec, compile=True, **overrides):
+    """Builds the registered model `name` on `feature_spec`, compiled.
+
+    Each override goes where its name belongs: backbone arguments
+    (`hidden_units`, `dropout`, `dtype`, ...), task arguments (`objective`,
+    `loss`) or compile arguments (`learning_rate`, `optimizer`, `loss`,
+    `metrics`, `jit_compile`). An unknown name is an error listing the
+    accepted ones.
+
+    Example:
+
+    ```python
+    model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[64, 32])
+    model.fit(features, labels)
+    ```
+    """
+    from reczoo.features import FeatureSpec
+
+    entry = model_info(name)
+    spec = feature_spec if isinstance(feature_spec, FeatureSpec) else FeatureSpec(feature_spec)
+    backbone_args, task_args, compile_args = route_settings(name, overrides)
     backbone = entry.backbone(spec, **backbone_args)
     model = entry.task(backbone, **task_args)
     if compile:
         model.compile(**compile_args)
     return model
+
+
+# --- recipes -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The settings and training procedure behind one published result row.
+
+    Attributes:
+        name: unique, such as `"deepfm/frappe-x1"`; a variant adds a suffix
+            (`"sasrec-ce/amazon-games"`).
+        model, dataset, protocol: what it trains and how it is evaluated.
+        model_settings: backbone, task and compile arguments (`hidden_units`,
+            `loss`, `optimizer`, ...).
+        training: run settings (`batch_size`, `embedding_dim`, `epochs`,
+            `eval_every`, `patience`, `reduce_lr`, `max_length`, ...).
+        source: where the settings come from (a paper, BARS, a tuning run).
+        default: whether `reczoo train --model --dataset --protocol` picks it
+            when no recipe is named; one default per (model, dataset,
+            protocol).
+    """
+
+    name: str
+    model: str
+    dataset: str
+    protocol: str
+    model_settings: dict = dataclasses.field(default_factory=dict)
+    training: dict = dataclasses.field(default_factory=dict)
+    source: str = ""
+    default: bool = True
+
+    @property
+    def settings(self):
+        """Training and model settings in one dict, as `reczoo.run` takes them."""
+        return {**self.training, **self.model_settings}
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def register_recipe(recipe):
+    """Registers a `Recipe`; names are unique, and so is the default per key."""
+    if recipe.name in _RECIPES:
+        raise ValueError(f"A recipe named {recipe.name!r} is already registered.")
+    if recipe.default:
+        clash = find_recipe(recipe.model, recipe.dataset, recipe.protocol, _discover=False)
+        if clash is not None:
+            raise ValueError(
+                f"Recipes {clash.name!r} and {recipe.name!r} are both the default for "
+                f"({recipe.model}, {recipe.dataset}, {recipe.protocol}); mark one default=False."
+            )
+    _RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def find_recipe(model, dataset, protocol, _discover=True):
+    """The default recipe of (model, dataset, protocol), or None."""
+    if _discover:
+        discover()
+    for recipe in _RECIPES.values():
+        if recipe.default and (recipe.model, recipe.dataset, recipe.protocol) == (
+            model,
+            dataset,
+            protocol,
+        ):
+            return recipe
+    return None
+
+
+def get_recipe(name):
+    """The recipe named `name`, or an error listing the known ones."""
+    discover()
+    recipe = _RECIPES.get(name)
+    if recipe is None:
+        close = difflib.get_close_matches(str(name), list(_RECIPES), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(f"Unknown recipe {name!r}.{hint} Recipes: {sorted(_RECIPES)}")
+    return recipe
+
+
+def list_recipes(pattern="*"):
+    """Sorted names of recipes whose name, model, dataset or protocol matches `pattern`."""
+    discover()
+    pattern = pattern.lower()
+    return sorted(
+        name
+        for name, r in _RECIPES.items()
+        if any(
+            fnmatch.fnmatchcase(v.lower(), pattern) for v in (name, r.model, r.dataset, r.protocol)
+        )
+    )
+
+
+# --- presets -----------------------------------------------------------------
 
 
 def register_presets(presets):
@@ -169,8 +360,10 @@ def register_presets(presets):
 
 def list_presets(pattern="*"):
     """Sorted names of built-in presets matching `pattern`."""
+    discover()
     return sorted(n for n in _PRESETS if fnmatch.fnmatchcase(n, pattern))
 
 
 def preset_info(name):
+    discover()
     return _PRESETS.get(name)

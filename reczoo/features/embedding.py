@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from reczoo.dtypes import lowest
 from reczoo.features.spec import (
     Categorical,
     FeatureSpec,
@@ -19,10 +20,11 @@ def masked_pool(values, mask, combiner):
 
     An all-padding row pools to zeros under every combiner.
     """
-    mask = ops.cast(ops.expand_dims(mask, -1), values.dtype)
+    valid = ops.expand_dims(ops.cast(mask, "bool"), -1)
+    mask = ops.cast(valid, values.dtype)
     if combiner == "max":
-        very_negative = ops.cast(-1e9, values.dtype)
-        pooled = ops.max(values * mask + (1.0 - mask) * very_negative, axis=1)
+        very_negative = ops.cast(lowest(values.dtype), values.dtype)
+        pooled = ops.max(ops.where(valid, values, very_negative), axis=1)
         any_valid = ops.max(mask, axis=1)
         return pooled * any_valid
     total = ops.sum(values * mask, axis=1)
@@ -108,6 +110,7 @@ class FeatureEmbedding(keras.layers.Layer):
                 table.embedding_dim,
                 embeddings_initializer=self.embeddings_initializer,
                 embeddings_regularizer=self.embeddings_regularizer,
+                dtype=self.dtype_policy,
                 name=f"{table.name}_embedding",
             )
         self.hashers = {}
@@ -125,6 +128,7 @@ class FeatureEmbedding(keras.layers.Layer):
                     self.common_dim,
                     use_bias=False,
                     kernel_initializer=self.embeddings_initializer,
+                    dtype=self.dtype_policy,
                     name=f"{f.name}_projection",
                 )
         self.supports_masking = output_mode == "dict"

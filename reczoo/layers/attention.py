@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from reczoo.dtypes import lowest
 from reczoo.layers.mlp import MLP
 
 
@@ -48,15 +49,18 @@ class InteractingLayer(keras.layers.Layer):
         self.use_residual = bool(use_residual)
         self.use_scale = bool(use_scale)
         self.layer_norm = bool(layer_norm)
-        self.query = keras.layers.Dense(attention_dim, use_bias=False, name="query")
-        self.key = keras.layers.Dense(attention_dim, use_bias=False, name="key")
-        self.value = keras.layers.Dense(attention_dim, use_bias=False, name="value")
+        policy = self.dtype_policy
+        self.query = keras.layers.Dense(attention_dim, use_bias=False, dtype=policy, name="query")
+        self.key = keras.layers.Dense(attention_dim, use_bias=False, dtype=policy, name="key")
+        self.value = keras.layers.Dense(attention_dim, use_bias=False, dtype=policy, name="value")
         self.residual = (
-            keras.layers.Dense(attention_dim, use_bias=False, name="residual")
+            keras.layers.Dense(attention_dim, use_bias=False, dtype=policy, name="residual")
             if use_residual
             else None
         )
-        self.norm = keras.layers.LayerNormalization(name="norm") if layer_norm else None
+        self.norm = (
+            keras.layers.LayerNormalization(dtype=policy, name="norm") if layer_norm else None
+        )
 
     def build(self, input_shape):
         for dense in (self.query, self.key, self.value, self.residual):
@@ -136,8 +140,10 @@ class TargetAttention(keras.layers.Layer):
         self.hidden_units = [int(u) for u in hidden_units]
         self.activation = activation
         self.softmax = bool(softmax)
-        self.scorer = MLP(self.hidden_units, activation=activation, name="scorer")
-        self.score = keras.layers.Dense(1, name="score")
+        self.scorer = MLP(
+            self.hidden_units, activation=activation, dtype=self.dtype_policy, name="scorer"
+        )
+        self.score = keras.layers.Dense(1, dtype=self.dtype_policy, name="score")
 
     def build(self, query_shape, keys_shape=None, mask_shape=None):
         dim = query_shape[-1]
@@ -149,9 +155,10 @@ class TargetAttention(keras.layers.Layer):
         q = ops.expand_dims(query, 1) * ops.ones_like(keys[..., :1])
         features = ops.concatenate([keys, q, keys - q, keys * q], axis=-1)
         logits = ops.squeeze(self.score(self.scorer(features)), -1)
+        valid = ops.cast(mask, "bool")
         mask = ops.cast(mask, logits.dtype)
         if self.softmax:
-            logits = logits + (1.0 - mask) * ops.cast(-1e9, logits.dtype)
+            logits = ops.where(valid, logits, ops.cast(lowest(logits.dtype), logits.dtype))
             return ops.softmax(logits, axis=-1) * mask
         return logits * mask
 
@@ -202,7 +209,9 @@ class CausalSelfAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
-        self.weight_dropout = keras.layers.Dropout(self.dropout, name="weight_dropout")
+        self.weight_dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="weight_dropout"
+        )
         self.supports_masking = True
 
     def build(self, queries_shape, keys_shape=None, mask_shape=None):
@@ -212,9 +221,9 @@ class CausalSelfAttention(keras.layers.Layer):
                 f"The input width must be a multiple of num_heads. Received: width={dim}, "
                 f"num_heads={self.num_heads}"
             )
-        self.query = keras.layers.Dense(dim, name="query")
-        self.key = keras.layers.Dense(dim, name="key")
-        self.value = keras.layers.Dense(dim, name="value")
+        self.query = keras.layers.Dense(dim, dtype=self.dtype_policy, name="query")
+        self.key = keras.layers.Dense(dim, dtype=self.dtype_policy, name="key")
+        self.value = keras.layers.Dense(dim, dtype=self.dtype_policy, name="value")
         for dense in (self.query, self.key, self.value):
             dense.build(queries_shape)
         self.built = True
@@ -240,7 +249,7 @@ class CausalSelfAttention(keras.layers.Layer):
             if self.num_heads > 1:
                 allowed = allowed[:, None]
         # Fully masked rows (padding queries) give uniform weights, zeroed by the caller.
-        logits = ops.where(allowed, logits, ops.cast(-1e9, logits.dtype))
+        logits = ops.where(allowed, logits, ops.cast(lowest(logits.dtype), logits.dtype))
         weights = self.weight_dropout(ops.softmax(logits, axis=-1), training=training)
         out = ops.matmul(weights, v)
         if self.num_heads > 1:

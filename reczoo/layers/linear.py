@@ -38,6 +38,7 @@ class FeatureLinear(keras.layers.Layer):
             output_mode="stack",
             embeddings_initializer="zeros",
             embeddings_regularizer=self.regularizer,
+            dtype=self.dtype_policy,
             name="weights",
         )
 

@@ -53,6 +53,7 @@ class MLP(keras.layers.Layer):
                     units,
                     use_bias=not self.batch_norm,
                     kernel_regularizer=self.kernel_regularizer,
+                    dtype=self.dtype_policy,
                     name=f"dense_{i}",
                 )
             )
@@ -60,10 +61,14 @@ class MLP(keras.layers.Layer):
                 # Momentum 0.9 (PyTorch's default): CTR epochs are few large
                 # batches, too few steps for Keras' 0.99 moving statistics.
                 self.norm_layers.append(
-                    keras.layers.BatchNormalization(momentum=0.9, name=f"norm_{i}")
+                    keras.layers.BatchNormalization(
+                        momentum=0.9, dtype=self.dtype_policy, name=f"norm_{i}"
+                    )
                 )
             if self.dropout > 0:
-                self.dropout_layers.append(keras.layers.Dropout(self.dropout, name=f"dropout_{i}"))
+                self.dropout_layers.append(
+                    keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name=f"dropout_{i}")
+                )
 
     def build(self, input_shape):
         shape = tuple(input_shape)

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from reczoo.dtypes import lowest
+
 _OBJECTIVES = ("binary", "regression")
 
 
@@ -13,13 +15,19 @@ class Task(keras.Model):
 
     A task is a functional `keras.Model` taking the backbone's feature dict,
     so `fit`, `evaluate`, `predict`, `save` and `keras.saving.load_model`
-    behave as in plain Keras.
+    behave as in plain Keras. It takes the backbone's dtype policy, so that
+    under `"mixed_float16"` Keras scales the loss.
     """
 
     default_learning_rate = 1e-3
 
-    def __init__(self, *args, backbone=None, **kwargs):
+    def __init__(self, *args, backbone=None, dtype=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if dtype is None and backbone is not None:
+            dtype = backbone.dtype_policy
+        # Functional models drop `dtype`; the policy is set after (as in keras-hub).
+        if dtype is not None:
+            self.dtype_policy = keras.dtype_policies.get(dtype)
         self.backbone = backbone
 
     @property
@@ -128,8 +136,9 @@ def _match_rank(y, y_pred):
 class Ranker(Task):
     """Scores one (user, item, context) example: click-through or rating.
 
-    A backbone whose output has width 1 is read as the logit (FM); a wider
-    output gets a dense head. With `objective="binary"` the task outputs
+    The backbone's `"logit"` is the score where it computes one
+    (`computes_logit`: FM, DeepFM, ...); otherwise a dense unit reads its
+    `"features"`. With `objective="binary"` the task outputs
     click probabilities and trains on binary cross-entropy, reporting AUC and
     logloss; with `objective="regression"` it outputs the predicted value and
     trains on mean squared error, reporting RMSE and MAE.
@@ -154,14 +163,13 @@ class Ranker(Task):
                 f"`objective` must be one of {_OBJECTIVES}. Received: objective={objective!r}"
             )
         head = None
-        if backbone.output.shape[-1] != 1:
-            head = keras.layers.Dense(1, name="logit")
+        if not backbone.computes_logit:
+            head = keras.layers.Dense(1, dtype=backbone.dtype_policy, name="logit")
 
         # === Functional model ===
         inputs = backbone.input
-        logit = backbone(inputs)
-        if head is not None:
-            logit = head(logit)
+        outputs = backbone(inputs)
+        logit = outputs["logit"] if head is None else head(outputs["features"])
         if objective == "binary":
             outputs = keras.layers.Activation("sigmoid", dtype="float32", name="probability")(logit)
         else:
@@ -206,9 +214,10 @@ _NEXT_ITEM_LOSSES = ("bce", "sampled_softmax", "ce")
 class NextItem(Task):
     """Predicts each next item of a sequence, scoring by the item table.
 
-    The backbone maps a left-padded history (batch, length) to one state per
-    position, (batch, length, dim), where position t has seen items up to t
-    (or to one state for the last position, (batch, dim)). An item's score is
+    The backbone (a `SequentialBackbone`) maps a left-padded history (batch,
+    length) to `"sequence_output"`, one state per position, (batch, length,
+    dim), where position t has seen items up to t, or to `"user_embedding"`,
+    one state for the last position, (batch, dim). An item's score is
     the dot product of a state with that item's row of the item embedding
     table (tied input and output embeddings). Labels are the next item at
     each position (0 where there is none), so one sequence trains every
@@ -225,7 +234,7 @@ class NextItem(Task):
     The loss is averaged over the positions that have a next item.
 
     Args:
-        backbone: a sequence backbone with `history_feature` and `item_table`.
+        backbone: a `reczoo.models.SequentialBackbone`.
         loss: `"bce"`, `"sampled_softmax"` or `"ce"`.
         num_negatives: negatives of the sampled softmax.
         seed: seed of the negative sampler.
@@ -248,7 +257,7 @@ class NextItem(Task):
             raise ValueError(f"`loss` must be one of {_NEXT_ITEM_LOSSES}. Received: loss={loss!r}")
         # === Functional model ===
         inputs = backbone.input
-        outputs = backbone(inputs)
+        outputs = backbone(inputs)[backbone.output_key]
         super().__init__(inputs=inputs, outputs=outputs, backbone=backbone, **kwargs)
 
         # === Config ===
@@ -260,12 +269,12 @@ class NextItem(Task):
 
     @property
     def item_embedding(self):
-        return self.backbone.embedding.embedding_table(self.backbone.item_table)
+        return self.backbone.item_embedding
 
     @property
     def num_items(self):
         """Rows of the item table, padding row 0 included."""
-        return self.item_embedding.input_dim
+        return self.backbone.num_items
 
     def default_loss(self):
         # The loss needs the item table, so it lives in compute_loss.
@@ -273,20 +282,20 @@ class NextItem(Task):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         del x, sample_weight, training
-        table = self.item_embedding.embeddings
+        # The loss is computed in float32 whatever the compute dtype.
+        table = ops.cast(self.item_embedding.embeddings, "float32")
         targets = ops.cast(y, "int32")
-        states = y_pred
-        if len(states.shape) == 2:
+        states = ops.cast(y_pred, "float32")
+        if not self.backbone.per_position:
             states = ops.expand_dims(states, 1)
             targets = ops.reshape(targets, (-1, 1))
         mask = ops.cast(ops.not_equal(targets, 0), states.dtype)
         if self.loss_name == "ce":
             logits = ops.matmul(states, ops.transpose(table))
             # Row 0 is padding: never a prediction.
-            padding = ops.one_hot(0, self.num_items, dtype=logits.dtype) * -1e9
-            losses = keras.losses.sparse_categorical_crossentropy(
-                targets, logits + padding, from_logits=True
-            )
+            padding = ops.equal(ops.arange(self.num_items), 0)
+            logits = ops.where(padding, ops.cast(lowest("float32"), logits.dtype), logits)
+            losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         else:
             positive = ops.sum(states * ops.take(table, targets, axis=0), axis=-1)
             if self.loss_name == "bce":
@@ -326,15 +335,15 @@ class NextItem(Task):
         out = []
         for start in range(0, n, batch_size):
             chunk = {k: v[start : start + batch_size] for k, v in features.items()}
-            states = np.asarray(self.predict_on_batch(chunk))
-            out.append(states[:, -1] if states.ndim == 3 else states)
+            states = np.asarray(self.predict_on_batch(chunk), dtype="float32")
+            out.append(states[:, -1] if self.backbone.per_position else states)
         return np.concatenate(out)
 
     def score_items(self, histories, items=None, batch_size=1024):
         """Scores of `items` (batch, candidates) after each history, or of all
         items (batch, num_items) when `items` is None."""
         states = self.last_state(histories, batch_size)
-        table = np.asarray(ops.convert_to_numpy(self.item_embedding.embeddings))
+        table = np.asarray(ops.convert_to_numpy(self.item_embedding.embeddings), dtype="float32")
         if items is None:
             return states @ table.T
         return np.einsum("bd,bcd->bc", states, table[np.asarray(items)])

@@ -5,18 +5,20 @@ from keras import ops
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP, FeatureLinear, InteractingLayer
-from reczoo.models.backbone import Backbone, serialize_regularizer
+from reczoo.models.backbone import RankingBackbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class AutoIntBackbone(Backbone):
+class AutoIntBackbone(RankingBackbone):
     """Stacked multi-head self-attention over the field embeddings.
 
     Each interacting layer lets every field attend to every other, with a
     residual connection, so stacked layers model higher-order interactions.
     The last layer's fields are flattened to a logit. AutoInt+ adds a DNN
     over the embeddings (`dnn_hidden_units`), whose logit is summed in;
-    `use_wide` adds a linear term. The output is the logit, (batch, 1).
+    `use_wide` adds a linear term. Returns `{"logit": (batch, 1), "features":
+    (batch, fields * attention_dim)}`, the features being the last
+    interacting layer's fields, flattened.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
@@ -29,11 +31,14 @@ class AutoIntBackbone(Backbone):
         use_wide: add a first-order (logistic regression) term.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Song et al. AutoInt: Automatic Feature Interaction Learning via
         Self-Attentive Neural Networks. CIKM 2019.
     """
+
+    computes_logit = True
 
     def __init__(
         self,
@@ -51,6 +56,7 @@ class AutoIntBackbone(Backbone):
         use_wide=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -58,6 +64,7 @@ class AutoIntBackbone(Backbone):
             feature_spec,
             output_mode="stack",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         attention = [
@@ -67,11 +74,12 @@ class AutoIntBackbone(Backbone):
                 use_residual=use_residual,
                 use_scale=use_scale,
                 layer_norm=layer_norm,
+                dtype=dtype,
                 name=f"interacting_{i}",
             )
             for i in range(num_layers)
         ]
-        attention_logit = keras.layers.Dense(1, name="attention_logit")
+        attention_logit = keras.layers.Dense(1, dtype=dtype, name="attention_logit")
         tower = dnn_logit = linear = None
         if dnn_hidden_units:
             tower = MLP(
@@ -80,11 +88,14 @@ class AutoIntBackbone(Backbone):
                 dropout=dropout,
                 batch_norm=batch_norm,
                 kernel_regularizer=kernel_regularizer,
+                dtype=dtype,
                 name="dnn",
             )
-            dnn_logit = keras.layers.Dense(1, name="dnn_logit")
+            dnn_logit = keras.layers.Dense(1, dtype=dtype, name="dnn_logit")
         if use_wide:
-            linear = FeatureLinear(feature_spec, regularizer=embeddings_regularizer, name="linear")
+            linear = FeatureLinear(
+                feature_spec, regularizer=embeddings_regularizer, dtype=dtype, name="linear"
+            )
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
@@ -92,13 +103,20 @@ class AutoIntBackbone(Backbone):
         x = fields
         for layer in attention:
             x = layer(x)
-        logit = attention_logit(ops.reshape(x, (-1, x.shape[1] * x.shape[2])))
+        features = ops.reshape(x, (-1, x.shape[1] * x.shape[2]))
+        logit = attention_logit(features)
         if tower is not None:
             flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
             logit = logit + dnn_logit(tower(flat))
         if linear is not None:
             logit = logit + linear(inputs)
-        super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": features, "logit": logit},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.attention_dim = attention_dim

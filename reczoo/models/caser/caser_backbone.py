@@ -4,8 +4,7 @@ import keras
 from keras import ops
 
 from reczoo.features import FeatureEmbedding
-from reczoo.models.backbone import Backbone, serialize_regularizer
-from reczoo.models.sasrec.sasrec import sequence_feature
+from reczoo.models.backbone import SequentialBackbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -26,7 +25,13 @@ class CaserConvolutions(keras.layers.Layer):
         self.num_vertical = int(num_vertical)
         self.activation = activation
         self.horizontal = [
-            keras.layers.Conv1D(num_horizontal, h, activation=activation, name=f"horizontal_{h}")
+            keras.layers.Conv1D(
+                num_horizontal,
+                h,
+                activation=activation,
+                dtype=self.dtype_policy,
+                name=f"horizontal_{h}",
+            )
             for h in range(1, self.length + 1)
         ]
 
@@ -74,14 +79,15 @@ class CaserConvolutions(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class CaserBackbone(Backbone):
+class CaserBackbone(SequentialBackbone):
     """Convolutional sequence embedding with a user embedding.
 
     The last L items (the history's `max_length`) are embedded as an (L, dim)
     image; `CaserConvolutions` extracts sequential patterns, a dense layer
     compresses them, and the result is joined with the user's embedding and
-    projected to the item width. The output is one state per example,
-    (batch, dim), scoring the next item by dot product with the item table.
+    projected to the item width. Returns `{"user_embedding": (batch, dim)}`,
+    one state per example, scoring the next item by dot product with the item
+    table.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the history `Sequence` (its
@@ -93,11 +99,15 @@ class CaserBackbone(Backbone):
         dropout: dropout before the dense layer.
         activation: activation of the convolutions and the dense layer.
         embeddings_regularizer: regularizer of the item and user tables.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Tang & Wang. Personalized Top-N Sequential Recommendation via
         Convolutional Sequence Embedding. WSDM 2018.
     """
+
+    output_key = "user_embedding"
+    uses_user = True
 
     def __init__(
         self,
@@ -109,10 +119,11 @@ class CaserBackbone(Backbone):
         dropout=0.5,
         activation="relu",
         embeddings_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
-        history = sequence_feature(feature_spec, history_feature)
+        history = self.history_of(feature_spec, history_feature)
         if user_feature not in feature_spec:
             raise ValueError(
                 f"Caser needs the user feature {user_feature!r}. "
@@ -124,14 +135,22 @@ class CaserBackbone(Backbone):
                 stddev=1.0 / history.embedding_dim
             ),
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         convolutions = CaserConvolutions(
-            history.max_length, num_horizontal, num_vertical, activation, name="convolutions"
+            history.max_length,
+            num_horizontal,
+            num_vertical,
+            activation,
+            dtype=dtype,
+            name="convolutions",
         )
-        drop = keras.layers.Dropout(dropout, name="dropout")
-        dense = keras.layers.Dense(history.embedding_dim, activation=activation, name="dense")
-        output = keras.layers.Dense(history.embedding_dim, name="state")
+        drop = keras.layers.Dropout(dropout, dtype=dtype, name="dropout")
+        dense = keras.layers.Dense(
+            history.embedding_dim, activation=activation, dtype=dtype, name="dense"
+        )
+        output = keras.layers.Dense(history.embedding_dim, dtype=dtype, name="state")
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
@@ -139,26 +158,29 @@ class CaserBackbone(Backbone):
             {history_feature: inputs[history_feature], user_feature: inputs[user_feature]}
         )
         z = dense(drop(convolutions(embedded[history_feature])))
-        outputs = output(ops.concatenate([z, embedded[user_feature]], axis=-1))
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        state = output(ops.concatenate([z, embedded[user_feature]], axis=-1))
+        super().__init__(
+            inputs=inputs,
+            outputs={"user_embedding": state},
+            feature_spec=feature_spec,
+            history_feature=history_feature,
+            user_feature=user_feature,
+            embedding=embedding,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
-        self.history_feature = history_feature
-        self.user_feature = user_feature
-        self.item_table = history.table_name
         self.num_horizontal = num_horizontal
         self.num_vertical = num_vertical
         self.dropout = dropout
         self.activation = activation
         self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.embedding = embedding
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "history_feature": self.history_feature,
-                "user_feature": self.user_feature,
                 "num_horizontal": self.num_horizontal,
                 "num_vertical": self.num_vertical,
                 "dropout": self.dropout,

@@ -5,21 +5,21 @@ import keras_rs
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 _STRUCTURES = ("parallel", "stacked")
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class DCNv2Backbone(Backbone):
+class DCNv2Backbone(RankingBackbone):
     """Cross layers `x_{l+1} = x_0 * (W x_l + b) + x_l` and a DNN.
 
     The cross layers are keras-rs `FeatureCross` (full-rank `W`, or the
     low-rank `U V` with `projection_dim`). With `structure="parallel"` the
     cross network and the DNN both read the concatenated embeddings and
     their outputs are concatenated; with `"stacked"` the DNN reads the
-    cross network's output. The output is that last representation;
-    `Ranker` adds the output unit.
+    cross network's output. Returns `{"features": ...}`, that last
+    representation; `Ranker` adds the output unit.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec`.
@@ -29,6 +29,7 @@ class DCNv2Backbone(Backbone):
         hidden_units, activation, dropout, batch_norm: the DNN.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Wang et al. DCN V2: Improved Deep & Cross Network and Practical
@@ -47,6 +48,7 @@ class DCNv2Backbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -58,10 +60,13 @@ class DCNv2Backbone(Backbone):
             feature_spec,
             output_mode="concat",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         crosses = [
-            keras_rs.layers.FeatureCross(projection_dim=projection_dim, name=f"cross_{i}")
+            keras_rs.layers.FeatureCross(
+                projection_dim=projection_dim, dtype=dtype, name=f"cross_{i}"
+            )
             for i in range(num_cross_layers)
         ]
         tower = MLP(
@@ -70,6 +75,7 @@ class DCNv2Backbone(Backbone):
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="dnn",
         )
 
@@ -80,10 +86,16 @@ class DCNv2Backbone(Backbone):
         for cross in crosses:
             x = cross(x0, x)
         if structure == "parallel":
-            outputs = keras.layers.Concatenate(name="cross_and_deep")([x, tower(x0)])
+            outputs = keras.layers.Concatenate(dtype=dtype, name="cross_and_deep")([x, tower(x0)])
         else:
             outputs = tower(x)
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": outputs},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.num_cross_layers = num_cross_layers

@@ -5,17 +5,18 @@ from keras import ops
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP, FeatureLinear, FMInteraction
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class DeepFMBackbone(Backbone):
+class DeepFMBackbone(RankingBackbone):
     """FM and a deep tower reading the same field embeddings.
 
     `logit = w0 + sum_i w_i x_i + sum_{i<j} <v_i, v_j> + DNN([v_1, ..., v_n])`:
     the FM part models low-order interactions explicitly, the DNN high-order
     ones implicitly, with no feature engineering and one embedding table per
-    feature. The output is the logit, (batch, 1).
+    feature. Returns `{"logit": (batch, 1), "features": (batch,
+    hidden_units[-1])}`, the features being the DNN's last hidden layer.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
@@ -26,6 +27,7 @@ class DeepFMBackbone(Backbone):
         embeddings_regularizer: regularizer of the embedding tables and the
             first-order weights.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
 
@@ -38,6 +40,8 @@ class DeepFMBackbone(Backbone):
         Prediction. IJCAI 2017.
     """
 
+    computes_logit = True
+
     def __init__(
         self,
         feature_spec,
@@ -47,6 +51,7 @@ class DeepFMBackbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -54,26 +59,39 @@ class DeepFMBackbone(Backbone):
             feature_spec,
             output_mode="stack",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
-        linear = FeatureLinear(feature_spec, regularizer=embeddings_regularizer, name="linear")
-        interaction = FMInteraction(name="fm_interaction")
+        linear = FeatureLinear(
+            feature_spec, regularizer=embeddings_regularizer, dtype=dtype, name="linear"
+        )
+        interaction = FMInteraction(dtype=dtype, name="fm_interaction")
         tower = MLP(
             hidden_units,
             activation=activation,
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="dnn",
         )
-        dnn_logit = keras.layers.Dense(1, kernel_regularizer=kernel_regularizer, name="dnn_logit")
+        dnn_logit = keras.layers.Dense(
+            1, kernel_regularizer=kernel_regularizer, dtype=dtype, name="dnn_logit"
+        )
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
         fields = embedding(inputs)
         flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
-        logit = linear(inputs) + interaction(fields) + dnn_logit(tower(flat))
-        super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
+        hidden = tower(flat)
+        logit = linear(inputs) + interaction(fields) + dnn_logit(hidden)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": hidden, "logit": logit},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.keep_tower_config(embedding, tower, activation)

@@ -6,18 +6,19 @@ from keras import ops
 from reczoo.features import FeatureEmbedding, Sequence
 from reczoo.features.embedding import masked_pool
 from reczoo.layers import MLP, TargetAttention
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class DINBackbone(Backbone):
+class DINBackbone(RankingBackbone):
     """Pools a user's history by its relevance to the target item.
 
     The history (a `Sequence` sharing the target's table) is summed with
     weights from `TargetAttention`, so the user's interest representation
     changes with the candidate. It is concatenated with every other
-    feature's embedding (other sequences mean-pooled) and read by a DNN. The
-    output is the DNN's last hidden layer; `Ranker` adds the output unit.
+    feature's embedding (other sequences mean-pooled) and read by a DNN.
+    Returns `{"features": ...}`, the DNN's last hidden layer; `Ranker` adds
+    the output unit.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the target and history.
@@ -29,6 +30,7 @@ class DINBackbone(Backbone):
         hidden_units, activation, dropout, batch_norm: the DNN.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Zhou et al. Deep Interest Network for Click-Through Rate Prediction.
@@ -49,6 +51,7 @@ class DINBackbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -66,12 +69,14 @@ class DINBackbone(Backbone):
         embedding = FeatureEmbedding(
             feature_spec,
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         attention = TargetAttention(
             attention_units,
             activation=attention_activation,
             softmax=attention_softmax,
+            dtype=dtype,
             name="target_attention",
         )
         tower = MLP(
@@ -80,6 +85,7 @@ class DINBackbone(Backbone):
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="dnn",
         )
 
@@ -100,7 +106,13 @@ class DINBackbone(Backbone):
                 value = masked_pool(value, embedding.padding_mask(inputs, f.name), "mean")
             parts.append(value)
         outputs = tower(ops.concatenate([*parts, interest], axis=-1))
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": outputs},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.target_feature = target_feature

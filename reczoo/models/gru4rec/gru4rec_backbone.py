@@ -4,18 +4,17 @@ import keras
 from keras import ops
 
 from reczoo.features import FeatureEmbedding
-from reczoo.models.backbone import Backbone, serialize_regularizer
-from reczoo.models.sasrec.sasrec import sequence_feature
+from reczoo.models.backbone import SequentialBackbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class GRU4RecBackbone(Backbone):
+class GRU4RecBackbone(SequentialBackbone):
     """A GRU reads the item embeddings position by position.
 
     Padding (id 0) is masked, so the GRU state carries over it. Each
     position's hidden state is projected back to the embedding width, giving
-    (batch, length, dim) states whose dot product with the item table scores
-    the next item.
+    `{"sequence_output": (batch, length, dim)}`, states whose dot product with
+    the item table scores the next item.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the history `Sequence`.
@@ -24,6 +23,7 @@ class GRU4RecBackbone(Backbone):
         num_layers: stacked GRU layers.
         dropout: dropout on the embeddings and between layers.
         embeddings_regularizer: regularizer of the item table.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Hidasi et al. Session-based Recommendations with Recurrent Neural
@@ -40,23 +40,28 @@ class GRU4RecBackbone(Backbone):
         num_layers=1,
         dropout=0.2,
         embeddings_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
-        history = sequence_feature(feature_spec, history_feature)
+        history = self.history_of(feature_spec, history_feature)
         embedding = FeatureEmbedding(
             feature_spec.subset([history_feature]),
             embeddings_initializer=keras.initializers.GlorotUniform(),
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
-        input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
+        input_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="input_dropout")
         grus = [
-            keras.layers.GRU(hidden_units, return_sequences=True, name=f"gru_{i}")
+            keras.layers.GRU(hidden_units, return_sequences=True, dtype=dtype, name=f"gru_{i}")
             for i in range(num_layers)
         ]
-        between = [keras.layers.Dropout(dropout, name=f"dropout_{i}") for i in range(num_layers)]
-        projection = keras.layers.Dense(history.embedding_dim, name="projection")
+        between = [
+            keras.layers.Dropout(dropout, dtype=dtype, name=f"dropout_{i}")
+            for i in range(num_layers)
+        ]
+        projection = keras.layers.Dense(history.embedding_dim, dtype=dtype, name="projection")
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
@@ -65,23 +70,26 @@ class GRU4RecBackbone(Backbone):
         x = input_dropout(embedding({history_feature: ids})[history_feature])
         for gru, drop in zip(grus, between, strict=True):
             x = drop(gru(x, mask=mask))
-        outputs = projection(x)
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": projection(x)},
+            feature_spec=feature_spec,
+            history_feature=history_feature,
+            embedding=embedding,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
-        self.history_feature = history_feature
-        self.item_table = history.table_name
         self.hidden_units = hidden_units
         self.num_layers = num_layers
         self.dropout = dropout
         self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.embedding = embedding
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "history_feature": self.history_feature,
                 "hidden_units": self.hidden_units,
                 "num_layers": self.num_layers,
                 "dropout": self.dropout,

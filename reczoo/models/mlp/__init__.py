@@ -1,0 +1,33 @@
+"""MLP (NCF's MLP, the CTR benchmarks' DNN): registration and recipes."""
+
+from reczoo.models.procedures import BARS_DNN, BARS_EMBEDDING_L2, BARS_SOURCE, BARS_TRAINING
+from reczoo.registry import Recipe, register_model, register_recipe
+
+register_model(
+    "mlp",
+    backbone="reczoo.models.mlp.mlp_backbone:MLPBackbone",
+    task="Ranker",
+    family="ncf",
+    paper="He et al. Neural Collaborative Filtering. WWW 2017.",
+    tags=("ctr", "rating", "dnn"),
+    description="A dense tower over the concatenated feature embeddings.",
+)
+
+for _dataset, _protocol in (("frappe", "bars_ctr"), ("frappe-x1", "bars_x1")):
+    register_recipe(
+        Recipe(
+            f"mlp/{_dataset}", "mlp", _dataset, _protocol,
+            model_settings={**BARS_DNN, "embeddings_regularizer": BARS_EMBEDDING_L2},
+            training=BARS_TRAINING, source=BARS_SOURCE,
+        )
+    )  # fmt: skip
+
+# The DNN that DIN is compared with on MovieLens-100K as CTR (the din recipe).
+register_recipe(
+    Recipe(
+        "mlp/movielens-100k-ctr", "mlp", "movielens-100k-ctr", "random_split",
+        model_settings={"hidden_units": [200, 80]},
+        training={"batch_size": 1024, "epochs": 20},
+        source="the DIN comparison's DNN: DIN's tower, history mean-pooled",
+    )
+)  # fmt: skip

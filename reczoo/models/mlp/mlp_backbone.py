@@ -4,15 +4,15 @@ import keras
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class MLPBackbone(Backbone):
+class MLPBackbone(RankingBackbone):
     """Embeds every feature, concatenates, and runs a dense tower.
 
-    The output is the last hidden layer, (batch, hidden_units[-1]); `Ranker`
-    adds the output unit. With user and item ids alone this is the MLP of
+    Returns `{"features": (batch, hidden_units[-1])}`, the last hidden layer;
+    `Ranker` adds the output unit. With user and item ids alone this is the MLP of
     Neural Collaborative Filtering; with context features, the plain DNN
     baseline of CTR benchmarks.
 
@@ -24,6 +24,7 @@ class MLPBackbone(Backbone):
         batch_norm: batch normalisation in each tower layer.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the tower's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
 
@@ -46,6 +47,7 @@ class MLPBackbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -53,6 +55,7 @@ class MLPBackbone(Backbone):
             feature_spec,
             output_mode="concat",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         tower = MLP(
@@ -61,13 +64,19 @@ class MLPBackbone(Backbone):
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="tower",
         )
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
-        outputs = tower(embedding(inputs))
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": tower(embedding(inputs))},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.keep_tower_config(embedding, tower, activation)

@@ -5,13 +5,13 @@ from keras import ops
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import MLP, InnerProduct, OuterProduct
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 _PRODUCTS = ("inner", "outer")
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class PNNBackbone(Backbone):
+class PNNBackbone(RankingBackbone):
     """A product layer between the embeddings and a DNN.
 
     The DNN reads `[z, p]`: `z` the concatenated field embeddings (the linear
@@ -27,6 +27,7 @@ class PNNBackbone(Backbone):
         hidden_units, activation, dropout, batch_norm: the DNN.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Qu et al. Product-based Neural Networks for User Response Prediction.
@@ -43,6 +44,7 @@ class PNNBackbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -52,12 +54,13 @@ class PNNBackbone(Backbone):
             feature_spec,
             output_mode="stack",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         product_layer = (
-            InnerProduct(name="inner_product")
+            InnerProduct(dtype=dtype, name="inner_product")
             if product == "inner"
-            else OuterProduct(name="outer_product")
+            else OuterProduct(dtype=dtype, name="outer_product")
         )
         tower = MLP(
             hidden_units,
@@ -65,6 +68,7 @@ class PNNBackbone(Backbone):
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="dnn",
         )
 
@@ -73,7 +77,13 @@ class PNNBackbone(Backbone):
         fields = embedding(inputs)
         flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
         outputs = tower(ops.concatenate([flat, product_layer(fields)], axis=-1))
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": outputs},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.product = product

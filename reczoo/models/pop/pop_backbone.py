@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -35,16 +35,19 @@ class ItemPopularity(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class PopularityBackbone(Backbone):
+class PopularityBackbone(RankingBackbone):
     """Scores an item by how often it occurs in the training data.
 
     The score is `log(1 + count)` of the item, the same for every user: the
     floor every personalised model must beat. Counts are set by `adapt`
-    (like Keras preprocessing layers), not learned by `fit`.
+    (like Keras preprocessing layers), not learned by `fit` (`fit_by =
+    "adapt"`). Returns `{"logit": (batch, 1), "features": (batch, 1)}`, both
+    the score.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the item feature.
         item_feature: the name of the item id feature.
+        dtype: the dtype policy of the model.
 
     Example:
 
@@ -58,7 +61,10 @@ class PopularityBackbone(Backbone):
         Top-N Recommendation Tasks. RecSys 2010 (the TopPop baseline).
     """
 
-    def __init__(self, feature_spec, item_feature="item_id", **kwargs):
+    computes_logit = True
+    fit_by = "adapt"
+
+    def __init__(self, feature_spec, item_feature="item_id", dtype=None, **kwargs):
         # === Layers ===
         if item_feature not in feature_spec:
             raise ValueError(
@@ -66,13 +72,19 @@ class PopularityBackbone(Backbone):
                 f"Received features: {feature_spec.names}"
             )
         item = feature_spec[item_feature]
-        popularity = ItemPopularity(item.vocabulary_size, name="popularity")
+        popularity = ItemPopularity(item.vocabulary_size, dtype=dtype, name="popularity")
 
         # === Functional model ===
         # Every feature stays an input so the model takes the same dict as others.
         inputs = feature_spec.keras_inputs()
-        outputs = popularity(inputs[item_feature])
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        score = popularity(inputs[item_feature])
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": score, "logit": score},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.item_feature = item_feature

@@ -1,0 +1,33 @@
+"""SASRec: registration and recipes."""
+
+from reczoo.models.procedures import ADAM_BETA2_098, SASREC_GAMES_TRAINING
+from reczoo.registry import Recipe, register_model, register_recipe
+
+register_model(
+    "sasrec",
+    backbone="reczoo.models.sasrec.sasrec_backbone:SASRecBackbone",
+    task="NextItem",
+    family="attention",
+    paper="Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.",
+    tags=("sequential", "next-item", "self-attention", "transformer"),
+    description="Causal self-attention blocks over the history, tied item embeddings.",
+)
+
+register_recipe(
+    Recipe(
+        "sasrec/amazon-games", "sasrec", "amazon-games", "sasrec",
+        model_settings={"optimizer": ADAM_BETA2_098},
+        training=SASREC_GAMES_TRAINING,
+        source="the SASRec paper's Games configuration and code (BCE, one negative)",
+    )
+)  # fmt: skip
+# Full softmax over the catalogue (Klenitskiy & Vasilev, RecSys 2023).
+register_recipe(
+    Recipe(
+        "sasrec-ce/amazon-games", "sasrec", "amazon-games", "sasrec",
+        model_settings={"optimizer": ADAM_BETA2_098, "loss": "ce"},
+        training={**SASREC_GAMES_TRAINING, "epochs": 30, "eval_every": 2},
+        source="SASRec's configuration with full-softmax cross-entropy",
+        default=False,
+    )
+)  # fmt: skip

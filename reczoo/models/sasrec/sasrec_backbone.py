@@ -5,24 +5,13 @@ import math
 import keras
 from keras import ops
 
-from reczoo.features import FeatureEmbedding, Sequence
+from reczoo.features import FeatureEmbedding
 from reczoo.layers import CausalSelfAttention, PositionEmbedding
-from reczoo.models.backbone import Backbone, serialize_regularizer
-
-
-def sequence_feature(feature_spec, history_feature):
-    """The history `Sequence` of a spec, or an error naming what is there."""
-    feature = feature_spec.get(history_feature)
-    if not isinstance(feature, Sequence):
-        raise ValueError(
-            f"A sequential model needs a Sequence feature named {history_feature!r}. "
-            f"Received features: {feature_spec.names}"
-        )
-    return feature
+from reczoo.models.backbone import SequentialBackbone, serialize_regularizer
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class SASRecBackbone(Backbone):
+class SASRecBackbone(SequentialBackbone):
     """Self-attentive sequential recommendation.
 
     Item embeddings (scaled by `sqrt(dim)`) plus learned position embeddings
@@ -30,9 +19,10 @@ class SASRecBackbone(Backbone):
     a point-wise feed-forward network, each with layer normalisation on its
     input, a residual connection from that normalised input (as in the
     paper's code) and dropout; padding positions are zeroed after every
-    block. Position t attends to positions up to t only, so the
-    output (batch, length, dim) holds, at each position, the state that
-    predicts the next item. Scores are dot products with the same item table.
+    block. Position t attends to positions up to t only, so
+    `{"sequence_output": (batch, length, dim)}` holds, at each position, the
+    state that predicts the next item. Scores are dot products with the same
+    item table.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the history `Sequence`.
@@ -41,6 +31,7 @@ class SASRecBackbone(Backbone):
         num_heads: attention heads (they split the embedding width).
         dropout: dropout on the embeddings, attention weights and FFN.
         embeddings_regularizer: regularizer of the item table.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
 
@@ -61,10 +52,11 @@ class SASRecBackbone(Backbone):
         num_heads=1,
         dropout=0.5,
         embeddings_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
-        history = sequence_feature(feature_spec, history_feature)
+        history = self.history_of(feature_spec, history_feature)
         dim, length = history.embedding_dim, history.max_length
         if dim % num_heads:
             raise ValueError(
@@ -75,39 +67,46 @@ class SASRecBackbone(Backbone):
             feature_spec.subset([history_feature]),
             embeddings_initializer=keras.initializers.GlorotUniform(),
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
         # A layer, not `x * scale`: Keras 3.15 infers KerasTensor * float as sparse.
-        scale = keras.layers.Rescaling(math.sqrt(dim), name="embedding_scale")
-        positions = PositionEmbedding(length, name="position_embedding")
-        input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
+        scale = keras.layers.Rescaling(math.sqrt(dim), dtype=dtype, name="embedding_scale")
+        positions = PositionEmbedding(length, dtype=dtype, name="position_embedding")
+        input_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="input_dropout")
         blocks = []
         for i in range(num_blocks):
             blocks.append(
                 {
                     "attention_norm": keras.layers.LayerNormalization(
-                        epsilon=1e-8, name=f"block_{i}_attention_norm"
+                        epsilon=1e-8, dtype=dtype, name=f"block_{i}_attention_norm"
                     ),
                     "attention": CausalSelfAttention(
-                        num_heads, dropout=dropout, name=f"block_{i}_attention"
+                        num_heads, dropout=dropout, dtype=dtype, name=f"block_{i}_attention"
                     ),
                     "ffn_norm": keras.layers.LayerNormalization(
-                        epsilon=1e-8, name=f"block_{i}_ffn_norm"
+                        epsilon=1e-8, dtype=dtype, name=f"block_{i}_ffn_norm"
                     ),
-                    "ffn_in": keras.layers.Dense(dim, activation="relu", name=f"block_{i}_ffn_in"),
-                    "ffn_out": keras.layers.Dense(dim, name=f"block_{i}_ffn_out"),
-                    "ffn_dropout_in": keras.layers.Dropout(dropout, name=f"block_{i}_dropout_in"),
-                    "ffn_dropout_out": keras.layers.Dropout(dropout, name=f"block_{i}_dropout_out"),
+                    "ffn_in": keras.layers.Dense(
+                        dim, activation="relu", dtype=dtype, name=f"block_{i}_ffn_in"
+                    ),
+                    "ffn_out": keras.layers.Dense(dim, dtype=dtype, name=f"block_{i}_ffn_out"),
+                    "ffn_dropout_in": keras.layers.Dropout(
+                        dropout, dtype=dtype, name=f"block_{i}_dropout_in"
+                    ),
+                    "ffn_dropout_out": keras.layers.Dropout(
+                        dropout, dtype=dtype, name=f"block_{i}_dropout_out"
+                    ),
                 }
             )
-        final_norm = keras.layers.LayerNormalization(epsilon=1e-8, name="final_norm")
+        final_norm = keras.layers.LayerNormalization(epsilon=1e-8, dtype=dtype, name="final_norm")
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
         ids = inputs[history_feature]
         mask = ops.not_equal(ops.cast(ids, "int32"), 0)
-        keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
         x = positions(scale(embedding({history_feature: ids})[history_feature]))
+        keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
         x = input_dropout(x) * keep
         for block in blocks:
             query = block["attention_norm"](x)
@@ -120,23 +119,26 @@ class SASRecBackbone(Backbone):
                 block["ffn_out"](block["ffn_dropout_in"](block["ffn_in"](y)))
             )
             x = x * keep
-        outputs = final_norm(x)
-        super().__init__(inputs=inputs, outputs=outputs, feature_spec=feature_spec, **kwargs)
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": final_norm(x)},
+            feature_spec=feature_spec,
+            history_feature=history_feature,
+            embedding=embedding,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
-        self.history_feature = history_feature
-        self.item_table = history.table_name
         self.num_blocks = num_blocks
         self.num_heads = num_heads
         self.dropout = dropout
         self.embeddings_regularizer = embedding.embeddings_regularizer
-        self.embedding = embedding
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "history_feature": self.history_feature,
                 "num_blocks": self.num_blocks,
                 "num_heads": self.num_heads,
                 "dropout": self.dropout,

@@ -5,15 +5,16 @@ from keras import ops
 
 from reczoo.features import FeatureEmbedding
 from reczoo.layers import CIN, MLP, FeatureLinear
-from reczoo.models.backbone import Backbone
+from reczoo.models.backbone import RankingBackbone
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
-class XDeepFMBackbone(Backbone):
+class XDeepFMBackbone(RankingBackbone):
     """A linear term, a compressed interaction network and a DNN, summed.
 
     The CIN models bounded-degree interactions explicitly at the vector
-    level; the DNN implicitly. The output is the logit, (batch, 1).
+    level; the DNN implicitly. Returns `{"logit": (batch, 1), "features": (batch,
+    hidden_units[-1])}`, the features being the DNN's last hidden layer.
 
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
@@ -21,11 +22,14 @@ class XDeepFMBackbone(Backbone):
         hidden_units, activation, dropout, batch_norm: the DNN.
         embeddings_regularizer: regularizer of the embeddings and linear weights.
         kernel_regularizer: regularizer of the DNN's kernels.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Reference:
         Lian et al. xDeepFM: Combining Explicit and Implicit Feature
         Interactions for Recommender Systems. KDD 2018.
     """
+
+    computes_logit = True
 
     def __init__(
         self,
@@ -37,6 +41,7 @@ class XDeepFMBackbone(Backbone):
         batch_norm=False,
         embeddings_regularizer=None,
         kernel_regularizer=None,
+        dtype=None,
         **kwargs,
     ):
         # === Layers ===
@@ -44,27 +49,38 @@ class XDeepFMBackbone(Backbone):
             feature_spec,
             output_mode="stack",
             embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype,
             name="feature_embedding",
         )
-        linear = FeatureLinear(feature_spec, regularizer=embeddings_regularizer, name="linear")
-        cin = CIN(cin_layer_sizes, name="cin")
-        cin_logit = keras.layers.Dense(1, name="cin_logit")
+        linear = FeatureLinear(
+            feature_spec, regularizer=embeddings_regularizer, dtype=dtype, name="linear"
+        )
+        cin = CIN(cin_layer_sizes, dtype=dtype, name="cin")
+        cin_logit = keras.layers.Dense(1, dtype=dtype, name="cin_logit")
         tower = MLP(
             hidden_units,
             activation=activation,
             dropout=dropout,
             batch_norm=batch_norm,
             kernel_regularizer=kernel_regularizer,
+            dtype=dtype,
             name="dnn",
         )
-        dnn_logit = keras.layers.Dense(1, name="dnn_logit")
+        dnn_logit = keras.layers.Dense(1, dtype=dtype, name="dnn_logit")
 
         # === Functional model ===
         inputs = feature_spec.keras_inputs()
         fields = embedding(inputs)
         flat = ops.reshape(fields, (-1, fields.shape[1] * fields.shape[2]))
-        logit = linear(inputs) + cin_logit(cin(fields)) + dnn_logit(tower(flat))
-        super().__init__(inputs=inputs, outputs=logit, feature_spec=feature_spec, **kwargs)
+        hidden = tower(flat)
+        logit = linear(inputs) + cin_logit(cin(fields)) + dnn_logit(hidden)
+        super().__init__(
+            inputs=inputs,
+            outputs={"features": hidden, "logit": logit},
+            feature_spec=feature_spec,
+            dtype=dtype,
+            **kwargs,
+        )
 
         # === Config ===
         self.cin_layer_sizes = cin.layer_sizes

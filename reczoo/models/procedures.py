@@ -1,0 +1,41 @@
+"""Published training procedures that several models' recipes share.
+
+Plain data, no Keras: model folders import these at registration.
+"""
+
+
+def l2(value):
+    """A Keras `L2` regularizer config. FuxiCTR's `embedding_regularizer: r`
+    adds `r / 2 * ||E||^2` of every table to the loss, which is `L2(r / 2)`."""
+    return {"class_name": "L2", "config": {"l2": value}}
+
+
+# BARS (FuxiCTR) trains with embedding size 10, batch 4096, Adam 1e-3, up to
+# 100 epochs, evaluating every epoch, stopping after 2 epochs without a gain
+# in validation AUC and dividing the learning rate by 10 at each such epoch.
+BARS_TRAINING = {
+    "batch_size": 4096,
+    "embedding_dim": 10,
+    "epochs": 100,
+    "eval_every": 1,
+    "patience": 2,
+    "reduce_lr": 0.1,
+}
+BARS_SOURCE = "BARS Frappe_x1 configuration (Zhu et al., BARS, SIGIR 2022)"
+
+# The DNN tower BARS uses on Frappe, and its embedding penalty (FuxiCTR 0.05).
+BARS_DNN = {"hidden_units": [400, 400, 400], "batch_norm": True, "dropout": 0.2}
+BARS_EMBEDDING_L2 = l2(0.025)
+
+# The SASRec paper's Amazon Games procedure: d=50, L=50, batch 128, Adam 1e-3
+# with beta_2 0.98 (the paper's code). The code evaluates every 20 epochs;
+# here every 10, stopping after 3 evaluations without a gain.
+SASREC_GAMES_TRAINING = {
+    "embedding_dim": 50,
+    "max_length": 50,
+    "batch_size": 128,
+    "epochs": 200,
+    "eval_every": 10,
+    "patience": 3,
+}
+ADAM_BETA2_098 = {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_2": 0.98}}
