@@ -43,15 +43,15 @@ def _define_models(fv):
 
 
 def _run_models(fv):
-    import reczoo
+    from reczoo import registry
 
-    names = reczoo.list_models(fv.pattern)
+    names = registry.list_models(fv.pattern)
     if not names:
-        print(f"No model matches {fv.pattern!r}. Registered: {', '.join(reczoo.list_models())}")
+        print(f"No model matches {fv.pattern!r}. Registered: {', '.join(registry.list_models())}")
         return 1
     rows = []
     for name in names:
-        entry = reczoo.model_info(name)
+        entry = registry.model_info(name)
         rows.append([name, entry.family, entry.task_name, entry.paper])
     print(_table(rows, ["name", "family", "task", "paper"]))
     return 0
@@ -111,6 +111,13 @@ def _define_train(fv):
     flags.DEFINE_multi_string(
         "set", [], "KEY=VALUE model or training override (JSON values); repeatable.", flag_values=fv
     )
+    flags.DEFINE_string(
+        "recipe",
+        None,
+        "Recipe name (see `reczoo recipes`); default: the recipe of (model, dataset, "
+        "protocol) if one exists; 'none' for defaults adapted to the data.",
+        flag_values=fv,
+    )
     flags.DEFINE_string("output", None, "Save the trained model as a preset here.", flag_values=fv)
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
 
@@ -135,14 +142,17 @@ def _run_train(fv):
     import json
 
     from reczoo import datasets
-    from reczoo.runner import run
+    from reczoo.benchmark import run
 
     if fv.model is None:
         raise ValueError("--model is required (see `reczoo models`).")
     if (fv.dataset is None) == (fv.data_file is None):
         raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
+    overrides = parse_overrides(fv.set)
     data_file = None
     dataset = fv.dataset
+    if not fv.quiet and fv.dataset is not None:
+        _announce(fv, overrides)
     if fv.data_file is not None:
         dataset = datasets.load_interactions(
             fv.data_file,
@@ -167,13 +177,63 @@ def _run_train(fv):
         output=fv.output,
         verbose=0 if fv.quiet else 1,
         data_file=data_file,
-        **parse_overrides(fv.set),
+        recipe=fv.recipe,
+        **overrides,
     )
     if not fv.quiet:
         keys = ("hr@10", "ndcg@10", "mrr@10", "auc", "logloss", "rmse", "mae")
         shown = ", ".join(f"{k}={row['metrics'][k]:.4f}" for k in keys if k in row["metrics"])
         print(f"test {shown}", flush=True)
     print(json.dumps(row), flush=True)
+    return 0
+
+
+def _announce(fv, overrides):
+    """Says which recipe, or which defaults, a run will use."""
+    from reczoo import datasets, registry
+    from reczoo.benchmark.settings import resolve
+
+    protocol = fv.protocol or datasets.dataset_info(fv.dataset).default_protocol
+    _, _, recipe = resolve(
+        fv.model, fv.dataset, protocol, overrides, epochs=fv.epochs, recipe=fv.recipe
+    )
+    if recipe is None:
+        print(
+            f"No recipe for ({fv.model}, {fv.dataset}, {protocol}): defaults adapted to the "
+            "data; `reczoo recipes` lists the recipes.",
+            flush=True,
+        )
+    else:
+        changed = sorted(set(overrides) | ({"epochs"} if fv.epochs is not None else set()))
+        extra = f", with {', '.join(changed)} overridden" if changed else ""
+        print(f"Recipe {recipe.name} ({recipe.source}){extra}.", flush=True)
+    registry.model_info(fv.model)
+
+
+# --- reczoo recipes ----------------------------------------------------------
+
+
+def _define_recipes(fv):
+    flags.DEFINE_string(
+        "pattern", "*", "Wildcard over recipe names, models, datasets and protocols.",
+        flag_values=fv,
+    )  # fmt: skip
+
+
+def _run_recipes(fv):
+    from reczoo import registry
+
+    names = registry.list_recipes(fv.pattern)
+    if not names:
+        print(f"No recipe matches {fv.pattern!r}. Recipes: {', '.join(registry.list_recipes())}")
+        return 1
+    rows = []
+    for name in names:
+        r = registry.get_recipe(name)
+        t = r.training
+        procedure = f"batch {t.get('batch_size', 256)}, {t.get('epochs', 20)} epochs"
+        rows.append([name, r.model, r.dataset, r.protocol, "yes" if r.default else "no", procedure])
+    print(_table(rows, ["name", "model", "dataset", "protocol", "default", "procedure"]))
     return 0
 
 
@@ -219,6 +279,12 @@ COMMANDS = {
         _run_datasets,
     ),
     "models": Command("models", "List registered models.", _define_models, _run_models),
+    "recipes": Command(
+        "recipes",
+        "List recipes: the settings behind published rows.",
+        _define_recipes,
+        _run_recipes,
+    ),
     "presets": Command(
         "presets", "List built-in pretrained presets.", _define_presets, _run_presets
     ),

@@ -1,0 +1,188 @@
+"""Training plans: what a task trains on and how it is evaluated, one per task kind.
+
+A plan gives the batches of each data epoch (each epoch its own negatives
+and order, a pure function of the seed and the epoch number), an endless
+`tf.data` stream of them, and the evaluation of a split's validation or test
+part. Its `monitor` names the metric early stopping follows.
+"""
+
+import math
+
+import numpy as np
+
+from reczoo.datasets import pipelines
+from reczoo.metrics.evaluators import (
+    evaluate_full,
+    evaluate_next_item,
+    evaluate_pointwise,
+    evaluate_sampled,
+)
+
+KS = (5, 10, 20)
+
+
+class RankingPlan:
+    """A `Ranker` on (user, item) pairs or a CTR table.
+
+    Under leave-last-out protocols the training pairs are each user's
+    training interactions with `train_negatives` negatives per positive,
+    redrawn every epoch; otherwise the split's training rows.
+    """
+
+    def __init__(self, data, split, spec, objective, settings, seed):
+        self.data, self.split, self.spec = data, split, spec
+        self.objective, self.settings, self.seed = objective, settings, seed
+        self.leave_one_out = split.protocol.leave_one_out
+        n = len(self.training_set(1)[1])
+        self.samples_per_epoch = n
+        self.steps_per_epoch = math.ceil(n / settings["batch_size"])
+
+    def training_set(self, epoch):
+        """`(features, labels)` of data epoch `epoch` (1, 2, ...)."""
+        if self.leave_one_out:
+            return self.split.train.training_pairs(
+                self.settings["train_negatives"], seed=[self.seed, epoch], spec=self.spec
+            )
+        return self.rows("train")
+
+    def epoch_batches(self, epoch):
+        features, targets = self.training_set(epoch)
+        return pipelines.shuffled_batches(
+            features, targets, self.settings["batch_size"], self.seed + epoch
+        )
+
+    def stream(self, first_epoch=1):
+        """Endless batches: data epoch `first_epoch`, then the next, ..."""
+        features, targets = next(iter(self.epoch_batches(first_epoch)))
+        signature = pipelines.signature_of(features, targets)
+        return pipelines.stream(self.epoch_batches, signature, first_epoch)
+
+    def epoch_dataset(self, epoch):
+        """The batches of data epoch `epoch` alone, as a `tf.data.Dataset`."""
+        return self.stream(epoch).take(self.steps_per_epoch)
+
+    def rows(self, stage):
+        rows = self.split.rows(stage)
+        if self.data.kind == "ctr":
+            return self.data.features(rows), self.data.labels[rows]
+        features = self.data.features_for(self.data.users[rows], self.data.items[rows], self.spec)
+        if self.objective == "regression":
+            return features, self.data.ratings[rows]
+        return features, np.ones(len(rows), dtype="float32")
+
+    def has_validation(self):
+        return self.leave_one_out or len(self.split.valid_rows) > 0
+
+    def evaluate(self, model, stage):
+        """`(metrics, scored examples, seconds)` on the split's `stage`."""
+        if self.leave_one_out:
+            if self.split.protocol.kind == "loo_full":
+                return evaluate_full(model, self.split, stage, self.spec, KS)
+            return evaluate_sampled(model, self.split, stage, self.spec, KS)
+        features, targets = self.rows(stage)
+        return evaluate_pointwise(model, features, targets, self.objective)
+
+    @property
+    def monitor(self):
+        """`(metric, "max" | "min")` that early stopping follows."""
+        if self.leave_one_out:
+            return "ndcg@10", "max"
+        return ("auc", "max") if self.objective == "binary" else ("rmse", "min")
+
+
+class NextItemPlan:
+    """A `NextItem` task on each user's training history.
+
+    Backbones with a state per position train on every position of a
+    history at once; backbones with one state (Caser) on sliding windows.
+    With `bucket_by_length`, histories of similar length share a batch padded
+    only to its longest, and the loss is divided by a constant (the mean
+    number of positions per batch) so that every position weighs the same.
+    """
+
+    def __init__(self, data, split, task, settings, seed):
+        if not split.protocol.leave_one_out:
+            raise ValueError(
+                f"Next-item models are evaluated leave-last-out; protocol "
+                f"{split.protocol.name!r} is a {split.protocol.kind}. Use sasrec, loo_full, ..."
+            )
+        self.data, self.split, self.task = data, split, task
+        self.settings, self.seed = settings, seed
+        self.backbone = task.backbone
+        self.per_position = self.backbone.per_position
+        self.users, self.inputs, self.targets = self._examples(settings["max_length"])
+        self.positions = int(sum(np.size(t) for t in self.targets))
+        self.samples_per_epoch = self.positions
+        self.steps_per_epoch = math.ceil(len(self.inputs) / settings["batch_size"])
+        if self.per_position and settings["bucket_by_length"] and not task.normalize_by:
+            task.normalize_by = self.positions / self.steps_per_epoch
+
+    def _examples(self, length):
+        users, inputs, targets = [], [], []
+        for user, seq in enumerate(self.split.train.histories()):
+            if len(seq) < 2:
+                continue
+            if self.per_position:
+                users.append(user)
+                inputs.append(seq[:-1][-length:])
+                targets.append(seq[1:][-length:])
+            else:
+                for t in range(1, len(seq)):
+                    users.append(user)
+                    inputs.append(seq[max(0, t - length) : t])
+                    targets.append(seq[t])
+        return np.asarray(users, dtype="int32"), inputs, targets
+
+    def _chunks(self, epoch):
+        s = self.settings
+        rng = np.random.default_rng([self.seed, epoch])
+        n = len(self.inputs)
+        order = rng.permutation(n)
+        bucket = s["bucket_by_length"] and self.per_position
+        if bucket:
+            # Sorted stably by length after the shuffle: random within a length.
+            lengths = np.array([len(x) for x in self.inputs])
+            order = order[np.argsort(lengths[order], kind="stable")]
+        chunks = [order[i : i + s["batch_size"]] for i in range(0, n, s["batch_size"])]
+        if bucket:
+            rng.shuffle(chunks)
+        return chunks, bucket
+
+    def epoch_batches(self, epoch):
+        length = self.settings["max_length"]
+        history, user = self.backbone.history_feature, self.backbone.user_feature
+        chunks, bucket = self._chunks(epoch)
+        for rows in chunks:
+            if self.per_position:
+                width = max(len(self.inputs[r]) for r in rows) if bucket else length
+                x = {history: pipelines.left_pad([self.inputs[r] for r in rows], width)}
+                y = pipelines.left_pad([self.targets[r] for r in rows], width)
+            else:
+                x = {history: pipelines.left_pad([self.inputs[r] for r in rows], length)}
+                y = np.asarray([self.targets[r] for r in rows], dtype="int32")
+            if user:
+                x[user] = self.users[rows]
+            yield x, y
+
+    def stream(self):
+        import tensorflow as tf
+
+        history, user = self.backbone.history_feature, self.backbone.user_feature
+        x_spec = {history: tf.TensorSpec((None, None), tf.int32)}
+        if user:
+            x_spec[user] = tf.TensorSpec((None,), tf.int32)
+        y_spec = tf.TensorSpec((None, None) if self.per_position else (None,), tf.int32)
+        return pipelines.stream(self.epoch_batches, (x_spec, y_spec))
+
+    def has_validation(self):
+        return True
+
+    def evaluate(self, task, stage):
+        return evaluate_next_item(
+            task, self.split, stage, self.settings["max_length"], KS,
+            batch_size=min(1024, self.settings["eval_batch_size"]),
+        )  # fmt: skip
+
+    @property
+    def monitor(self):
+        return "ndcg@10", "max"

@@ -1,0 +1,232 @@
+"""Single runs: train a registered model on a dataset under a protocol.
+
+`run` returns a `RunResult`: the result row (a dict: metrics, throughput,
+settings, provenance and the `reczoo train` command that reproduces it) with
+the trained model, the data and the split as attributes.
+"""
+
+import datetime
+import json
+import os
+import time
+
+import keras
+
+from reczoo import datasets, provenance, registry
+from reczoo.benchmark import settings as run_settings
+from reczoo.benchmark.command import format_command
+from reczoo.benchmark.plans import NextItemPlan, RankingPlan
+from reczoo.benchmark.training import train
+from reczoo.datasets.protocols import get_protocol
+from reczoo.features import Categorical, FeatureSpec, Sequence
+
+
+class RunResult(dict):
+    """A result row (this dict) with the trained `model`, `data` and `split`.
+
+    `str(result)` is the row as JSON, the line `reczoo train` prints.
+    """
+
+    def __init__(self, row, model=None, data=None, split=None):
+        super().__init__(row)
+        self.model, self.data, self.split = model, data, split
+
+    @property
+    def row(self):
+        return dict(self)
+
+    def __str__(self):
+        return json.dumps(self)
+
+
+def _resolve_dataset(dataset):
+    if isinstance(dataset, str):
+        return datasets.load(dataset), dataset
+    return dataset, dataset.name
+
+
+def _default_protocol(dataset):
+    """The dataset's own protocol, known before its files are read."""
+    if isinstance(dataset, str):
+        return datasets.dataset_info(dataset).default_protocol
+    if dataset.name in datasets.DATASETS:
+        return datasets.dataset_info(dataset.name).default_protocol
+    return "bars_ctr" if dataset.kind == "ctr" else "ncf"
+
+
+def _build(entry, model, data, split, settings, model_settings, seed):
+    """The task and its training plan."""
+    if entry.kind == "next_item":
+        if data.kind != "interactions":
+            raise ValueError(f"Next-item models need interactions; {data.name!r} is {data.kind}.")
+        if settings["max_length"] is None:
+            settings["max_length"] = run_settings.history_length(split)
+        dim = settings["embedding_dim"]
+        features = [
+            Sequence("history", data.num_items + 1, dim, settings["max_length"], table="item")
+        ]
+        if entry.backbone.uses_user:
+            features.append(Categorical("user_id", data.num_users + 1, dim))
+        task = registry.get_model(model, feature_spec=FeatureSpec(features), **model_settings)
+        return task, NextItemPlan(data, split, task, settings, seed)
+    if data.kind == "ctr":
+        spec = data.feature_spec(settings["embedding_dim"])
+        objective = "binary"
+    else:
+        spec = data.feature_spec(settings["embedding_dim"], side_features=settings["side_features"])
+        rated = data.ratings is not None and not split.protocol.leave_one_out
+        objective = "regression" if rated else "binary"
+    model_settings.setdefault("objective", objective)
+    if entry.backbone.fit_by == "adapt":
+        item = data.item_column if data.kind == "ctr" else "item_id"
+        model_settings.setdefault("item_feature", item)
+    task = registry.get_model(model, feature_spec=spec, **model_settings)
+    return task, RankingPlan(data, split, spec, model_settings["objective"], settings, seed)
+
+
+def _fit(task, plan, settings, verbose):
+    """Trains (or adapts) the task; returns (training log or None, samples, seconds)."""
+    if task.backbone.fit_by == "adapt":
+        features, targets = plan.training_set(0)
+        start = time.perf_counter()
+        task.backbone.adapt(features[task.backbone.item_feature], weights=targets)
+        return None, len(targets), time.perf_counter() - start
+    log = train(task, plan, settings, verbose)
+    samples = round(log.steps * plan.samples_per_epoch / plan.steps_per_epoch)
+    return log, samples, log.seconds
+
+
+def run(
+    model,
+    dataset,
+    protocol=None,
+    seed=0,
+    epochs=None,
+    output=None,
+    verbose=1,
+    data_file=None,
+    recipe=None,
+    **overrides,
+):
+    """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
+
+    Settings come from the recipe of (model, dataset, protocol) when one
+    exists (`reczoo.list_recipes()`), else from defaults that adapt to the
+    data (evaluation every so many examples, patience in evaluations, history
+    lengths from the data); `overrides` go on top. The row's `recipe` says
+    which applied.
+
+    Args:
+        model: a registered model name (`reczoo.list_models()`).
+        dataset: a dataset name (`reczoo.datasets.list_datasets()`) or a
+            dataset object (from `load_interactions`, say).
+        protocol: a protocol name or `Protocol`; default: the dataset's own
+            (`ncf` for MovieLens, `sasrec` for Amazon Games, `bars_ctr` for
+            CTR data).
+        seed: seeds the split, the sampling and the initialisation.
+        epochs: train at most this many epochs, evaluating each epoch (or
+            every `eval_every`); overrides a recipe's.
+        output: save the best model as a preset in this directory.
+        verbose: 0 for silence, 1 for a line per evaluation.
+        data_file: for the command line of a run on your own file:
+            `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
+        recipe: a recipe name to use instead of the default one, or `"none"`
+            for the adaptive defaults.
+        **overrides: run settings (`batch_size`, `embedding_dim`,
+            `train_negatives`, `patience`, `eval_every`, `max_length`, ...)
+            and model settings (`hidden_units`, `learning_rate`, ...).
+
+    Returns:
+        A `RunResult`: the row (model, dataset, protocol, recipe,
+        hyperparameters, metrics (test), valid_metrics, train_samples_per_sec,
+        infer_samples_per_sec, epochs, steps, best_epoch, wall_seconds,
+        params, device, precision, jit, seed, versions, git_commit,
+        dataset_sha256, date, command) with `.model`, `.data` and `.split`.
+    """
+    wall_start = time.perf_counter()
+    entry = registry.model_info(model)
+    if not isinstance(dataset, str | datasets.InteractionDataset | datasets.CTRDataset):
+        raise TypeError(
+            "dataset must be a dataset name or a dataset object. "
+            f"Received: {type(dataset).__name__}"
+        )
+    protocol = get_protocol(protocol or _default_protocol(dataset))
+    if entry.kind == "next_item" and not protocol.leave_one_out:
+        raise ValueError(
+            f"Next-item models are evaluated leave-last-out; protocol {protocol.name!r} is a "
+            f"{protocol.kind}. Use sasrec, loo_full, ..."
+        )
+    name = dataset if isinstance(dataset, str) else dataset.name
+    settings, model_settings, found = run_settings.resolve(
+        model, name, protocol.name, overrides, epochs=epochs, recipe=recipe
+    )
+    data, dataset_name = _resolve_dataset(dataset)
+    keras.utils.set_random_seed(seed)
+    split = datasets.split(data, protocol, seed=seed)
+    task, plan = _build(entry, model, data, split, settings, model_settings, seed)
+    log, samples, train_seconds = _fit(task, plan, settings, verbose)
+    valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
+    test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
+    named = found.name if found is not None and (recipe is not None or not found.default) else None
+    row = {
+        "model": model,
+        "dataset": dataset_name,
+        "protocol": protocol.name,
+        "protocol_details": protocol.to_dict(),
+        "recipe": found.name if found is not None else None,
+        "settings_from": f"recipe {found.name}" if found else "defaults adapted to the data",
+        "hyperparameters": {**settings, **_jsonable(model_settings)},
+        "metrics": test_metrics,
+        "valid_metrics": valid_metrics,
+        "monitor": plan.monitor[0],
+        "train_samples_per_sec": round(samples / train_seconds, 1) if train_seconds else None,
+        "infer_samples_per_sec": round(scored / infer_seconds, 1) if infer_seconds else None,
+        **_progress(log, plan, settings),
+        "wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "train_seconds": round(train_seconds, 2),
+        "params": int(task.count_params()),
+        "batch_size": settings["batch_size"],
+        "device": provenance.device_name(),
+        "precision": task.dtype_policy.name,
+        "jit": bool(getattr(task, "jit_compile", False)),
+        "seed": seed,
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
+        "dataset_sha256": data.sha256,
+        "dataset_statistics": data.statistics(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    row["command"] = format_command(
+        model, dataset_name, protocol.name, seed, overrides, epochs, named, data_file
+    )
+    if output is not None:
+        task.save_to_preset(
+            output,
+            metadata={k: row[k] for k in row if k != "history"} | {"split": protocol.to_dict()},
+            vocabularies=data.vocabulary_lists(),
+        )
+        row["preset"] = str(output)
+    return RunResult(row, model=task, data=data, split=split)
+
+
+def _progress(log, plan, settings):
+    """Epochs, steps, the best epoch and the history of a training log."""
+    if log is None:
+        return {"epochs": 0, "steps": 0, "max_epochs": settings.get("epochs"), "best_epoch": 0,
+                "history": []}  # fmt: skip
+    epochs = log.steps / plan.steps_per_epoch
+    best_steps = (log.best_period + 1) * log.steps_per_period
+    best_epoch = best_steps / plan.steps_per_epoch
+    return {
+        "epochs": int(epochs) if epochs.is_integer() else round(epochs, 2),
+        "steps": log.steps,
+        "max_epochs": settings.get("epochs"),
+        "best_epoch": int(best_epoch) if best_epoch.is_integer() else round(best_epoch, 2),
+        "best_step": best_steps,
+        "history": log.history,
+    }
+
+
+def _jsonable(values):
+    return json.loads(json.dumps(values, default=str))

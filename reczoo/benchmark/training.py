@@ -1,0 +1,130 @@
+"""Training with Keras `fit` and callbacks: evaluation, early stopping, LR on plateau.
+
+Each Keras epoch of a run is one evaluation period (`settings.schedule`):
+the plan's endless stream feeds `fit(epochs=periods, steps_per_epoch=...)`,
+`Evaluation` scores the validation split after each period and puts the
+metrics in the logs as `val_<metric>`, where Keras' own `EarlyStopping`
+(restoring the best weights) and `ReduceLROnPlateau` read them.
+"""
+
+import dataclasses
+import time
+
+import keras
+
+from reczoo.benchmark.settings import schedule
+
+_SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
+
+
+class Timer(keras.callbacks.Callback):
+    """Seconds spent in training steps, evaluation excluded (it runs in later
+    callbacks' `on_epoch_end`, so this callback must come first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = 0.0
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.perf_counter() - self._start
+
+
+class Evaluation(keras.callbacks.Callback):
+    """Scores the plan's validation split after every period.
+
+    Adds `val_<metric>` to the epoch logs and keeps a history row per
+    period: `{"epoch": data epochs or None, "step", "loss", **metrics}`.
+    """
+
+    def __init__(self, plan, steps_per_period, epochs_per_period=None, verbose=0):
+        super().__init__()
+        self.plan = plan
+        self.steps_per_period = steps_per_period
+        self.epochs_per_period = epochs_per_period
+        self.verbose = verbose
+        self.rows = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics, _, _ = self.plan.evaluate(self.model, "valid")
+        logs.update({f"val_{k}": v for k, v in metrics.items()})
+        row = {
+            "epoch": (epoch + 1) * self.epochs_per_period if self.epochs_per_period else None,
+            "step": (epoch + 1) * self.steps_per_period,
+            "loss": float(logs["loss"]),
+            **metrics,
+        }
+        self.rows.append(row)
+        if self.verbose:
+            where = f"epoch {row['epoch']}" if row["epoch"] else f"step {row['step']}"
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k in _SHOWN)
+            print(f"{where}: loss={row['loss']:.4f} valid {shown}", flush=True)
+
+
+@dataclasses.dataclass
+class TrainingLog:
+    """What a training run did: periods, steps, the best period, timings, history."""
+
+    periods: int
+    steps: int
+    steps_per_period: int
+    best_period: int
+    seconds: float
+    history: list
+
+
+def train(task, plan, settings, verbose=0):
+    """Trains `task` on `plan` under `settings`; returns a `TrainingLog`.
+
+    With a validation split, stops after `patience` evaluations without a
+    gain in the plan's monitored metric and restores the best weights; with
+    `reduce_lr`, multiplies the learning rate by it at each evaluation
+    without a gain (FuxiCTR's procedure). Without one, trains every period
+    and keeps the last weights.
+    """
+    steps_per_period, periods = schedule(settings, plan.steps_per_epoch)
+    epochs_per_period = settings.get("eval_every") if settings.get("epochs") else None
+    timer = Timer()
+    callbacks = [timer]
+    evaluation = stopping = None
+    if plan.has_validation():
+        metric, mode = plan.monitor
+        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose)
+        stopping = keras.callbacks.EarlyStopping(
+            monitor=f"val_{metric}",
+            mode=mode,
+            patience=settings["patience"],
+            restore_best_weights=True,
+        )
+        callbacks += [evaluation, stopping]
+        if settings.get("reduce_lr"):
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=f"val_{metric}",
+                    mode=mode,
+                    factor=settings["reduce_lr"],
+                    patience=1,
+                    min_delta=0.0,
+                    min_lr=1e-6,
+                )
+            )
+    fitted = task.fit(
+        plan.stream(),
+        epochs=periods,
+        steps_per_epoch=steps_per_period,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    run = len(fitted.epoch)
+    if evaluation is None:
+        history = [
+            {"epoch": None, "step": (i + 1) * steps_per_period, "loss": float(loss)}
+            for i, loss in enumerate(fitted.history["loss"])
+        ]
+        best = run - 1
+    else:
+        history, best = evaluation.rows, stopping.best_epoch
+    return TrainingLog(run, run * steps_per_period, steps_per_period, best, timer.seconds, history)
