@@ -21,8 +21,9 @@ from pathlib import Path
 
 import reczoo
 from reczoo import datasets
+from reczoo.benchmark import KS
 from reczoo.metrics.evaluators import evaluate_next_item
-from reczoo.runner import KS, _git_commit
+from reczoo.provenance import git_commit
 
 
 def check_same_held_out(trained_split, protocol):
@@ -55,7 +56,7 @@ def main():
     )
     task = reczoo.from_preset(args.preset)
     trained = json.loads((Path(args.preset) / "metadata.json").read_text())
-    commit = _git_commit()
+    commit = git_commit()
     if trained.get("git_commit") and commit and trained["git_commit"] != commit:
         print(
             f"warning: the preset was trained at commit {trained['git_commit'][:10]} and is "

@@ -22,15 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reczoo
 
-from suites import SUITES
-
-from reczoo.runner import PROTOCOL_TRAINING
-
-SUITE = dict(SUITES["frappe-x1"])["deepfm"]
-BATCH = PROTOCOL_TRAINING["bars_x1"][1]["batch_size"]
-EMBEDDING = PROTOCOL_TRAINING["bars_x1"][1]["embedding_dim"]
+RECIPE = reczoo.get_recipe("deepfm/frappe-x1")
+SUITE = RECIPE.model_settings
+BATCH = RECIPE.training["batch_size"]
+EMBEDDING = RECIPE.training["embedding_dim"]
 WIDTH, DEPTH = SUITE["hidden_units"][0], len(SUITE["hidden_units"])
 # name: (changes to the suite's settings, jit_compile)
 VARIANTS = {
@@ -76,16 +73,15 @@ def step_rates(dataset, passes=3):
     import keras
 
     from reczoo import datasets, registry
-    from reczoo.runner import TRAINING_DEFAULTS, _Plan
+    from reczoo.benchmark import EPOCH_BASE, RankingPlan
 
     data = datasets.load(dataset)
     protocol = datasets.dataset_info(dataset).default_protocol
     spec = data.feature_spec(EMBEDDING)
     split = datasets.split(data, protocol, seed=0)
-    settings = {**TRAINING_DEFAULTS, **PROTOCOL_TRAINING.get(protocol, (0, {}))[1]}
-    settings["batch_size"] = BATCH
-    plan = _Plan(data, split, spec, "binary", settings, 0)
-    batches = [b for b in plan.training_data(1)[0] if len(b[1]) == BATCH]
+    settings = {**EPOCH_BASE, **RECIPE.training}
+    plan = RankingPlan(data, split, spec, "binary", settings, 0)
+    batches = [b for b in plan.epoch_batches(1) if len(b[1]) == BATCH]
 
     def deepfm(changes, jit):
         keras.utils.set_random_seed(0)
@@ -118,10 +114,10 @@ def fit_epochs(plan, task, epochs=6):
     tuned = tf.data.Options()
     tuned.autotune.enabled = True
     seconds = {"autotune off": [], "autotune on": []}
-    task.fit(plan.training_data(0)[0], epochs=1, verbose=0, shuffle=False)  # trace
+    task.fit(plan.epoch_dataset(0), epochs=1, verbose=0, shuffle=False)  # trace
     for epoch in range(1, epochs + 1):
         for name in seconds:
-            data = plan.training_data(epoch)[0]
+            data = plan.epoch_dataset(epoch)
             if name == "autotune on":
                 data = data.with_options(tuned)
                 assert data.options().autotune.enabled
@@ -139,7 +135,7 @@ def main():
     parser.add_argument("--output_dir", default=None)
     args = parser.parse_args()
     command = "python benchmarks/profile_step.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    from reczoo.runner import device_name
+    from reczoo.provenance import device_name
 
     load_before = os.getloadavg()
     rates, fields, epochs = step_rates(args.dataset)

@@ -213,6 +213,73 @@ def _comparison(c, peer, peer_title, title, intro, metrics):
     return lines
 
 
+def usage(name, entry):
+    """A snippet that runs as written: the model on a small spec, one fit."""
+    if entry.task_name == "NextItem":
+        user = entry.backbone.uses_user
+        lines = [
+            "```python",
+            "import reczoo",
+            "",
+            "spec = reczoo.FeatureSpec([",
+            '    reczoo.Sequence("history", 1683, 50, max_length=20, table="item"),',
+            *(['    reczoo.Categorical("user_id", 944, 50),'] if user else []),
+            "])",
+            f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
+            "features = spec.dummy_inputs(64)",
+        ]
+        if entry.backbone.output_key == "sequence_output":
+            lines.append('next_items = features["history"]  # the item after each position')
+        else:
+            lines.append('next_items = features["history"][:, -1]  # the item after the window')
+        lines += [
+            "model.fit(features, next_items, batch_size=32, epochs=1)",
+            "model.recommend(features, k=10)  # top-10 item ids per history",
+            "```",
+        ]
+        return lines
+    history = name == "din"
+    return [
+        "```python",
+        "import numpy as np",
+        "import reczoo",
+        "",
+        "spec = reczoo.FeatureSpec([",
+        '    reczoo.Categorical("user_id", 944, 16),',
+        '    reczoo.Categorical("item_id", 1683, 16, table="item"),',
+        *(
+            ['    reczoo.Sequence("history", 1683, 16, max_length=20, table="item"),']
+            if history
+            else []
+        ),
+        "])",
+        f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
+        "features = spec.dummy_inputs(256)",
+        "labels = np.random.default_rng(0).integers(0, 2, size=256)",
+        "model.fit(features, labels, batch_size=64, epochs=1)",
+        "model.score(features)[:5]  # click probabilities",
+        "```",
+    ]
+
+
+def recipes_of(name):
+    """The model's recipes, as `reczoo recipes` lists them."""
+    import reczoo
+
+    names = [r for r in reczoo.list_recipes(name) if reczoo.get_recipe(r).model == name]
+    if not names:
+        return ["No recipe yet: `reczoo train` uses defaults adapted to the data."]
+    lines = [
+        "`reczoo train --model=M --dataset=D` uses the recipe of its dataset and protocol:",
+        "",
+    ]
+    for r in names:
+        recipe = reczoo.get_recipe(r)
+        how = "" if recipe.default else f" (`--recipe={r}`)"
+        lines.append(f"- `{r}`{how}: {recipe.dataset}, `{recipe.protocol}`; {recipe.source}.")
+    return lines
+
+
 def write_model_cards(rows):
     import reczoo
 
@@ -224,6 +291,10 @@ def write_model_cards(rows):
         doc = inspect.cleandoc(entry.backbone.__doc__ or "")
         prose, _, details = doc.partition("\nArgs:")
         if details:
+            # The docstring's own example fences would close the text block.
+            details = "\n".join(
+                line for line in details.splitlines() if not line.strip().startswith("```")
+            )
             doc = f"{prose.strip()}\n\n```text\nArgs:{details}\n```"
         defaults = ", ".join(f"{k}={v!r}" for k, v in entry.defaults.items())
         card = [
@@ -242,12 +313,11 @@ def write_model_cards(rows):
             "",
             "## Use",
             "",
-            "```python",
-            "import reczoo",
+            *usage(name, entry),
             "",
-            f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
-            "model.fit(features, labels, batch_size=4096, epochs=10)",
-            "```",
+            "## Recipes",
+            "",
+            *recipes_of(name),
             "",
             "## Measured",
             "",

@@ -2,7 +2,10 @@
 
     python benchmarks/run_suite.py --suite=frappe [--models=deepfm,fm] [--seed=N] [--output_dir=...]
 
-`--models` picks entries by model name, or by a variant's label (`sasrec-ce`).
+`--models` picks entries by label: the recipe's name before `/` (`deepfm`,
+`sasrec-ce`). Each entry is a recipe (`reczoo recipes`), run as plain
+`reczoo train --model=M --dataset=D --protocol=P`, which picks it up (a
+recipe that is not its key's default is named with `--recipe`).
 
 Each run's JSON row (the last line `reczoo train` prints, with the command
 that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`,
@@ -21,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suites import DATASETS, SUITES
+from suites import SUITES, entries
 
 
 def unused_path(path):
@@ -47,24 +50,21 @@ def main():
         help="also save each trained model as a preset in <presets_dir>/<dataset>-<label>",
     )
     args = parser.parse_args()
-    dataset, protocol = DATASETS[args.suite]
     wanted = set(args.models.split(",")) if args.models else None
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for model, overrides, *label in SUITES[args.suite]:
-        label = label[0] if label else model
+    for recipe, label in entries(args.suite):
         if wanted and label not in wanted:
             continue
+        model, dataset = recipe.model, recipe.dataset
         command = [
             "reczoo", "train", f"--model={model}", f"--dataset={dataset}",
-            f"--protocol={protocol}", "--quiet",
+            f"--protocol={recipe.protocol}", "--quiet",
         ]  # fmt: skip
-        overrides = dict(overrides)
-        if "epochs" in overrides:
-            command.append(f"--epochs={overrides.pop('epochs')}")
+        if not recipe.default:
+            command.append(f"--recipe={recipe.name}")
         if args.seed:
             command.append(f"--seed={args.seed}")
-        command += [f"--set={k}={json.dumps(v)}" for k, v in overrides.items()]
         if args.presets_dir:
             command.append(f"--output={Path(args.presets_dir) / f'{dataset}-{label}'}")
         print("$", " ".join(shlex.quote(c) for c in command), flush=True)

@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 from sidebyside import peer_row, run_peer, write_comparison
 
-from reczoo import datasets
+from reczoo import datasets, run
 from reczoo.metrics import ranking_metrics
-from reczoo.runner import run
 
 MODELS = {
     "sasrec": {

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import reczoo
-from reczoo.runner import device_name
+from reczoo.provenance import device_name
 
 SHOWN = ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
 
