@@ -21,13 +21,52 @@ def test_models_pattern(capsys):
 def test_help_lists_subcommands(capsys):
     assert cli.main(["reczoo", "--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("models", "presets"):
+    for name in ("models", "presets", "recipes", "train", "datasets"):
         assert f"  {name}" in out
 
 
-def test_presets_command(capsys):
+def test_presets_command_without_built_in_presets(capsys):
     assert cli.main(["reczoo", "presets"]) == 0
-    assert "presets" in capsys.readouterr().out.lower()
+    assert capsys.readouterr().out.startswith("No built-in presets match.")
+
+
+def test_presets_command_lists_a_registered_preset(capsys, monkeypatch):
+    from reczoo import registry
+
+    monkeypatch.setitem(
+        registry._PRESETS,
+        "demo_preset",
+        {"url": "https://example.invalid/p.tar.gz", "sha256": "0" * 64, "model": "fm",
+         "description": "a test entry"},
+    )  # fmt: skip
+    assert cli.main(["reczoo", "presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "model", "description"]
+    assert lines[2].split()[:2] == ["demo_preset", "fm"]
+
+
+def test_recipes_command(capsys):
+    assert cli.main(["reczoo", "recipes", "--pattern=frappe-x1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["name", "model", "dataset", "protocol"]
+    names = [line.split()[0] for line in lines[2:]]
+    assert "deepfm/frappe-x1" in names and "sasrec/amazon-games" not in names
+
+
+def test_listing_commands_do_not_import_tensorflow():
+    # `reczoo models`, `recipes` and `--help` answer without loading TensorFlow.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from reczoo import cli\n"
+        "for argv in (['models'], ['recipes'], ['--help']):\n"
+        "    assert cli.main(['reczoo', *argv]) == 0\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize(

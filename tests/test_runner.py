@@ -6,7 +6,7 @@ import pytest
 
 import reczoo
 from reczoo import cli
-from reczoo.runner import run
+from reczoo.benchmark import run
 
 ROW_KEYS = {
     "model", "dataset", "protocol", "hyperparameters", "metrics", "valid_metrics",
@@ -45,9 +45,11 @@ def test_pop_on_movielens_ncf_protocol(data_dir):
     # Popularity ranks about 40% of held-out items in the top 10 of 100 here.
     assert 0.3 < row["metrics"]["hr@10"] < 0.5
     assert 0.15 < row["metrics"]["ndcg@10"] < 0.3
-    assert row["command"] == (
-        "reczoo train --model=pop --dataset=movielens-100k --protocol=ncf --epochs=20 --seed=0"
+    assert (
+        row["command"]
+        == "reczoo train --model=pop --dataset=movielens-100k --protocol=ncf --seed=0"
     )
+    assert row["recipe"] is None and row["settings_from"] == "defaults adapted to the data"
 
 
 def test_train_command_on_own_file_saves_preset(tmp_path, capsys):
@@ -111,15 +113,22 @@ def test_datasets_command(data_dir, capsys):
     assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
 
 
-def test_training_batches_keep_their_order_without_tf_data_autotuning():
+def test_training_stream_keeps_batch_order_without_tf_data_autotuning():
     # Autotuning held `fit` open for seconds after an epoch's last batch.
-    from reczoo.runner import _tf_dataset
+    from reczoo.datasets import pipelines
 
     features = {"a": np.arange(10, dtype="int32")}
-    data = _tf_dataset(features, np.arange(10, dtype="float32"), batch_size=4, seed=3)
+    targets = np.arange(10, dtype="float32")
+
+    def epoch_batches(epoch):
+        return pipelines.shuffled_batches(features, targets, batch_size=4, seed=3 + epoch)
+
+    first = next(iter(epoch_batches(1)))
+    data = pipelines.stream(epoch_batches, pipelines.signature_of(*first))
     assert data.options().autotune.enabled is False
-    batches = [(x["a"].numpy(), y.numpy()[:, 0]) for x, y in data]
-    assert [len(y) for _, y in batches] == [4, 4, 2]
-    order = np.random.default_rng(3).permutation(10)
-    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), order)
-    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), order)
+    batches = [(x["a"].numpy(), y.numpy()[:, 0]) for x, y in data.take(6)]
+    assert [len(y) for _, y in batches] == [4, 4, 2, 4, 4, 2]
+    for epoch, part in ((1, batches[:3]), (2, batches[3:])):
+        order = np.random.default_rng(3 + epoch).permutation(10)
+        np.testing.assert_array_equal(np.concatenate([x for x, _ in part]), order)
+        np.testing.assert_array_equal(np.concatenate([y for _, y in part]), order)

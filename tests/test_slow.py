@@ -2,7 +2,7 @@
 
 import pytest
 
-from reczoo.runner import run
+from reczoo.benchmark import run
 
 pytestmark = pytest.mark.slow
 

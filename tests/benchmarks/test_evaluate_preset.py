@@ -1,10 +1,9 @@
 """A preset is scored only under protocols that hold out the items it never saw."""
 
+import evaluate_preset
 import pytest
 
 from reczoo import datasets
-
-evaluate_preset = pytest.importorskip("evaluate_preset")
 
 
 def _trained(name):

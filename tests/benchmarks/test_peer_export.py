@@ -2,13 +2,12 @@
 
 import json
 
+import compare_recbole
 import numpy as np
 import pytest
 
 from reczoo import datasets
 from reczoo.datasets.preprocessing import build_interactions
-
-compare_recbole = pytest.importorskip("compare_recbole")
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
-"""A suite run never overwrites a row file."""
+"""Suites are lists of recipes, and a suite run never overwrites a row file."""
 
 import run_suite
+import suites
 
 
 def test_taken_row_files_get_a_numbered_name(tmp_path):
@@ -11,3 +12,11 @@ def test_taken_row_files_get_a_numbered_name(tmp_path):
     (tmp_path / "2026-11-30-frappe-x1-deepfm-2.json").write_text("{}")
     assert run_suite.unused_path(row).name == "2026-11-30-frappe-x1-deepfm-3.json"
     assert row.read_text() == "{}"
+
+
+def test_suites_name_registered_recipes():
+    for suite in suites.SUITES:
+        entries = suites.entries(suite)
+        assert entries
+        for recipe, label in entries:
+            assert recipe.name.startswith(label + "/")

@@ -40,3 +40,37 @@ def test_mlp_validation():
         MLP([8, 0])
     with pytest.raises(ValueError, match=r"dropout=1\.5"):
         MLP([8], dropout=1.5)
+
+
+def test_position_embedding_round_trips_and_counts_from_the_right():
+    from reczoo.layers import PositionEmbedding
+
+    layer = PositionEmbedding(4, initializer="ones", name="positions")
+    rebuilt = assert_config_round_trip(layer)
+    assert rebuilt.max_length == 4
+    layer.build((None, 4, 2))
+    layer.embeddings.assign(np.arange(8, dtype="float32").reshape(4, 2))
+    # A length-2 input gets the table's last two rows.
+    out = layer(np.zeros((1, 2, 2), dtype="float32"))
+    np.testing.assert_allclose(out, [[[4, 5], [6, 7]]])
+
+
+def test_caser_convolutions_round_trip_and_shape():
+    from reczoo.models.caser.caser_backbone import CaserConvolutions
+
+    layer = CaserConvolutions(3, num_horizontal=2, num_vertical=1, activation="relu")
+    rebuilt = assert_config_round_trip(layer)
+    assert (rebuilt.length, rebuilt.num_horizontal, rebuilt.num_vertical) == (3, 2, 1)
+    out = layer(np.ones((5, 3, 4), dtype="float32"))
+    assert tuple(out.shape) == (5, 3 * 2 + 1 * 4)
+
+
+def test_item_popularity_round_trips_and_looks_up_counts():
+    from reczoo.models.pop.pop_backbone import ItemPopularity
+
+    layer = ItemPopularity(4)
+    rebuilt = assert_config_round_trip(layer)
+    assert rebuilt.vocabulary_size == 4
+    layer.scores.assign([0.0, 1.0, 2.0, 3.0])
+    # Out-of-range ids read the padding row.
+    np.testing.assert_allclose(layer(np.array([3, 1, 9, -1])), [[3.0], [1.0], [0.0], [0.0]])

@@ -38,7 +38,10 @@ def test_overrides_are_routed_and_checked():
 def test_every_entry_declares_family_task_and_paper():
     for name in reczoo.list_models():
         entry = reczoo.model_info(name)
-        assert entry.family and entry.paper and entry.task_name
+        assert entry.family and entry.paper
+        assert entry.task_name in ("Ranker", "NextItem"), (name, entry.task_name)
+        assert issubclass(entry.task, reczoo.Task)
+        assert issubclass(entry.backbone, reczoo.Backbone)
 
 
 @pytest.mark.parametrize("name", reczoo.list_models())
@@ -93,4 +96,5 @@ def test_fm_backbone_is_linear_plus_pairwise():
     linear.bias.assign([1.5])
     out = backbone.predict({"a": np.array([1]), "b": np.array([1])}, verbose=0)
     # 1.5 + 0.5 + 0.25 + <(1,2),(3,4)> = 2.25 + 11.
-    np.testing.assert_allclose(out, [[13.25]])
+    np.testing.assert_allclose(out["logit"], [[13.25]])
+    np.testing.assert_allclose(out["features"], [[1, 2, 3, 4]])

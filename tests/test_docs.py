@@ -1,0 +1,114 @@
+"""Every code block in README.md and docs/ runs as written.
+
+Python blocks of one page run in order, in one fresh interpreter (a page's
+example registration must not leak into this test session). Shell blocks run
+their `reczoo` commands; `pip install`, `ruff` and `pytest` lines are what
+`.ci/run` itself runs. Trainings on Amazon Games take most of an hour: they
+run in the slow tier.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+SLOW_DATASETS = ("amazon-games", "frappe", "criteo")
+NEEDS_DATA = ("datasets.load(", "reczoo.run(", "--dataset=")
+
+
+def blocks(page, language):
+    return [body for lang, body in FENCE.findall(page.read_text()) if lang == language]
+
+
+def shell_commands(page):
+    for body in blocks(page, "bash"):
+        text = body.replace("\\\n", " ")
+        for line in text.splitlines():
+            for part in line.split("&&"):
+                part = part.split("#")[0].strip()
+                if part.startswith("reczoo "):
+                    yield part
+
+
+def _needs_data(text):
+    return any(marker in text for marker in NEEDS_DATA) and "dummy_inputs" not in text
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    _clicks(tmp_path / "clicks.csv")
+    return tmp_path
+
+
+def _clicks(path, users=40, items=120):
+    """The file the README's `--data_file=clicks.csv` example reads."""
+    rng = np.random.default_rng(0)
+    lines = ["uid,sku,ts"]
+    for u in range(users):
+        for t, i in enumerate(rng.choice(items, size=8, replace=False)):
+            lines.append(f"u{u},i{(i + u) % items},{1000 + t}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+CARDS = ROOT / "docs" / "models"
+PYTHON_PAGES = [p for p in PAGES if blocks(p, "python") and p.parent != CARDS]
+
+
+def _page_source(page):
+    return "\n\n".join(blocks(page, "python"))
+
+
+def _cards_source():
+    # Every model card's blocks in one interpreter (one TensorFlow start-up),
+    # each card in a function of its own so that no name leaks between them.
+    parts = []
+    for k, card in enumerate(sorted(CARDS.glob("*.md"))):
+        body = _page_source(card)
+        if body:
+            indented = "\n".join("    " + line for line in body.splitlines())
+            parts.append(f"def card_{k}():  # {card.name}\n{indented}\n\n\ncard_{k}()\n")
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [*PYTHON_PAGES, CARDS],
+    ids=[p.relative_to(ROOT).as_posix() for p in [*PYTHON_PAGES, CARDS]],
+)
+def test_python_blocks_run(page, workdir):
+    source = _cards_source() if page == CARDS else _page_source(page)
+    if _needs_data(source) and not os.environ.get("RECZOO_DATA_DIR"):
+        pytest.skip("the page's examples read public data: set RECZOO_DATA_DIR")
+    done = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, cwd=workdir, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+COMMANDS = sorted({(p.relative_to(ROOT).as_posix(), c) for p in PAGES for c in shell_commands(p)})
+
+
+def _is_slow(command):
+    return any(f"--dataset={d}" in command for d in SLOW_DATASETS)
+
+
+@pytest.mark.parametrize(
+    "page,command",
+    [pytest.param(*pc, marks=pytest.mark.slow) if _is_slow(pc[1]) else pc for pc in COMMANDS],
+)
+def test_shell_commands_run(page, command, workdir):
+    from reczoo import cli
+
+    if _needs_data(command) and not os.environ.get("RECZOO_DATA_DIR"):
+        pytest.skip("the command reads public data: set RECZOO_DATA_DIR")
+    assert cli.main(shlex.split(command)) == 0, (page, command)
