@@ -221,10 +221,12 @@ def usage(name, entry):
             "```python",
             "import reczoo",
             "",
-            "spec = reczoo.FeatureSpec([",
-            '    reczoo.Sequence("history", 1683, 50, max_length=20, table="item"),',
-            *(['    reczoo.Categorical("user_id", 944, 50),'] if user else []),
-            "])",
+            "spec = reczoo.FeatureSpec(",
+            "    [",
+            '        reczoo.Sequence("history", 1683, 50, max_length=20, table="item"),',
+            *(['        reczoo.Categorical("user_id", 944, 50),'] if user else []),
+            "    ]",
+            ")",
             f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
             "features = spec.dummy_inputs(64)",
         ]
@@ -244,15 +246,17 @@ def usage(name, entry):
         "import numpy as np",
         "import reczoo",
         "",
-        "spec = reczoo.FeatureSpec([",
-        '    reczoo.Categorical("user_id", 944, 16),',
-        '    reczoo.Categorical("item_id", 1683, 16, table="item"),',
+        "spec = reczoo.FeatureSpec(",
+        "    [",
+        '        reczoo.Categorical("user_id", 944, 16),',
+        '        reczoo.Categorical("item_id", 1683, 16, table="item"),',
         *(
-            ['    reczoo.Sequence("history", 1683, 16, max_length=20, table="item"),']
+            ['        reczoo.Sequence("history", 1683, 16, max_length=20, table="item"),']
             if history
             else []
         ),
-        "])",
+        "    ]",
+        ")",
         f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
         "features = spec.dummy_inputs(256)",
         "labels = np.random.default_rng(0).integers(0, 2, size=256)",
