@@ -1,6 +1,7 @@
 """Where a result or a preset came from: library versions, device, git commit,
 file hashes. One place, used by presets and result rows."""
 
+import datetime
 import hashlib
 import os
 import platform
@@ -88,3 +89,15 @@ def git_commit():
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def run_record():
+    """The provenance fields of a result row: device, versions, git commit,
+    date and the machine's load average at the end of the run."""
+    return {
+        "device": device_name(),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }

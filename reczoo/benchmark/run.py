@@ -5,9 +5,7 @@ settings, provenance and the `reczoo train` command that reproduces it) with
 the trained model, the data and the split as attributes.
 """
 
-import datetime
 import json
-import os
 import time
 
 import keras
@@ -186,16 +184,12 @@ def run(
         "train_seconds": round(train_seconds, 2),
         "params": int(task.count_params()),
         "batch_size": settings["batch_size"],
-        "device": provenance.device_name(),
         "precision": task.dtype_policy.name,
         "jit": bool(getattr(task, "jit_compile", False)),
         "seed": seed,
-        "versions": provenance.versions(),
-        "git_commit": provenance.git_commit(),
         "dataset_sha256": data.sha256,
         "dataset_statistics": data.statistics(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        **provenance.run_record(),
     }
     row["command"] = format_command(
         model, dataset_name, protocol.name, seed, overrides, epochs, named, data_file
