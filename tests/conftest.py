@@ -1,11 +1,19 @@
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Downloads, cached splits and preset archives go to a folder of this test
+# session, never to the user's ~/.keras (a test may still point it elsewhere).
+_HOME = tempfile.mkdtemp(prefix="reczoo-tests-keras-home-")
+os.environ["KERAS_HOME"] = _HOME
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
-import keras
-import pytest
+import keras  # noqa: E402 (after the environment is set)
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
