@@ -6,6 +6,8 @@ exit with status 2, like argparse and absl's own parser.
 """
 
 import dataclasses
+import os
+import signal
 import sys
 
 from absl import flags
@@ -119,11 +121,21 @@ def _define_train(fv):
         flag_values=fv,
     )
     flags.DEFINE_string("output", None, "Save the trained model as a preset here.", flag_values=fv)
+    flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+    flags.DEFINE_boolean(
+        "header", True, "--data_file's first line names the columns; with --noheader, "
+        "give --user_col and --item_col as positions (0, 1, ...).", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string("sep", None, "--data_file's separator; sniffed when unset.", flag_values=fv)
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
 
 
 def parse_overrides(items):
-    """`["k=v", ...]` to a dict, values parsed as JSON when they are JSON."""
+    """`["k=v", ...]` to a dict, values parsed as JSON when they are JSON.
+
+    A comma-separated list of numbers is a list (`hidden_units=64,32` is
+    `[64, 32]`); any other text is a string.
+    """
     import json
 
     out = {}
@@ -134,8 +146,29 @@ def parse_overrides(items):
         try:
             out[key] = json.loads(text)
         except json.JSONDecodeError:
-            out[key] = text
+            out[key] = _number_list(text)
     return out
+
+
+def _number_list(text):
+    import json
+
+    parts = text.split(",")
+    if len(parts) > 1:
+        try:
+            values = [json.loads(p) for p in parts]
+        except json.JSONDecodeError:
+            return text
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            return values
+    return text
+
+
+def _column(value, header):
+    """A column flag: a name, or a position when the file has no header."""
+    if not header and value is not None and value.isdigit():
+        return int(value)
+    return value
 
 
 def _run_train(fv):
@@ -153,13 +186,18 @@ def _run_train(fv):
     dataset = fv.dataset
     if not fv.quiet and fv.dataset is not None:
         _announce(fv, overrides)
+    from reczoo.presets import check_output
+
+    check_output(fv.output, overwrite=fv.overwrite)
     if fv.data_file is not None:
         dataset = datasets.load_interactions(
             fv.data_file,
-            user=fv.user_col,
-            item=fv.item_col,
-            rating=fv.rating_col,
-            time=fv.time_col,
+            user=_column(fv.user_col, fv.header),
+            item=_column(fv.item_col, fv.header),
+            rating=_column(fv.rating_col, fv.header),
+            time=_column(fv.time_col, fv.header),
+            sep=fv.sep,
+            header=fv.header,
         )
         data_file = {
             "path": fv.data_file,
@@ -175,6 +213,7 @@ def _run_train(fv):
         seed=fv.seed,
         epochs=fv.epochs,
         output=fv.output,
+        overwrite=fv.overwrite,
         verbose=0 if fv.quiet else 1,
         data_file=data_file,
         recipe=fv.recipe,
@@ -345,11 +384,34 @@ def main(argv):
     if not flags.FLAGS.is_parsed():
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return command.run(fv) or 0
-    except (ValueError, FileNotFoundError, FileExistsError, TypeError, KeyError) as e:
-        print(f"reczoo {name}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"reczoo {name}: interrupted; nothing half-written was left behind.", file=sys.stderr)
+        return 130
+    except Exception as e:  # every error is one line that names the problem
+        if os.environ.get("RECZOO_TRACEBACK"):
+            raise
+        print(f"reczoo {name}: error: {_one_line(e)}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    # SIGTERM unwinds like Ctrl-C, so a preset being written is removed.
+    raise KeyboardInterrupt
+
+
+def _one_line(error):
+    """The error's message on one line, with its type where the message alone
+    would not say what went wrong (a bare KeyError, IndexError, ...)."""
+    text = " ".join(str(error).split()) or repr(error)
+    known = (ValueError, FileNotFoundError, FileExistsError, TypeError, PermissionError)
+    if isinstance(error, known) and not isinstance(error, KeyError):
+        return text
+    return f"{type(error).__name__}: {text} (set RECZOO_TRACEBACK=1 for the traceback)"
 
 
 def run_main():

@@ -26,12 +26,48 @@ from reczoo.provenance import sha256_of
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
+# The sha256 of metadata.json, which lists the sha256 of every other file.
+METADATA_CHECKSUM_FILE = "metadata.json.sha256"
 ASSETS_DIR = "assets"
 VOCABULARIES_FILE = "vocabularies.json"
 
 
 class PresetError(ValueError):
     """A preset that is missing, malformed or fails its checksums."""
+
+
+def check_output(directory, overwrite=False):
+    """Refuses, before any work, a preset location that saving would fail on.
+
+    A file in the way, a non-empty folder without `overwrite`, or a folder
+    that cannot be written: each is an error naming the path, raised before
+    data is read or a model trained, so nothing is lost at the end.
+    """
+    if directory is None:
+        return
+    directory = Path(directory).expanduser()
+    if str(directory) in ("", "."):
+        raise FileExistsError("The preset folder must be a new or empty folder, not '.'.")
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"Preset path {str(directory)!r} exists and is not a folder.")
+    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"Preset folder {str(directory)!r} already exists and is not empty. Pass "
+            "--overwrite (overwrite=True) to replace it once the new preset is complete."
+        )
+    parent = directory.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"Cannot write the preset folder {str(directory)!r}: {parent} is not writable."
+        )
+
+
+def _default_mode():
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=False):
@@ -52,16 +88,12 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
         The preset directory as a `Path`.
     """
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise FileExistsError(f"Preset path {str(directory)!r} exists and is not a directory.")
-    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"Preset directory {str(directory)!r} already exists and is not empty. "
-            "Pass overwrite=True to replace it."
-        )
+    check_output(directory, overwrite=overwrite)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
+        # mkdtemp makes the folder private (0700); a preset is shared like any folder.
+        staging.chmod(_default_mode())
         with open(staging / CONFIG_FILE, "w") as f:
             json.dump(keras.saving.serialize_keras_object(task), f, indent=2)
         task.save_weights(staging / WEIGHTS_FILE)
@@ -84,6 +116,7 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
         }
         with open(staging / METADATA_FILE, "w") as f:
             json.dump(record, f, indent=2, default=str)
+        (staging / METADATA_CHECKSUM_FILE).write_text(sha256_of(staging / METADATA_FILE) + "\n")
         if directory.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
             backup.rmdir()
@@ -108,6 +141,18 @@ def verify_preset(directory):
     meta_path = directory / METADATA_FILE
     if not meta_path.is_file():
         raise PresetError(f"{str(directory)!r} is not a reczoo preset: it has no {METADATA_FILE}.")
+    checksum_path = directory / METADATA_CHECKSUM_FILE
+    if not checksum_path.is_file():
+        raise PresetError(
+            f"Preset {str(directory)!r} has no {METADATA_CHECKSUM_FILE}: its {METADATA_FILE} "
+            "is covered by no checksum, so the preset was not loaded."
+        )
+    expected, actual = checksum_path.read_text().strip(), sha256_of(meta_path)
+    if expected != actual:
+        raise PresetError(
+            f"Checksum mismatch for {METADATA_FILE} in preset {str(directory)!r}: expected "
+            f"sha256 {expected}, found {actual}. The preset was not loaded."
+        )
     try:
         metadata = json.loads(meta_path.read_text())
         files = metadata["files"]
@@ -174,6 +219,8 @@ def _fetch(url, sha256):
 def resolve_preset(preset, sha256=None):
     """The local directory of a built-in name, a directory, or a URL."""
     preset = str(preset)
+    if not preset.strip():
+        raise PresetError("Empty preset name: give a built-in name, a folder or a URL.")
     info = registry.preset_info(preset)
     if info is not None:
         return _fetch(info["url"], info["sha256"])
@@ -220,8 +267,15 @@ def from_preset(preset, sha256=None, compile=True):
     task.load_weights(directory / WEIGHTS_FILE)
     if compile and not task.compiled:
         task.compile()
+    # Only files the verified metadata lists are read.
+    listed = f"{ASSETS_DIR}/{VOCABULARIES_FILE}"
     vocab_path = directory / ASSETS_DIR / VOCABULARIES_FILE
-    vocabularies = json.loads(vocab_path.read_text()) if vocab_path.is_file() else {}
+    if vocab_path.is_file() and listed not in metadata["files"]:
+        raise PresetError(
+            f"Preset {str(directory)!r} holds {listed}, which {METADATA_FILE} does not list: "
+            "it is covered by no checksum, so the preset was not loaded."
+        )
+    vocabularies = json.loads(vocab_path.read_text()) if listed in metadata["files"] else {}
     task.preset_metadata = metadata
     task.vocabularies = vocabularies
     return task

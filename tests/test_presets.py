@@ -29,6 +29,7 @@ def test_round_trip_keeps_predictions_metadata_and_vocabularies(trained, tmp_pat
         "assets/vocabularies.json",
         "config.json",
         "metadata.json",
+        "metadata.json.sha256",
         "model.weights.h5",
     ]
     loaded = reczoo.from_preset(str(path))
@@ -97,6 +98,7 @@ def test_config_with_code_is_refused_by_safe_mode(trained, tmp_path):
     meta = json.loads((path / "metadata.json").read_text())
     meta["files"]["config.json"] = presets.sha256_of(path / "config.json")
     (path / "metadata.json").write_text(json.dumps(meta))
+    (path / "metadata.json.sha256").write_text(presets.sha256_of(path / "metadata.json"))
     with pytest.raises(ValueError, match=r"(?i)unsafe|safe_mode"):
         reczoo.from_preset(path)
 
@@ -121,3 +123,58 @@ def test_url_needs_and_checks_sha256(trained, tmp_path, monkeypatch):
 def test_unknown_preset_name():
     with pytest.raises(reczoo.PresetError, match="Unknown preset 'no-such-preset'"):
         reczoo.from_preset("no-such-preset")
+
+
+def test_tampered_metadata_is_refused(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    meta = json.loads((path / "metadata.json").read_text())
+    meta["metrics"] = {"auc": 0.99}
+    (path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(presets.PresetError, match=r"Checksum mismatch for metadata\.json"):
+        reczoo.from_preset(path)
+    (path / "metadata.json.sha256").unlink()
+    with pytest.raises(presets.PresetError, match="covered by no checksum"):
+        reczoo.from_preset(path)
+
+
+def test_unlisted_vocabularies_are_refused(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p", vocabularies={"user": ["[PAD]", "a"]})
+    meta = json.loads((path / "metadata.json").read_text())
+    del meta["files"]["assets/vocabularies.json"]
+    (path / "metadata.json").write_text(json.dumps(meta))
+    (path / "metadata.json.sha256").write_text(presets.sha256_of(path / "metadata.json"))
+    with pytest.raises(presets.PresetError, match="does not list"):
+        reczoo.from_preset(path)
+
+
+def test_empty_preset_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(presets.PresetError, match="Empty preset name"):
+        reczoo.from_preset("")
+
+
+def test_presets_are_written_with_the_usual_permissions(trained, tmp_path):
+    import os
+
+    model, _ = trained
+    umask = os.umask(0o022)
+    try:
+        path = model.save_to_preset(tmp_path / "p")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o755
+
+
+def test_output_location_is_checked_first(tmp_path):
+    with pytest.raises(FileExistsError, match="exists and is not a folder"):
+        (tmp_path / "file").write_text("x")
+        presets.check_output(tmp_path / "file")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        presets.check_output(tmp_path / "full")
+    presets.check_output(tmp_path / "full", overwrite=True)
+    presets.check_output(tmp_path / "new" / "deeper")
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"

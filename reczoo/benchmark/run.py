@@ -17,6 +17,7 @@ from reczoo.benchmark.plans import NextItemPlan, RankingPlan
 from reczoo.benchmark.training import train
 from reczoo.datasets.protocols import get_protocol
 from reczoo.features import Categorical, FeatureSpec, Sequence
+from reczoo.presets import check_output
 
 
 class RunResult(dict):
@@ -104,6 +105,7 @@ def run(
     verbose=1,
     data_file=None,
     recipe=None,
+    overwrite=False,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -124,7 +126,10 @@ def run(
         seed: seeds the split, the sampling and the initialisation.
         epochs: train at most this many epochs, evaluating each epoch (or
             every `eval_every`); overrides a recipe's.
-        output: save the best model as a preset in this directory.
+        output: save the best model as a preset in this directory; checked
+            before any data is read.
+        overwrite: replace a non-empty `output` folder (once the new preset
+            is complete).
         verbose: 0 for silence, 1 for a line per evaluation.
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
@@ -143,6 +148,7 @@ def run(
     """
     wall_start = time.perf_counter()
     entry = registry.model_info(model)
+    check_output(output, overwrite=overwrite)
     if not isinstance(dataset, str | datasets.InteractionDataset | datasets.CTRDataset):
         raise TypeError(
             "dataset must be a dataset name or a dataset object. "
@@ -199,6 +205,7 @@ def run(
             output,
             metadata={k: row[k] for k in row if k != "history"} | {"split": protocol.to_dict()},
             vocabularies=data.vocabulary_lists(),
+            overwrite=overwrite,
         )
         row["preset"] = str(output)
     return RunResult(row, model=task, data=data, split=split)
