@@ -176,19 +176,28 @@ def _run_train(fv):
 
     from reczoo import datasets
     from reczoo.benchmark import run
+    from reczoo.benchmark.run import check_run
 
     if fv.model is None:
         raise ValueError("--model is required (see `reczoo models`).")
     if (fv.dataset is None) == (fv.data_file is None):
         raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
     overrides = parse_overrides(fv.set)
+    # Every flag, setting and the output location, before any data is read.
+    if fv.dataset is not None:
+        name, protocol = (
+            fv.dataset,
+            fv.protocol or datasets.dataset_info(fv.dataset).default_protocol,
+        )
+    else:
+        name, protocol = fv.data_file, fv.protocol or "ncf"
+    recipe = check_run(
+        fv.model, name, protocol, overrides, fv.epochs, fv.recipe, fv.output, fv.overwrite
+    )[-1]
+    if not fv.quiet:
+        _announce(fv.model, name, protocol, recipe, overrides, fv.epochs)
     data_file = None
     dataset = fv.dataset
-    if not fv.quiet and fv.dataset is not None:
-        _announce(fv, overrides)
-    from reczoo.presets import check_output
-
-    check_output(fv.output, overwrite=fv.overwrite)
     if fv.data_file is not None:
         dataset = datasets.load_interactions(
             fv.data_file,
@@ -209,7 +218,7 @@ def _run_train(fv):
     row = run(
         fv.model,
         dataset,
-        protocol=fv.protocol,
+        protocol=protocol,
         seed=fv.seed,
         epochs=fv.epochs,
         output=fv.output,
@@ -227,26 +236,18 @@ def _run_train(fv):
     return 0
 
 
-def _announce(fv, overrides):
+def _announce(model, name, protocol, recipe, overrides, epochs):
     """Says which recipe, or which defaults, a run will use."""
-    from reczoo import datasets, registry
-    from reczoo.benchmark.settings import resolve
-
-    protocol = fv.protocol or datasets.dataset_info(fv.dataset).default_protocol
-    _, _, recipe = resolve(
-        fv.model, fv.dataset, protocol, overrides, epochs=fv.epochs, recipe=fv.recipe
-    )
     if recipe is None:
         print(
-            f"No recipe for ({fv.model}, {fv.dataset}, {protocol}): defaults adapted to the "
-            "data; `reczoo recipes` lists the recipes.",
+            f"No recipe for ({model}, {name}, {protocol}): defaults adapted to the data; "
+            "`reczoo recipes` lists the recipes.",
             flush=True,
         )
-    else:
-        changed = sorted(set(overrides) | ({"epochs"} if fv.epochs is not None else set()))
-        extra = f", with {', '.join(changed)} overridden" if changed else ""
-        print(f"Recipe {recipe.name} ({recipe.source}){extra}.", flush=True)
-    registry.model_info(fv.model)
+        return
+    changed = sorted(set(overrides) | ({"epochs"} if epochs is not None else set()))
+    extra = f", with {', '.join(changed)} overridden" if changed else ""
+    print(f"Recipe {recipe.name} ({recipe.source}){extra}.", flush=True)
 
 
 # --- reczoo recipes ----------------------------------------------------------

@@ -132,3 +132,27 @@ def test_training_stream_keeps_batch_order_without_tf_data_autotuning():
         order = np.random.default_rng(3 + epoch).permutation(10)
         np.testing.assert_array_equal(np.concatenate([x for x, _ in part]), order)
         np.testing.assert_array_equal(np.concatenate([y for _, y in part]), order)
+
+
+def test_stacked_stream_gives_the_same_batches():
+    # Each epoch's batches travel as at most two stacks and are sliced in tf.data.
+    from reczoo.datasets import pipelines
+
+    features = {"a": np.arange(11, dtype="int32"), "b": np.arange(22, dtype="int64").reshape(11, 2)}
+    targets = np.arange(11, dtype="float32")
+
+    def batches(epoch):
+        return pipelines.shuffled_batches(features, targets, batch_size=4, seed=epoch)
+
+    def stacks(epoch):
+        return pipelines.shuffled_stacks(features, targets, batch_size=4, seed=epoch)
+
+    first = next(iter(stacks(1)))
+    data = pipelines.stream(stacks, pipelines.signature_of(*first, open_axes=2), stacked=True)
+    got = [(x["a"].numpy(), x["b"].numpy(), y.numpy()) for x, y in data.take(6)]
+    want = [(x["a"], x["b"], y) for epoch in (1, 2) for x, y in batches(epoch)]
+    assert len(want) == 6
+    for (a, b, y), (wa, wb, wy) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, wa)
+        np.testing.assert_array_equal(b, wb)
+        np.testing.assert_array_equal(y, wy)

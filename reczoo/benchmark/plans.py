@@ -51,11 +51,17 @@ class RankingPlan:
             features, targets, self.settings["batch_size"], self.seed + epoch
         )
 
+    def epoch_stacks(self, epoch):
+        features, targets = self.training_set(epoch)
+        return pipelines.shuffled_stacks(
+            features, targets, self.settings["batch_size"], self.seed + epoch
+        )
+
     def stream(self, first_epoch=1):
         """Endless batches: data epoch `first_epoch`, then the next, ..."""
-        features, targets = next(iter(self.epoch_batches(first_epoch)))
-        signature = pipelines.signature_of(features, targets)
-        return pipelines.stream(self.epoch_batches, signature, first_epoch)
+        features, targets = next(iter(self.epoch_stacks(first_epoch)))
+        signature = pipelines.signature_of(features, targets, open_axes=2)
+        return pipelines.stream(self.epoch_stacks, signature, first_epoch, stacked=True)
 
     def epoch_dataset(self, epoch):
         """The batches of data epoch `epoch` alone, as a `tf.data.Dataset`."""

@@ -53,6 +53,30 @@ def _default_protocol(dataset):
     return "bars_ctr" if dataset.kind == "ctr" else "ncf"
 
 
+def check_run(
+    model, dataset_name, protocol, overrides, epochs=None, recipe=None, output=None, overwrite=False
+):
+    """Everything a run can be refused for, checked before any data is read:
+    the model, the protocol and whether it fits the model, the recipe, every
+    setting's name and value, and the output location.
+
+    Returns `(entry, protocol, settings, model_settings, recipe)`.
+    """
+    entry = registry.model_info(model)
+    check_output(output, overwrite=overwrite)
+    protocol = get_protocol(protocol)
+    if entry.kind == "next_item" and not protocol.leave_one_out:
+        raise ValueError(
+            f"Next-item models are evaluated leave-last-out; protocol {protocol.name!r} is a "
+            f"{protocol.kind}. Use sasrec, loo_full, ..."
+        )
+    settings, model_settings, found = run_settings.resolve(
+        model, dataset_name, protocol.name, overrides, epochs=epochs, recipe=recipe
+    )
+    registry.route_settings(model, model_settings)
+    return entry, protocol, settings, model_settings, found
+
+
 def _build(entry, model, data, split, settings, model_settings, seed):
     """The task and its training plan."""
     if entry.kind == "next_item":
@@ -147,23 +171,16 @@ def run(
         dataset_sha256, date, command) with `.model`, `.data` and `.split`.
     """
     wall_start = time.perf_counter()
-    entry = registry.model_info(model)
-    check_output(output, overwrite=overwrite)
     if not isinstance(dataset, str | datasets.InteractionDataset | datasets.CTRDataset):
         raise TypeError(
             "dataset must be a dataset name or a dataset object. "
             f"Received: {type(dataset).__name__}"
         )
-    protocol = get_protocol(protocol or _default_protocol(dataset))
-    if entry.kind == "next_item" and not protocol.leave_one_out:
-        raise ValueError(
-            f"Next-item models are evaluated leave-last-out; protocol {protocol.name!r} is a "
-            f"{protocol.kind}. Use sasrec, loo_full, ..."
-        )
     name = dataset if isinstance(dataset, str) else dataset.name
-    settings, model_settings, found = run_settings.resolve(
-        model, name, protocol.name, overrides, epochs=epochs, recipe=recipe
-    )
+    entry, protocol, settings, model_settings, found = check_run(
+        model, name, protocol or _default_protocol(dataset), overrides, epochs, recipe,
+        output, overwrite,
+    )  # fmt: skip
     data, dataset_name = _resolve_dataset(dataset)
     keras.utils.set_random_seed(seed)
     split = datasets.split(data, protocol, seed=seed)
@@ -194,6 +211,7 @@ def run(
         "jit": bool(getattr(task, "jit_compile", False)),
         "seed": seed,
         "dataset_sha256": data.sha256,
+        "dataset_files": data.files,
         "dataset_statistics": data.statistics(),
         **provenance.run_record(),
     }

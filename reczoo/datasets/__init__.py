@@ -158,7 +158,26 @@ def load(name, download=True):
     info = dataset_info(name)
     source = sources.SOURCES[info.source]
     folder = sources.locate(source, download=download)
-    return info.reader(folder, sha256=sources.source_sha256(folder, source))
+    data = info.reader(folder, sha256=sources.source_sha256(folder, source))
+    data.files = sources.unpinned_files(folder, source)
+    if data.files:
+        _check_published(data, info, folder)
+    return data
+
+
+def _check_published(data, info, folder):
+    """Refuses a dataset whose files no checksum covers when its counts differ
+    from the published ones: a truncated or edited file, or another release."""
+    found = data.statistics()
+    wrong = {k: (found[k], v) for k, v in info.published.items() if k in found and found[k] != v}
+    if wrong:
+        listed = ", ".join(f"{k} {got:,} (published: {want:,})" for k, (got, want) in wrong.items())
+        raise DatasetError(
+            f"{info.name} in {folder} does not match its published counts: {listed}. "
+            f"Its files {sorted(data.files)} have no pinned checksum, so the counts are the "
+            "check: the file is truncated, edited or another release. Replace it with the "
+            "official file."
+        )
 
 
 __all__ = [

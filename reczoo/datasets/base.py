@@ -79,7 +79,11 @@ class InteractionDataset:
         user_features, item_features: side-feature tables indexed by id
             (row 0 is padding): `{name: array}` with 1-D int ids for
             categorical features and 2-D padded ids for multi-hot ones.
-        sha256: a digest of the raw files it came from.
+        sha256: a digest of the raw files it came from (and, for your own
+            file, of how it was read): every cache of it is keyed by this.
+        files: `{file: {"sha256", "lines"}}` of files no pinned checksum
+            covers (your own, or a public file placed by hand), recorded
+            with every result.
     """
 
     name: str
@@ -92,6 +96,7 @@ class InteractionDataset:
     item_features: dict = dataclasses.field(default_factory=dict)
     titles: dict = dataclasses.field(default_factory=dict)
     sha256: str = ""
+    files: dict = dataclasses.field(default_factory=dict)
     kind = "interactions"
 
     @property
@@ -255,6 +260,7 @@ class CTRDataset:
     sequences: dict = dataclasses.field(default_factory=dict)
     tables: dict = dataclasses.field(default_factory=dict)
     fixed_split: dict | None = None
+    files: dict = dataclasses.field(default_factory=dict)
     kind = "ctr"
 
     @property

@@ -1,5 +1,7 @@
 """Parsers of the public datasets, and the generic interactions loader."""
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from reczoo.datasets.preprocessing import build_interactions, side_bags, side_ta
 from reczoo.datasets.sampling import context_negatives
 from reczoo.datasets.sources import DatasetError
 from reczoo.datasets.tables import column_index, parse_numbers, read_table
+from reczoo.provenance import sha256_of
 
 
 def load_interactions(
@@ -49,7 +52,7 @@ def load_interactions(
     ```
     """
     path = Path(path)
-    names, columns, _ = read_table(path, sep=sep, header=header, encoding=encoding)
+    names, columns, sep = read_table(path, sep=sep, header=header, encoding=encoding)
     first = 2 if header else 1
     u = columns[column_index(names, user, path, "user")]
     i = columns[column_index(names, item, path, "item")]
@@ -66,7 +69,28 @@ def load_interactions(
         empty = next((k for k, v in enumerate(values) if not v.strip()), None)
         if empty is not None:
             raise DatasetError(f"{path}, line {first + empty}: empty {role} id.")
-    return build_interactions(name or path.stem, np.asarray(u), np.asarray(i), ratings, timestamps)
+    # Content-addressed: the file's bytes and how they were read name the
+    # dataset in every cache key and result row, not the file's name.
+    digest = sha256_of(path)
+    choices = json.dumps([digest, user, item, rating, time, sep, header, encoding])
+    data = build_interactions(
+        name or _stem(path),
+        np.asarray(u),
+        np.asarray(i),
+        ratings,
+        timestamps,
+        hashlib.sha256(choices.encode()).hexdigest(),
+    )
+    data.files = {path.name: {"sha256": digest, "lines": first - 1 + len(u)}}
+    return data
+
+
+def _stem(path):
+    """The file's name without its extension, nor a compression one (`clicks.csv.gz`)."""
+    base = path.name
+    for ext in (".gz", ".bz2", ".zip"):
+        base = base.removesuffix(ext)
+    return Path(base).stem
 
 
 # --- MovieLens ---------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 
 from reczoo.datasets.pipelines import left_pad
 from reczoo.datasets.sampling import evaluation_negatives
-from reczoo.datasets.sources import cache_dir
+from reczoo.datasets.sources import DatasetError, cache_dir
 
 _KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "fixed_split")
 
@@ -241,6 +241,13 @@ def _leave_one_out(dataset, protocol, seed, cache):
     lengths = np.array([len(h) for h in histories])
     eligible = np.flatnonzero(lengths >= protocol.min_interactions)
     eligible = eligible[eligible > 0]
+    if not len(eligible):
+        raise DatasetError(
+            f"Protocol {protocol.name!r} holds out each user's last two interactions and "
+            f"evaluates users with at least {protocol.min_interactions}; no user of "
+            f"{dataset.name!r} has that many (the most is {int(lengths.max(initial=0))}). "
+            "Use a row split such as random_split, or more data per user."
+        )
     order = dataset.order()
     # Rank of each interaction within its user's time order, from the end.
     users_sorted = dataset.users[order]

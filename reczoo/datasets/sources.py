@@ -183,6 +183,19 @@ def _extract(archive, source, staging):
                 shutil.copyfileobj(src, dst)
 
 
+def unpinned_files(folder, source):
+    """`{name: {"sha256", "lines"}}` of the source's files that no pinned
+    checksum covers: placed by the user, and recorded with every result."""
+    records = {}
+    for f in source.files:
+        if f.sha256 is None:
+            path = folder / f.name
+            with open(path, "rb") as handle:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+            records[f.name] = {"sha256": sha256_of(path), "lines": lines}
+    return records
+
+
 def source_sha256(folder, source):
     """One sha256 over the dataset's files, recorded with every result."""
     import hashlib

@@ -1,7 +1,11 @@
 """Reading delimited text files with errors that say where the problem is."""
 
+import bz2
 import csv
+import gzip
 import io
+import math
+import zipfile
 from pathlib import Path
 
 from reczoo.datasets.sources import DatasetError
@@ -10,11 +14,12 @@ _CANDIDATES = ("\t", ",", ";", "|", " ")
 
 
 def sniff_separator(path, lines):
-    """Guesses the separator from the first lines: `::` for MovieLens `.dat`,
-    else the candidate whose most common field count (> 1) covers the most
-    lines, so that one malformed line is reported rather than misread."""
+    """Guesses the separator from the first lines, never from the file name:
+    `::` when every line holds it (MovieLens `.dat`), else the candidate whose
+    most common field count (> 1) covers the most lines, so that one
+    malformed line is reported rather than misread."""
     lines = [line for line in lines if line.strip()]
-    if Path(path).suffix == ".dat" or all("::" in line for line in lines):
+    if lines and all("::" in line for line in lines):
         return "::"
     best, best_score = None, None
     for sep in _CANDIDATES:
@@ -48,17 +53,7 @@ def read_table(path, sep=None, header=True, encoding="utf-8", max_rows=None):
         DatasetError: on an empty file, or a line with another number of
             fields than the first, naming the file and line number.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"No such data file: {path}")
-    try:
-        with open(path, encoding=encoding, newline="") as f:
-            text = f.read()
-    except UnicodeDecodeError as e:
-        raise DatasetError(
-            f"{path} is not valid {encoding} text (byte {e.start}); pass the right encoding "
-            "(MovieLens 100K/1M files are latin-1)."
-        ) from None
+    text = read_text(path, encoding)
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
@@ -74,7 +69,7 @@ def read_table(path, sep=None, header=True, encoding="utf-8", max_rows=None):
     width = None
     columns = None
     first_line = 1
-    for number, row in enumerate(rows, start=1):
+    for number, row in _numbered(rows, path):
         if names is None and header:
             names = [c.strip() for c in row]
             width = len(names)
@@ -101,6 +96,62 @@ def read_table(path, sep=None, header=True, encoding="utf-8", max_rows=None):
     return names, columns, sep
 
 
+def read_bytes(path):
+    """A file's bytes, decompressed if it is gzip, bzip2 or a one-file zip
+    (by its content, whatever its name)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"No such data file: {path}")
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            return gzip.decompress(raw)
+        if raw[:3] == b"BZh":
+            return bz2.decompress(raw)
+        if raw[:4] == b"PK\x03\x04":
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                members = [m for m in z.namelist() if not m.endswith("/")]
+                if len(members) != 1:
+                    raise DatasetError(
+                        f"{path} is a zip archive of {len(members)} files; reczoo reads a zip "
+                        f"holding one. Extract the one you want. Members: {members[:5]}"
+                    )
+                return z.read(members[0])
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise DatasetError(f"{path} is a damaged compressed file: {e}") from None
+    return raw
+
+
+def read_text(path, encoding="utf-8"):
+    """A file's text: decompressed (`read_bytes`), a UTF-8 byte-order mark removed."""
+    raw = read_bytes(path)
+    if encoding.lower().replace("-", "").replace("_", "") == "utf8":
+        encoding = "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise DatasetError(
+            f"{path} is not valid {encoding.removesuffix('-sig')} text (byte {e.start}); pass "
+            "the right encoding (MovieLens 100K/1M files are latin-1)."
+        ) from None
+
+
+def _numbered(rows, path):
+    """`enumerate(rows, 1)`, a malformed CSV line (a field over the size
+    limit, a stray quote) reported with its number instead of `_csv.Error`."""
+    number = 0
+    iterator = iter(rows)
+    while True:
+        number += 1
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise DatasetError(f"{path}, line {number}: unreadable CSV ({e}).") from None
+        yield number, row
+
+
 def column_index(names, column, path, role):
     """Position of `column` (a name, or an int position) among `names`."""
     if isinstance(column, int) and not isinstance(column, bool):
@@ -115,18 +166,51 @@ def column_index(names, column, path, role):
 
 
 def parse_numbers(values, path, name, dtype, first_line):
-    """Converts a column of strings, naming the line of the first bad value."""
+    """Converts a column of strings, naming the line of the first bad value.
+
+    Integers (`dtype="int64"`, ids and timestamps) are parsed exactly, never
+    through float64, whose 53 bits collapse nanosecond times; a float literal
+    is accepted only if it is a whole number below 2**53. Every value must be
+    finite: NaN, infinity and out-of-range numbers are refused.
+    """
     import numpy as np
 
+    integer = np.dtype(dtype).kind in "iu"
     try:
-        return np.asarray(values, dtype="float64").astype(dtype)
+        array = np.asarray(values).astype(dtype) if integer else np.asarray(values, "float64")
+        if integer or np.isfinite(array).all():
+            return array if integer else array.astype(dtype)
+    except (ValueError, OverflowError):
+        pass
+    parse = _integer if integer else _finite
+    out = np.empty(len(values), dtype=dtype)
+    for i, value in enumerate(values):
+        try:
+            out[i] = parse(value)
+        except (ValueError, OverflowError):
+            kind = "a whole number within int64" if integer else "a finite number"
+            raise DatasetError(
+                f"{path}, line {first_line + i}: column {name!r} should be {kind}. "
+                f"Received: {value!r}"
+            ) from None
+    return out
+
+
+def _integer(value):
+    try:
+        number = int(value)
     except ValueError:
-        for i, value in enumerate(values):
-            try:
-                float(value)
-            except ValueError:
-                raise DatasetError(
-                    f"{path}, line {first_line + i}: column {name!r} should be a number. "
-                    f"Received: {value!r}"
-                ) from None
-        raise
+        real = float(value)
+        if not math.isfinite(real) or real != int(real) or abs(real) >= 2**53:
+            raise ValueError(value) from None
+        number = int(real)
+    if not -(2**63) <= number < 2**63:
+        raise OverflowError(value)
+    return number
+
+
+def _finite(value):
+    real = float(value)
+    if not math.isfinite(real):
+        raise ValueError(value)
+    return real

@@ -221,6 +221,25 @@ class Numerical(Feature):
 _KINDS = {cls.kind: cls for cls in (Categorical, MultiHot, Sequence, Numerical)}
 
 
+def _is_whole(values):
+    try:
+        real = values.astype("float64")
+    except (TypeError, ValueError):
+        return np.zeros(values.shape, dtype=bool)
+    return np.isfinite(real) & (real == np.round(real))
+
+
+def _first_bad(value, good):
+    """(row, value) of the first entry where `good` is false."""
+    try:
+        ok = good(value)
+    except (TypeError, ValueError):
+        ok = np.zeros(value.shape, dtype=bool)
+    rows = np.argwhere(~ok.reshape(len(value), -1).all(axis=1))
+    row = int(rows[0, 0]) if len(rows) else 0
+    return row, value[row].tolist()
+
+
 @dataclasses.dataclass(frozen=True)
 class Table:
     """One embedding table as the features sharing it agree on it."""
@@ -398,48 +417,72 @@ class FeatureSpec:
         return inputs
 
     def check_inputs(self, inputs, where="inputs"):
-        """Validates a dict of numpy arrays against the spec.
+        """Validates a dict of arrays against the spec; returns them ready for a model.
 
         Raises `ValueError` naming the feature and the bad value when a feature
-        is missing, has the wrong trailing shape, or holds an id outside its
-        vocabulary. Returns the inputs restricted to the spec's features.
+        is missing, the batch is empty, features differ in length, a feature
+        has the wrong trailing shape, an id is not a whole number or lies
+        outside its vocabulary, or a numerical value is NaN or infinite.
+        Returns the inputs restricted to the spec's features, with (n, 1)
+        columns of one-value features as (n,) and whole-number float ids as
+        integers.
         """
         if not isinstance(inputs, Mapping):
             raise TypeError(f"{where} must be a dict of arrays. Received: {type(inputs).__name__}")
         missing = [n for n in self.names if n not in inputs]
         if missing:
             raise ValueError(f"{where} lack features {missing}. Received keys: {sorted(inputs)}")
-        out = {}
-        for f in self._features:
-            value = np.asarray(inputs[f.name])
-            column = f.shape == () and value.shape[1:] == (1,)
-            shorter = isinstance(f, Sequence) and value.ndim == 2 and value.shape[1] <= f.max_length
-            if value.ndim == 0 or (
-                tuple(value.shape[1:]) != f.shape and not column and not shorter
-            ):
-                expected = (None, *f.shape)
+        values = {f.name: np.asarray(inputs[f.name]) for f in self._features}
+        lengths = {n: (len(v) if v.ndim else None) for n, v in values.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"The features of {where} differ in length. Received: {lengths}")
+        if next(iter(lengths.values())) == 0:
+            raise ValueError(f"{where} hold no rows: every feature is empty.")
+        return {f.name: self._check_feature(f, values[f.name]) for f in self._features}
+
+    def _check_feature(self, f, value):
+        if isinstance(f, Numerical) and f.dim == 1 and value.ndim == 1:
+            value = value.reshape(-1, 1)
+        column = f.shape == () and value.shape[1:] == (1,)
+        shorter = isinstance(f, Sequence) and value.ndim == 2 and value.shape[1] <= f.max_length
+        if value.ndim == 0 or (tuple(value.shape[1:]) != f.shape and not column and not shorter):
+            raise ValueError(
+                f"Feature '{f.name}' expects arrays of shape {(None, *f.shape)}, "
+                f"None standing for the batch. Received: shape={value.shape}"
+            )
+        if column:
+            value = value.reshape(-1)
+        if isinstance(f, Numerical):
+            if not np.issubdtype(value.dtype, np.number) or not np.isfinite(value).all():
+                bad = _first_bad(value, lambda v: np.isfinite(v.astype("float64")))
                 raise ValueError(
-                    f"Feature '{f.name}' expects arrays of shape {expected}, "
-                    f"None standing for the batch. Received: shape={value.shape}"
+                    f"Feature '{f.name}' holds a value that is not a finite number at row "
+                    f"{bad[0]}: {bad[1]!r}. Fill or drop missing values first."
                 )
-            if isinstance(f, _IdFeature) and not (
-                isinstance(f, Categorical) and f.hash_bins is not None
-            ):
-                if not np.issubdtype(value.dtype, np.integer):
-                    raise ValueError(
-                        f"Feature '{f.name}' holds integer ids. Received dtype={value.dtype}"
-                    )
-                if value.size:
-                    low, high = int(value.min()), int(value.max())
-                    if low < 0 or high >= f.vocabulary_size:
-                        bad = low if low < 0 else high
-                        raise ValueError(
-                            f"Feature '{f.name}' has an id outside its vocabulary: "
-                            f"{bad} not in [0, {f.vocabulary_size}). Map unknown values "
-                            "to 0 (out-of-vocabulary) or enlarge vocabulary_size."
-                        )
-            out[f.name] = value
-        return out
+            return value
+        if isinstance(f, Categorical) and f.hash_bins is not None:
+            return value
+        if not np.issubdtype(value.dtype, np.integer):
+            whole = np.issubdtype(value.dtype, np.floating) and bool(
+                np.isfinite(value).all() and (value == np.round(value)).all()
+            )
+            if not whole:
+                bad = _first_bad(value, _is_whole)
+                raise ValueError(
+                    f"Feature '{f.name}' holds integer ids. Received a value that is not one "
+                    f"at row {bad[0]}: {bad[1]!r} (dtype={value.dtype})."
+                )
+            value = value.astype("int64")
+        if value.size:
+            low, high = int(value.min()), int(value.max())
+            if low < 0 or high >= f.vocabulary_size:
+                bad = low if low < 0 else high
+                raise ValueError(
+                    f"Feature '{f.name}' has an id outside its vocabulary: "
+                    f"{bad} not in [0, {f.vocabulary_size}). Map unknown values "
+                    "to 0 (out-of-vocabulary) or enlarge vocabulary_size."
+                )
+        return value
 
     def dummy_inputs(self, batch_size=2, seed=0):
         """Random valid inputs for every feature, for tests and tracing."""

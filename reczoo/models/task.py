@@ -82,6 +82,25 @@ class Task(keras.Model):
             metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Keras `fit`; in-memory inputs are checked first (`FeatureSpec.check_inputs`)."""
+        return super().fit(self._checked(x), _checked_labels(y), *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._checked(x), _checked_labels(y), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self._checked(x), *args, **kwargs)
+
+    def _checked(self, x):
+        # A dict of arrays is checked by feature name; datasets, generators and
+        # tensors go to Keras as they are.
+        if isinstance(x, dict) and all(
+            isinstance(v, np.ndarray | list | tuple) for v in x.values()
+        ):
+            return self.feature_spec.check_inputs(x)
+        return x
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return super().compute_loss(
             x=x, y=_match_rank(y, y_pred), y_pred=y_pred, sample_weight=sample_weight,
@@ -120,6 +139,21 @@ class Task(keras.Model):
         if isinstance(config.get("backbone"), dict):
             config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def _checked_labels(y):
+    """Refuses NaN or infinite labels: one of them makes every later prediction NaN."""
+    if isinstance(y, np.ndarray | list | tuple):
+        array = np.asarray(y)
+        if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
+            row = int(np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))[0, 0])
+            raise ValueError(
+                f"The labels hold a value that is not a finite number at row {row}: "
+                f"{array[row].tolist()!r}. Drop or fill those rows first."
+            )
+        if array.size == 0:
+            raise ValueError("The labels are empty: there is nothing to train on.")
+    return y
 
 
 def _match_rank(y, y_pred):
