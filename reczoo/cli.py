@@ -122,6 +122,10 @@ def _define_train(fv):
     )
     flags.DEFINE_string("output", None, "Save the trained model as a preset here.", flag_values=fv)
     flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+    flags.DEFINE_string(
+        "checkpoint_dir", None, "Save the training state here after every evaluation; "
+        "the same command resumes an interrupted run from it.", flag_values=fv,
+    )  # fmt: skip
     flags.DEFINE_boolean(
         "header", True, "--data_file's first line names the columns; with --noheader, "
         "give --user_col and --item_col as positions (0, 1, ...).", flag_values=fv,
@@ -226,6 +230,7 @@ def _run_train(fv):
         verbose=0 if fv.quiet else 1,
         data_file=data_file,
         recipe=fv.recipe,
+        checkpoint_dir=fv.checkpoint_dir,
         **overrides,
     )
     if not fv.quiet:

@@ -107,14 +107,14 @@ def _build(entry, model, data, split, settings, model_settings, seed):
     return task, RankingPlan(data, split, spec, model_settings["objective"], settings, seed)
 
 
-def _fit(task, plan, settings, verbose):
+def _fit(task, plan, settings, verbose, checkpoint_dir=None, identity=None):
     """Trains (or adapts) the task; returns (training log or None, samples, seconds)."""
     if task.backbone.fit_by == "adapt":
         features, targets = plan.training_set(0)
         start = time.perf_counter()
         task.backbone.adapt(features[task.backbone.item_feature], weights=targets)
         return None, len(targets), time.perf_counter() - start
-    log = train(task, plan, settings, verbose)
+    log = train(task, plan, settings, verbose, checkpoint_dir, identity)
     samples = round(log.steps * plan.samples_per_epoch / plan.steps_per_epoch)
     return log, samples, log.seconds
 
@@ -130,6 +130,7 @@ def run(
     data_file=None,
     recipe=None,
     overwrite=False,
+    checkpoint_dir=None,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -154,6 +155,9 @@ def run(
             before any data is read.
         overwrite: replace a non-empty `output` folder (once the new preset
             is complete).
+        checkpoint_dir: save the training state here after every
+            evaluation, and resume from it: a killed run started again with
+            the same arguments ends with the uninterrupted run's result.
         verbose: 0 for silence, 1 for a line per evaluation.
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
@@ -185,7 +189,11 @@ def run(
     keras.utils.set_random_seed(seed)
     split = datasets.split(data, protocol, seed=seed)
     task, plan = _build(entry, model, data, split, settings, model_settings, seed)
-    log, samples, train_seconds = _fit(task, plan, settings, verbose)
+    identity = {
+        "model": model, "dataset_sha256": data.sha256, "protocol": protocol.to_dict(),
+        "seed": seed, "settings": settings, "model_settings": model_settings,
+    }  # fmt: skip
+    log, samples, train_seconds = _fit(task, plan, settings, verbose, checkpoint_dir, identity)
     valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
     test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
     named = found.name if found is not None and (recipe is not None or not found.default) else None

@@ -12,6 +12,7 @@ import time
 
 import keras
 
+from reczoo.benchmark.checkpoint import Checkpoint
 from reczoo.benchmark.settings import schedule
 
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
@@ -76,20 +77,22 @@ class TrainingLog:
     history: list
 
 
-def train(task, plan, settings, verbose=0):
+def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
     """Trains `task` on `plan` under `settings`; returns a `TrainingLog`.
 
     With a validation split, stops after `patience` evaluations without a
     gain in the plan's monitored metric and restores the best weights; with
     `reduce_lr`, multiplies the learning rate by it at each evaluation
     without a gain (FuxiCTR's procedure). Without one, trains every period
-    and keeps the last weights.
+    and keeps the last weights. With `checkpoint_dir`, saves the whole
+    training state after every period and resumes from it
+    (`reczoo.benchmark.checkpoint`).
     """
     steps_per_period, periods = schedule(settings, plan.steps_per_epoch)
     epochs_per_period = settings.get("eval_every") if settings.get("epochs") else None
     timer = Timer()
     callbacks = [timer]
-    evaluation = stopping = None
+    evaluation = stopping = reduce_lr = None
     if plan.has_validation():
         metric, mode = plan.monitor
         evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose)
@@ -101,28 +104,38 @@ def train(task, plan, settings, verbose=0):
         )
         callbacks += [evaluation, stopping]
         if settings.get("reduce_lr"):
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor=f"val_{metric}",
-                    mode=mode,
-                    factor=settings["reduce_lr"],
-                    patience=1,
-                    min_delta=0.0,
-                    min_lr=1e-6,
-                )
+            reduce_lr = keras.callbacks.ReduceLROnPlateau(
+                monitor=f"val_{metric}",
+                mode=mode,
+                factor=settings["reduce_lr"],
+                patience=1,
+                min_delta=0.0,
+                min_lr=1e-6,
             )
+            callbacks.append(reduce_lr)
+    done = 0
+    if checkpoint_dir is not None:
+        checkpoint = Checkpoint(checkpoint_dir, identity, stopping, reduce_lr, evaluation, timer)
+        callbacks.append(checkpoint)  # last: it restores the others' state
+        done = checkpoint.periods_done
+        if checkpoint.finished:
+            periods = done
+    # The stream starts where the finished periods left it.
+    steps = done * steps_per_period
+    stream = plan.stream(steps // plan.steps_per_epoch + 1).skip(steps % plan.steps_per_epoch)
     fitted = task.fit(
-        plan.stream(),
+        stream,
+        initial_epoch=done,
         epochs=periods,
         steps_per_epoch=steps_per_period,
         callbacks=callbacks,
         verbose=0,
     )
-    run = len(fitted.epoch)
+    run = done + len(fitted.epoch)
     if evaluation is None:
         history = [
-            {"epoch": None, "step": (i + 1) * steps_per_period, "loss": float(loss)}
-            for i, loss in enumerate(fitted.history["loss"])
+            {"epoch": None, "step": (done + i + 1) * steps_per_period, "loss": float(loss)}
+            for i, loss in enumerate(fitted.history.get("loss", []))
         ]
         best = run - 1
     else:

@@ -1,0 +1,96 @@
+"""A killed `reczoo train --checkpoint_dir` resumes to the uninterrupted result."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+
+def _clicks(path, users=400, per_user=25, items=600):
+    rng = np.random.default_rng(0)
+    lines = ["uid,sku,ts"]
+    for u in range(users):
+        for t, i in enumerate(rng.choice(items, size=per_user, replace=False)):
+            lines.append(f"u{u},i{(i + 3 * u) % items},{t}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+COMMAND = [
+    sys.executable, "-m", "reczoo.cli", "train", "--model=mlp", "--data_file=clicks.csv",
+    "--user_col=uid", "--item_col=sku", "--time_col=ts", "--protocol=ncf", "--epochs=10",
+    "--set=patience=10", "--set=hidden_units=[64, 32]", "--set=batch_size=64",
+    "--set=dropout=0.2", "--quiet",
+]  # fmt: skip
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    _clicks(tmp_path / "clicks.csv")
+    env = dict(os.environ, KERAS_HOME=str(tmp_path / "keras_home"), TF_CPP_MIN_LOG_LEVEL="3")
+    return tmp_path, env
+
+
+def _row(done):
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _periods(state):
+    try:
+        return json.loads(state.read_text())["periods"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+# Epoch-counted, and counted in examples (periods of 313 batches end inside
+# epochs of 719: the resumed stream starts mid-epoch).
+BY_EXAMPLES = [
+    *COMMAND[:10], "--set=eval_every_examples=20000", "--set=max_evaluations=10", *COMMAND[11:],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", [COMMAND, BY_EXAMPLES], ids=["epochs", "examples"])
+def test_a_killed_run_resumes_to_the_same_result(command, workdir):
+    folder, env = workdir
+    whole = _row(subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True))
+
+    resumable = [*command, "--checkpoint_dir=ckpt"]
+    state = folder / "ckpt" / "checkpoint.json"
+    process = subprocess.Popen(
+        resumable, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 300
+    while _periods(state) < 3 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    killed_at = _periods(state)
+    assert 3 <= killed_at < 10, f"the run was not killed mid-way (at period {killed_at})"
+
+    resumed = _row(subprocess.run(resumable, cwd=folder, env=env, capture_output=True, text=True))
+    assert resumed["metrics"] == whole["metrics"]
+    assert resumed["valid_metrics"] == whole["valid_metrics"]
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
+    assert resumed["steps"] == whole["steps"]
+
+    # Started again once finished, the same command gives the same result
+    # from the checkpoint, without training.
+    again = _row(subprocess.run(resumable, cwd=folder, env=env, capture_output=True, text=True))
+    assert again["metrics"] == whole["metrics"]
+
+
+def test_a_checkpoint_of_another_run_is_refused(workdir):
+    folder, env = workdir
+    first = [*COMMAND[:10], "--epochs=1", *COMMAND[11:], "--checkpoint_dir=ckpt"]
+    _row(subprocess.run(first, cwd=folder, env=env, capture_output=True, text=True))
+    saved = {p.name: p.read_bytes() for p in (folder / "ckpt").iterdir()}
+    other = [*first, "--seed=1"]
+    done = subprocess.run(other, cwd=folder, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "holds the checkpoint of another run" in done.stderr
+    assert {p.name: p.read_bytes() for p in (folder / "ckpt").iterdir()} == saved
