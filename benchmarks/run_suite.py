@@ -11,7 +11,9 @@ Each run's JSON row (the last line `reczoo train` prints, with the command
 that reproduces it) is saved as `<output_dir>/<date>-<dataset>-<model>.json`,
 with `-seed<N>` before `.json` for a seed other than 0, and `-2`, `-3`, ...
 after that if the file exists: no row is overwritten.
-Runs are sequential so that throughput is not shared between two jobs.
+Runs are sequential so that throughput is not shared between two jobs. With
+`--checkpoint_dir`, an interrupted suite started again resumes each run from
+its last evaluation.
 """
 
 import argparse
@@ -45,6 +47,12 @@ def main():
     parser.add_argument("--output_dir", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--seed", type=int, default=0, help="`reczoo train --seed`")
     parser.add_argument(
+        "--checkpoint_dir",
+        default=None,
+        help="checkpoint each run in <checkpoint_dir>/<dataset>-<label>[-seedN]: the same "
+        "command resumes an interrupted suite, each run from its last evaluation",
+    )
+    parser.add_argument(
         "--presets_dir",
         default=None,
         help="also save each trained model as a preset in <presets_dir>/<dataset>-<label>",
@@ -65,6 +73,9 @@ def main():
             command.append(f"--recipe={recipe.name}")
         if args.seed:
             command.append(f"--seed={args.seed}")
+        if args.checkpoint_dir:
+            tag = f"{dataset}-{label}" + (f"-seed{args.seed}" if args.seed else "")
+            command.append(f"--checkpoint_dir={Path(args.checkpoint_dir) / tag}")
         if args.presets_dir:
             command.append(f"--output={Path(args.presets_dir) / f'{dataset}-{label}'}")
         print("$", " ".join(shlex.quote(c) for c in command), flush=True)

@@ -4,6 +4,7 @@ line that names the problem, no traceback, and the user's files unchanged."""
 import bz2
 import gzip
 import io
+import os
 import zipfile
 
 import numpy as np
@@ -295,3 +296,76 @@ def test_truncated_movielens_1m_ratings_are_refused(data_dir, tmp_path, monkeypa
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     with pytest.raises(datasets.DatasetError, match=r"interactions 2 \(published: 1,000,209\)"):
         datasets.load("movielens-1m", download=False)
+    # A float id is refused, not truncated to 1.
+    (folder / "ratings.dat").write_text("1.7::1193::5::978300760\n")
+    with pytest.raises(datasets.DatasetError, match=r"line 1: column '0' should be a whole number"):
+        datasets.load("movielens-1m", download=False)
+
+
+def test_sigterm_while_the_preset_is_written_leaves_nothing(workdir, capsys, monkeypatch):
+    import os
+    import signal
+
+    import reczoo
+
+    (workdir / "clicks.csv").write_text(GOOD)
+    real = reczoo.Task.save_weights
+
+    def terminated_while_saving(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would, mid-way through the preset
+
+    monkeypatch.setattr(reczoo.Task, "save_weights", terminated_while_saving)
+    before = snapshot(workdir)
+    code = cli.main([*TRAIN, "--epochs=1", "--output=out", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
+    assert snapshot(workdir) == before
+    assert not [p.name for p in workdir.iterdir() if p.name.startswith(".out")]
+    assert not (workdir / "out").exists()
+
+
+def test_an_unexpected_error_is_one_line_with_its_type(workdir, capsys, monkeypatch):
+    import importlib
+
+    run_module = importlib.import_module("reczoo.benchmark.run")
+
+    (workdir / "clicks.csv").write_text(GOOD)
+
+    def broken(*args, **kwargs):
+        raise IndexError("index 7 is out of bounds for axis 0 with size 3")
+
+    monkeypatch.setattr(run_module, "_fit", broken)
+    assert cli.main([*TRAIN, "--epochs=1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "IndexError: index 7 is out of bounds" in err and "RECZOO_TRACEBACK=1" in err
+
+
+def test_an_empty_batch_is_named_before_keras_sees_it():
+    import reczoo
+
+    spec = reczoo.FeatureSpec([reczoo.Categorical("user", 5, 2), reczoo.Categorical("item", 5, 2)])
+    model = reczoo.get_model("fm", feature_spec=spec)
+    empty = {"user": np.array([], "int64"), "item": np.array([], "int64")}
+    with pytest.raises(ValueError, match="hold no rows"):
+        model.fit(empty, np.array([]), verbose=0)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_an_unwritable_output_folder_is_refused_first(workdir, capsys):
+    (workdir / "clicks.csv").write_text(GOOD)
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert cli.main([*TRAIN, "--output=locked/preset"]) == 1
+        assert "is not writable" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o755)
+
+
+def test_the_tests_never_write_the_users_keras_home():
+    from pathlib import Path
+
+    assert Path(os.environ["KERAS_HOME"]).resolve() != (Path.home() / ".keras").resolve()

@@ -68,6 +68,10 @@ def test_train_command_on_own_file_saves_preset(tmp_path, capsys):
     row = json.loads(lines[-1])
     assert set(row) >= ROW_KEYS
     assert row["dataset"] == "clicks" and row["epochs"] >= 1
+    # Your own file is named by its content in the row, as every cache keys it.
+    assert len(row["dataset_sha256"]) == 64
+    assert row["dataset_files"]["clicks.csv"]["sha256"] == reczoo.provenance.sha256_of(path)
+    assert row["dataset_files"]["clicks.csv"]["lines"] == 241
     assert row["hyperparameters"]["hidden_units"] == [16]
     assert "--set=hidden_units=[16]" in shlex.split(row["command"])
     assert "--data_file=" + str(path) in shlex.split(row["command"])
