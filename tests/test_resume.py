@@ -54,7 +54,17 @@ BY_EXAMPLES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [COMMAND, BY_EXAMPLES], ids=["epochs", "examples"])
+# A next-item model: its negative sampler's seed state must come back too.
+NEXT_ITEM = [
+    *COMMAND[:4], "--model=sasrec", *COMMAND[5:9], "--protocol=sasrec", "--epochs=10",
+    "--set=patience=10", "--set=embedding_dim=16", "--set=max_length=20", "--set=batch_size=32",
+    "--quiet",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "command", [COMMAND, BY_EXAMPLES, NEXT_ITEM], ids=["epochs", "examples", "next-item"]
+)
 def test_a_killed_run_resumes_to_the_same_result(command, workdir):
     folder, env = workdir
     whole = _row(subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True))

@@ -170,7 +170,8 @@ class NextItemPlan:
                 x[user] = self.users[rows]
             yield x, y
 
-    def stream(self):
+    def stream(self, first_epoch=1):
+        """Endless batches: data epoch `first_epoch`, then the next, ..."""
         import tensorflow as tf
 
         history, user = self.backbone.history_feature, self.backbone.user_feature
@@ -178,7 +179,7 @@ class NextItemPlan:
         if user:
             x_spec[user] = tf.TensorSpec((None,), tf.int32)
         y_spec = tf.TensorSpec((None, None) if self.per_position else (None,), tf.int32)
-        return pipelines.stream(self.epoch_batches, (x_spec, y_spec))
+        return pipelines.stream(self.epoch_batches, (x_spec, y_spec), first_epoch)
 
     def has_validation(self):
         return True

@@ -61,7 +61,7 @@ def test_malformed_line_names_file_and_line(tmp_path):
 def test_non_numeric_rating_names_line(tmp_path):
     path = write(tmp_path / "x.csv", "user_id,item_id,rating\n1,2,5\n3,4,five\n")
     with pytest.raises(
-        datasets.DatasetError, match=r"x\.csv, line 3: column 'rating' should be a number"
+        datasets.DatasetError, match=r"x\.csv, line 3: column 'rating' should be a finite number"
     ):
         datasets.load_interactions(path, rating="rating")
 
