@@ -237,8 +237,22 @@ def _run_train(fv):
         keys = ("hr@10", "ndcg@10", "mrr@10", "auc", "logloss", "rmse", "mae")
         shown = ", ".join(f"{k}={row['metrics'][k]:.4f}" for k in keys if k in row["metrics"])
         print(f"test {shown}", flush=True)
-    print(json.dumps(row), flush=True)
+    # Standard JSON: a metric that could not be computed is null, never NaN.
+    print(json.dumps(_finite(dict(row)), allow_nan=False), flush=True)
     return 0
+
+
+def _finite(value):
+    """`value` with every NaN or infinite float replaced by None."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _announce(model, name, protocol, recipe, overrides, epochs):

@@ -181,6 +181,15 @@ def model_info(name):
     return entry
 
 
+def backbone_class(class_name):
+    """A registered backbone class by its class name (`"DeepFMBackbone"`), or None."""
+    discover()
+    for entry in _MODELS.values():
+        if entry.backbone_path.rpartition(":")[2] == class_name:
+            return entry.backbone
+    return None
+
+
 def load_backbones():
     """Imports every registered backbone class, so that Keras can deserialize
     any of them (presets, `keras.saving.load_model`)."""

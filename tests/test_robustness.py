@@ -369,3 +369,10 @@ def test_the_tests_never_write_the_users_keras_home():
     from pathlib import Path
 
     assert Path(os.environ["KERAS_HOME"]).resolve() != (Path.home() / ".keras").resolve()
+
+
+def test_the_printed_row_is_standard_json():
+    from reczoo.cli import _finite
+
+    row = {"metrics": {"auc": float("nan"), "hr@10": 0.5}, "history": [{"loss": float("inf")}]}
+    assert _finite(row) == {"metrics": {"auc": None, "hr@10": 0.5}, "history": [{"loss": None}]}

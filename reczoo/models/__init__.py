@@ -20,16 +20,12 @@ _CLASSES = {
 
 def __getattr__(name):
     module = _CLASSES.get(name)
-    if module is None:
-        # A registered backbone class, by its class name.
-        from reczoo import registry
+    if module is not None:
+        return getattr(importlib.import_module(module), name)
+    # A registered backbone class, by its class name.
+    from reczoo import registry
 
-        registry.discover()
-        for entry in registry._MODELS.values():
-            path, _, cls = entry.backbone_path.partition(":")
-            if cls == name:
-                module = path
-                break
-    if module is None:
+    found = registry.backbone_class(name)
+    if found is None:
         raise AttributeError(f"module 'reczoo.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return found
