@@ -33,7 +33,10 @@ class RankingPlan:
         self.data, self.split, self.spec = data, split, spec
         self.objective, self.settings, self.seed = objective, settings, seed
         self.leave_one_out = split.protocol.leave_one_out
-        n = len(self.training_set(1)[1])
+        if self.leave_one_out:
+            n = split.train.num_interactions * (1 + settings["train_negatives"])
+        else:
+            n = len(split.rows("train"))
         self.samples_per_epoch = n
         self.steps_per_epoch = math.ceil(n / settings["batch_size"])
 
@@ -59,7 +62,15 @@ class RankingPlan:
 
     def stream(self, first_epoch=1):
         """Endless batches: data epoch `first_epoch`, then the next, ..."""
-        features, targets = next(iter(self.epoch_stacks(first_epoch)))
+        # The signature from one row: a whole epoch is drawn only when streamed.
+        if self.leave_one_out:
+            train = self.split.train
+            one = self.data.features_for(train.users[:1], train.items[:1], self.spec)
+        else:
+            one = self.rows("train")[0]
+            one = {k: v[:1] for k, v in one.items()}
+        features = {k: np.asarray(v)[None] for k, v in one.items()}
+        targets = np.zeros((1, 1, 1), "float32")
         signature = pipelines.signature_of(features, targets, open_axes=2)
         return pipelines.stream(self.epoch_stacks, signature, first_epoch, stacked=True)
 
