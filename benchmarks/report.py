@@ -1,6 +1,7 @@
 """Builds benchmarks/RESULTS.md and the model cards from the committed rows.
 
-    python benchmarks/report.py
+    python benchmarks/report.py           # rewrites them
+    python benchmarks/report.py --check   # changes nothing; exit 1 if one is stale
 
 Model cards (`docs/models/<name>.md`) take their text from the registry and
 the backbone's docstring, and their numbers from the result rows only.
@@ -10,9 +11,11 @@ line); the newest row per (dataset, protocol, model) is shown beside the
 published reference and the target it was held to.
 """
 
+import argparse
 import inspect
 import json
 import statistics
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +97,33 @@ def seed_summary(by_seed, target):
     return f"{mean:.4f} ± {sd:.4f} ({len(values)}){met}"
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming the files that differ from what the rows give",
+    )
+    args = parser.parse_args(argv)
+    outputs = build()
+    stale = [
+        path for path, text in outputs.items() if not path.is_file() or path.read_text() != text
+    ]
+    if args.check:
+        for path in stale:
+            print(f"stale: {path.relative_to(HERE.parent)}")
+        return 1 if stale else 0
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(outputs[path])
+    print(
+        f"{len(stale)} of {len(outputs)} files rewritten from {len(list(HERE.glob('results/*.json')))} rows."
+    )
+    return 0
+
+
+def build():
+    """`{path: text}` of RESULTS.md and every model card, from the rows."""
     rows, seeds = load_rows()
     lines = [
         "# Benchmark results",
@@ -179,9 +208,7 @@ def main():
             "",
         ]
         lines += _comparison(c, "recbole", "RecBole", title, intro, HR_NDCG)
-    (HERE / "RESULTS.md").write_text("\n".join(lines))
-    print("\n".join(lines))
-    write_model_cards(rows)
+    return {HERE / "RESULTS.md": "\n".join(lines), **model_cards(rows)}
 
 
 AUC = (("test AUC", "auc"), ("logloss", "logloss"))
@@ -284,11 +311,11 @@ def recipes_of(name):
     return lines
 
 
-def write_model_cards(rows):
+def model_cards(rows):
     import reczoo
 
     folder = HERE.parent / "docs" / "models"
-    folder.mkdir(parents=True, exist_ok=True)
+    cards = {}
     index = ["# Model cards", "", "| model | family | task | paper |", "| --- | --- | --- | --- |"]
     for name in reczoo.list_models():
         entry = reczoo.model_info(name)
@@ -345,12 +372,13 @@ def write_model_cards(rows):
                     else f"  Reproduce: `{row['command']}`"
                 ),
             ]
-        (folder / f"{name}.md").write_text("\n".join(card) + "\n")
+        cards[folder / f"{name}.md"] = "\n".join(card) + "\n"
         index.append(
             f"| [{name}]({name}.md) | {entry.family} | {entry.task_name} | {entry.paper} |"
         )
-    (folder / "README.md").write_text("\n".join(index) + "\n")
+    cards[folder / "README.md"] = "\n".join(index) + "\n"
+    return cards
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

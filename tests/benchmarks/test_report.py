@@ -37,3 +37,20 @@ def test_seeds_are_gathered_only_from_runs_with_the_same_settings():
         1: {"auc": 0.97},
         3: {"auc": 0.96},
     }
+
+
+def test_committed_results_and_model_cards_are_current(capsys):
+    # RESULTS.md and docs/models/ are what `python benchmarks/report.py` makes
+    # of the committed rows, registry and docstrings; --check writes nothing.
+    assert report.main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_help_writes_nothing(capsys):
+    import pytest
+
+    before = (report.HERE / "RESULTS.md").stat().st_mtime_ns
+    with pytest.raises(SystemExit) as exit_info:
+        report.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--check" in capsys.readouterr().out
+    assert (report.HERE / "RESULTS.md").stat().st_mtime_ns == before
