@@ -18,28 +18,10 @@ import statistics
 import sys
 from pathlib import Path
 
+from reczoo.benchmark.references import meets, reference
+
 HERE = Path(__file__).resolve().parent
 
-# BARS Frappe_x1 test AUC (FuxiCTR; published best configurations), and the
-# targets of the reczoo issue that introduced each model.
-_BARS_FRAPPE = {
-    "fm": (0.967108, 0.967, "BARS FM_frappe_x1"),
-    "deepfm": (0.983947, 0.984, "BARS DeepFM_frappe_x1"),
-    "dcnv2": (0.983824, 0.9845, "BARS DCNv2_frappe_x1"),
-    "autoint_plus": (0.984812, 0.9845, "BARS AutoInt+_frappe_x1 (5 layers of 128, 4 heads)"),
-    "xdeepfm": (0.984138, None, "BARS xDeepFM_frappe_x1"),
-}
-# `frappe-x1` holds BARS' own validation and test rows; `frappe` is another draw.
-REFERENCES = {(d, m): v for d in ("frappe", "frappe-x1") for m, v in _BARS_FRAPPE.items()}
-# Amazon Games, SASRec paper Table III (HR@10, NDCG@10), held to as targets;
-# the full cross-entropy target is the issue's (Klenitskiy & Vasilev 2023).
-RANKING_REFERENCES = {
-    ("amazon-games", "sasrec"): ((0.7410, 0.5360), "SASRec paper, Table III"),
-    ("amazon-games", "sasrec-ce"): ((0.76, 0.55), "issue target, full softmax"),
-    ("amazon-games", "gru4rec"): ((0.6599, 0.4759), "SASRec paper's GRU4Rec+"),
-    ("amazon-games", "caser"): ((0.5282, 0.3214), "SASRec paper's Caser"),
-}
-SAMPLED_LIKE_PAPER = ("sasrec", "sasrec_10k")
 PEER_PREFIXES = ("deepctr_", "recbole_")
 
 
@@ -158,12 +140,9 @@ def build():
         for model, row, name in entries:
             m = row["metrics"]
             if ranking:
-                ref = None  # the paper's numbers are for 100 sampled negatives
-                if protocol in SAMPLED_LIKE_PAPER:
-                    ref, _ = RANKING_REFERENCES.get((dataset, model), (None, ""))
-                met = ""
-                if ref is not None:
-                    met = "yes" if m["hr@10"] >= ref[0] and m["ndcg@10"] >= ref[1] else "no"
+                found = reference(model, dataset, protocol)
+                ref = None if found is None else (found.metrics["hr@10"], found.metrics["ndcg@10"])
+                met = {None: "", True: "yes", False: "no"}[meets(m, found and found.target)]
                 valid = row.get("valid_metrics", {}).get("ndcg@10")
                 trained = row.get("trained_by", {}).get("protocol")
                 shown = model if trained in (None, protocol) else f"{model} (trained: `{trained}`)"
@@ -176,8 +155,10 @@ def build():
                     f"| [{name}](results/{name}) |"
                 )
                 continue
-            ref, target, _ = REFERENCES.get((dataset, model), (None, None, ""))
-            met = "" if target is None else ("yes" if m["auc"] >= target else "no")
+            found = reference(model, dataset, protocol)
+            ref = None if found is None else found.metrics["auc"]
+            target = None if found is None or not found.target else found.target["auc"]
+            met = {None: "", True: "yes", False: "no"}[meets(m, found and found.target)]
             others = seeds.get((dataset, protocol, model), {})
             spread = ", ".join(
                 f"seed {k}: {v['auc']:.4f}" for k, v in sorted(others.items()) if k != 0
