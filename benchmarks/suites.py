@@ -8,35 +8,13 @@ make up a table.
 
 import reczoo
 
+# BARS' Frappe models, on its own rows (frappe-x1) and on a random split of
+# the rebuilt log (frappe).
+_FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
+
 SUITES = {
-    "frappe": [
-        f"{m}/frappe"
-        for m in (
-            "fm",
-            "mlp",
-            "deepfm",
-            "ipnn",
-            "opnn",
-            "autoint",
-            "autoint_plus",
-            "dcnv2",
-            "xdeepfm",
-        )
-    ],
-    "frappe-x1": [
-        f"{m}/frappe-x1"
-        for m in (
-            "fm",
-            "mlp",
-            "deepfm",
-            "ipnn",
-            "opnn",
-            "autoint",
-            "autoint_plus",
-            "dcnv2",
-            "xdeepfm",
-        )
-    ],
+    "frappe": [f"{m}/frappe" for m in _FRAPPE],
+    "frappe-x1": [f"{m}/frappe-x1" for m in _FRAPPE],
     # Next-item models on Amazon Games under the SASRec paper's protocol.
     "games": [
         "sasrec/amazon-games",

@@ -25,6 +25,16 @@ _TASKS = {
 }
 
 
+def _lookup(table, name, what, known):
+    """`table[name]`, or an error suggesting close names and listing all."""
+    found = table.get(name)
+    if found is None:
+        close = difflib.get_close_matches(str(name), list(table), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(f"Unknown {what} {name!r}.{hint} {known}: {sorted(table)}")
+    return found
+
+
 def _import(path):
     """`module:Class`, imported with Python's and numpy's global random
     states left as they were: importing keras-rs draws from them, and a model
@@ -173,12 +183,7 @@ def list_models(pattern="*"):
 def model_info(name):
     """The `ModelEntry` of a registered model."""
     discover()
-    entry = _MODELS.get(name)
-    if entry is None:
-        close = difflib.get_close_matches(str(name), list(_MODELS), n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(f"Unknown model {name!r}.{hint} Registered models: {sorted(_MODELS)}")
-    return entry
+    return _lookup(_MODELS, name, "model", "Registered models")
 
 
 def backbone_class(class_name):
@@ -332,12 +337,7 @@ def find_recipe(model, dataset, protocol, _discover=True):
 def get_recipe(name):
     """The recipe named `name`, or an error listing the known ones."""
     discover()
-    recipe = _RECIPES.get(name)
-    if recipe is None:
-        close = difflib.get_close_matches(str(name), list(_RECIPES), n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(f"Unknown recipe {name!r}.{hint} Recipes: {sorted(_RECIPES)}")
-    return recipe
+    return _lookup(_RECIPES, name, "recipe", "Recipes")
 
 
 def list_recipes(pattern="*"):
