@@ -14,6 +14,7 @@ published reference and the target it was held to.
 import argparse
 import inspect
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -23,6 +24,15 @@ from reczoo.benchmark.references import meets, reference
 HERE = Path(__file__).resolve().parent
 
 PEER_PREFIXES = ("deepctr_", "recbole_")
+
+
+def portable(command):
+    """A recorded command without the paths of the machine it ran on: the
+    preset folder is DIR, the peer's interpreter under $PEERS, and a private
+    output folder is left to the default."""
+    command = re.sub(r"--preset=\S+", "--preset=DIR", command)
+    command = re.sub(r"--peer_python=\S*/peers/", "--peer_python=$PEERS/", command)
+    return re.sub(r" --output_dir=/\S+", "", command)
 
 
 def label(row):
@@ -215,7 +225,7 @@ def _comparison(c, peer, peer_title, title, intro, metrics):
         f"on {c['device']}; 1-minute load average "
         + ", ".join(f"{when} {values[0]:.2f}" for when, values in c["load_average"].items())
         + ".",
-        f"Command: `{c['command']}`.",
+        f"Command: `{portable(c['command'])}`.",
         "",
     ]
     return lines
@@ -347,10 +357,10 @@ def model_cards(rows):
                 f"{row['train_samples_per_sec'] or 0:,.0f} training examples/s on "
                 f"{row['device']} ([row](../../benchmarks/results/{file})).",
                 (
-                    f"  Reproduce: `{row['trained_by']['command']} --output=DIR`, then "
-                    f"`{row['command']}` with that DIR (scored from the saved model)."
+                    f"  Reproduce: `{portable(row['trained_by']['command'])} --output=DIR`, then "
+                    f"`{portable(row['command'])}` (scored from the saved model)."
                     if "trained_by" in row
-                    else f"  Reproduce: `{row['command']}`"
+                    else f"  Reproduce: `{portable(row['command'])}`"
                 ),
             ]
         cards[folder / f"{name}.md"] = "\n".join(card) + "\n"

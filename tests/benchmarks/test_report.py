@@ -54,3 +54,18 @@ def test_help_writes_nothing(capsys):
     assert exit_info.value.code == 0
     assert "--check" in capsys.readouterr().out
     assert (report.HERE / "RESULTS.md").stat().st_mtime_ns == before
+
+
+def test_rendered_commands_carry_no_machine_path():
+    command = (
+        "python benchmarks/evaluate_preset.py --preset=/tmp/presets/amazon-games-caser "
+        "--protocol=loo_full --output_dir=/tmp/res2"
+    )
+    assert report.portable(command) == (
+        "python benchmarks/evaluate_preset.py --preset=DIR --protocol=loo_full"
+    )
+    peer = "python benchmarks/peers/compare_deepctr.py --peer_python=/work/peers/deepctr/bin/python"
+    assert report.portable(peer).endswith("--peer_python=$PEERS/deepctr/bin/python")
+    for path in [report.HERE / "RESULTS.md", *(report.HERE.parent / "docs").rglob("*.md")]:
+        text = path.read_text()
+        assert "/tmp/" not in text and "/work/" not in text, path
