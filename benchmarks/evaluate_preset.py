@@ -15,7 +15,6 @@ training run's numbers and command kept under `trained_by`) to
 import argparse
 import datetime
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import reczoo
 from reczoo import datasets
 from reczoo.benchmark import KS
 from reczoo.metrics.evaluators import evaluate_next_item
-from reczoo.provenance import git_commit
+from reczoo.provenance import git_commit, script_command
 
 
 def check_same_held_out(trained_split, protocol):
@@ -51,9 +50,7 @@ def main():
     parser.add_argument("--label", default=None, help="result file label; default: the model")
     parser.add_argument("--output_dir", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
-    command = "python benchmarks/evaluate_preset.py " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:]
-    )
+    command = script_command("benchmarks/evaluate_preset.py", sys.argv[1:])
     task = reczoo.from_preset(args.preset)
     trained = json.loads((Path(args.preset) / "metadata.json").read_text())
     commit = git_commit()

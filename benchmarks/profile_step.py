@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -134,8 +133,9 @@ def main():
     parser.add_argument("--dataset", default="frappe-x1")
     parser.add_argument("--output_dir", default=None)
     args = parser.parse_args()
-    command = "python benchmarks/profile_step.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    from reczoo.provenance import device_name
+    from reczoo.provenance import device_name, script_command
+
+    command = script_command("benchmarks/profile_step.py", sys.argv[1:])
 
     load_before = os.getloadavg()
     rates, fields, epochs = step_rates(args.dataset)

@@ -14,25 +14,16 @@ published reference and the target it was held to.
 import argparse
 import inspect
 import json
-import re
 import statistics
 import sys
 from pathlib import Path
 
 from reczoo.benchmark.references import meets, reference
+from reczoo.provenance import portable_command as portable
 
 HERE = Path(__file__).resolve().parent
 
 PEER_PREFIXES = ("deepctr_", "recbole_")
-
-
-def portable(command):
-    """A recorded command without the paths of the machine it ran on: the
-    preset folder is DIR, the peer's interpreter under $PEERS, and a private
-    output folder is left to the default."""
-    command = re.sub(r"--preset=\S+", "--preset=DIR", command)
-    command = re.sub(r"--peer_python=\S*/peers/", "--peer_python=$PEERS/", command)
-    return re.sub(r" --output_dir=/\S+", "", command)
 
 
 def label(row):

@@ -101,3 +101,29 @@ def run_record():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def portable_command(command):
+    """A recorded command without paths of the machine it ran on.
+
+    A peer's interpreter becomes `$PEERS/<env>/bin/python`, any other absolute
+    folder `DIR`, and a private `--output_dir` is dropped (the default holds
+    the committed rows); relative paths stay as they are.
+    """
+    import re
+
+    def peer(match):
+        path = match.group(1)
+        tail = path.split("/peers/", 1)[1] if "/peers/" in path else "/".join(path.split("/")[-3:])
+        return f"--peer_python=$PEERS/{tail}"
+
+    command = re.sub(r"--peer_python=(/\S+)", peer, command)
+    command = re.sub(r" --output_dir=/\S+", "", command)
+    return re.sub(r"(--[\w-]+)=/\S+", r"\1=DIR", command)
+
+
+def script_command(script, argv):
+    """`python SCRIPT ARGS` as a benchmark row records it (`portable_command`)."""
+    import shlex
+
+    return portable_command(" ".join(["python", script, *(shlex.quote(a) for a in argv)]))

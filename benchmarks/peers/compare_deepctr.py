@@ -14,7 +14,6 @@ predictions are scored by `reczoo.metrics`. Writes one result row per library
 import argparse
 import json
 import os
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from sidebyside import peer_row, run_peer, write_comparison
 
 from reczoo import datasets, run
 from reczoo.metrics import auc, logloss
+from reczoo.provenance import script_command
 
 SETTINGS = {
     "embedding_dim": 10,
@@ -57,9 +57,7 @@ def main():
     parser.add_argument("--output_dir", default="benchmarks/results")
     parser.add_argument("--dataset", default="frappe")
     args = parser.parse_args()
-    command = "python benchmarks/peers/compare_deepctr.py " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:]
-    )
+    command = script_command("benchmarks/peers/compare_deepctr.py", sys.argv[1:])
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     protocol = datasets.dataset_info(args.dataset).default_protocol

@@ -17,7 +17,6 @@ training throughput ratio.
 import argparse
 import json
 import os
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +26,7 @@ from sidebyside import peer_row, run_peer, write_comparison
 
 from reczoo import datasets, run
 from reczoo.metrics import ranking_metrics
+from reczoo.provenance import script_command
 
 MODELS = {
     "sasrec": {
@@ -91,9 +91,7 @@ def main():
     )
     parser.add_argument("--output_dir", default="benchmarks/results")
     args = parser.parse_args()
-    command = "python benchmarks/peers/compare_recbole.py " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:]
-    )
+    command = script_command("benchmarks/peers/compare_recbole.py", sys.argv[1:])
     spec = MODELS[args.model]
     settings = {
         **spec["settings"],

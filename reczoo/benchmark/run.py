@@ -7,6 +7,7 @@ the trained model, the data and the split as attributes.
 
 import json
 import time
+from pathlib import Path
 
 import keras
 
@@ -233,7 +234,7 @@ def run(
             vocabularies=data.vocabulary_lists(),
             overwrite=overwrite,
         )
-        row["preset"] = str(output)
+        row["preset"] = str(output) if not Path(output).is_absolute() else Path(output).name
     return RunResult(row, model=task, data=data, split=split)
 
 

@@ -56,16 +56,29 @@ def test_help_writes_nothing(capsys):
     assert (report.HERE / "RESULTS.md").stat().st_mtime_ns == before
 
 
-def test_rendered_commands_carry_no_machine_path():
+def test_recorded_commands_carry_no_machine_path():
+    from reczoo.provenance import portable_command, script_command
+
     command = (
         "python benchmarks/evaluate_preset.py --preset=/tmp/presets/amazon-games-caser "
         "--protocol=loo_full --output_dir=/tmp/res2"
     )
-    assert report.portable(command) == (
+    assert portable_command(command) == (
         "python benchmarks/evaluate_preset.py --preset=DIR --protocol=loo_full"
     )
-    peer = "python benchmarks/peers/compare_deepctr.py --peer_python=/work/peers/deepctr/bin/python"
-    assert report.portable(peer).endswith("--peer_python=$PEERS/deepctr/bin/python")
-    for path in [report.HERE / "RESULTS.md", *(report.HERE.parent / "docs").rglob("*.md")]:
+    peer = ["--peer_python=/work/peers/deepctr/bin/python", "--dataset=frappe-x1"]
+    assert script_command("benchmarks/peers/compare_deepctr.py", peer) == (
+        "python benchmarks/peers/compare_deepctr.py --peer_python=$PEERS/deepctr/bin/python "
+        "--dataset=frappe-x1"
+    )
+    assert portable_command("reczoo train --output=my_preset") == "reczoo train --output=my_preset"
+    root = report.HERE.parent
+    committed = [
+        report.HERE / "RESULTS.md",
+        report.HERE / "README.md",
+        *(root / "docs").rglob("*.md"),
+        *(report.HERE / "results").rglob("*.json"),
+    ]
+    for path in committed:
         text = path.read_text()
-        assert "/tmp/" not in text and "/work/" not in text, path
+        assert "/tmp/" not in text and "/work/" not in text and "/root/" not in text, path
