@@ -46,6 +46,8 @@ def test_bad_recipes_and_settings_are_named():
         settings.resolve("fm", "movielens-100k", "ncf", {"batch_size": 0})
     with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
         settings.resolve("fm", "movielens-100k", "ncf", {}, epochs=0)
+    with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
+        settings.resolve("fm", "movielens-100k", "ncf", {}, epochs=2.7)
 
 
 def test_one_default_recipe_per_key():

@@ -43,27 +43,18 @@ EPOCH_BASE = {
     "epochs": 20,
     "eval_every": 1,
 }
+# What differs by task kind: next-item models are the papers' width 50 at
+# batch 128, with the history length taken from the data.
+KIND_BASE = {
+    "ranking": {},
+    "next_item": {"batch_size": 128, "embedding_dim": 50, "max_length": None},
+}
 # Defaults without a recipe: evaluate every `eval_every_examples` training
 # examples (pairs for ranking, histories for next-item), stop after
 # `patience` evaluations without a gain or `max_evaluations` in all.
-ADAPTIVE = {
-    "ranking": {
-        **EPOCH_BASE,
-        "epochs": None,
-        "eval_every": None,
-        "eval_every_examples": 262_144,
-        "max_evaluations": 40,
-    },
-    "next_item": {
-        **EPOCH_BASE,
-        "batch_size": 128,
-        "embedding_dim": 50,
-        "max_length": None,
-        "epochs": None,
-        "eval_every": None,
-        "eval_every_examples": 32_768,
-        "max_evaluations": 40,
-    },
+BY_EXAMPLES = {
+    "ranking": {"eval_every_examples": 262_144, "max_evaluations": 40},
+    "next_item": {"eval_every_examples": 32_768, "max_evaluations": 40},
 }
 
 
@@ -107,19 +98,15 @@ def resolve(model, dataset_name, protocol, overrides, epochs=None, recipe=None):
     if found is not None:
         settings = {**EPOCH_BASE, **found.training}
         model_settings = dict(found.model_settings)
-    elif epochs is not None or "epochs" in overrides:
-        settings = {**EPOCH_BASE, **entry.run_defaults}
-        if entry.kind == "next_item":
-            settings.update(batch_size=128, embedding_dim=50, max_length=None)
-            settings.update(entry.run_defaults)
-        model_settings = {}
     else:
-        settings = {**ADAPTIVE[entry.kind], **entry.run_defaults}
+        settings = {**EPOCH_BASE, **KIND_BASE[entry.kind], **entry.run_defaults}
+        if epochs is None and "epochs" not in overrides:
+            settings.update(epochs=None, eval_every=None, **BY_EXAMPLES[entry.kind])
         model_settings = {}
     for key, value in overrides.items():
         (settings if key in RUN_KEYS else model_settings)[key] = value
     if epochs is not None:
-        settings["epochs"] = int(epochs)
+        settings["epochs"] = epochs
     if settings.get("epochs") is not None:
         settings["eval_every"] = settings.get("eval_every") or 1
         settings.pop("eval_every_examples", None)
