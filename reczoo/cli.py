@@ -22,6 +22,7 @@ class Command:
     summary: str
     define: callable
     run: callable
+    positional: str | None = None  # the one positional argument it takes, if any
 
 
 def _table(rows, headers):
@@ -327,6 +328,76 @@ def _run_datasets(fv):
     return 0
 
 
+# --- reczoo benchmark ----------------------------------------------------------
+
+
+def _define_benchmark(fv):
+    flags.DEFINE_string(
+        "suite", "quick", "Suite: quick, paper, frappe or throughput.", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "models", None, "Comma-separated wildcards over entry labels and models.", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "datasets", None, "Comma-separated datasets (or throughput shapes) to keep.", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "output", "benchmark-results", "Output folder; finished runs there are skipped.",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string("device", "auto", "auto, cpu or gpu (an error without a GPU).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "precision", "float32", "float32, mixed_float16 or mixed_bfloat16.", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "jit", "auto", "XLA: auto (off on CPU, on for GPUs, as measured), on or off.",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string("seeds", "0", "Comma-separated seeds; cells report mean ± sd.",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_boolean(
+        "peers", False, "Also run DeepCTR and RecBole side by side (their own environments).",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_boolean("quiet", False, "One line per run, no Keras progress.", flag_values=fv)
+
+
+def _run_benchmark(fv, *positional):
+    if positional:
+        raise ValueError(
+            f"unexpected arguments {list(positional)}; did you mean `reczoo benchmark report DIR`?"
+        )
+    from reczoo.benchmark.suite import run_suite
+
+    run_suite(
+        fv.suite, models=fv.models, datasets=fv.datasets, output=fv.output, device=fv.device,
+        precision=fv.precision, jit=fv.jit, seeds=fv.seeds, peers=fv.peers, quiet=fv.quiet,
+    )  # fmt: skip
+    return 0
+
+
+def _define_benchmark_report(fv):
+    flags.DEFINE_boolean(
+        "check", False, "Write nothing; exit 1 if report.md, results.csv or a plot is stale.",
+        flag_values=fv,
+    )  # fmt: skip
+
+
+def _run_benchmark_report(fv, folder=None):
+    if folder is None:
+        raise ValueError("usage: reczoo benchmark report DIR [--check]: DIR is required.")
+    from reczoo.benchmark.report import build
+
+    changed = build(folder, check=fv.check)
+    verb = "stale" if fv.check else "written"
+    for path in changed:
+        print(f"{verb}: {path}")
+    if not changed:
+        print(f"{folder}: report, results.csv and plots are up to date with the rows.")
+    return 1 if fv.check and changed else 0
+
+
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
@@ -346,6 +417,20 @@ COMMANDS = {
     ),
     "presets": Command(
         "presets", "List built-in pretrained presets.", _define_presets, _run_presets
+    ),
+    "benchmark": Command(
+        "benchmark",
+        "Run a benchmark suite into a folder: rows, report, plots (resumable).",
+        _define_benchmark,
+        _run_benchmark,
+        positional="ARGS",
+    ),
+    "benchmark report": Command(
+        "benchmark report",
+        "Rebuild report.md, results.csv and plots of a benchmark folder from its rows.",
+        _define_benchmark_report,
+        _run_benchmark_report,
+        positional="DIR",
     ),
 }
 
@@ -380,6 +465,8 @@ def main(argv):
         print(_usage())
         return 0
     name = args.pop(0)
+    if name == "benchmark" and args and args[0] == "report":
+        name = f"{name} {args.pop(0)}"
     command = COMMANDS.get(name)
     if command is None:
         print(f"reczoo: unknown subcommand {name!r}\n\n{_usage()}", file=sys.stderr)
@@ -394,7 +481,7 @@ def main(argv):
     except flags.Error as e:
         print(f"reczoo {name}: {e}\n\n{_command_help(command, fv)}", file=sys.stderr)
         return USAGE_EXIT
-    if len(rest) > 1:
+    if len(rest) > 1 and not command.positional:
         print(
             f"reczoo {name}: unexpected arguments {rest[1:]}\n\n{_command_help(command, fv)}",
             file=sys.stderr,
@@ -405,8 +492,12 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
+    if name in ("train", "benchmark"):
+        from reczoo.quiet import import_tensorflow
+
+        import_tensorflow()
     try:
-        return command.run(fv) or 0
+        return command.run(fv, *rest[1:]) or 0
     except KeyboardInterrupt:
         print(f"reczoo {name}: interrupted; nothing half-written was left behind.", file=sys.stderr)
         return 130

@@ -129,7 +129,8 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
         epochs=periods,
         steps_per_epoch=steps_per_period,
         callbacks=callbacks,
-        verbose=0,
+        # Keras' own progress bar inside each evaluation period at verbose 2.
+        verbose=1 if verbose >= 2 else 0,
     )
     run = done + len(fitted.epoch)
     if evaluation is None:

@@ -1,6 +1,5 @@
-"""What both peer comparisons write: two result rows and their comparison."""
+"""Running a peer's script in its environment, and the row it gives."""
 
-import datetime
 import json
 import subprocess
 import time
@@ -8,25 +7,26 @@ from pathlib import Path
 
 import numpy as np
 
-import reczoo
-from reczoo.provenance import device_name
-
-SHOWN = ("metrics", "train_samples_per_sec", "epochs", "train_seconds")
+from reczoo.provenance import run_record
 
 
 def run_peer(peer_python, script, output, arguments, env, cwd=None):
-    """Runs a peer script (beside this file) in the peer's venv.
+    """Runs a peer script (beside this file) with the peer environment's `peer_python`.
 
     The script writes an .npz to `output` with a JSON `summary`. Returns the
     arrays (loaded into memory), the summary and the wall seconds.
     """
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [peer_python, str(Path(__file__).with_name(script)), f"--output={output}", *arguments],
-        check=True,
         env=env,
         cwd=cwd,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{script} failed with exit status {done.returncode}: {tail}")
     wall = time.perf_counter() - start
     with np.load(output) as saved:
         arrays = {k: saved[k] for k in saved.files}
@@ -59,46 +59,12 @@ def peer_row(model, data, split, settings, summary, metrics, scored, wall, comma
         "train_seconds": round(summary["train_seconds"], 2),
         "params": summary["params"],
         "batch_size": settings["batch_size"],
-        "device": device_name(),
         "precision": "float32",
         "jit": False,
         "seed": settings["seed"],
-        "versions": summary["versions"],
         "dataset_sha256": data.sha256,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **run_record(),
+        "versions": summary["versions"],
         "command": command,
         **extra,
     }
-
-
-def write_comparison(out_dir, name, peer, ours, theirs, load, command, **extra):
-    """Writes `<date>-<name>-reczoo.json`, `-<peer>.json` and `<date>-<name>.json`.
-
-    The comparison holds both libraries' test metrics, throughput, epochs and
-    training time, the training throughput ratio reczoo / peer, and the load
-    average before, between and after the two runs. Returns it.
-    """
-    ours["command_in_comparison"] = command
-    ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
-    comparison = {
-        "dataset": ours["dataset"],
-        "protocol": ours["protocol"],
-        **extra,
-        "reczoo": {k: ours[k] for k in SHOWN},
-        peer: {k: theirs[k] for k in SHOWN},
-        "train_throughput_ratio": round(ratio, 2),
-        "load_average": load,
-        "device": device_name(),
-        "reczoo_version": reczoo.__version__,
-        "command": command,
-        "date": theirs["date"],
-    }
-    base = f"{datetime.date.today().isoformat()}-{name}"
-    for path, row in (
-        (out_dir / f"{base}-reczoo.json", ours),
-        (out_dir / f"{base}-{peer}.json", theirs),
-        (out_dir / f"{base}.json", comparison),
-    ):
-        path.write_text(json.dumps(row, indent=2) + "\n")
-    print(json.dumps(comparison))
-    return comparison

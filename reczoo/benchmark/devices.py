@@ -1,0 +1,108 @@
+"""Where a benchmark runs: the device, the precision, XLA, the strategy.
+
+`--device=gpu` without a visible GPU is an error, never a silent CPU run.
+`--jit=auto` follows measurement, not belief: on CPU the throughput suite
+measured XLA slower for these models (benchmarks/throughput/report.md), so
+auto leaves it off there; on a GPU auto turns it on, which gpu_check.sh
+measures against off.
+"""
+
+import os
+import shutil
+import subprocess
+
+from reczoo.provenance import cpu_name
+
+DEVICES = ("auto", "cpu", "gpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+JIT = ("auto", "on", "off")
+JIT_AUTO = {"cpu": False, "gpu": True}
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(
+            f"--{name} must be one of {', '.join(allowed)}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def select(device="auto"):
+    """Makes TensorFlow use `device`; returns `"cpu"` or `"gpu"`.
+
+    Must run before TensorFlow places anything: hiding the GPUs for `cpu`
+    cannot be undone in the same process.
+    """
+    import tensorflow as tf
+
+    _choice("device", device, DEVICES)
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise ValueError(
+            "--device=gpu, but TensorFlow sees no GPU. Install reczoo with the `and-cuda` "
+            "extra (`pip install 'keras-reczoo[and-cuda]'`) on a machine whose NVIDIA driver "
+            "works (`nvidia-smi`), or use --device=cpu."
+        )
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+        return "cpu"
+    return "gpu" if gpus else "cpu"
+
+
+def check(precision="float32", jit="auto"):
+    """Refuses an unknown precision or jit setting, before any work."""
+    _choice("precision", precision, PRECISIONS)
+    _choice("jit", jit, JIT)
+
+
+def jit_compile(jit, kind):
+    """`--jit` (`auto`, `on`, `off`) as Keras' `jit_compile` on `kind`."""
+    return JIT_AUTO[kind] if jit == "auto" else jit == "on"
+
+
+def strategy(kind):
+    """`MirroredStrategy` over every visible GPU when there are several, else
+    the default strategy."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU") if kind == "gpu" else []
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([g.name for g in gpus])
+    return tf.distribute.get_strategy()
+
+
+def gpu_details():
+    """Name, count and memory (GiB) of the visible NVIDIA GPUs, from
+    nvidia-smi; TensorFlow's device name where nvidia-smi is absent."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return {"gpu": None, "gpu_count": 0, "gpu_memory_gib": None}
+    name, memory = None, None
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                capture_output=True, text=True, timeout=20,
+            ).stdout.strip().splitlines()  # fmt: skip
+            if out:
+                name, mib = (p.strip() for p in out[0].split(",", 1))
+                memory = round(float(mib) / 1024, 1)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            pass
+    if name is None:
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+    return {"gpu": name, "gpu_count": len(gpus), "gpu_memory_gib": memory}
+
+
+def record(kind, precision, jit):
+    """The device fields of a benchmark row."""
+    return {
+        "device_kind": kind,
+        "cpu": cpu_name(),
+        "cpu_cores": os.cpu_count(),
+        **gpu_details(),
+        "precision": precision,
+        "jit": jit,
+    }

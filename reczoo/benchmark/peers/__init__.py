@@ -1,0 +1,216 @@
+"""Peer libraries run side by side with reczoo: DeepCTR's DeepFM, RecBole's SASRec.
+
+Each peer lives in its own virtual environment, outside reczoo's, found at
+`$RECZOO_PEERS_DIR/<peer>/bin/python` (default `~/.cache/reczoo-peers`).
+A comparison exports one split, trains reczoo on it, then runs the peer's
+script (beside this file, executed by the peer's interpreter, never imported
+here) with the same settings, and scores both libraries' predictions with
+`reczoo.metrics`. It returns two result rows in `reczoo train`'s form.
+"""
+
+import dataclasses
+import json
+import os
+import shlex
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from reczoo import datasets
+from reczoo.benchmark.peers.sidebyside import peer_row, run_peer
+from reczoo.benchmark.run import run
+from reczoo.metrics import auc, logloss, ranking_metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    """A peer library: its environment's name and what installs it."""
+
+    name: str
+    requirements: tuple
+    no_deps: tuple = ()
+
+    def python(self):
+        root = os.environ.get("RECZOO_PEERS_DIR") or Path.home() / ".cache" / "reczoo-peers"
+        return Path(root) / self.name / "bin" / "python"
+
+    def setup_command(self):
+        """Shell commands that create the environment where `python()` looks."""
+        env = f"${{RECZOO_PEERS_DIR:-$HOME/.cache/reczoo-peers}}/{self.name}"
+        pip = f"{env}/bin/pip install"
+        steps = [f"python3 -m venv {env}", f"{pip} {' '.join(map(shlex.quote, self.requirements))}"]
+        if self.no_deps:
+            steps.append(f"{pip} --no-deps {' '.join(map(shlex.quote, self.no_deps))}")
+        return " && ".join(steps)
+
+
+PEERS = {
+    # DeepCTR is tested upstream with tf-keras; tf-keras goes in without its
+    # dependencies, which would pull a second TensorFlow beside tensorflow-cpu.
+    "deepctr": Peer(
+        "deepctr",
+        ("deepctr==0.9.4", "tensorflow-cpu==2.21.*", "numpy<3", "h5py", "requests"),
+        ("tf-keras==2.21.*",),
+    ),
+    # torch==2.13.0 exactly: a range pulls a CUDA build of several GB.
+    # RecBole 1.2.1 breaks on numpy 2 and on setuptools 81 (pkg_resources).
+    "recbole": Peer(
+        "recbole",
+        ("torch==2.13.0", "recbole==1.2.1", "numpy<2", "scipy<1.14", "pandas<2.3", "setuptools<81"),
+    ),
+}
+
+# BARS' DeepFM on Frappe, as the deepfm recipes of frappe and frappe-x1 hold
+# it; DeepCTR is given the same.
+DEEPCTR_SETTINGS = {
+    "embedding_dim": 10,
+    "hidden_units": [400, 400, 400],
+    "dropout": 0.2,
+    "batch_norm": True,
+    "l2_embedding": 0.025,
+    "learning_rate": 1e-3,
+    "batch_size": 4096,
+    "epochs": 100,
+    "patience": 2,
+}
+
+# SASRec with full softmax (RecBole's CE loss), the sasrec-ce recipe's shape.
+# RecBole takes minutes per epoch here: the two run the same epochs, without
+# early stopping, so the comparison is at equal epochs, not at convergence.
+RECBOLE_SETTINGS = {
+    "embedding_dim": 50,
+    "num_blocks": 2,
+    "num_heads": 1,
+    "dropout": 0.5,
+    "max_length": 50,
+    "learning_rate": 1e-3,
+    "batch_size": 128,
+    "loss": "ce",
+    "epochs": 1,
+}
+
+
+def missing(peer):
+    """Why `peer` cannot run here (with the command that fixes it), or None."""
+    python = PEERS[peer].python()
+    if python.exists():
+        return None
+    return f"no {peer} environment at {python}; create it with: {PEERS[peer].setup_command()}"
+
+
+def compare(peer, dataset, protocol, seed=0, verbose=1):
+    """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows."""
+    if peer == "deepctr":
+        return _deepctr(dataset, protocol, seed, verbose)
+    if peer == "recbole":
+        return _recbole(dataset, protocol, seed, verbose)
+    raise ValueError(f"Unknown peer {peer!r}. Known peers: {', '.join(sorted(PEERS))}.")
+
+
+def _command(peer, dataset, seed):
+    suffix = f" --seeds={seed}" if seed else ""
+    return (
+        f"reczoo benchmark --suite=paper --peers --models={_LABELS[peer]} "
+        f"--datasets={dataset}{suffix}"
+    )
+
+
+_LABELS = {"deepctr": "deepfm", "recbole": "sasrec-ce"}
+
+
+def _deepctr(dataset, protocol, seed, verbose):
+    settings = {**DEEPCTR_SETTINGS, "seed": seed}
+    data = datasets.load(dataset)
+    split = datasets.split(data, protocol, seed=seed)
+    # The deepfm recipe of this dataset holds the same settings (BARS').
+    ours = run("deepfm", data, protocol=protocol, seed=seed, verbose=verbose)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path, pred_path = Path(tmp) / "split.npz", Path(tmp) / "predictions.npz"
+        _export_ctr(data_path, data, split)
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+        peer, summary, wall = run_peer(
+            PEERS["deepctr"].python(), "deepctr_deepfm.py", pred_path,
+            [f"--data={data_path}", f"--config={json.dumps(settings)}"], env,
+        )  # fmt: skip
+    valid_y, test_y = data.labels[split.valid_rows], data.labels[split.test_rows]
+    valid_p, test_p = peer["valid_predictions"], peer["test_predictions"]
+    theirs = peer_row(
+        "deepctr_deepfm", data, split, settings, summary,
+        ({"auc": auc(test_y, test_p), "logloss": logloss(test_y, test_p)},
+         {"auc": auc(valid_y, valid_p), "logloss": logloss(valid_y, valid_p)}),
+        len(test_y), wall, _command("deepctr", dataset, seed),
+        peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1)",
+    )  # fmt: skip
+    return dict(ours), theirs
+
+
+def _export_ctr(path, data, split):
+    arrays = {}
+    columns = list(data.categorical)
+    for stage in ("train", "valid", "test"):
+        rows = split.rows(stage)
+        for c in columns:
+            arrays[f"{stage}_{c}"] = data.categorical[c][rows]
+        arrays[f"{stage}_labels"] = data.labels[rows]
+    vocab = {c: len(data.vocabularies[c]) for c in columns}
+    np.savez(path, columns=json.dumps(columns), vocabulary_sizes=json.dumps(vocab), **arrays)
+
+
+def export_sequences(directory, name, split):
+    """RecBole's atomic file (position as timestamp) and reczoo's split with
+    its saved negatives; returns the split's path."""
+    folder = Path(directory) / name
+    folder.mkdir(parents=True)
+    histories = {}
+    with open(folder / f"{name}.inter", "w") as f:
+        f.write("user_id:token\titem_id:token\ttimestamp:float\n")
+        for user, items in enumerate(split.histories):
+            if len(items) == 0:
+                continue
+            histories[str(user)] = [int(i) for i in items]
+            f.writelines(f"{user}\t{item}\t{t}\n" for t, item in enumerate(items))
+    (Path(directory) / "histories.json").write_text(json.dumps(histories))
+    split_path = Path(directory) / "split.npz"
+    split.save(split_path)
+    return split_path
+
+
+def _recbole(dataset, protocol, seed, verbose):
+    threads = os.cpu_count()
+    settings = {**RECBOLE_SETTINGS, "seed": seed, "threads": threads}
+    data = datasets.load(dataset)
+    split = datasets.split(data, protocol, seed=seed)
+    model_keys = ("num_blocks", "num_heads", "dropout", "loss", "learning_rate")
+    ours = run(
+        "sasrec", data, protocol=protocol, seed=seed, epochs=settings["epochs"], verbose=verbose,
+        recipe="none", patience=settings["epochs"], eval_every=1,
+        batch_size=settings["batch_size"], embedding_dim=settings["embedding_dim"],
+        max_length=settings["max_length"], **{k: settings[k] for k in model_keys},
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        name = "reczoo_sequences"  # not a name RecBole ships a copy of
+        split_path = export_sequences(tmp, name, split)
+        output = Path(tmp) / "scores.npz"
+        env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS=str(threads))
+        peer, summary, wall = run_peer(
+            PEERS["recbole"].python(), "recbole_sequential.py", output,
+            [f"--data_dir={tmp}", f"--dataset={name}", f"--split={split_path}",
+             "--model=SASRec", f"--config={json.dumps(settings)}"],
+            env, cwd=tmp,
+        )  # fmt: skip
+
+    def metrics(scores):
+        labels = np.zeros(scores.shape, dtype="float32")
+        labels[:, 0] = 1.0
+        return ranking_metrics(scores, labels, (5, 10, 20))
+
+    valid_s, test_s = peer["valid_scores"], peer["test_scores"]
+    theirs = peer_row(
+        "recbole_sasrec", data, split, settings, summary, (metrics(test_s), metrics(valid_s)),
+        test_s.size, wall, _command("recbole", dataset, seed), monitor=None,
+        max_epochs=settings["epochs"],
+        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
+        peer_mode=f"torch CPU, {summary['threads']} threads",
+    )  # fmt: skip
+    return dict(ours), theirs

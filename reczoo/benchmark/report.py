@@ -1,0 +1,492 @@
+"""Reports from benchmark rows: results.csv, report.md and PNG plots.
+
+    reczoo benchmark report DIR           # rebuilds DIR/report.md, DIR/plots/, DIR/results.csv
+    reczoo benchmark report DIR --check   # writes nothing; exit 1 if one is stale
+
+Everything here is computed from the rows in `DIR/results.jsonl` alone, so a
+report rebuilt from the same rows is the same bytes: a file is written only
+when its content changes, and the rows themselves are never touched.
+"""
+
+import csv
+import io
+import statistics
+from pathlib import Path
+
+from reczoo.benchmark.references import reference
+
+HEADLINE = ("auc", "logloss", "hr@10", "ndcg@10", "rmse")
+CSV_FIELDS = (
+    "suite", "label", "kind", "status", "model", "dataset", "protocol", "recipe", "seed",
+    "train_samples_per_sec", "infer_samples_per_sec", "latency_ms_p50", "latency_ms_p99",
+    "batch_size", "epochs", "best_epoch", "wall_seconds", "train_seconds", "params",
+    "device", "device_kind", "cpu", "cpu_cores", "gpu", "gpu_count", "gpu_memory_gib",
+    "precision", "jit", "versions", "git_commit", "date", "command", "suite_command", "error",
+)  # fmt: skip
+
+
+def write_if_changed(path, content):
+    """Writes `content` (str or bytes) to `path` unless it already holds it;
+    atomically (a temporary file renamed over). Returns whether it wrote."""
+    path = Path(path)
+    data = content.encode() if isinstance(content, str) else content
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
+def _metric_names(rows):
+    names = {k for r in rows for k in (r.get("metrics") or {}) if k != "users"}
+    return sorted(names)
+
+
+def csv_text(rows):
+    """The rows as CSV: the fixed fields, then one `test_<metric>` column per
+    metric any row has."""
+    metrics = _metric_names(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_FIELDS, *(f"test_{m}" for m in metrics)])
+    for row in rows:
+        values = []
+        for field in CSV_FIELDS:
+            value = row.get(field)
+            if isinstance(value, dict):
+                value = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+            values.append("" if value is None else value)
+        values += ["" if (row.get("metrics") or {}).get(m) is None else row["metrics"][m]
+                   for m in metrics]  # fmt: skip
+        writer.writerow(values)
+    return out.getvalue()
+
+
+# --- grouping ---------------------------------------------------------------
+
+
+def _variant(row):
+    """What makes two rows the same cell, seeds aside."""
+    settings = row.get("entry", "").split("/")[-1] if row.get("entry") else ""
+    label = row.get("label") or row["model"]
+    if row.get("side_by_side"):
+        label = f"{label} (vs {row['side_by_side']})"
+    return (label, row.get("precision"), row.get("jit"), settings)
+
+
+def _cells(rows, kinds=("accuracy",)):
+    """Rows of `kinds` grouped by (dataset, protocol), then by variant, seeds together."""
+    tables = {}
+    for row in rows:
+        if row.get("kind") not in kinds or row.get("status") != "ok":
+            continue
+        key = (row["dataset"], row.get("protocol"))
+        tables.setdefault(key, {}).setdefault(_variant(row), []).append(row)
+    return tables
+
+
+def _value(rows, getter, digits):
+    values = [v for v in (getter(r) for r in rows) if v is not None]
+    if not values:
+        return "", None
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return f"{mean:,.{digits}f}", mean
+    sd = statistics.stdev(values)
+    return f"{mean:,.{digits}f} ± {sd:,.{digits}f} ({len(values)})", mean
+
+
+def _number(value, digits=0):
+    if value is None:
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def _headline(rows):
+    names = _metric_names(rows)
+    return [m for m in HEADLINE if m in names]
+
+
+# --- report.md ----------------------------------------------------------------
+
+
+def markdown(rows):
+    """report.md's text."""
+    lines = ["# Benchmark report", ""]
+    lines += _provenance(rows)
+    tables = _cells(rows, ("accuracy", "peer"))
+    for (dataset, protocol), variants in sorted(tables.items(), key=lambda t: str(t[0])):
+        ours = {v: r for v, r in variants.items() if r[0].get("kind") == "accuracy"}
+        lines += [f"## {dataset} · {protocol}", ""]
+        lines += _accuracy_table(ours, dataset, protocol)
+        lines += _peer_table(rows, dataset, protocol)
+        lines += [f"![accuracy against training throughput](plots/{_slug(dataset, protocol)}.png)",
+                  ""]  # fmt: skip
+    lines += _throughput_tables(rows)
+    lines += _curves(rows)
+    lines += _problems(rows)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _provenance(rows):
+    def distinct(field):
+        return sorted({str(r.get(field)) for r in rows if r.get(field) is not None})
+
+    dates = sorted(r["date"][:10] for r in rows if r.get("date"))
+    versions = sorted({
+        ", ".join(f"{k} {v}" for k, v in sorted(r["versions"].items()))
+        for r in rows if r.get("versions") and not r.get("peer")
+    })  # fmt: skip
+    lines = [
+        f"Suite: {', '.join(distinct('suite')) or 'none'}; {len(rows)} rows"
+        + (f", run {dates[0]} to {dates[-1]}." if dates else "."),
+        f"CPU: {'; '.join(distinct('cpu')) or 'unknown'}. GPU: {'; '.join(_gpus(rows)) or 'none'}.",
+        f"Precision: {', '.join(distinct('precision'))}; "
+        f"XLA: {', '.join(sorted({'on' if r.get('jit') else 'off' for r in rows}))}.",
+        f"Versions: {'; '.join(versions)}." if versions else "",
+        f"reczoo commit: {', '.join(c[:10] for c in distinct('git_commit'))}.",
+        "",
+        "Each row's command reproduces it (`suite_command` in results.jsonl); "
+        "this report is rebuilt from the rows by `reczoo benchmark report DIR`. "
+        "With several seeds a cell reads mean ± sd (count). A reference is "
+        "compared only under its own protocol; `settings` lists what an entry "
+        "changed from its recipe (a quick suite caps epochs).",
+        "",
+    ]
+    return [line for line in lines if line is not None]
+
+
+def _gpus(rows):
+    return sorted({
+        f"{r['gpu']} x{r.get('gpu_count')}" + (f" ({r['gpu_memory_gib']} GiB)"
+                                               if r.get("gpu_memory_gib") else "")
+        for r in rows if r.get("gpu")
+    })  # fmt: skip
+
+
+def _accuracy_table(variants, dataset, protocol):
+    if not variants:
+        return []
+    all_rows = [r for rs in variants.values() for r in rs]
+    metrics = _headline(all_rows)
+    header = ["model", "settings", *metrics, "reference", "Δ", "epochs", "train ex/s",
+              "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (label, precision, jit, settings), rs in sorted(variants.items(), key=str):
+        cells = [label, settings.replace(",", ", ")]
+        means = {}
+        for m in metrics:
+            text, means[m] = _value(rs, lambda r, m=m: (r.get("metrics") or {}).get(m), 4)
+            cells.append(text)
+        ref = reference(label, dataset, protocol)
+        if ref is None:
+            cells += ["", ""]
+        else:
+            shown = [m for m in ref.metrics if m in means]
+            cells.append(", ".join(f"{m} {ref.metrics[m]:.4f}" for m in shown)
+                         + f" ({ref.source})")  # fmt: skip
+            cells.append(", ".join(f"{means[m] - ref.metrics[m]:+.4f}" for m in shown
+                                   if means[m] is not None))  # fmt: skip
+        cells.append(_value(rs, lambda r: r.get("epochs"), 0)[0])
+        cells.append(_value(rs, lambda r: r.get("train_samples_per_sec"), 0)[0])
+        cells.append(_value(rs, lambda r: r.get("infer_samples_per_sec"), 0)[0])
+        cells.append(_value(rs, lambda r: r.get("wall_seconds"), 0)[0])
+        cells += [str(precision), "on" if jit else "off"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _peer_table(rows, dataset, protocol):
+    """Peers against reczoo on the same split, trained back to back in one entry."""
+    by_run = {}
+    for row in rows:
+        same_split = (row["dataset"], row.get("protocol")) == (dataset, protocol)
+        if row.get("kind") == "peer" and row.get("status") == "ok" and same_split:
+            by_run.setdefault(row["run_id"], []).append(row)
+    pairs = []
+    for run in by_run.values():
+        ours = [r for r in run if r.get("side_by_side")]
+        theirs = [r for r in run if r.get("peer")]
+        if ours and theirs:
+            pairs.append((ours[0], theirs[0]))
+    if not pairs:
+        return []
+    metrics = _headline([r for pair in pairs for r in pair])
+    header = ["library", "model", *metrics, "epochs", "train ex/s", "ratio reczoo / peer",
+              "command"]  # fmt: skip
+    lines = [
+        "Peers, same split and settings, trained one after the other in one run:",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for ours, theirs in sorted(pairs, key=lambda p: (p[1]["label"], p[1]["seed"])):
+        ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
+        for row, library in ((ours, "reczoo"), (theirs, theirs["peer"])):
+            cells = [library, row.get("label") or row["model"]]
+            cells += [_number((row.get("metrics") or {}).get(m), 4) for m in metrics]
+            cells += [str(row.get("epochs", "")), _number(row.get("train_samples_per_sec"))]
+            cells += [f"{ratio:.2f}x" if row is ours else "", f"`{row['suite_command']}`"
+                      if row is ours else ""]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _throughput_tables(rows):
+    measured = [r for r in rows if r.get("kind") == "throughput"]
+    if not measured:
+        return []
+    lines = [
+        "## Throughput",
+        "",
+        "Real feature shapes, synthetic values. Training: median of timed `fit` "
+        "epochs after warm-up; inference: one `predict_on_batch` call, p50 and "
+        "p99 over at least 100 calls.",
+        "",
+    ]
+    for shape in sorted({r["dataset"] for r in measured}):
+        group = [r for r in measured if r["dataset"] == shape]
+        lines += [f"### {shape}", "", group[0].get("shape", ""), ""]
+        header = ["model", "batch", "train ex/s", "infer ex/s", "latency p50 ms",
+                  "latency p99 ms", "params", "precision", "XLA"]  # fmt: skip
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in sorted(group, key=lambda r: (r["model"], r["batch_size"], str(r.get("jit")))):
+            if r.get("status") != "ok":
+                cells = [r["model"], str(r["batch_size"]), r.get("error", r["status"]), "", "",
+                         "", "", "", ""]  # fmt: skip
+            else:
+                cells = [r["model"], f"{r['batch_size']:,}", _number(r["train_samples_per_sec"]),
+                         _number(r["infer_samples_per_sec"]), _number(r["latency_ms_p50"], 2),
+                         _number(r["latency_ms_p99"], 2), f"{r['params']:,}",
+                         str(r.get("precision")), "on" if r.get("jit") else "off"]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", f"![throughput against batch size](plots/throughput-{_slug(shape)}.png)", ""]
+    return lines
+
+
+def _curves(rows):
+    runs = [r for r in rows if _has_curve(r)]
+    if not runs:
+        return []
+    lines = ["## Validation curves", ""]
+    for r in sorted(runs, key=_curve_name):
+        lines.append(f"![{r.get('label')} on {r['dataset']}](plots/{_curve_name(r)}.png)")
+    return [*lines, ""]
+
+
+def _problems(rows):
+    bad = [r for r in rows if r.get("status") not in ("ok", None) and r.get("kind") != "throughput"]
+    if not bad:
+        return []
+    lines = ["## Failed or skipped", "", "| entry | seed | status | why |", "|---|---|---|---|"]
+    for r in bad:
+        why = str(r.get("error", "")).replace("|", "\\|")
+        lines.append(
+            f"| {r.get('label')} on {r['dataset']} | {r.get('seed')} | {r['status']} | {why} |"
+        )
+    return [*lines, ""]
+
+
+# --- plots ----------------------------------------------------------------------
+
+
+def _slug(*parts):
+    text = "-".join(str(p) for p in parts if p)
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _has_curve(row):
+    history = row.get("history") or []
+    return row.get("status") == "ok" and any(len(h) > 3 for h in history)
+
+
+def _curve_name(row):
+    label = row.get("label") or row["model"]
+    suffix = f"seed{row['seed']}" if row.get("seed") else ""
+    variant = "" if row.get("precision") in (None, "float32") else row["precision"]
+    return "curve-" + _slug(label, row["dataset"], row.get("protocol"), variant, suffix,
+                            "xla" if row.get("jit") else "")  # fmt: skip
+
+
+def _png(figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    out = io.BytesIO()
+    # No software or date stamp: the same rows give the same bytes.
+    figure.savefig(out, format="png", dpi=90, metadata={"Software": None})
+    return out.getvalue()
+
+
+def plots(rows):
+    """`{file name: PNG bytes}` for every plot the rows support."""
+    from matplotlib.figure import Figure
+
+    out = {}
+    for (dataset, protocol), variants in _cells(rows, ("accuracy", "peer")).items():
+        all_rows = [r for rs in variants.values() for r in rs]
+        metric = next((m for m in ("auc", "hr@10", "rmse") if m in _headline(all_rows)), None)
+        if metric is None:
+            continue
+        figure = Figure(figsize=(6, 4))
+        ax = figure.add_subplot()
+        for (label, _, _jit, settings), rs in sorted(variants.items(), key=str):
+            xs = [r.get("train_samples_per_sec") for r in rs]
+            ys = [(r.get("metrics") or {}).get(metric) for r in rs]
+            points = [(x, y) for x, y in zip(xs, ys, strict=True) if x and y is not None]
+            if not points:
+                continue
+            peer = bool(rs[0].get("peer"))
+            x, y = statistics.fmean(p[0] for p in points), statistics.fmean(p[1] for p in points)
+            ax.scatter([x], [y], marker="s" if peer else "o", color="tab:red" if peer else
+                       "tab:blue")  # fmt: skip
+            name = label + (f" ({settings})" if settings else "")
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("training examples per second (log)")
+        ax.set_ylabel(f"test {metric}")
+        ax.set_title(f"{dataset} · {protocol}: accuracy against training speed", fontsize=9)
+        ax.grid(True, alpha=0.3)
+        figure.tight_layout()
+        out[f"{_slug(dataset, protocol)}.png"] = _png(figure)
+    out.update(_throughput_plots(rows))
+    for row in rows:
+        if _has_curve(row):
+            out[f"{_curve_name(row)}.png"] = _curve_plot(row)
+    return out
+
+
+def _throughput_plots(rows):
+    from matplotlib.figure import Figure
+
+    out = {}
+    measured = [r for r in rows if r.get("kind") == "throughput" and r.get("status") == "ok"]
+    for shape in sorted({r["dataset"] for r in measured}):
+        figure = Figure(figsize=(8, 3.5))
+        train_ax, infer_ax = figure.subplots(1, 2)
+        group = [r for r in measured if r["dataset"] == shape]
+        for model, jit in sorted({(r["model"], bool(r.get("jit"))) for r in group}):
+            mine = sorted((r for r in group if (r["model"], bool(r.get("jit"))) == (model, jit)),
+                          key=lambda r: r["batch_size"])  # fmt: skip
+            name = model + (" (XLA)" if jit else "")
+            trained = [r for r in mine if r.get("train_samples_per_sec")]
+            train_ax.plot(
+                [r["batch_size"] for r in trained],
+                [r["train_samples_per_sec"] for r in trained],
+                marker="o",
+                label=name,
+            )
+            infer_ax.plot(
+                [r["batch_size"] for r in mine],
+                [r["infer_samples_per_sec"] for r in mine],
+                marker="o",
+                label=name,
+            )
+        for ax, what in ((train_ax, "training"), (infer_ax, "inference")):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("batch size")
+            ax.set_ylabel(f"{what} examples/s")
+            ax.grid(True, alpha=0.3)
+        infer_ax.legend(fontsize=7)
+        figure.suptitle(f"{shape}: throughput", fontsize=9)
+        figure.tight_layout()
+        out[f"throughput-{_slug(shape)}.png"] = _png(figure)
+    return out
+
+
+def _curve_plot(row):
+    from matplotlib.figure import Figure
+
+    history = [h for h in row["history"] if len(h) > 3]
+    x_key = "epoch" if all(h.get("epoch") is not None for h in history) else "step"
+    xs = [h[x_key] for h in history]
+    metrics = [m for m in ("auc", "hr@10", "ndcg@10", "rmse") if m in history[0]]
+    figure = Figure(figsize=(6, 3.2))
+    loss_ax, metric_ax = figure.subplots(1, 2)
+    loss_ax.plot(xs, [h.get("loss") for h in history], marker=".")
+    loss_ax.set_ylabel("training loss")
+    for m in metrics:
+        metric_ax.plot(xs, [h[m] for h in history], marker=".", label=f"valid {m}")
+    best = row.get("best_epoch") if x_key == "epoch" else row.get("best_step")
+    if best:
+        metric_ax.axvline(best, color="grey", linestyle="--", linewidth=0.8, label="kept")
+    metric_ax.legend(fontsize=7)
+    for ax in (loss_ax, metric_ax):
+        ax.set_xlabel(x_key)
+        ax.grid(True, alpha=0.3)
+    figure.suptitle(f"{row.get('label') or row['model']} on {row['dataset']} "
+                    f"({row.get('protocol')}), seed {row.get('seed')}", fontsize=9)  # fmt: skip
+    figure.tight_layout()
+    return _png(figure)
+
+
+# --- building -------------------------------------------------------------------
+
+
+def build(output, rows=None, check=False):
+    """Writes report.md, results.csv and plots/ of `output` from its rows.
+
+    With `check`, writes nothing and returns the files that are stale
+    (missing or different); otherwise returns the files it wrote.
+    """
+    from reczoo.benchmark.suite import read_rows
+
+    output = Path(output)
+    if rows is None:
+        if not (output / "results.jsonl").exists():
+            raise FileNotFoundError(f"No results.jsonl in {output}: nothing to report.")
+        rows = read_rows(output)
+    files = {output / "report.md": markdown(rows), output / "results.csv": csv_text(rows)}
+    files.update({output / "plots" / name: data for name, data in plots(rows).items()})
+    changed = []
+    for path, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        if check:
+            if not path.exists() or path.read_bytes() != data:
+                changed.append(path)
+        elif write_if_changed(path, data):
+            changed.append(path)
+    return changed
+
+
+def summary_table(rows, runs=None):
+    """A readable table of the rows (of `runs` only, where given)."""
+    shown = [r for r in rows if runs is None or r.get("run_id") in runs]
+    lines = []
+    accuracy = [r for r in shown if r.get("kind") != "throughput"]
+    if accuracy:
+        metrics = _headline([r for r in accuracy if r.get("status") == "ok"])
+        header = ["model", "dataset", "seed", "status", *metrics, "reference", "train ex/s",
+                  "wall s"]  # fmt: skip
+        body = []
+        for r in accuracy:
+            m = r.get("metrics") or {}
+            ref = reference(r.get("label") or r["model"], r["dataset"], r.get("protocol"))
+            body.append([
+                r.get("label") or r["model"], r["dataset"], r.get("seed"), r.get("status"),
+                *(_number(m.get(k), 4) for k in metrics),
+                ", ".join(f"{k} {v:.4f}" for k, v in ref.metrics.items()) if ref else "",
+                _number(r.get("train_samples_per_sec")), _number(r.get("wall_seconds")),
+            ])  # fmt: skip
+        lines.append(_plain_table(body, header))
+    throughput = [r for r in shown if r.get("kind") == "throughput"]
+    if throughput:
+        header = ["model", "shape", "batch", "train ex/s", "infer ex/s", "p50 ms", "p99 ms"]
+        body = [[r["model"], r["dataset"], r["batch_size"], _number(r.get("train_samples_per_sec")),
+                 _number(r.get("infer_samples_per_sec")), _number(r.get("latency_ms_p50"), 2),
+                 _number(r.get("latency_ms_p99"), 2)] for r in throughput]  # fmt: skip
+        lines.append(_plain_table(body, header))
+    return "\n\n".join(lines)
+
+
+def _plain_table(rows, headers):
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]  # fmt: skip
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+           "  ".join("-" * w for w in widths)]  # fmt: skip
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(out)

@@ -1,0 +1,283 @@
+"""Runs a benchmark suite into an output folder, resumably.
+
+    reczoo benchmark --suite=quick --output=DIR
+
+Every entry of the suite (`reczoo.benchmark.suites`) runs once per seed, in
+this process, one after the other, so that two runs never share the cores.
+Its rows go to `DIR/results.jsonl` (rewritten whole after each entry, so an
+interrupted suite loses at most the entry it was running) and
+`DIR/results.csv`; at the end `DIR/report.md` and `DIR/plots/` are built
+from the rows (`reczoo.benchmark.report`). The same command on the same
+folder skips the entries that finished; failed and skipped entries run again.
+An entry that fails is recorded with its error, and the suite goes on.
+"""
+
+import json
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from reczoo.benchmark import devices
+from reczoo.benchmark import report as reports
+from reczoo.benchmark import suites as suite_entries
+
+RESULTS = "results.jsonl"
+
+
+def run_suite(
+    suite="quick",
+    models=None,
+    datasets=None,
+    output="benchmark-results",
+    device="auto",
+    precision="float32",
+    jit="auto",
+    seeds=(0,),
+    peers=False,
+    quiet=False,
+):
+    """Runs `suite` into `output`; returns every row in the folder.
+
+    Args:
+        suite: a suite name (`reczoo.benchmark.list_suites()`) or a list of
+            `Entry`s.
+        models: wildcards over the entries' labels and models (`"deepfm,sas*"`).
+        datasets: dataset names (or throughput shapes) to keep.
+        output: the output folder; rows already there are kept, and entries
+            that finished there are skipped.
+        device: `"auto"`, `"cpu"` or `"gpu"` (an error without a GPU).
+        precision: `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"`.
+        jit: XLA: `"auto"` (measured: off on CPU, on for GPUs), `"on"`, `"off"`.
+        seeds: seeds to run every entry with; reports give mean ± sd.
+        peers: also run the peer libraries' entries (DeepCTR, RecBole); one
+            whose environment is missing is recorded as skipped, with the
+            command that creates it.
+        quiet: one line per entry instead of Keras' progress.
+    """
+    devices.check(precision, jit)
+    seeds = _seeds(seeds)
+    if isinstance(suite, str):
+        name, chosen = suite, suite_entries.entries(suite, models, datasets, peers)
+    else:
+        name, chosen = "custom", list(suite)
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise FileExistsError(f"--output must be a folder. Received: output={str(output)!r}")
+    output.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(output)
+    kind = devices.select(device)
+    jit_on = devices.jit_compile(jit, kind)
+    precision_of = "float32" if precision == "float32" else precision
+    context = {"suite": name, "precision": precision_of, "jit": jit_on}
+    plan = [(entry, seed) for entry in chosen for seed in seeds]
+    finished = {r["run_id"] for r in rows if r.get("status") == "ok"}
+    todo = [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
+    progress = Progress(len(plan), len(plan) - len(todo), [e.estimate_s for e, _ in todo])
+    if len(todo) < len(plan):
+        print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
+    strategy = devices.strategy(kind)
+    device_fields = devices.record(kind, precision_of, jit_on)
+    from reczoo.provenance import run_record
+
+    for entry, seed in todo:
+        progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
+        started = time.perf_counter()
+        try:
+            with strategy.scope():
+                new = _run_entry(entry, seed, precision_of, jit_on, kind, quiet)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # recorded; the suite goes on
+            new = [_failed(entry, error)]
+        seconds = time.perf_counter() - started
+        provenance = run_record()
+        run_id = _run_id(entry, seed, context)
+        command = suite_command(name, entry, seed, precision, jit, device)
+        for row in new:
+            row.update({
+                "suite": name, "entry": entry.key, "run_id": run_id, "label": row.get("label")
+                or entry.label, "kind": entry.kind, "seed": seed, "suite_command": command,
+                "entry_seconds": round(seconds, 2), **device_fields,
+            })  # fmt: skip
+            row.setdefault("model", entry.model)
+            row.setdefault("dataset", entry.dataset)
+            for key, value in provenance.items():
+                row.setdefault(key, value)
+        rows = [r for r in rows if r.get("run_id") != run_id] + new
+        write_rows(output, rows)
+        progress.done(seconds, new)
+        _clear_session()
+    reports.build(output, rows)
+    print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
+    print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
+    return rows
+
+
+def _seeds(seeds):
+    if isinstance(seeds, str):
+        seeds = [s for s in seeds.split(",") if s.strip()]
+    try:
+        out = [int(s) for s in seeds]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"--seeds must be integers separated by commas. Received: {seeds!r}"
+        ) from None
+    if not out or any(s < 0 for s in out) or len(set(out)) != len(out):
+        raise ValueError(f"--seeds must be distinct non-negative integers. Received: {seeds!r}")
+    return out
+
+
+def _run_id(entry, seed, context):
+    return f"{entry.key}|seed={seed}|{context['precision']}|jit={context['jit']}"
+
+
+def _run_entry(entry, seed, precision, jit_on, kind, quiet):
+    from reczoo.benchmark.run import run
+
+    verbose = 0 if quiet else 2
+    if entry.kind == "accuracy":
+        overrides = dict(entry.overrides)
+        if precision != "float32":
+            overrides["dtype"] = precision
+        if jit_on:
+            overrides["jit_compile"] = True
+        epochs = overrides.pop("epochs", None)
+        result = run(entry.model, entry.dataset, protocol=entry.protocol, seed=seed,
+                     epochs=epochs, recipe=entry.recipe or "none", verbose=verbose,
+                     **overrides)  # fmt: skip
+        return [{**dict(result), "status": "ok"}]
+    if entry.kind == "throughput":
+        from reczoo.benchmark.throughput import measure
+
+        rows, task, shape = measure(entry.model, entry.dataset, precision, jit_on, seed=seed,
+                                    **entry.overrides)  # fmt: skip
+        common = {"model": entry.model, "dataset": entry.dataset, "protocol": None,
+                  "params": int(task.count_params()), "shape": shape.source}  # fmt: skip
+        return [{**common, **r, "status": "skipped" if "error" in r else "ok"} for r in rows]
+    if entry.kind == "peer":
+        from reczoo.benchmark import peers
+
+        reason = peers.missing(entry.peer)
+        if reason:
+            return [{"status": "skipped", "error": reason, "peer": entry.peer,
+                     "protocol": entry.protocol}]  # fmt: skip
+        ours, theirs = peers.compare(entry.peer, entry.dataset, entry.protocol, seed, verbose)
+        ours.update(status="ok", side_by_side=entry.peer)
+        theirs.update(status="ok", peer=entry.peer, peer_of=entry.label,
+                      label=f"{entry.peer}_{entry.model}")  # fmt: skip
+        return [ours, theirs]
+    raise ValueError(f"Unknown entry kind {entry.kind!r}")
+
+
+def _failed(entry, error):
+    text = " ".join(str(error).split()) or repr(error)
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return {
+        "status": "failed",
+        "error": f"{type(error).__name__}: {text}"[:2000],
+        "where": [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames],
+        "protocol": entry.protocol,
+    }
+
+
+def _clear_session():
+    import keras
+
+    keras.utils.clear_session(free_memory=True)
+
+
+def suite_command(suite, entry, seed, precision, jit, device):
+    """The `reczoo benchmark` command that runs this entry alone."""
+    parts = ["reczoo", "benchmark", f"--suite={suite}", f"--models={entry.label}",
+             f"--datasets={entry.dataset}"]  # fmt: skip
+    if seed:
+        parts.append(f"--seeds={seed}")
+    if entry.kind == "peer":
+        parts.append("--peers")
+    for flag, value, default in (("precision", precision, "float32"), ("jit", jit, "auto"),
+                                 ("device", device, "auto")):  # fmt: skip
+        if value != default:
+            parts.append(f"--{flag}={value}")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def read_rows(output):
+    """The rows of an output folder (`results.jsonl`), oldest first."""
+    path = Path(output) / RESULTS
+    if not path.exists():
+        return []
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}, line {number}: not a JSON row ({e.msg}).") from None
+    return rows
+
+
+def write_rows(output, rows):
+    """Writes `results.jsonl` and `results.csv`, each whole, each atomically."""
+    from reczoo.benchmark.report import csv_text, write_if_changed
+
+    text = "".join(json.dumps(_finite(r), sort_keys=True, allow_nan=False) + "\n" for r in rows)
+    write_if_changed(Path(output) / RESULTS, text)
+    write_if_changed(Path(output) / "results.csv", csv_text(rows))
+
+
+def _finite(value):
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class Progress:
+    """One line per run over the suite: done/total, elapsed, time left.
+
+    Time left scales the remaining entries' estimates by how the finished
+    ones compared with theirs on this machine.
+    """
+
+    def __init__(self, total, done, estimates):
+        self.total, self.done_count = total, done
+        self.estimates = list(estimates)
+        self.spent = self.estimated = 0.0
+        self.begin = time.perf_counter()
+
+    def _left(self):
+        remaining = sum(self.estimates)
+        scale = self.spent / self.estimated if self.estimated else 1.0
+        return remaining * scale
+
+    def start(self, what):
+        elapsed = time.perf_counter() - self.begin
+        print(
+            f"[{self.done_count + 1}/{self.total}] {what} | elapsed {_clock(elapsed)}, "
+            f"about {_clock(self._left())} left",
+            flush=True,
+        )
+
+    def done(self, seconds, rows):
+        self.done_count += 1
+        self.spent += seconds
+        self.estimated += self.estimates.pop(0)
+        states = sorted({r.get("status") for r in rows})
+        line = f"    {'/'.join(states)} in {_clock(seconds)}"
+        errors = [r["error"] for r in rows if r.get("status") != "ok" and r.get("error")]
+        if errors:
+            line += f": {errors[0][:300]}"
+        print(line, file=sys.stdout, flush=True)
+
+
+def _clock(seconds):
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

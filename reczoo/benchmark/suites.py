@@ -1,0 +1,184 @@
+"""Benchmark suites: which runs make up a table.
+
+A suite is a list of `Entry`s. An accuracy entry names a recipe
+(`reczoo recipes`), optionally capped or overridden: the model, dataset,
+protocol and training procedure live in the recipe, and `reczoo train` uses
+the same one. A throughput entry names a model and a dataset shape
+(`reczoo.benchmark.throughput.SHAPES`). A peer entry names a peer runner
+(`reczoo.benchmark.peers.PEERS`), run only with `--peers`.
+
+Plain data; no Keras.
+"""
+
+import dataclasses
+import fnmatch
+
+from reczoo import registry
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One run of a suite.
+
+    Attributes:
+        label: the name shown in tables: the model, or a variant's label
+            (`"sasrec-ce"`).
+        kind: `"accuracy"`, `"throughput"` or `"peer"`.
+        model: the registered model.
+        dataset: the dataset (accuracy, peer) or dataset shape (throughput).
+        recipe: the recipe an accuracy entry runs (`"deepfm/frappe-x1"`), or
+            `None` for the adaptive defaults.
+        protocol: the protocol, where no recipe gives it.
+        settings: overrides on top of the recipe, as `(name, value)` pairs
+            (`(("epochs", 30),)`): a cap that keeps a quick suite quick.
+        peer: the peer runner of a peer entry (`"deepctr"`).
+        estimate_s: roughly how long the entry takes on 2 CPU cores, for the
+            progress line's time left.
+    """
+
+    label: str
+    kind: str
+    model: str
+    dataset: str
+    recipe: str | None = None
+    protocol: str | None = None
+    settings: tuple = ()
+    peer: str | None = None
+    estimate_s: float = 60.0
+
+    @property
+    def key(self):
+        """What identifies the entry's row in an output folder (with its seed,
+        precision and jit)."""
+        extra = ",".join(f"{k}={v}" for k, v in self.settings)
+        parts = [self.kind, self.label, self.dataset, self.protocol or "", self.peer or "", extra]
+        return "/".join(parts)
+
+    @property
+    def overrides(self):
+        return dict(self.settings)
+
+
+def _recipe(name, label=None, estimate_s=300.0, **settings):
+    recipe = registry.get_recipe(name)
+    return Entry(
+        label=label or name.split("/")[0],
+        kind="accuracy",
+        model=recipe.model,
+        dataset=recipe.dataset,
+        recipe=recipe.name,
+        protocol=recipe.protocol,
+        settings=tuple(sorted(settings.items())),
+        estimate_s=estimate_s,
+    )
+
+
+def _throughput(model, shape, estimate_s=40.0):
+    return Entry(model, "throughput", model, shape, estimate_s=estimate_s)
+
+
+def _peer(peer, label, model, dataset, protocol, estimate_s):
+    return Entry(label, "peer", model, dataset, protocol=protocol, peer=peer,
+                 estimate_s=estimate_s)  # fmt: skip
+
+
+# BARS' Frappe models, on its own rows (frappe-x1) and on a random split of
+# the rebuilt log (frappe).
+_FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
+_GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser")
+
+# Peer runners: the same split and settings, reczoo then the peer, back to back.
+_PEERS = (
+    _peer("deepctr", "deepfm", "deepfm", "frappe-x1", "bars_x1", 450),
+    _peer("recbole", "sasrec-ce", "sasrec", "amazon-games", "sasrec", 600),
+)
+
+
+def _suites():
+    return {
+        # Every task family on real data in about ten minutes on 2 cores:
+        # CTR models on BARS' Frappe rows, next-item models on Amazon Games
+        # capped at a few epochs, NCF-style ranking on MovieLens-100K.
+        "quick": [
+            _recipe("deepfm/frappe-x1", estimate_s=150),
+            _recipe("dcnv2/frappe-x1", epochs=8, estimate_s=80),
+            _recipe("sasrec/amazon-games", epochs=30, estimate_s=170),
+            _recipe("caser/amazon-games", epochs=3, estimate_s=130),
+            Entry(
+                "mlp",
+                "accuracy",
+                "mlp",
+                "movielens-100k",
+                protocol="ncf",
+                settings=(("batch_size", 1024), ("epochs", 10)),
+                estimate_s=90,
+            ),
+            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=15),
+            *_PEERS[:1],
+        ],
+        # Each model under its paper's or BARS' protocol and recipe, on every
+        # dataset with a published reference.
+        "paper": [
+            *(_recipe(f"{m}/frappe-x1") for m in _FRAPPE),
+            *(_recipe(f"{m}/amazon-games", estimate_s=2400) for m in _GAMES),
+            _recipe("din/movielens-100k-ctr", estimate_s=120),
+            _recipe("mlp/movielens-100k-ctr", estimate_s=60),
+            *_PEERS,
+        ],
+        # The same recipes on a random split of the rebuilt Frappe log.
+        "frappe": [_recipe(f"{m}/frappe") for m in _FRAPPE],
+        # Speed only: real feature shapes, synthetic values.
+        "throughput": [
+            *(_throughput(m, "frappe") for m in ("fm", "deepfm", "dcnv2", "ipnn", "autoint")),
+            *(_throughput(m, "criteo", estimate_s=90) for m in ("deepfm", "dcnv2")),
+            *(
+                _throughput(m, "amazon-games", estimate_s=60)
+                for m in ("sasrec", "gru4rec", "caser")
+            ),
+            _throughput("mlp", "movielens-100k"),
+        ],
+    }
+
+
+def list_suites():
+    return sorted(_suites())
+
+
+def entries(suite, models=None, datasets=None, peers=False):
+    """The entries of `suite`, filtered.
+
+    Args:
+        suite: a suite name (`list_suites()`).
+        models: wildcard patterns over labels and models (`"deepfm,sas*"`).
+        datasets: dataset names (or throughput shapes) to keep.
+        peers: keep the peer entries (they need the peers' environments).
+    """
+    suites = _suites()
+    if suite not in suites:
+        raise ValueError(f"Unknown suite {suite!r}. Known suites: {', '.join(sorted(suites))}.")
+    chosen = [e for e in suites[suite] if peers or e.kind != "peer"]
+    if models:
+        patterns = [p.strip() for p in _split(models)]
+        chosen = [
+            e for e in chosen
+            if any(fnmatch.fnmatch(e.label, p) or fnmatch.fnmatch(e.model, p) for p in patterns)
+        ]  # fmt: skip
+    if datasets:
+        wanted = set(_split(datasets))
+        known = {e.dataset for e in suites[suite]}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ValueError(
+                f"Suite {suite!r} has no dataset {', '.join(map(repr, unknown))}. "
+                f"Its datasets: {', '.join(sorted(known))}."
+            )
+        chosen = [e for e in chosen if e.dataset in wanted]
+    if not chosen:
+        raise ValueError(f"No entry of suite {suite!r} matches models={models!r}.")
+    return chosen
+
+
+def _split(value):
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v.strip()]
+    return list(value)

@@ -1,0 +1,204 @@
+"""Training and inference speed on each dataset's real feature shapes.
+
+Values are synthetic (uniform ids in each vocabulary, normal numerical
+features), so the timing needs no data files; shapes, vocabulary sizes and
+settings are the real ones. Training is timed over repeated `fit` epochs of
+a fixed number of steps after a warm-up epoch; inference as single
+`predict_on_batch` calls after warm-up calls, giving examples/s and the
+latency's p50 and p99.
+"""
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from reczoo import registry
+from reczoo.features import Categorical, FeatureSpec, Numerical, Sequence
+
+# Criteo (Kaggle display advertising): 13 counts and 26 categorical fields
+# with the per-field vocabulary sizes counted on the full data (as the DLRM
+# reference reports them), each hashed into at most 2**20 buckets, as
+# production CTR models and DLRM's `--max-ind-range` do.
+_CRITEO_VOCABULARIES = (
+    1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145, 5683, 8351593, 3194,
+    27, 14992, 5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572,
+)  # fmt: skip
+_HASH_BUCKETS = 2**20
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """A dataset's feature shapes and the settings its recipes train with."""
+
+    name: str
+    kind: str  # "ranking" or "next_item"
+    fields: tuple  # ranking: (name, vocabulary size or 0 for a numerical feature)
+    embedding_dim: int
+    batch_sizes: tuple
+    num_items: int = 0
+    max_length: int = 0
+    source: str = ""
+
+    def spec(self, uses_user=False):
+        if self.kind == "next_item":
+            features = [
+                Sequence("history", self.num_items + 1, self.embedding_dim, self.max_length,
+                         table="item")
+            ]  # fmt: skip
+            if uses_user:
+                features.append(Categorical("user_id", 1 + 30_000, self.embedding_dim))
+            return FeatureSpec(features)
+        return FeatureSpec(
+            [
+                Numerical(name) if size == 0 else Categorical(name, size, self.embedding_dim)
+                for name, size in self.fields
+            ]
+        )
+
+
+SHAPES = {
+    "frappe": Shape(
+        "frappe", "ranking",
+        (("user", 958), ("item", 4083), ("daytime", 8), ("weekday", 8), ("isweekend", 3),
+         ("homework", 4), ("cost", 3), ("weather", 10), ("country", 81), ("city", 234)),
+        embedding_dim=10, batch_sizes=(1, 256, 4096, 16384),
+        source="frappe-x1's 10 fields and vocabularies; BARS' embedding 10",
+    ),
+    "criteo": Shape(
+        "criteo", "ranking",
+        tuple((f"I{i}", 0) for i in range(1, 14))
+        + tuple((f"C{i}", min(v, _HASH_BUCKETS) + 1)
+                for i, v in enumerate(_CRITEO_VOCABULARIES, 1)),
+        embedding_dim=16, batch_sizes=(1, 256, 4096, 16384),
+        source="Criteo's 13 numerical and 26 categorical fields, vocabularies hashed to 2**20",
+    ),
+    "amazon-games": Shape(
+        "amazon-games", "next_item", (), embedding_dim=50, batch_sizes=(1, 128, 256, 1024),
+        num_items=23715, max_length=50,
+        source="Amazon Games' 23,715 items, SASRec's length 50 and width 50",
+    ),
+    "movielens-100k": Shape(
+        "movielens-100k", "ranking", (("user_id", 944), ("item_id", 1683)),
+        embedding_dim=16, batch_sizes=(1, 256, 4096, 16384),
+        source="MovieLens-100K's users and items",
+    ),
+}  # fmt: skip
+
+
+def _inputs(shape, spec, batch, rng):
+    features = {}
+    for feature in spec:
+        if feature.kind == "numerical":
+            features[feature.name] = rng.normal(size=(batch, feature.dim)).astype("float32")
+        elif feature.kind == "sequence":
+            lengths = rng.integers(1, feature.max_length + 1, size=batch)
+            ids = rng.integers(1, feature.vocabulary_size, size=(batch, feature.max_length))
+            ids[
+                np.arange(feature.max_length)[None, :] < (feature.max_length - lengths)[:, None]
+            ] = 0
+            features[feature.name] = ids
+        else:
+            features[feature.name] = rng.integers(1, feature.vocabulary_size, size=batch)
+    return features
+
+
+def _targets(task, shape, features, batch, rng):
+    if shape.kind == "ranking":
+        return rng.integers(0, 2, size=batch).astype("float32")
+    history = features["history"]
+    if task.backbone.per_position:
+        # The next item at every position: the history shifted by one.
+        return np.concatenate([history[:, 1:], rng.integers(1, shape.num_items, (batch, 1))], 1)
+    return rng.integers(1, shape.num_items + 1, size=batch)
+
+
+def _percentile(values, q):
+    return float(np.percentile(np.asarray(values) * 1000.0, q))
+
+
+def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5,
+            min_seconds=1.0, seed=0, **model_settings):  # fmt: skip
+    """Times `model` on the shape `shape_name`; returns one row per batch size.
+
+    Each row holds `train_samples_per_sec` (median over `repeats` timed fit
+    epochs, each long enough to take about `min_seconds`; None at batch 1),
+    `infer_samples_per_sec` (batch over the median call) and
+    `latency_ms_p50` / `latency_ms_p99` of one `predict_on_batch` call.
+    """
+    import keras
+    import tensorflow as tf
+
+    if shape_name not in SHAPES:
+        raise ValueError(f"Unknown shape {shape_name!r}. Known shapes: {', '.join(SHAPES)}.")
+    shape = SHAPES[shape_name]
+    entry = registry.model_info(model)
+    spec = shape.spec(uses_user=entry.kind == "next_item" and entry.backbone.uses_user)
+    settings = dict(model_settings)
+    if precision != "float32":
+        settings["dtype"] = precision
+    keras.utils.set_random_seed(seed)
+    task = registry.get_model(model, feature_spec=spec, jit_compile=jit_compile, **settings)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for batch in shape.batch_sizes:
+        try:
+            rows.append(_measure_batch(task, shape, spec, batch, rng, repeats, min_seconds))
+        except tf.errors.ResourceExhaustedError:
+            # Larger batches need more memory still: say so, and stop here.
+            rows.append({"batch_size": batch, "error": "out of memory"})
+            break
+    return rows, task, shape
+
+
+def _measure_batch(task, shape, spec, batch, rng, repeats, min_seconds):
+    features = _inputs(shape, spec, batch, rng)
+    row = {"batch_size": batch, "train_samples_per_sec": None}
+    if batch > 1:
+        targets = _targets(task, shape, features, batch, rng)
+        row["train_samples_per_sec"] = _train_speed(
+            task, features, targets, batch, repeats, min_seconds
+        )
+    latencies = _latencies(task, features, repeats, min_seconds)
+    row["infer_samples_per_sec"] = round(batch / float(np.median(latencies)), 1)
+    row["latency_ms_p50"] = round(_percentile(latencies, 50), 3)
+    row["latency_ms_p99"] = round(_percentile(latencies, 99), 3)
+    row["latency_calls"] = len(latencies)
+    return row
+
+
+def _train_speed(task, features, targets, batch, repeats, min_seconds):
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensors((features, targets)).repeat()
+    # Warm-up: traces the train step, allocates optimizer slots; then one
+    # timed epoch sizes the rest to about `min_seconds` each.
+    task.fit(data, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
+    start = time.perf_counter()
+    task.fit(data, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
+    per_step = (time.perf_counter() - start) / 2
+    steps = max(2, math.ceil(min_seconds / max(per_step, 1e-6)))
+    speeds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        task.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+        speeds.append(steps * batch / (time.perf_counter() - start))
+    return round(float(np.median(speeds)), 1)
+
+
+def _latencies(task, features, repeats, min_seconds):
+    for _ in range(3):
+        task.predict_on_batch(features)
+    latencies, spent = [], 0.0
+    # At least 100 calls, so that p99 is a measured call, not an interpolation
+    # past the slowest one; at most about repeats * min_seconds in all.
+    while len(latencies) < 100 or (spent < repeats * min_seconds and len(latencies) < 2000):
+        start = time.perf_counter()
+        task.predict_on_batch(features)
+        took = time.perf_counter() - start
+        latencies.append(took)
+        spent += took
+        if spent > 4 * repeats * min_seconds:
+            break
+    return latencies
