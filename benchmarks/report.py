@@ -1,83 +1,45 @@
-"""Builds benchmarks/RESULTS.md and the model cards from the committed rows.
+"""Builds the model cards from the committed suite rows, and checks the suite reports.
 
-    python benchmarks/report.py           # rewrites them
+    python benchmarks/report.py           # rewrites what changed
     python benchmarks/report.py --check   # changes nothing; exit 1 if one is stale
 
 Model cards (`docs/models/<name>.md`) take their text from the registry and
-the backbone's docstring, and their numbers from the result rows only.
-
-Every row in `benchmarks/results/*.json` is one run (`reczoo train`'s JSON
-line); the newest row per (dataset, protocol, model) is shown beside the
-published reference and the target it was held to.
+the backbone's docstring, and their numbers from the rows of the committed
+suite folders (`benchmarks/results/<suite>/results.jsonl`), the rows that
+each folder's report.md and plots are built from (`reczoo benchmark report
+DIR`, run here for every folder too).
 """
 
 import argparse
 import inspect
-import json
-import statistics
 import sys
 from pathlib import Path
 
-from reczoo.benchmark.references import meets, reference
+from reczoo.benchmark.report import build as build_suite_report
+from reczoo.benchmark.suite import read_rows
 from reczoo.provenance import portable_command as portable
 
 HERE = Path(__file__).resolve().parent
+SUITES = ("paper", "quick", "frappe", "throughput")
 
-PEER_PREFIXES = ("deepctr_", "recbole_")
 
-
-def label(row):
-    """The model name, or a variant's label (`sasrec-ce`) given by the suite."""
-    return row.get("label") or row["model"]
+def suite_folders():
+    return [
+        HERE / "results" / s for s in SUITES if (HERE / "results" / s / "results.jsonl").exists()
+    ]
 
 
 def load_rows():
-    """The newest seed-0 row per (dataset, protocol, model), and the test
-    metrics of every seed run with that row's settings: the spread across
-    splits, or across initialisations where the dataset brings its own split
-    (`frappe-x1`)."""
-    rows, runs = {}, {}
-    for path in sorted(HERE.glob("results/*.json")):
-        row = json.loads(path.read_text())
-        if "model" not in row or "metrics" not in row or "seed" not in row:
-            continue
-        if "command_in_comparison" in row or row["model"].startswith(PEER_PREFIXES):
-            continue  # shown in the peer comparison sections
-        key = (row["dataset"], row["protocol"], label(row))
-        runs.setdefault(key, []).append(row)
-        if row["seed"] != 0:
-            continue
-        if key not in rows or row.get("date", "") >= rows[key][0].get("date", ""):
-            rows[key] = (row, path.name)
-    seeds = {key: same_settings(row, runs[key]) for key, (row, _) in rows.items()}
-    return rows, seeds
-
-
-def same_settings(row, runs):
-    """Test metrics by seed of the runs with `row`'s settings, newest last.
-
-    Settings that only one of two rows records (added to the runner between
-    them) are not compared."""
-    ours = row.get("hyperparameters", {})
-
-    def agrees(other):
-        theirs = other.get("hyperparameters", {})
-        return all(ours[k] == theirs[k] for k in ours.keys() & theirs.keys())
-
-    return {
-        r["seed"]: r["metrics"] for r in sorted(runs, key=lambda r: r.get("date", "")) if agrees(r)
-    }
-
-
-def seed_summary(by_seed, target):
-    """Mean and sample standard deviation of the test AUC over seeds, and
-    whether the mean meets `target`; empty below three seeds."""
-    values = [m["auc"] for m in by_seed.values()]
-    if len(values) < 3:
-        return ""
-    mean, sd = statistics.mean(values), statistics.stdev(values)
-    met = "" if target is None else (", yes" if mean >= target else ", no")
-    return f"{mean:.4f} ± {sd:.4f} ({len(values)}){met}"
+    """The newest seed-0 accuracy row per (suite, dataset, protocol, label)."""
+    rows = {}
+    for folder in suite_folders():
+        for row in read_rows(folder):
+            if row.get("kind") != "accuracy" or row.get("status") != "ok" or row.get("seed"):
+                continue
+            key = (folder.name, row["dataset"], row["protocol"], row.get("label") or row["model"])
+            if key not in rows or row.get("date", "") >= rows[key].get("date", ""):
+                rows[key] = row
+    return rows
 
 
 def main(argv=None):
@@ -88,138 +50,23 @@ def main(argv=None):
         help="write nothing; exit 1 naming the files that differ from what the rows give",
     )
     args = parser.parse_args(argv)
-    outputs = build()
+    outputs = model_cards(load_rows())
     stale = [
         path for path, text in outputs.items() if not path.is_file() or path.read_text() != text
     ]
     if args.check:
+        for folder in suite_folders():
+            stale += build_suite_report(folder, check=True)
         for path in stale:
             print(f"stale: {path.relative_to(HERE.parent)}")
         return 1 if stale else 0
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(outputs[path])
-    print(
-        f"{len(stale)} of {len(outputs)} files rewritten from {len(list(HERE.glob('results/*.json')))} rows."
-    )
+    for folder in suite_folders():
+        stale += build_suite_report(folder)
+    print(f"{len(stale)} files rewritten.")
     return 0
-
-
-def build():
-    """`{path: text}` of RESULTS.md and every model card, from the rows."""
-    rows, seeds = load_rows()
-    lines = [
-        "# Benchmark results",
-        "",
-        "Generated by `python benchmarks/report.py` from `benchmarks/results/`. Each row's",
-        "file holds the exact command that reproduces it. Throughput is measured on the",
-        "machine named in the row; compare it only with rows from the same run.",
-        "A model marked `(trained: X)` was trained and early-stopped under protocol X and",
-        "scored from its saved preset by `benchmarks/evaluate_preset.py`; its epochs,",
-        "throughput and wall time are the training run's.",
-        "",
-    ]
-    by_dataset = {}
-    for (dataset, protocol, model), (row, name) in sorted(rows.items()):
-        by_dataset.setdefault((dataset, protocol), []).append((model, row, name))
-    for (dataset, protocol), entries in by_dataset.items():
-        lines += [f"## {dataset}, protocol `{protocol}`", ""]
-        ranking = "hr@10" in entries[0][1]["metrics"]
-        if ranking:
-            header = (
-                "| model | HR@10 | NDCG@10 | valid NDCG@10 | reference (HR, NDCG) | met "
-                "| users | epochs | train ex/s | wall s | file |"
-            )
-            lines += [header, "| --- " * 11 + "|"]
-        else:
-            header = (
-                "| model | test AUC | valid AUC | logloss | reference | target | met |"
-                " other seeds (test AUC) | all seeds: mean ± sd (n), met | epochs"
-                " | train ex/s | params | file |"
-            )
-            lines += [header, "| --- " * 13 + "|"]
-        for model, row, name in entries:
-            m = row["metrics"]
-            if ranking:
-                found = reference(model, dataset, protocol)
-                ref = None if found is None else (found.metrics["hr@10"], found.metrics["ndcg@10"])
-                met = {None: "", True: "yes", False: "no"}[meets(m, found and found.target)]
-                valid = row.get("valid_metrics", {}).get("ndcg@10")
-                trained = row.get("trained_by", {}).get("protocol")
-                shown = model if trained in (None, protocol) else f"{model} (trained: `{trained}`)"
-                lines.append(
-                    f"| {shown} | {m['hr@10']:.4f} | {m['ndcg@10']:.4f} "
-                    f"| {'' if valid is None else f'{valid:.4f}'} "
-                    f"| {'' if ref is None else f'{ref[0]:.4f}, {ref[1]:.4f}'} | {met} "
-                    f"| {m.get('users', '')} | {row['epochs']} "
-                    f"| {row['train_samples_per_sec'] or 0:,.0f} | {row['wall_seconds']:.0f} "
-                    f"| [{name}](results/{name}) |"
-                )
-                continue
-            found = reference(model, dataset, protocol)
-            ref = None if found is None else found.metrics["auc"]
-            target = None if found is None or not found.target else found.target["auc"]
-            met = {None: "", True: "yes", False: "no"}[meets(m, found and found.target)]
-            others = seeds.get((dataset, protocol, model), {})
-            spread = ", ".join(
-                f"seed {k}: {v['auc']:.4f}" for k, v in sorted(others.items()) if k != 0
-            )
-            valid = row.get("valid_metrics", {}).get("auc")
-            lines.append(
-                f"| {model} | {m['auc']:.4f} | {'' if valid is None else f'{valid:.4f}'} "
-                f"| {m['logloss']:.4f} "
-                f"| {'' if ref is None else f'{ref:.4f}'} | {'' if target is None else target} "
-                f"| {met} | {spread} | {seed_summary(others, target)} | {row['epochs']} "
-                f"| {row['train_samples_per_sec'] or 0:,.0f} "
-                f"| {row['params']:,} | [{name}](results/{name}) |"
-            )
-        lines.append("")
-    for path in sorted(HERE.glob("results/*-vs-deepctr.json"), reverse=True):
-        c = json.loads(path.read_text())
-        title = (
-            f"DeepFM: reczoo vs DeepCTR on {c['dataset']} (`{c['protocol']}`), one run,"
-            f" {c['date'][:10]}"
-        )
-        lines += _comparison(c, "deepctr", "DeepCTR", title, [], AUC)
-    for path in sorted(HERE.glob("results/*-vs-recbole.json")):
-        c = json.loads(path.read_text())
-        title = f"{c['model']}: reczoo vs RecBole on {c['dataset']} (`{c['protocol']}`), one run"
-        intro = [
-            f"Both {c['equal']}, the same loss and settings; both scored on reczoo's saved",
-            "negatives by the same code.",
-            "",
-        ]
-        lines += _comparison(c, "recbole", "RecBole", title, intro, HR_NDCG)
-    return {HERE / "RESULTS.md": "\n".join(lines), **model_cards(rows)}
-
-
-AUC = (("test AUC", "auc"), ("logloss", "logloss"))
-HR_NDCG = (("HR@10", "hr@10"), ("NDCG@10", "ndcg@10"))
-
-
-def _comparison(c, peer, peer_title, title, intro, metrics):
-    """A side-by-side section: both libraries' numbers and the throughput ratio."""
-    names = [label for label, _ in metrics]
-    lines = [f"## {title}", "", *intro]
-    lines.append("| library | " + " | ".join(names) + " | epochs | train ex/s | train s |")
-    lines.append("| --- " * (len(names) + 4) + "|")
-    for lib in ("reczoo", peer):
-        r = c[lib]
-        values = " | ".join(f"{r['metrics'][key]:.4f}" for _, key in metrics)
-        lines.append(
-            f"| {lib} | {values} | {r['epochs']} | {r['train_samples_per_sec']:,.0f} "
-            f"| {r['train_seconds']:.0f} |"
-        )
-    lines += [
-        "",
-        f"Training throughput ratio reczoo / {peer_title}: **{c['train_throughput_ratio']}x** "
-        f"on {c['device']}; 1-minute load average "
-        + ", ".join(f"{when} {values[0]:.2f}" for when, values in c["load_average"].items())
-        + ".",
-        f"Command: `{portable(c['command'])}`.",
-        "",
-    ]
-    return lines
 
 
 def usage(name, entry):
@@ -335,24 +182,20 @@ def model_cards(rows):
             "## Measured",
             "",
         ]
-        measured = [
-            (k, v) for k, v in sorted(rows.items()) if k[2] == name or v[0]["model"] == name
-        ]
+        measured = [(k, v) for k, v in sorted(rows.items()) if v["model"] == name]
         if not measured:
             card.append("No benchmark row has been committed for this model yet.")
-        for (dataset, protocol, variant), (row, file) in measured:
+        for (suite, dataset, protocol, variant), row in measured:
             metrics = ", ".join(f"{k} {v:.4f}" for k, v in row["metrics"].items() if k != "users")
             shown = dataset if variant == name else f"{dataset} ({variant})"
+            capped = row["entry"].split("/")[-1] if "|" not in row["entry"] else ""
             card += [
-                f"- **{shown}**, `{protocol}`: test {metrics}; {row['epochs']} epochs, "
+                f"- **{shown}**, `{protocol}`, suite `{suite}`"
+                + (f" ({capped.replace(',', ', ')})" if capped else "")
+                + f": test {metrics}; {row['epochs']} epochs, "
                 f"{row['train_samples_per_sec'] or 0:,.0f} training examples/s on "
-                f"{row['device']} ([row](../../benchmarks/results/{file})).",
-                (
-                    f"  Reproduce: `{portable(row['trained_by']['command'])} --output=DIR`, then "
-                    f"`{portable(row['command'])}` (scored from the saved model)."
-                    if "trained_by" in row
-                    else f"  Reproduce: `{portable(row['command'])}`"
-                ),
+                f"{row['device']} ([report](../../benchmarks/results/{suite}/report.md)).",
+                f"  Reproduce: `{portable(row['suite_command'])}`",
             ]
         cards[folder / f"{name}.md"] = "\n".join(card) + "\n"
         index.append(

@@ -44,6 +44,7 @@ _LAZY = {
     "save_to_preset": "reczoo.presets",
     "run": "reczoo.benchmark",
     "RunResult": "reczoo.benchmark",
+    "run_suite": "reczoo.benchmark",
 }
 _SUBMODULES = ("benchmark", "datasets", "features", "layers", "metrics", "models")
 
@@ -98,5 +99,6 @@ __all__ = [
     "register_presets",
     "register_recipe",
     "run",
+    "run_suite",
     "save_to_preset",
 ]

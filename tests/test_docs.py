@@ -3,8 +3,8 @@
 Python blocks of one page run in order, in one fresh interpreter (a page's
 example registration must not leak into this test session). Shell blocks run
 their `reczoo` commands; `pip install`, `ruff` and `pytest` lines are what
-`.ci/run` itself runs. Trainings on Amazon Games take most of an hour: they
-run in the slow tier.
+`.ci/run` itself runs. Trainings on Amazon Games take most of an hour, and
+benchmark suites minutes at least: they run in the slow tier.
 """
 
 import os
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 SLOW_DATASETS = ("amazon-games", "frappe", "criteo")
-NEEDS_DATA = ("datasets.load(", "reczoo.run(", "--dataset=")
+NEEDS_DATA = ("datasets.load(", "reczoo.run(", "--dataset=", "reczoo benchmark --")
 
 
 def blocks(page, language):
@@ -99,7 +99,8 @@ COMMANDS = sorted({(p.relative_to(ROOT).as_posix(), c) for p in PAGES for c in s
 
 
 def _is_slow(command):
-    return any(f"--dataset={d}" in command for d in SLOW_DATASETS)
+    suite = command.startswith("reczoo benchmark") and " report " not in f"{command} "
+    return suite or any(f"--dataset={d}" in command for d in SLOW_DATASETS)
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def markdown(rows):
         lines += [f"## {dataset} · {protocol}", ""]
         lines += _accuracy_table(ours, dataset, protocol)
         lines += _peer_table(rows, dataset, protocol)
-        lines += [f"![accuracy against training throughput](plots/{_slug(dataset, protocol)}.png)",
+        lines += [f"![accuracy against training throughput](plots/{slug(dataset, protocol)}.png)",
                   ""]  # fmt: skip
     lines += _throughput_tables(rows)
     lines += _curves(rows)
@@ -252,7 +252,9 @@ def _throughput_tables(rows):
         header = ["model", "batch", "train ex/s", "infer ex/s", "latency p50 ms",
                   "latency p99 ms", "params", "precision", "XLA"]  # fmt: skip
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for r in sorted(group, key=lambda r: (r["model"], r["batch_size"], str(r.get("jit")))):
+        order = sorted(group, key=lambda r: (r["model"], str(r.get("precision")),
+                                             str(r.get("jit")), r["batch_size"]))  # fmt: skip
+        for r in order:
             if r.get("status") != "ok":
                 cells = [r["model"], str(r["batch_size"]), r.get("error", r["status"]), "", "",
                          "", "", "", ""]  # fmt: skip
@@ -262,7 +264,7 @@ def _throughput_tables(rows):
                          _number(r["latency_ms_p99"], 2), f"{r['params']:,}",
                          str(r.get("precision")), "on" if r.get("jit") else "off"]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", f"![throughput against batch size](plots/throughput-{_slug(shape)}.png)", ""]
+        lines += ["", f"![throughput against batch size](plots/throughput-{slug(shape)}.png)", ""]
     return lines
 
 
@@ -292,7 +294,7 @@ def _problems(rows):
 # --- plots ----------------------------------------------------------------------
 
 
-def _slug(*parts):
+def slug(*parts):
     text = "-".join(str(p) for p in parts if p)
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
@@ -306,7 +308,7 @@ def _curve_name(row):
     label = row.get("label") or row["model"]
     suffix = f"seed{row['seed']}" if row.get("seed") else ""
     variant = "" if row.get("precision") in (None, "float32") else row["precision"]
-    return "curve-" + _slug(label, row["dataset"], row.get("protocol"), variant, suffix,
+    return "curve-" + slug(label, row["dataset"], row.get("protocol"), variant, suffix,
                             "xla" if row.get("jit") else "")  # fmt: skip
 
 
@@ -345,12 +347,13 @@ def plots(rows):
             name = label + (f" ({settings})" if settings else "")
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         ax.set_xscale("log")
+        ax.margins(x=0.25, y=0.15)  # room for the labels
         ax.set_xlabel("training examples per second (log)")
         ax.set_ylabel(f"test {metric}")
         ax.set_title(f"{dataset} · {protocol}: accuracy against training speed", fontsize=9)
         ax.grid(True, alpha=0.3)
         figure.tight_layout()
-        out[f"{_slug(dataset, protocol)}.png"] = _png(figure)
+        out[f"{slug(dataset, protocol)}.png"] = _png(figure)
     out.update(_throughput_plots(rows))
     for row in rows:
         if _has_curve(row):
@@ -367,10 +370,15 @@ def _throughput_plots(rows):
         figure = Figure(figsize=(8, 3.5))
         train_ax, infer_ax = figure.subplots(1, 2)
         group = [r for r in measured if r["dataset"] == shape]
-        for model, jit in sorted({(r["model"], bool(r.get("jit"))) for r in group}):
-            mine = sorted((r for r in group if (r["model"], bool(r.get("jit"))) == (model, jit)),
+
+        def series(r):
+            return r["model"], str(r.get("precision")), bool(r.get("jit"))
+
+        for model, precision, jit in sorted({series(r) for r in group}):
+            mine = sorted((r for r in group if series(r) == (model, precision, jit)),
                           key=lambda r: r["batch_size"])  # fmt: skip
-            name = model + (" (XLA)" if jit else "")
+            name = model + (" XLA" if jit else "")
+            name += "" if precision == "float32" else f" {precision.replace('mixed_', '')}"
             trained = [r for r in mine if r.get("train_samples_per_sec")]
             train_ax.plot(
                 [r["batch_size"] for r in trained],
@@ -393,7 +401,7 @@ def _throughput_plots(rows):
         infer_ax.legend(fontsize=7)
         figure.suptitle(f"{shape}: throughput", fontsize=9)
         figure.tight_layout()
-        out[f"throughput-{_slug(shape)}.png"] = _png(figure)
+        out[f"throughput-{slug(shape)}.png"] = _png(figure)
     return out
 
 

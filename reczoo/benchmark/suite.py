@@ -12,8 +12,10 @@ folder skips the entries that finished; failed and skipped entries run again.
 An entry that fails is recorded with its error, and the suite goes on.
 """
 
+import contextlib
 import json
 import shlex
+import shutil
 import sys
 import time
 import traceback
@@ -84,9 +86,11 @@ def run_suite(
     for entry, seed in todo:
         progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
         started = time.perf_counter()
+        # A killed training run resumes from its last evaluation.
+        checkpoints = output / "checkpoints" / reports.slug(_run_id(entry, seed, context))
         try:
             with strategy.scope():
-                new = _run_entry(entry, seed, precision_of, jit_on, kind, quiet)
+                new = _run_entry(entry, seed, precision_of, jit_on, kind, quiet, checkpoints)
         except KeyboardInterrupt:
             raise
         except Exception as error:  # recorded; the suite goes on
@@ -99,14 +103,25 @@ def run_suite(
             row.update({
                 "suite": name, "entry": entry.key, "run_id": run_id, "label": row.get("label")
                 or entry.label, "kind": entry.kind, "seed": seed, "suite_command": command,
-                "entry_seconds": round(seconds, 2), **device_fields,
+                "entry_seconds": round(seconds, 2),
             })  # fmt: skip
+            for key, value in device_fields.items():
+                # A row's own precision and XLA (a peer's, say) stand.
+                if key in ("precision", "jit"):
+                    row.setdefault(key, value)
+                else:
+                    row[key] = value
             row.setdefault("model", entry.model)
             row.setdefault("dataset", entry.dataset)
+            row.setdefault("wall_seconds", round(seconds, 2))
             for key, value in provenance.items():
                 row.setdefault(key, value)
         rows = [r for r in rows if r.get("run_id") != run_id] + new
         write_rows(output, rows)
+        if all(r["status"] == "ok" for r in new):
+            shutil.rmtree(checkpoints, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (output / "checkpoints").rmdir()  # only when empty
         progress.done(seconds, new)
         _clear_session()
     reports.build(output, rows)
@@ -133,8 +148,9 @@ def _run_id(entry, seed, context):
     return f"{entry.key}|seed={seed}|{context['precision']}|jit={context['jit']}"
 
 
-def _run_entry(entry, seed, precision, jit_on, kind, quiet):
+def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None):
     from reczoo.benchmark.run import run
+    from reczoo.benchmark.throughput import latency
 
     verbose = 0 if quiet else 2
     if entry.kind == "accuracy":
@@ -146,15 +162,18 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet):
         epochs = overrides.pop("epochs", None)
         result = run(entry.model, entry.dataset, protocol=entry.protocol, seed=seed,
                      epochs=epochs, recipe=entry.recipe or "none", verbose=verbose,
-                     **overrides)  # fmt: skip
-        return [{**dict(result), "status": "ok"}]
+                     checkpoint_dir=checkpoint_dir, **overrides)  # fmt: skip
+        p50, p99 = latency(result.model)
+        return [{**dict(result), "status": "ok", "latency_batch_size": 1,
+                 "latency_ms_p50": p50, "latency_ms_p99": p99}]  # fmt: skip
     if entry.kind == "throughput":
         from reczoo.benchmark.throughput import measure
 
         rows, task, shape = measure(entry.model, entry.dataset, precision, jit_on, seed=seed,
                                     **entry.overrides)  # fmt: skip
         common = {"model": entry.model, "dataset": entry.dataset, "protocol": None,
-                  "params": int(task.count_params()), "shape": shape.source}  # fmt: skip
+                  "metrics": {}, "epochs": None, "params": int(task.count_params()),
+                  "shape": shape.source}  # fmt: skip
         return [{**common, **r, "status": "skipped" if "error" in r else "ok"} for r in rows]
     if entry.kind == "peer":
         from reczoo.benchmark import peers

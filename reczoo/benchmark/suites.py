@@ -97,13 +97,16 @@ _PEERS = (
 def _suites():
     return {
         # Every task family on real data in about ten minutes on 2 cores:
-        # CTR models on BARS' Frappe rows, next-item models on Amazon Games
-        # capped at a few epochs, NCF-style ranking on MovieLens-100K.
+        # factorization, cross and product CTR models on BARS' Frappe rows,
+        # attention, recurrent and convolutional next-item models on Amazon
+        # Games capped at a few epochs, NCF-style ranking on MovieLens-100K.
         "quick": [
-            _recipe("deepfm/frappe-x1", estimate_s=150),
-            _recipe("dcnv2/frappe-x1", epochs=8, estimate_s=80),
-            _recipe("sasrec/amazon-games", epochs=30, estimate_s=170),
-            _recipe("caser/amazon-games", epochs=3, estimate_s=130),
+            _recipe("deepfm/frappe-x1", estimate_s=70),
+            _recipe("dcnv2/frappe-x1", estimate_s=100),
+            _recipe("ipnn/frappe-x1", epochs=10, estimate_s=50),
+            _recipe("sasrec/amazon-games", epochs=30, estimate_s=115),
+            _recipe("gru4rec/amazon-games", epochs=4, estimate_s=150),
+            _recipe("caser/amazon-games", epochs=6, estimate_s=60),
             Entry(
                 "mlp",
                 "accuracy",
@@ -111,7 +114,7 @@ def _suites():
                 "movielens-100k",
                 protocol="ncf",
                 settings=(("batch_size", 1024), ("epochs", 10)),
-                estimate_s=90,
+                estimate_s=30,
             ),
             Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=15),
             *_PEERS[:1],
@@ -149,7 +152,8 @@ def entries(suite, models=None, datasets=None, peers=False):
 
     Args:
         suite: a suite name (`list_suites()`).
-        models: wildcard patterns over labels and models (`"deepfm,sas*"`).
+        models: wildcard patterns over labels (`"deepfm,sas*"`): a model's
+            name, or a variant's (`sasrec-ce`).
         datasets: dataset names (or throughput shapes) to keep.
         peers: keep the peer entries (they need the peers' environments).
     """
@@ -159,10 +163,7 @@ def entries(suite, models=None, datasets=None, peers=False):
     chosen = [e for e in suites[suite] if peers or e.kind != "peer"]
     if models:
         patterns = [p.strip() for p in _split(models)]
-        chosen = [
-            e for e in chosen
-            if any(fnmatch.fnmatch(e.label, p) or fnmatch.fnmatch(e.model, p) for p in patterns)
-        ]  # fmt: skip
+        chosen = [e for e in chosen if any(fnmatch.fnmatch(e.label, p) for p in patterns)]
     if datasets:
         wanted = set(_split(datasets))
         known = {e.dataset for e in suites[suite]}

@@ -119,13 +119,14 @@ def _percentile(values, q):
 
 
 def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5,
-            min_seconds=1.0, seed=0, **model_settings):  # fmt: skip
+            min_seconds=1.0, batch_sizes=None, seed=0, **model_settings):  # fmt: skip
     """Times `model` on the shape `shape_name`; returns one row per batch size.
 
     Each row holds `train_samples_per_sec` (median over `repeats` timed fit
     epochs, each long enough to take about `min_seconds`; None at batch 1),
     `infer_samples_per_sec` (batch over the median call) and
     `latency_ms_p50` / `latency_ms_p99` of one `predict_on_batch` call.
+    `batch_sizes` replaces the shape's own list.
     """
     import keras
     import tensorflow as tf
@@ -142,7 +143,7 @@ def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5
     task = registry.get_model(model, feature_spec=spec, jit_compile=jit_compile, **settings)
     rng = np.random.default_rng(seed)
     rows = []
-    for batch in shape.batch_sizes:
+    for batch in batch_sizes or shape.batch_sizes:
         try:
             rows.append(_measure_batch(task, shape, spec, batch, rng, repeats, min_seconds))
         except tf.errors.ResourceExhaustedError:
@@ -185,6 +186,21 @@ def _train_speed(task, features, targets, batch, repeats, min_seconds):
         task.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
         speeds.append(steps * batch / (time.perf_counter() - start))
     return round(float(np.median(speeds)), 1)
+
+
+def latency(task, batch=1, calls=100, seed=0):
+    """p50 and p99 milliseconds of `predict_on_batch` on `batch` synthetic
+    examples of the task's own features, after warm-up calls."""
+    rng = np.random.default_rng(seed)
+    features = _inputs(None, task.backbone.feature_spec, batch, rng)
+    for _ in range(3):
+        task.predict_on_batch(features)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        task.predict_on_batch(features)
+        times.append(time.perf_counter() - start)
+    return round(_percentile(times, 50), 3), round(_percentile(times, 99), 3)
 
 
 def _latencies(task, features, repeats, min_seconds):

@@ -8,6 +8,7 @@ metrics in the logs as `val_<metric>`, where Keras' own `EarlyStopping`
 """
 
 import dataclasses
+import sys
 import time
 
 import keras
@@ -129,8 +130,10 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
         epochs=periods,
         steps_per_epoch=steps_per_period,
         callbacks=callbacks,
-        # Keras' own progress bar inside each evaluation period at verbose 2.
-        verbose=1 if verbose >= 2 else 0,
+        # Keras' own progress inside each evaluation period at verbose 2: a
+        # live bar in a terminal, a line per period in a log file.
+        verbose=(1 if sys.stdout.isatty() else 2) if verbose >= 2 else 0,
+        shuffle=False,  # the stream is shuffled by the plan
     )
     run = done + len(fitted.epoch)
     if evaluation is None:

@@ -2,11 +2,11 @@
 
 import json
 
-import compare_recbole
 import numpy as np
 import pytest
 
 from reczoo import datasets
+from reczoo.benchmark.peers import export_sequences
 from reczoo.datasets.preprocessing import build_interactions
 
 
@@ -26,7 +26,7 @@ def test_export_holds_out_the_same_items(tmp_path):
             times.append(100 - t)  # stored newest first: the export must use time order
     data = build_interactions("toy", users, items, timestamps=times, sha256="t" * 64)
     split = datasets.split(data, "sasrec", seed=0)
-    split_path = compare_recbole.export(tmp_path, "toy_export", data, split)
+    split_path = export_sequences(tmp_path, "toy_export", split)
 
     lines = (tmp_path / "toy_export" / "toy_export.inter").read_text().splitlines()
     assert lines[0] == "user_id:token\titem_id:token\ttimestamp:float"

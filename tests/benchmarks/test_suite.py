@@ -1,0 +1,198 @@
+"""`reczoo benchmark`: every output of a tiny suite, resume, failures, reports."""
+
+import csv
+import json
+import os
+
+import pytest
+
+from reczoo.benchmark import report, suites
+from reczoo.benchmark import suite as suite_module
+from reczoo.benchmark.suite import read_rows, run_suite
+from reczoo.benchmark.suites import Entry
+from reczoo.cli import main
+
+# The fields every result row carries (../shared/DESIGN.md, "Benchmark results").
+DESIGN_FIELDS = (
+    "model", "dataset", "protocol", "metrics", "train_samples_per_sec", "infer_samples_per_sec",
+    "latency_ms_p50", "latency_ms_p99", "batch_size", "epochs", "wall_seconds", "params",
+    "device", "precision", "jit", "versions", "seed", "git_commit",
+    # and what the suite adds: where it ran and how to run it again
+    "cpu", "cpu_cores", "gpu", "gpu_count", "gpu_memory_gib", "suite", "label", "status",
+    "suite_command", "date",
+)  # fmt: skip
+
+TINY_MLP = Entry(
+    "mlp", "accuracy", "mlp", "movielens-100k", protocol="ncf",
+    settings=(("batch_size", 4096), ("epochs", 2), ("hidden_units", [16])), estimate_s=5,
+)  # fmt: skip
+TINY_THROUGHPUT = Entry(
+    "fm", "throughput", "fm", "frappe",
+    settings=(("batch_sizes", (1, 64)), ("min_seconds", 0.01), ("repeats", 2)), estimate_s=5,
+)  # fmt: skip
+BROKEN = Entry("pop", "accuracy", "pop", "no-such-dataset", protocol="ncf", estimate_s=5)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A two-entry suite (a real-data training run and a throughput run),
+    with one entry that fails in between, run once for the module."""
+    if not os.environ.get("RECZOO_DATA_DIR"):
+        pytest.skip("RECZOO_DATA_DIR is not set to a folder with the public datasets")
+    folder = tmp_path_factory.mktemp("bench")
+    rows = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True)
+    return folder, rows
+
+
+def test_every_output_file_with_every_field(tiny):
+    folder, rows = tiny
+    for name in ("results.jsonl", "results.csv", "report.md"):
+        assert (folder / name).is_file(), name
+    plots = sorted(p.name for p in (folder / "plots").iterdir())
+    assert "movielens-100k-ncf.png" in plots  # accuracy against training throughput
+    assert "throughput-frappe.png" in plots
+    assert any(p.startswith("curve-mlp-movielens-100k") for p in plots)  # validation curve
+    for png in (folder / "plots").iterdir():
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    saved = read_rows(folder)
+    assert saved == json.loads(json.dumps(rows))
+    ok = [r for r in saved if r["status"] == "ok"]
+    assert {r["kind"] for r in ok} == {"accuracy", "throughput"}
+    for row in ok:
+        missing = [f for f in DESIGN_FIELDS if f not in row]
+        assert not missing, (row["kind"], missing)
+    trained = next(r for r in ok if r["kind"] == "accuracy")
+    assert 0.0 < trained["metrics"]["hr@10"] <= 1.0
+    assert trained["epochs"] == 2 and trained["train_samples_per_sec"] > 0
+    assert trained["latency_ms_p99"] >= trained["latency_ms_p50"] > 0
+    assert trained["suite_command"].startswith("reczoo benchmark --suite=custom --models=mlp")
+    timed = [r for r in ok if r["kind"] == "throughput"]
+    assert [r["batch_size"] for r in timed] == [1, 64]
+    assert timed[0]["train_samples_per_sec"] is None  # no training at batch 1
+    assert timed[1]["train_samples_per_sec"] > 0
+    assert all(r["latency_ms_p99"] >= r["latency_ms_p50"] > 0 for r in timed)
+
+    with open(folder / "results.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == len(saved)
+    assert set(report.CSV_FIELDS) <= set(table[0])
+    assert "test_hr@10" in table[0]
+
+    text = (folder / "report.md").read_text()
+    assert "## movielens-100k · ncf" in text and "### frappe" in text
+    assert "## Failed or skipped" in text and "no-such-dataset" in text
+
+
+def test_a_failing_entry_is_recorded_and_the_suite_goes_on(tiny):
+    _, rows = tiny
+    assert [r["status"] for r in rows if r["kind"] == "accuracy"] == ["ok", "failed"]
+    failed = next(r for r in rows if r["status"] == "failed")
+    assert "no-such-dataset" in failed["error"]
+    assert failed["suite_command"] and failed["model"] == "pop"
+    # the entry after it ran
+    assert any(r["kind"] == "throughput" and r["status"] == "ok" for r in rows)
+
+
+def test_resume_skips_finished_rows_and_reruns_failed_ones(tiny, monkeypatch, capsys):
+    folder, rows = tiny
+    ran = []
+
+    def fake_entry(entry, seed, *args):
+        ran.append(entry.key)
+        raise RuntimeError("still broken")
+
+    monkeypatch.setattr(suite_module, "_run_entry", fake_entry)
+    again = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True)
+    assert ran == [BROKEN.key]  # finished entries were not run again
+    assert "2 of 3 runs already in" in capsys.readouterr().out
+    assert len(again) == len(rows)
+    before = json.loads(json.dumps(rows))
+    assert [r for r in again if r["status"] == "ok"] == [r for r in before if r["status"] == "ok"]
+    assert next(r for r in again if r["status"] == "failed")["error"].endswith("still broken")
+
+
+def test_report_is_idempotent_and_check_writes_nothing(tiny, capsys):
+    folder, _ = tiny
+    assert report.build(folder) == []  # the suite built it: nothing to change
+    assert main(["reczoo", "benchmark", "report", str(folder), "--check"]) == 0
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    plot = folder / "plots" / "throughput-frappe.png"
+    plot.unlink()
+    (folder / "report.md").write_text("edited\n")
+    assert main(["reczoo", "benchmark", "report", str(folder), "--check"]) == 1
+    assert not plot.exists() and (folder / "report.md").read_text() == "edited\n"
+    assert "stale" in capsys.readouterr().out
+    assert main(["reczoo", "benchmark", "report", str(folder)]) == 0
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # the same bytes as the suite wrote
+
+
+def test_seeds_give_mean_and_sample_deviation():
+    rows = [
+        {"kind": "accuracy", "status": "ok", "dataset": "d", "protocol": "p", "model": "m",
+         "label": "m", "seed": s, "metrics": {"auc": v}, "entry": "accuracy/m/d/p//"}
+        for s, v in enumerate((0.983, 0.984, 0.985))
+    ]  # fmt: skip
+    # mean 0.984, deviations -0.001, 0, +0.001: sample sd = sqrt(2e-6 / 2) = 0.001
+    assert "| 0.9840 ± 0.0010 (3) |" in report.markdown(rows)
+
+
+def test_a_reference_is_compared_under_its_own_protocol_only():
+    row = {"kind": "accuracy", "status": "ok", "dataset": "frappe-x1", "model": "deepfm",
+           "label": "deepfm", "seed": 0, "metrics": {"auc": 0.985}, "entry": "a/deepfm////"}  # fmt: skip
+    same = report.markdown([{**row, "protocol": "bars_x1"}])
+    assert "auc 0.9839" in same and "+0.0011" in same
+    other = report.markdown([{**row, "protocol": "bars_ctr"}])
+    assert "0.9839" not in other
+
+
+def test_bad_requests_are_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="Unknown suite 'nope'"):
+        run_suite("nope", output=tmp_path)
+    with pytest.raises(ValueError, match="precision"):
+        run_suite("quick", output=tmp_path, precision="half")
+    with pytest.raises(ValueError, match="seeds"):
+        run_suite("quick", output=tmp_path, seeds="0,x")
+    with pytest.raises(ValueError, match="no dataset 'mnist'"):
+        suites.entries("quick", datasets="mnist")
+    with pytest.raises(ValueError, match="No entry"):
+        suites.entries("quick", models="nothing*")
+    assert not any(tmp_path.iterdir())
+
+
+def test_gpu_requested_without_one_is_an_error(tmp_path, capsys):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    assert main(["reczoo", "benchmark", "--device=gpu", f"--output={tmp_path}"]) == 1
+    assert "sees no GPU" in capsys.readouterr().err
+
+
+def test_missing_peer_environment_is_skipped_with_its_setup_command(tmp_path, monkeypatch):
+    from reczoo.benchmark import peers
+
+    monkeypatch.setenv("RECZOO_PEERS_DIR", str(tmp_path / "none"))
+    reason = peers.missing("deepctr")
+    assert "python3 -m venv" in reason and "deepctr==0.9.4" in reason
+    entry = suites.entries("paper", models="deepfm", peers=True)[-1]
+    assert entry.kind == "peer"
+    rows = run_suite([entry], output=tmp_path / "out", quiet=True)
+    assert [r["status"] for r in rows] == ["skipped"]
+    assert "pip install" in rows[0]["error"]
+    assert "$" not in rows[0]["suite_command"] and "--peers" in rows[0]["suite_command"]
+
+
+def test_suites_name_registered_recipes_and_shapes():
+    from reczoo.benchmark.throughput import SHAPES
+
+    for name in suites.list_suites():
+        for entry in suites.entries(name, peers=True):
+            if entry.kind == "accuracy" and entry.recipe:
+                assert entry.recipe.startswith(entry.label + "/")
+            if entry.kind == "throughput":
+                assert entry.dataset in SHAPES
+    quick = suites.entries("quick")
+    assert {e.dataset for e in quick} >= {"frappe-x1", "amazon-games", "movielens-100k"}
+    assert sum(e.estimate_s for e in quick) < 15 * 60
