@@ -13,6 +13,8 @@ import sys
 from absl import flags
 from absl import logging as absl_logging
 
+from reczoo.provenance import finite as _finite
+
 USAGE_EXIT = 2
 
 
@@ -243,19 +245,6 @@ def _run_train(fv):
     return 0
 
 
-def _finite(value):
-    """`value` with every NaN or infinite float replaced by None."""
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _announce(model, name, protocol, recipe, overrides, epochs):
     """Says which recipe, or which defaults, a run will use."""
     if recipe is None:
@@ -351,7 +340,7 @@ def _define_benchmark(fv):
         "precision", "float32", "float32, mixed_float16 or mixed_bfloat16.", flag_values=fv
     )
     flags.DEFINE_string(
-        "jit", "auto", "XLA: auto (off on CPU, on for GPUs, as measured), on or off.",
+        "jit", "auto", "XLA: auto (off: measured slower on CPU; see reczoo.benchmark.devices), on or off.",
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds; cells report mean ± sd.",

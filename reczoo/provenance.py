@@ -103,6 +103,20 @@ def run_record():
     }
 
 
+def finite(value):
+    """`value` (a row) with every NaN or infinite float replaced by None, so
+    that it is standard JSON: a metric that could not be computed is null."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 def portable_command(command):
     """A recorded command without paths of the machine it ran on.
 

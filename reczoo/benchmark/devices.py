@@ -1,10 +1,14 @@
 """Where a benchmark runs: the device, the precision, XLA, the strategy.
 
 `--device=gpu` without a visible GPU is an error, never a silent CPU run.
-`--jit=auto` follows measurement, not belief: on CPU the throughput suite
-measured XLA slower for these models (benchmarks/throughput/report.md), so
-auto leaves it off there; on a GPU auto turns it on, which gpu_check.sh
-measures against off.
+`--jit=auto` follows measurement: on this project's 2-core CPU the
+throughput suite (benchmarks/results/throughput) found XLA slower at the
+batch sizes the recipes train with (DeepFM on Frappe at 4,096: 0.87x,
+DCN-v2 0.64x, SASRec at 128: 0.60x); only Criteo-sized embedding tables
+gained (DCN-v2 2.0x at 4,096). So auto leaves it off on CPU. It is off on
+GPUs too until measured there: benchmarks/gpu_check.sh times on against off
+(and float32 against mixed_float16), and no GPU has been available to this
+project yet; `JIT_AUTO` is the one place to change once it has.
 """
 
 import os
@@ -16,7 +20,7 @@ from reczoo.provenance import cpu_name
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 JIT = ("auto", "on", "off")
-JIT_AUTO = {"cpu": False, "gpu": True}
+JIT_AUTO = {"cpu": False, "gpu": False}
 
 
 def _choice(name, value, allowed):

@@ -69,7 +69,10 @@ def csv_text(rows):
 
 def _variant(row):
     """What makes two rows the same cell, seeds aside."""
-    settings = row.get("entry", "").split("/")[-1] if row.get("entry") else ""
+    settings = row.get("entry", "").split("|")[0].split("/")[-1]
+    trained = (row.get("trained_by") or {}).get("protocol")
+    if trained and trained != row.get("protocol"):
+        settings = f"trained under {trained}, scored from its preset"
     label = row.get("label") or row["model"]
     if row.get("side_by_side"):
         label = f"{label} (vs {row['side_by_side']})"
@@ -214,8 +217,8 @@ def _peer_table(rows, dataset, protocol):
     if not pairs:
         return []
     metrics = _headline([r for pair in pairs for r in pair])
-    header = ["library", "model", *metrics, "epochs", "train ex/s", "ratio reczoo / peer",
-              "command"]  # fmt: skip
+    header = ["library", "model", *metrics, "epochs", "train s", "train ex/s",
+              "ratio reczoo / peer", "command"]  # fmt: skip
     lines = [
         "Peers, same split and settings, trained one after the other in one run:",
         "",
@@ -227,7 +230,8 @@ def _peer_table(rows, dataset, protocol):
         for row, library in ((ours, "reczoo"), (theirs, theirs["peer"])):
             cells = [library, row.get("label") or row["model"]]
             cells += [_number((row.get("metrics") or {}).get(m), 4) for m in metrics]
-            cells += [str(row.get("epochs", "")), _number(row.get("train_samples_per_sec"))]
+            cells += [str(row.get("epochs", "")), _number(row.get("train_seconds")),
+                      _number(row.get("train_samples_per_sec"))]  # fmt: skip
             cells += [f"{ratio:.2f}x" if row is ours else "", f"`{row['suite_command']}`"
                       if row is ours else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
@@ -243,29 +247,47 @@ def _throughput_tables(rows):
         "",
         "Real feature shapes, synthetic values. Training: median of timed `fit` "
         "epochs after warm-up; inference: one `predict_on_batch` call, p50 and "
-        "p99 over at least 100 calls.",
+        "p99 over at least 100 calls. On next-item shapes an example is one "
+        "history of 50 items (SASRec and GRU4Rec train a target at each of its "
+        "positions, Caser the item after it).",
         "",
     ]
     for shape in sorted({r["dataset"] for r in measured}):
         group = [r for r in measured if r["dataset"] == shape]
         lines += [f"### {shape}", "", group[0].get("shape", ""), ""]
         header = ["model", "batch", "train ex/s", "infer ex/s", "latency p50 ms",
-                  "latency p99 ms", "params", "precision", "XLA"]  # fmt: skip
+                  "latency p99 ms", "params", "precision", "XLA",
+                  "train, infer vs float32 without XLA"]  # fmt: skip
+        base = {(r["model"], r["batch_size"]): r for r in group
+                if r.get("status") == "ok" and not r.get("jit")
+                and r.get("precision") in (None, "float32")}  # fmt: skip
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         order = sorted(group, key=lambda r: (r["model"], str(r.get("precision")),
                                              str(r.get("jit")), r["batch_size"]))  # fmt: skip
         for r in order:
             if r.get("status") != "ok":
                 cells = [r["model"], str(r["batch_size"]), r.get("error", r["status"]), "", "",
-                         "", "", "", ""]  # fmt: skip
+                         "", "", "", "", ""]  # fmt: skip
             else:
                 cells = [r["model"], f"{r['batch_size']:,}", _number(r["train_samples_per_sec"]),
                          _number(r["infer_samples_per_sec"]), _number(r["latency_ms_p50"], 2),
                          _number(r["latency_ms_p99"], 2), f"{r['params']:,}",
-                         str(r.get("precision")), "on" if r.get("jit") else "off"]  # fmt: skip
+                         str(r.get("precision")), "on" if r.get("jit") else "off",
+                         _ratios(r, base.get((r["model"], r["batch_size"])))]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", f"![throughput against batch size](plots/throughput-{slug(shape)}.png)", ""]
     return lines
+
+
+def _ratios(row, base):
+    """Training and inference speed of `row` over its float32, no-XLA twin."""
+    if base is None or base is row:
+        return ""
+    parts = []
+    for key in ("train_samples_per_sec", "infer_samples_per_sec"):
+        if row.get(key) and base.get(key):
+            parts.append(f"{row[key] / base[key]:.2f}x")
+    return ", ".join(parts)
 
 
 def _curves(rows):

@@ -24,6 +24,8 @@ from pathlib import Path
 from reczoo.benchmark import devices
 from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
+from reczoo.provenance import finite
+from reczoo.quiet import native_stderr_held
 
 RESULTS = "results.jsonl"
 
@@ -51,7 +53,7 @@ def run_suite(
             that finished there are skipped.
         device: `"auto"`, `"cpu"` or `"gpu"` (an error without a GPU).
         precision: `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"`.
-        jit: XLA: `"auto"` (measured: off on CPU, on for GPUs), `"on"`, `"off"`.
+        jit: XLA: `"auto"` (`devices.JIT_AUTO`: off, as measured), `"on"`, `"off"`.
         seeds: seeds to run every entry with; reports give mean ± sd.
         peers: also run the peer libraries' entries (DeepCTR, RecBole); one
             whose environment is missing is recorded as skipped, with the
@@ -89,7 +91,9 @@ def run_suite(
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(_run_id(entry, seed, context))
         try:
-            with strategy.scope():
+            # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
+            # and shown only if the entry fails.
+            with strategy.scope(), native_stderr_held():
                 new = _run_entry(entry, seed, precision_of, jit_on, kind, quiet, checkpoints)
         except KeyboardInterrupt:
             raise
@@ -242,21 +246,9 @@ def write_rows(output, rows):
     """Writes `results.jsonl` and `results.csv`, each whole, each atomically."""
     from reczoo.benchmark.report import csv_text, write_if_changed
 
-    text = "".join(json.dumps(_finite(r), sort_keys=True, allow_nan=False) + "\n" for r in rows)
+    text = "".join(json.dumps(finite(r), sort_keys=True, allow_nan=False) + "\n" for r in rows)
     write_if_changed(Path(output) / RESULTS, text)
     write_if_changed(Path(output) / "results.csv", csv_text(rows))
-
-
-def _finite(value):
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 class Progress:
