@@ -5,11 +5,15 @@
 
 Everything here is computed from the rows in `DIR/results.jsonl` alone, so a
 report rebuilt from the same rows is the same bytes: a file is written only
-when its content changes, and the rows themselves are never touched.
+when its content changes, and the rows themselves are never touched. A plot
+carries the hash of what it shows, so `--check` judges it by its content,
+whatever matplotlib version drew it.
 """
 
 import csv
+import hashlib
 import io
+import json
 import statistics
 from pathlib import Path
 
@@ -334,14 +338,38 @@ def _curve_name(row):
                             "xla" if row.get("jit") else "")  # fmt: skip
 
 
+_SOURCE = b"reczoo-plot-source:"
+
+
+def _figure_source(figure):
+    """What a figure shows (titles, labels, every plotted point and text),
+    independent of how a matplotlib version renders it."""
+    parts = [figure.get_suptitle()]
+    for ax in figure.axes:
+        parts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        parts += [(line.get_label(), line.get_xydata().tolist()) for line in ax.get_lines()]
+        parts += [c.get_offsets().tolist() for c in ax.collections]
+        parts += [text.get_text() for text in ax.texts]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
 def _png(figure):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
     out = io.BytesIO()
-    # No software or date stamp: the same rows give the same bytes.
-    figure.savefig(out, format="png", dpi=90, metadata={"Software": None})
+    # No software or date stamp: the same rows give the same bytes. The
+    # hash of what is plotted goes in, so that `--check` can tell a stale
+    # plot from one drawn by another matplotlib version.
+    comment = (_SOURCE + _figure_source(figure).encode()).decode()
+    figure.savefig(out, format="png", dpi=90, metadata={"Software": None, "Comment": comment})
     return out.getvalue()
+
+
+def plot_source(data):
+    """The plotted-content hash a PNG of `plots()` carries, or None."""
+    at = data.find(_SOURCE)
+    return None if at < 0 else data[at + len(_SOURCE) : at + len(_SOURCE) + 64]
 
 
 def plots(rows):
@@ -356,7 +384,7 @@ def plots(rows):
             continue
         figure = Figure(figsize=(6, 4))
         ax = figure.add_subplot()
-        for (label, _, _jit, settings), rs in sorted(variants.items(), key=str):
+        for (label, precision, jit, settings), rs in sorted(variants.items(), key=str):
             xs = [r.get("train_samples_per_sec") for r in rs]
             ys = [(r.get("metrics") or {}).get(metric) for r in rs]
             points = [(x, y) for x, y in zip(xs, ys, strict=True) if x and y is not None]
@@ -367,6 +395,9 @@ def plots(rows):
             ax.scatter([x], [y], marker="s" if peer else "o", color="tab:red" if peer else
                        "tab:blue")  # fmt: skip
             name = label + (f" ({settings})" if settings else "")
+            if precision not in (None, "float32"):
+                name += f" {precision.replace('mixed_', '')}"
+            name += " XLA" if jit else ""
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         ax.set_xscale("log")
         ax.margins(x=0.25, y=0.15)  # room for the labels
@@ -475,7 +506,12 @@ def build(output, rows=None, check=False):
     for path, content in files.items():
         data = content.encode() if isinstance(content, str) else content
         if check:
-            if not path.exists() or path.read_bytes() != data:
+            if not path.exists():
+                changed.append(path)
+            elif path.suffix == ".png":
+                if plot_source(path.read_bytes()) != plot_source(data):
+                    changed.append(path)
+            elif path.read_bytes() != data:
                 changed.append(path)
         elif write_if_changed(path, data):
             changed.append(path)
