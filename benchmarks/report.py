@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from reczoo.benchmark.report import build as build_suite_report
-from reczoo.benchmark.suite import read_rows
+from reczoo.benchmark.rows import read_rows
 from reczoo.provenance import portable_command as portable
 
 HERE = Path(__file__).resolve().parent

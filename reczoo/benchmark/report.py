@@ -10,7 +10,6 @@ carries the hash of what it shows, so `--check` judges it by its content,
 whatever matplotlib version drew it.
 """
 
-import csv
 import hashlib
 import io
 import json
@@ -18,54 +17,9 @@ import statistics
 from pathlib import Path
 
 from reczoo.benchmark.references import reference
+from reczoo.benchmark.rows import csv_text, metric_names, read_rows, write_if_changed
 
 HEADLINE = ("auc", "logloss", "hr@10", "ndcg@10", "rmse")
-CSV_FIELDS = (
-    "suite", "label", "kind", "status", "model", "dataset", "protocol", "recipe", "seed",
-    "train_samples_per_sec", "infer_samples_per_sec", "latency_ms_p50", "latency_ms_p99",
-    "batch_size", "epochs", "best_epoch", "wall_seconds", "train_seconds", "params",
-    "device", "device_kind", "cpu", "cpu_cores", "gpu", "gpu_count", "gpu_memory_gib",
-    "precision", "jit", "versions", "git_commit", "date", "command", "suite_command", "error",
-)  # fmt: skip
-
-
-def write_if_changed(path, content):
-    """Writes `content` (str or bytes) to `path` unless it already holds it;
-    atomically (a temporary file renamed over). Returns whether it wrote."""
-    path = Path(path)
-    data = content.encode() if isinstance(content, str) else content
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return True
-
-
-def _metric_names(rows):
-    names = {k for r in rows for k in (r.get("metrics") or {}) if k != "users"}
-    return sorted(names)
-
-
-def csv_text(rows):
-    """The rows as CSV: the fixed fields, then one `test_<metric>` column per
-    metric any row has."""
-    metrics = _metric_names(rows)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_FIELDS, *(f"test_{m}" for m in metrics)])
-    for row in rows:
-        values = []
-        for field in CSV_FIELDS:
-            value = row.get(field)
-            if isinstance(value, dict):
-                value = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
-            values.append("" if value is None else value)
-        values += ["" if (row.get("metrics") or {}).get(m) is None else row["metrics"][m]
-                   for m in metrics]  # fmt: skip
-        writer.writerow(values)
-    return out.getvalue()
 
 
 # --- grouping ---------------------------------------------------------------
@@ -112,7 +66,7 @@ def _number(value, digits=0):
 
 
 def _headline(rows):
-    names = _metric_names(rows)
+    names = metric_names(rows)
     return [m for m in HEADLINE if m in names]
 
 
@@ -493,8 +447,6 @@ def build(output, rows=None, check=False):
     With `check`, writes nothing and returns the files that are stale
     (missing or different); otherwise returns the files it wrote.
     """
-    from reczoo.benchmark.suite import read_rows
-
     output = Path(output)
     if rows is None:
         if not (output / "results.jsonl").exists():

@@ -13,7 +13,6 @@ An entry that fails is recorded with its error, and the suite goes on.
 """
 
 import contextlib
-import json
 import shlex
 import shutil
 import sys
@@ -24,10 +23,8 @@ from pathlib import Path
 from reczoo.benchmark import devices
 from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
-from reczoo.provenance import finite
+from reczoo.benchmark.rows import RESULTS, read_rows, write_rows
 from reczoo.quiet import native_stderr_held
-
-RESULTS = "results.jsonl"
 
 
 def run_suite(
@@ -224,31 +221,6 @@ def suite_command(suite, entry, seed, precision, jit, device):
         if value != default:
             parts.append(f"--{flag}={value}")
     return " ".join(shlex.quote(p) for p in parts)
-
-
-def read_rows(output):
-    """The rows of an output folder (`results.jsonl`), oldest first."""
-    path = Path(output) / RESULTS
-    if not path.exists():
-        return []
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}, line {number}: not a JSON row ({e.msg}).") from None
-    return rows
-
-
-def write_rows(output, rows):
-    """Writes `results.jsonl` and `results.csv`, each whole, each atomically."""
-    from reczoo.benchmark.report import csv_text, write_if_changed
-
-    text = "".join(json.dumps(finite(r), sort_keys=True, allow_nan=False) + "\n" for r in rows)
-    write_if_changed(Path(output) / RESULTS, text)
-    write_if_changed(Path(output) / "results.csv", csv_text(rows))
 
 
 class Progress:
