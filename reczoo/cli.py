@@ -14,6 +14,7 @@ from absl import flags
 from absl import logging as absl_logging
 
 from reczoo.provenance import finite as _finite
+from reczoo.terminal import table as _table
 
 USAGE_EXIT = 2
 
@@ -25,17 +26,6 @@ class Command:
     define: callable
     run: callable
     positional: str | None = None  # the one positional argument it takes, if any
-
-
-def _table(rows, headers):
-    rows = [[str(c) for c in row] for row in rows]
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(out)
 
 
 # --- reczoo models -----------------------------------------------------------
@@ -482,7 +472,7 @@ def main(argv):
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
     if name in ("train", "benchmark"):
-        from reczoo.quiet import import_tensorflow
+        from reczoo.terminal import import_tensorflow
 
         import_tensorflow()
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reczoo.benchmark.references import reference
 from reczoo.benchmark.rows import csv_text, metric_names, read_rows, write_if_changed
+from reczoo.terminal import table
 
 HEADLINE = ("auc", "logloss", "hr@10", "ndcg@10", "rmse")
 
@@ -489,22 +490,12 @@ def summary_table(rows, runs=None):
                 ", ".join(f"{k} {v:.4f}" for k, v in ref.metrics.items()) if ref else "",
                 _number(r.get("train_samples_per_sec")), _number(r.get("wall_seconds")),
             ])  # fmt: skip
-        lines.append(_plain_table(body, header))
+        lines.append(table(body, header))
     throughput = [r for r in shown if r.get("kind") == "throughput"]
     if throughput:
         header = ["model", "shape", "batch", "train ex/s", "infer ex/s", "p50 ms", "p99 ms"]
         body = [[r["model"], r["dataset"], r["batch_size"], _number(r.get("train_samples_per_sec")),
                  _number(r.get("infer_samples_per_sec")), _number(r.get("latency_ms_p50"), 2),
                  _number(r.get("latency_ms_p99"), 2)] for r in throughput]  # fmt: skip
-        lines.append(_plain_table(body, header))
+        lines.append(table(body, header))
     return "\n\n".join(lines)
-
-
-def _plain_table(rows, headers):
-    rows = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]  # fmt: skip
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-           "  ".join("-" * w for w in widths)]  # fmt: skip
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(out)

@@ -24,7 +24,8 @@ from reczoo.benchmark import devices
 from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
 from reczoo.benchmark.rows import RESULTS, read_rows, write_rows
-from reczoo.quiet import native_stderr_held
+from reczoo.provenance import run_record
+from reczoo.terminal import native_stderr_held
 
 
 def run_suite(
@@ -66,12 +67,11 @@ def run_suite(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise FileExistsError(f"--output must be a folder. Received: output={str(output)!r}")
+    kind = devices.select(device)  # an absent GPU is refused before anything is written
     output.mkdir(parents=True, exist_ok=True)
     rows = read_rows(output)
-    kind = devices.select(device)
     jit_on = devices.jit_compile(jit, kind)
-    precision_of = "float32" if precision == "float32" else precision
-    context = {"suite": name, "precision": precision_of, "jit": jit_on}
+    context = {"suite": name, "precision": precision, "jit": jit_on}
     plan = [(entry, seed) for entry in chosen for seed in seeds]
     finished = {r["run_id"] for r in rows if r.get("status") == "ok"}
     todo = [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
@@ -79,26 +79,24 @@ def run_suite(
     if len(todo) < len(plan):
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
     strategy = devices.strategy(kind)
-    device_fields = devices.record(kind, precision_of, jit_on)
-    from reczoo.provenance import run_record
-
+    device_fields = devices.record(kind, precision, jit_on)
     for entry, seed in todo:
         progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
         started = time.perf_counter()
+        run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
-        checkpoints = output / "checkpoints" / reports.slug(_run_id(entry, seed, context))
+        checkpoints = output / "checkpoints" / reports.slug(run_id)
         try:
             # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
             # and shown only if the entry fails.
             with strategy.scope(), native_stderr_held():
-                new = _run_entry(entry, seed, precision_of, jit_on, kind, quiet, checkpoints)
+                new = _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints)
         except KeyboardInterrupt:
             raise
         except Exception as error:  # recorded; the suite goes on
             new = [_failed(entry, error)]
         seconds = time.perf_counter() - started
         provenance = run_record()
-        run_id = _run_id(entry, seed, context)
         command = suite_command(name, entry, seed, precision, jit, device)
         for row in new:
             row.update({

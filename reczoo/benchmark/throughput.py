@@ -1,8 +1,8 @@
 """Training and inference speed on each dataset's real feature shapes.
 
-Values are synthetic (uniform ids in each vocabulary, normal numerical
-features), so the timing needs no data files; shapes, vocabulary sizes and
-settings are the real ones. Training is timed over repeated `fit` epochs of
+Values are synthetic (`FeatureSpec.dummy_inputs`: uniform ids in each
+vocabulary, normal numerical features), so the timing needs no data files;
+shapes, vocabulary sizes and settings are the real ones. Training is timed over repeated `fit` epochs of
 a fixed number of steps after a warm-up epoch; inference as single
 `predict_on_batch` calls after warm-up calls, giving examples/s and the
 latency's p50 and p99.
@@ -87,23 +87,6 @@ SHAPES = {
 }  # fmt: skip
 
 
-def _inputs(shape, spec, batch, rng):
-    features = {}
-    for feature in spec:
-        if feature.kind == "numerical":
-            features[feature.name] = rng.normal(size=(batch, feature.dim)).astype("float32")
-        elif feature.kind == "sequence":
-            lengths = rng.integers(1, feature.max_length + 1, size=batch)
-            ids = rng.integers(1, feature.vocabulary_size, size=(batch, feature.max_length))
-            ids[
-                np.arange(feature.max_length)[None, :] < (feature.max_length - lengths)[:, None]
-            ] = 0
-            features[feature.name] = ids
-        else:
-            features[feature.name] = rng.integers(1, feature.vocabulary_size, size=batch)
-    return features
-
-
 def _targets(task, shape, features, batch, rng):
     if shape.kind == "ranking":
         return rng.integers(0, 2, size=batch).astype("float32")
@@ -154,7 +137,7 @@ def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5
 
 
 def _measure_batch(task, shape, spec, batch, rng, repeats, min_seconds):
-    features = _inputs(shape, spec, batch, rng)
+    features = spec.dummy_inputs(batch, seed=int(rng.integers(2**31)))
     row = {"batch_size": batch, "train_samples_per_sec": None}
     if batch > 1:
         targets = _targets(task, shape, features, batch, rng)
@@ -188,33 +171,23 @@ def _train_speed(task, features, targets, batch, repeats, min_seconds):
     return round(float(np.median(speeds)), 1)
 
 
-def latency(task, batch=1, calls=100, seed=0):
-    """p50 and p99 milliseconds of `predict_on_batch` on `batch` synthetic
-    examples of the task's own features, after warm-up calls."""
-    rng = np.random.default_rng(seed)
-    features = _inputs(None, task.backbone.feature_spec, batch, rng)
-    for _ in range(3):
-        task.predict_on_batch(features)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        task.predict_on_batch(features)
-        times.append(time.perf_counter() - start)
+def latency(task, batch=1, seed=0):
+    """p50 and p99 milliseconds of `predict_on_batch` on `batch` random
+    examples of the task's own features, over 100 calls after warm-up."""
+    features = task.backbone.feature_spec.dummy_inputs(batch, seed=seed)
+    times = _latencies(task, features, repeats=0, min_seconds=0.0)
     return round(_percentile(times, 50), 3), round(_percentile(times, 99), 3)
 
 
 def _latencies(task, features, repeats, min_seconds):
+    """Seconds of single `predict_on_batch` calls after warm-up: at least 100
+    (so that p99 is a measured call, not an interpolation past the slowest),
+    more while under `repeats * min_seconds` in all, at most 2,000."""
     for _ in range(3):
         task.predict_on_batch(features)
-    latencies, spent = [], 0.0
-    # At least 100 calls, so that p99 is a measured call, not an interpolation
-    # past the slowest one; at most about repeats * min_seconds in all.
-    while len(latencies) < 100 or (spent < repeats * min_seconds and len(latencies) < 2000):
+    latencies, budget = [], repeats * min_seconds
+    while len(latencies) < 100 or (sum(latencies) < budget and len(latencies) < 2000):
         start = time.perf_counter()
         task.predict_on_batch(features)
-        took = time.perf_counter() - start
-        latencies.append(took)
-        spent += took
-        if spent > 4 * repeats * min_seconds:
-            break
+        latencies.append(time.perf_counter() - start)
     return latencies

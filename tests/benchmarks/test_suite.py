@@ -171,8 +171,10 @@ def test_gpu_requested_without_one_is_an_error(tmp_path, capsys):
 
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("this machine has a GPU")
-    assert main(["reczoo", "benchmark", "--device=gpu", f"--output={tmp_path}"]) == 1
+    output = tmp_path / "bench"
+    assert main(["reczoo", "benchmark", "--device=gpu", f"--output={output}"]) == 1
     assert "sees no GPU" in capsys.readouterr().err
+    assert not output.exists()  # refused before anything was written
 
 
 def test_missing_peer_environment_is_skipped_with_its_setup_command(tmp_path, monkeypatch):

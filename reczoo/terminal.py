@@ -1,4 +1,5 @@
-"""Keeping TensorFlow's native start-up log lines out of the user's terminal.
+"""What reczoo shows in the user's terminal: plain-text tables, and
+TensorFlow's native log lines held back.
 
 TensorFlow's C++ side writes straight to file descriptor 2 while it loads
 (oneDNN, CUDA stubs, CPU features) and when it first looks for GPUs (a failed
@@ -44,3 +45,15 @@ def import_tensorflow():
 
         tf.config.list_physical_devices()
     return tf
+
+
+def table(rows, headers):
+    """`rows` under `headers` in left-aligned columns, with a rule below the headers."""
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(out)
