@@ -26,14 +26,31 @@ class RankingPlan:
 
     Under leave-last-out protocols the training pairs are each user's
     training interactions with `train_negatives` negatives per positive,
-    redrawn every epoch; otherwise the split's training rows.
+    redrawn every epoch; otherwise the split's training rows. A BPR objective
+    trains on (user, positive, negative) triples, `train_negatives` per
+    positive, as pairs of rows kept together: `batch_size` counts triples,
+    and so does the throughput.
     """
 
     def __init__(self, data, split, spec, objective, settings, seed):
         self.data, self.split, self.spec = data, split, spec
         self.objective, self.settings, self.seed = objective, settings, seed
         self.leave_one_out = split.protocol.leave_one_out
-        if self.leave_one_out:
+        self.group = 2 if objective == "bpr" else 1
+        if objective == "bpr" and not self.leave_one_out:
+            raise ValueError(
+                "The BPR objective trains on sampled (user, positive, negative) triples "
+                f"of interactions, under a leave-last-out protocol; {split.protocol.name!r} "
+                f"is a {split.protocol.kind}. Use ncf, loo_full, ... or objective=binary."
+            )
+        if objective == "bpr" and settings["train_negatives"] < 1:
+            raise ValueError(
+                "The BPR objective needs at least one negative per positive. Received: "
+                f"train_negatives={settings['train_negatives']}"
+            )
+        if self.group == 2:
+            n = split.train.num_interactions * settings["train_negatives"]
+        elif self.leave_one_out:
             n = split.train.num_interactions * (1 + settings["train_negatives"])
         else:
             n = len(split.rows("train"))
@@ -44,20 +61,21 @@ class RankingPlan:
         """`(features, labels)` of data epoch `epoch` (1, 2, ...)."""
         if self.leave_one_out:
             return self.split.train.training_pairs(
-                self.settings["train_negatives"], seed=[self.seed, epoch], spec=self.spec
-            )
+                self.settings["train_negatives"], seed=[self.seed, epoch], spec=self.spec,
+                pairwise=self.group == 2,
+            )  # fmt: skip
         return self.rows("train")
 
     def epoch_batches(self, epoch):
         features, targets = self.training_set(epoch)
         return pipelines.shuffled_batches(
-            features, targets, self.settings["batch_size"], self.seed + epoch
+            features, targets, self.settings["batch_size"], self.seed + epoch, self.group
         )
 
     def epoch_stacks(self, epoch):
         features, targets = self.training_set(epoch)
         return pipelines.shuffled_stacks(
-            features, targets, self.settings["batch_size"], self.seed + epoch
+            features, targets, self.settings["batch_size"], self.seed + epoch, self.group
         )
 
     def stream(self, first_epoch=1):

@@ -169,7 +169,7 @@ class InteractionDataset:
                 raise ValueError(f"Dataset {self.name!r} cannot provide feature {f.name!r}.")
         return out
 
-    def training_pairs(self, negatives=4, seed=0, spec=None):
+    def training_pairs(self, negatives=4, seed=0, spec=None, pairwise=False):
         """Every interaction as a positive, with `negatives` sampled negatives each.
 
         Negatives are uniform items the user never interacted with here
@@ -182,10 +182,13 @@ class InteractionDataset:
                 `[seed, epoch]`).
             spec: the `FeatureSpec` whose features to give (side features
                 are looked up); default `user_id` and `item_id`.
+            pairwise: rows in pairs for BPR: each positive (repeated once
+                per negative) directly followed by one of its negatives.
 
         Returns:
             `(features, labels)`: a dict of arrays and float32 0/1 labels,
-            positives first.
+            positives first (or, with `pairwise`, positive and negative
+            alternating).
         """
         from reczoo.datasets.sampling import training_negatives
 
@@ -193,6 +196,13 @@ class InteractionDataset:
         neg_users, neg_items = training_negatives(
             self.users, self.items, self.num_items, negatives, rng
         )
+        if pairwise:
+            pos_items = np.repeat(self.items, negatives)
+            users = np.stack([neg_users, neg_users], axis=1).reshape(-1)
+            items = np.stack([pos_items, neg_items], axis=1).reshape(-1)
+            labels = np.tile([1.0, 0.0], len(neg_users))
+            spec = spec or self.feature_spec()
+            return self.features_for(users, items, spec), labels.astype("float32")
         users = np.concatenate([self.users, neg_users])
         items = np.concatenate([self.items, neg_items])
         labels = np.concatenate([np.ones(len(self.users)), np.zeros(len(neg_users))])

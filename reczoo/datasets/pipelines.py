@@ -13,28 +13,34 @@ def left_pad(sequences, length):
     return out
 
 
-def shuffled_batches(features, targets, batch_size, seed):
+def shuffled_batches(features, targets, batch_size, seed, group=1):
     """Whole batches of in-memory arrays, shuffled and cut in numpy.
 
     Yields `(features, targets)` per batch, targets as (batch, 1) float32, in
     the order `shuffled_stacks` gives them.
     """
-    for x, y in shuffled_stacks(features, targets, batch_size, seed):
+    for x, y in shuffled_stacks(features, targets, batch_size, seed, group):
         for i in range(len(y)):
             yield {k: v[i] for k, v in x.items()}, y[i]
 
 
-def shuffled_stacks(features, targets, batch_size, seed):
+def shuffled_stacks(features, targets, batch_size, seed, group=1):
     """One epoch of shuffled batches as at most two stacks of equal batches:
     the full batches, (batches, batch_size, ...), then the last partial one,
     (1, rest, ...).
+
+    With `group`, runs of `group` consecutive rows (BPR's positive and
+    negative) are shuffled whole and never split: `batch_size` counts groups
+    and a batch holds `batch_size * group` rows.
 
     Cutting whole batches in numpy and slicing the stacks inside tf.data
     costs a fraction of slicing row by row (about 40% of DeepFM's epoch on
     Frappe) or of one Python call per batch (a 1.7x slower MLP on
     MovieLens-100K).
     """
-    order = np.random.default_rng(seed).permutation(len(targets))
+    order = np.random.default_rng(seed).permutation(len(targets) // group)
+    order = (order[:, None] * group + np.arange(group)).reshape(-1)
+    batch_size *= group
     columns = {name: np.asarray(value)[order] for name, value in features.items()}
     labels = np.asarray(targets, "float32")[order].reshape(-1, 1)
     full = len(labels) // batch_size * batch_size

@@ -6,7 +6,7 @@ from reczoo.layers.fm import FMInteraction
 from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
 from reczoo.layers.position import PositionEmbedding
-from reczoo.layers.product import InnerProduct, OuterProduct
+from reczoo.layers.product import InnerProduct, OuterProduct, OuterProductMap
 
 __all__ = [
     "CIN",
@@ -17,6 +17,7 @@ __all__ = [
     "InnerProduct",
     "InteractingLayer",
     "OuterProduct",
+    "OuterProductMap",
     "PositionEmbedding",
     "TargetAttention",
 ]

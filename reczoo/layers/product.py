@@ -66,3 +66,38 @@ class OuterProduct(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2] * input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class OuterProductMap(keras.layers.Layer):
+    """The outer product of two vectors as a one-channel 2-D map.
+
+    Takes `[p, q]`, each (batch, dim), and returns (batch, dim, dim, 1) with
+    `E[b, i, j, 0] = p[b, i] * q[b, j]`: every pairwise interaction of the
+    user's and the item's embedding dimensions, the image ConvNCF's
+    convolutions read.
+
+    Example:
+
+    ```python
+    p, q = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]])
+    reczoo.layers.OuterProductMap()([p, q])[0, :, :, 0]  # [[3, -1], [6, -2]]
+    ```
+
+    Reference:
+        He et al. Outer Product-based Neural Collaborative Filtering. IJCAI
+        2018 (Section 3.2).
+    """
+
+    def call(self, inputs):
+        p, q = inputs
+        if len(p.shape) != 2 or len(q.shape) != 2:
+            raise ValueError(
+                "OuterProductMap expects two (batch, dim) inputs. Received shapes: "
+                f"{p.shape} and {q.shape}"
+            )
+        return ops.expand_dims(ops.einsum("bi,bj->bij", p, q), -1)
+
+    def compute_output_shape(self, input_shape):
+        p, q = input_shape
+        return (p[0], p[1], q[1], 1)

@@ -15,6 +15,8 @@ _CLASSES = {
     "Task": "reczoo.models.task",
     "Ranker": "reczoo.models.task",
     "NextItem": "reczoo.models.task",
+    "BPRLoss": "reczoo.models.task",
+    "Recommendations": "reczoo.models.topk",
 }
 
 

@@ -5,8 +5,63 @@ import numpy as np
 from keras import ops
 
 from reczoo.dtypes import lowest
+from reczoo.models import topk
+from reczoo.models.topk import Interactions
 
-_OBJECTIVES = ("binary", "regression")
+_OBJECTIVES = ("binary", "regression", "bpr")
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+class BPRLoss(keras.losses.Loss):
+    """Bayesian personalised ranking: `-log sigmoid(s_pos - s_neg)` per pair.
+
+    The batch holds pairs of rows, row `2k` and row `2k + 1`: a user's
+    positive item and a sampled negative item, in either order, told apart by
+    the labels (1 and 0). `y_pred` are scores (logits). The loss is the mean
+    over pairs.
+
+    Reference:
+        Rendle et al. BPR: Bayesian Personalized Ranking from Implicit
+        Feedback. UAI 2009.
+    """
+
+    def __init__(self, name="bpr", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
+        scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
+        # (2y - 1) signs the positive +1 and the negative -1: s_pos - s_neg.
+        difference = ops.sum((2.0 * labels - 1.0) * scores, axis=1)
+        return -ops.log_sigmoid(difference)
+
+
+@keras.saving.register_keras_serializable(package="reczoo")
+def pair_accuracy(y_true, y_pred):
+    """Per pair of rows (see `BPRLoss`), 1 where the positive scores higher."""
+    labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
+    scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
+    return ops.cast(ops.sum((2.0 * labels - 1.0) * scores, axis=1) > 0, "float32")
+
+
+def check_pairs(labels):
+    """Refuses labels that are not pairs of one positive and one negative
+    (rows 2k, 2k + 1), the layout `BPRLoss` reads."""
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) % 2:
+        raise ValueError(
+            f"A BPR ranker trains on pairs of rows (a positive and a negative of one "
+            f"user); received {len(labels)} rows, an odd number."
+        )
+    pairs = labels.reshape(-1, 2)
+    bad = np.flatnonzero(~((np.sort(pairs, axis=1) == [0.0, 1.0]).all(axis=1)))
+    if len(bad):
+        raise ValueError(
+            f"A BPR ranker trains on pairs of rows, each one positive (label 1) and one "
+            f"negative (label 0); pair {int(bad[0])} (rows {2 * int(bad[0])} and "
+            f"{2 * int(bad[0]) + 1}) has labels {pairs[bad[0]].tolist()}. "
+            "`InteractionDataset.training_pairs(pairwise=True)` makes them."
+        )
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -29,10 +84,23 @@ class Task(keras.Model):
         if dtype is not None:
             self.dtype_policy = keras.dtype_policies.get(dtype)
         self.backbone = backbone
+        # Who saw what (training interactions), for `recommend`; kept in presets.
+        self.interactions = None
+        self.vocabularies = {}
 
     @property
     def feature_spec(self):
         return self.backbone.feature_spec
+
+    def set_interactions(self, users, items):
+        """Records the users' training interactions (ids, in time order).
+
+        `recommend` leaves these items out with `exclude_seen`, and a
+        next-item model takes them as the histories of `recommend(users=...)`.
+        `reczoo.run` records the training split's; presets keep them.
+        """
+        self.interactions = Interactions(users, items)
+        return self
 
     def default_loss(self):
         raise NotImplementedError
@@ -84,7 +152,11 @@ class Task(keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """Keras `fit`; in-memory inputs are checked first (`FeatureSpec.check_inputs`)."""
-        return super().fit(self._checked(x), _checked_labels(y), *args, **kwargs)
+        x, y, kwargs = self._fit_inputs(self._checked(x), _checked_labels(y), args, kwargs)
+        return super().fit(x, y, *args, **kwargs)
+
+    def _fit_inputs(self, x, y, args, kwargs):
+        return x, y, kwargs
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         return super().evaluate(self._checked(x), _checked_labels(y), *args, **kwargs)
@@ -175,11 +247,17 @@ class Ranker(Task):
     `"features"`. With `objective="binary"` the task outputs
     click probabilities and trains on binary cross-entropy, reporting AUC and
     logloss; with `objective="regression"` it outputs the predicted value and
-    trains on mean squared error, reporting RMSE and MAE.
+    trains on mean squared error, reporting RMSE and MAE; with
+    `objective="bpr"` it outputs the raw score and trains on pairs of rows, a
+    positive and a sampled negative of one user (`BPRLoss`), reporting the
+    share of pairs ordered right (`pair_accuracy`).
+
+    Models that score (user, item) pairs recommend: `recommend(users, k)`
+    scores every item of the catalogue for each user, in batches.
 
     Args:
         backbone: a `reczoo.models.Backbone`.
-        objective: `"binary"` or `"regression"`.
+        objective: `"binary"`, `"regression"` or `"bpr"`.
 
     Example:
 
@@ -206,6 +284,8 @@ class Ranker(Task):
         logit = outputs["logit"] if head is None else head(outputs["features"])
         if objective == "binary":
             outputs = keras.layers.Activation("sigmoid", dtype="float32", name="probability")(logit)
+        elif objective == "bpr":
+            outputs = keras.layers.Activation("linear", dtype="float32", name="score")(logit)
         else:
             outputs = keras.layers.Activation("linear", dtype="float32", name="prediction")(logit)
         super().__init__(inputs=inputs, outputs=outputs, backbone=backbone, **kwargs)
@@ -217,6 +297,8 @@ class Ranker(Task):
     def default_loss(self):
         if self.objective == "binary":
             return keras.losses.BinaryCrossentropy()
+        if self.objective == "bpr":
+            return BPRLoss()
         return keras.losses.MeanSquaredError()
 
     def default_metrics(self):
@@ -225,15 +307,125 @@ class Ranker(Task):
                 keras.metrics.AUC(name="auc"),
                 keras.metrics.BinaryCrossentropy(name="logloss"),
             ]
+        if self.objective == "bpr":
+            return [keras.metrics.MeanMetricWrapper(pair_accuracy, name="pair_accuracy")]
         return [
             keras.metrics.RootMeanSquaredError(name="rmse"),
             keras.metrics.MeanAbsoluteError(name="mae"),
         ]
 
+    def _fit_inputs(self, x, y, args, kwargs):
+        # BPR reads pairs of rows: in-memory pairs are checked and shuffled
+        # whole, once, and Keras must not shuffle rows apart.
+        if self.objective != "bpr" or not isinstance(y, np.ndarray | list | tuple):
+            return x, y, kwargs
+        y = np.asarray(y)
+        check_pairs(y)
+        batch_size = kwargs.get("batch_size", args[0] if args else None) or 32
+        if batch_size % 2:
+            raise ValueError(
+                f"A BPR ranker trains on pairs of rows: `batch_size` must be even. "
+                f"Received: batch_size={batch_size}"
+            )
+        if kwargs.get("shuffle", True) and isinstance(x, dict):
+            pairs = np.random.permutation(len(y) // 2)
+            rows = np.stack([2 * pairs, 2 * pairs + 1], axis=1).reshape(-1)
+            x, y = {k: np.asarray(v)[rows] for k, v in x.items()}, y[rows]
+        return x, y, {**kwargs, "shuffle": False}
+
     def score(self, inputs, batch_size=4096):
-        """Scores as a flat numpy array (probabilities, or predicted values)."""
+        """Scores as a flat numpy array (probabilities, predicted values, or
+        BPR scores)."""
         out = self.predict(inputs, batch_size=batch_size, verbose=0)
         return ops.convert_to_numpy(out).reshape(-1)
+
+    @property
+    def pair_features(self):
+        """`(user feature, item feature)`: the names `recommend` fills in."""
+        user = getattr(self.backbone, "user_feature", None) or "user_id"
+        item = getattr(self.backbone, "item_feature", None) or "item_id"
+        spec = self.feature_spec
+        missing = [n for n in (user, item) if n not in spec]
+        if missing:
+            raise ValueError(
+                f"recommend scores (user, item) pairs, and this model has no {missing} "
+                f"feature. Its features: {spec.names}"
+            )
+        return user, item
+
+    def recommend(
+        self, users, k=10, exclude_seen=True, raw_ids=False, features=None, batch_size=65536
+    ):
+        """The `k` best items of the whole catalogue for each user, best first.
+
+        Every item id `1..n` of the item feature is scored for each user, many
+        users per `predict` call (`batch_size` pairs), never item by item.
+
+        Args:
+            users: user ids (or raw ids with `raw_ids`).
+            k: how many items per user.
+            exclude_seen: leave out each user's training items (recorded by
+                `set_interactions`; `reczoo.run` and presets record them).
+            raw_ids: users given, and items returned, as the data's raw ids,
+                through the vocabularies a preset carries.
+            features: for models that read more than the ids: a function
+                `(users, items) -> feature dict` (such as
+                `lambda u, i: data.features_for(u, i, model.feature_spec)`).
+            batch_size: (user, item) pairs per `predict` call.
+
+        Returns:
+            `Recommendations(items, scores)`, each (len(users), k).
+        """
+        topk.check_k(k)
+        user_feature, item_feature = self.pair_features
+        spec = self.feature_spec
+        users = np.asarray(users).reshape(-1)
+        if raw_ids:
+            users = topk.encode(self, "user", users)
+        users = users.astype("int32")
+        size = spec[user_feature].vocabulary_size
+        if len(users) and size and (users.min() < 1 or users.max() >= size):
+            bad = users[(users < 1) | (users >= size)][0]
+            raise ValueError(
+                f"User id {int(bad)} is outside the model's vocabulary: known ids are "
+                f"1..{size - 1}."
+            )
+        others = [n for n in spec.names if n not in (user_feature, item_feature)]
+        if others and features is None:
+            raise ValueError(
+                f"This model reads {others} besides the ids; pass "
+                "`features=lambda users, items: {...}` that looks them up."
+            )
+        if exclude_seen and self.interactions is None:
+            raise ValueError(
+                "exclude_seen=True needs what each user has seen: call "
+                "`set_interactions(users, items)` first, or pass exclude_seen=False."
+            )
+        catalogue = np.arange(1, spec[item_feature].vocabulary_size, dtype="int32")
+        per_call = max(1, batch_size // len(catalogue))
+        out_items, out_scores = [], []
+        for start in range(0, len(users), per_call):
+            chunk = users[start : start + per_call]
+            pair_users = np.repeat(chunk, len(catalogue))
+            pair_items = np.tile(catalogue, len(chunk))
+            inputs = (
+                features(pair_users, pair_items)
+                if features is not None
+                else {user_feature: pair_users, item_feature: pair_items}
+            )
+            scores = np.asarray(self.predict_on_batch(inputs), dtype="float64")
+            scores = scores.reshape(len(chunk), len(catalogue))
+            if exclude_seen:
+                for row, user in enumerate(chunk):
+                    scores[row, self.interactions.of(int(user)) - 1] = -np.inf
+            found = topk.top_k(scores, k, ids=catalogue)
+            out_items.append(found.items)
+            out_scores.append(found.scores)
+        items = np.concatenate(out_items) if out_items else np.zeros((0, k), "int32")
+        scores = np.concatenate(out_scores) if out_scores else np.zeros((0, k))
+        if raw_ids:
+            items = topk.decode(self, "item", items)
+        return topk.Recommendations(items, scores)
 
     def get_config(self):
         config = super().get_config()
@@ -355,8 +547,20 @@ class NextItem(Task):
 
     def _features(self, histories):
         if isinstance(histories, dict):
-            return {k: np.asarray(v) for k, v in histories.items()}
-        return {self.backbone.history_feature: np.asarray(histories)}
+            return {k: self._padded(v) if k == self.backbone.history_feature else np.asarray(v)
+                    for k, v in histories.items()}  # fmt: skip
+        return {self.backbone.history_feature: self._padded(histories)}
+
+    def _padded(self, histories):
+        """A (batch, length) id array from padded rows or lists of any lengths,
+        left-padded and cut to the model's history length."""
+        from reczoo.datasets.pipelines import left_pad
+
+        if isinstance(histories, np.ndarray) and histories.ndim == 2:
+            return histories
+        rows = [np.asarray(h, dtype="int32").reshape(-1) for h in histories]
+        length = self.feature_spec[self.backbone.history_feature].max_length
+        return left_pad(rows, length or max([len(r) for r in rows] + [1]))
 
     def last_state(self, histories, batch_size=1024):
         """The state after each history's last position, as numpy (batch, dim).
@@ -382,19 +586,66 @@ class NextItem(Task):
             return states @ table.T
         return np.einsum("bd,bcd->bc", states, table[np.asarray(items)])
 
-    def recommend(self, histories, k=10, exclude_seen=True):
-        """Top-k item ids after each history, best first; padding never, and
-        items already in the history not either if `exclude_seen`."""
-        scores = self.score_items(histories)
-        histories = self._features(histories)[self.backbone.history_feature]
+    def recommend(self, histories=None, k=10, exclude_seen=True, users=None, raw_ids=False):
+        """The `k` best next items after each history, best first.
+
+        Padding is never recommended, nor, with `exclude_seen`, an item of
+        the history.
+
+        Args:
+            histories: item ids in time order, one history per row: a
+                left-padded (batch, length) array or lists of any lengths
+                (cut to the model's last `max_length` items); or a feature
+                dict for models that read more (Caser's user id).
+            k: how many items per history.
+            exclude_seen: leave out the items of each history.
+            users: instead of `histories`, user ids whose recorded training
+                interactions (`set_interactions`; presets keep them) are the
+                histories.
+            raw_ids: ids in (items of `histories`, or `users`) and items out
+                are the data's raw ids, through a preset's vocabularies.
+
+        Returns:
+            `Recommendations(items, scores)`, each (batch, k).
+        """
+        topk.check_k(k)
+        if (histories is None) == (users is None):
+            raise ValueError("Pass either `histories` or `users`.")
+        if users is not None:
+            histories = self._histories_of(users, raw_ids)
+        elif raw_ids:
+            histories = [topk.encode(self, "item", h) for h in histories]
+        features = self._features(histories)
+        padded = features[self.backbone.history_feature]
+        scores = self.score_items(features).astype("float64")
         scores[:, 0] = -np.inf
         if exclude_seen:
-            rows = np.repeat(np.arange(len(histories)), histories.shape[1])
-            scores[rows, histories.reshape(-1)] = -np.inf
+            rows = np.repeat(np.arange(len(padded)), padded.shape[1])
+            scores[rows, padded.reshape(-1)] = -np.inf
             scores[:, 0] = -np.inf
-        top = np.argpartition(-scores, kth=min(k, scores.shape[1] - 1) - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
-        return np.take_along_axis(top, order, axis=1)
+        found = topk.top_k(scores, k)
+        if raw_ids:
+            return topk.Recommendations(topk.decode(self, "item", found.items), found.scores)
+        return found
+
+    def _histories_of(self, users, raw_ids):
+        if self.interactions is None:
+            raise ValueError(
+                "recommend(users=...) needs the users' histories: call "
+                "`set_interactions(users, items)` first, or pass `histories`."
+            )
+        users = np.asarray(users).reshape(-1)
+        ids = topk.encode(self, "user", users) if raw_ids else users.astype("int64")
+        histories = [self.interactions.of(int(u)) for u in ids]
+        empty = [u for u, h in zip(users, histories, strict=True) if len(h) == 0]
+        if empty:
+            raise ValueError(
+                f"User {empty[0]!r} has no recorded interactions: a next-item model "
+                "needs at least one item of history."
+            )
+        if self.backbone.user_feature:
+            return {self.backbone.history_feature: histories, self.backbone.user_feature: ids}
+        return histories
 
     def get_config(self):
         config = super().get_config()
