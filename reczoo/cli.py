@@ -377,6 +377,56 @@ def _run_benchmark_report(fv, folder=None):
     return 1 if fv.check and changed else 0
 
 
+# --- reczoo recommend --------------------------------------------------------
+
+
+def _define_recommend(fv):
+    flags.DEFINE_string(
+        "preset", None, "A preset: folder, built-in name or URL (`reczoo train --output`).",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_list(
+        "user", None, "User id(s), comma-separated, as in the data (raw ids).", flag_values=fv
+    )
+    flags.DEFINE_integer("k", 10, "How many items per user.", flag_values=fv)
+    flags.DEFINE_boolean(
+        "exclude_seen", True, "Leave out the items each user had in training.", flag_values=fv
+    )
+    flags.DEFINE_boolean(
+        "json", False, "One JSON line per user instead of a table.", flag_values=fv
+    )
+
+
+def _run_recommend(fv):
+    import json
+
+    if not fv.preset or not fv.user:
+        raise ValueError("usage: reczoo recommend --preset=DIR --user=ID [--k=10]: "
+                         "--preset and --user are required.")  # fmt: skip
+    if fv.k < 1:
+        raise ValueError(f"--k must be a positive integer. Received: --k={fv.k}")
+    from reczoo.models.task import NextItem
+    from reczoo.presets import from_preset
+
+    task = from_preset(fv.preset, compile=False)
+    raw = bool(task.vocabularies)
+    users = fv.user if raw else [int(u) for u in fv.user]
+    if isinstance(task, NextItem):
+        found = task.recommend(users=users, k=fv.k, exclude_seen=fv.exclude_seen, raw_ids=raw)
+    else:
+        found = task.recommend(users, k=fv.k, exclude_seen=fv.exclude_seen, raw_ids=raw)
+    for user, items, scores in zip(users, found.items, found.scores, strict=True):
+        if fv.json:
+            print(json.dumps({"user": user, "items": [str(i) for i in items],
+                              "scores": [round(float(s), 6) for s in scores]}))  # fmt: skip
+            continue
+        print(f"user {user}:")
+        rows = [[rank, str(item), f"{score:.4f}"]
+                for rank, (item, score) in enumerate(zip(items, scores, strict=True), 1)]  # fmt: skip
+        print(_table(rows, ["rank", "item", "score"]))
+    return 0
+
+
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
@@ -396,6 +446,12 @@ COMMANDS = {
     ),
     "presets": Command(
         "presets", "List built-in pretrained presets.", _define_presets, _run_presets
+    ),
+    "recommend": Command(
+        "recommend",
+        "Top-k items for users from a preset (raw ids in and out).",
+        _define_recommend,
+        _run_recommend,
     ),
     "benchmark": Command(
         "benchmark",
@@ -471,7 +527,7 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
-    if name in ("train", "benchmark"):
+    if name in ("train", "benchmark", "recommend"):
         from reczoo.terminal import import_tensorflow
 
         import_tensorflow()

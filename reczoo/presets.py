@@ -4,7 +4,9 @@ A preset directory holds:
 
 - `config.json`: the serialized task (backbone and feature spec inside);
 - `model.weights.h5`: the weights;
-- `assets/`: vocabularies and other files the model needs around it;
+- `assets/`: vocabularies and other files the model needs around it (the
+  users' training interactions, `interactions.npz`, where the task recorded
+  them: `recommend` leaves out what a user has seen and finds a history);
 - `metadata.json`: versions, date, whatever the trainer recorded (dataset
   and its sha256, split, command, metrics), and the sha256 of every other
   file, checked before anything is loaded.
@@ -19,8 +21,10 @@ import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from reczoo import provenance, registry
+from reczoo.models.topk import Interactions
 from reczoo.provenance import sha256_of
 
 CONFIG_FILE = "config.json"
@@ -30,6 +34,7 @@ METADATA_FILE = "metadata.json"
 METADATA_CHECKSUM_FILE = "metadata.json.sha256"
 ASSETS_DIR = "assets"
 VOCABULARIES_FILE = "vocabularies.json"
+INTERACTIONS_FILE = "interactions.npz"
 
 
 class PresetError(ValueError):
@@ -100,6 +105,11 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
         (staging / ASSETS_DIR).mkdir()
         with open(staging / ASSETS_DIR / VOCABULARIES_FILE, "w") as f:
             json.dump(vocabularies or {}, f)
+        seen = getattr(task, "interactions", None)
+        if seen is not None:
+            np.savez_compressed(
+                staging / ASSETS_DIR / INTERACTIONS_FILE, offsets=seen.offsets, items=seen.items
+            )
         files = {
             p.relative_to(staging).as_posix(): sha256_of(p)
             for p in sorted(staging.rglob("*"))
@@ -278,4 +288,8 @@ def from_preset(preset, sha256=None, compile=True):
     vocabularies = json.loads(vocab_path.read_text()) if listed in metadata["files"] else {}
     task.preset_metadata = metadata
     task.vocabularies = vocabularies
+    seen = f"{ASSETS_DIR}/{INTERACTIONS_FILE}"
+    if seen in metadata["files"]:
+        with np.load(directory / seen, allow_pickle=False) as arrays:
+            task.interactions = Interactions.from_arrays(arrays["offsets"], arrays["items"])
     return task
