@@ -60,7 +60,10 @@ class ModelEntry:
     `defaults` are backbone arguments and `task_defaults` task arguments,
     both overridable by `get_model`. `run_defaults` are run settings that
     belong to the architecture itself (Caser's window of 5 items), applied
-    where no recipe fits.
+    where no recipe fits. `initializer` (`"module:function"`) sets a built
+    task's weights from the settings it names (`init_settings`), such as
+    NeuMF's trained GMF and MLP; `pretraining` (`"module:function"`) names
+    the runs that train those first (`reczoo train --set=pretrain=true`).
     """
 
     name: str
@@ -74,6 +77,9 @@ class ModelEntry:
     task_defaults: dict = dataclasses.field(default_factory=dict)
     compile_defaults: dict = dataclasses.field(default_factory=dict)
     run_defaults: dict = dataclasses.field(default_factory=dict)
+    initializer: str = ""
+    init_settings: tuple = ()
+    pretraining: str = ""
 
     @property
     def backbone(self):
@@ -104,6 +110,9 @@ def register_model(
     task_defaults=None,
     compile_defaults=None,
     run_defaults=None,
+    initializer="",
+    init_settings=(),
+    pretraining="",
 ):
     """Registers a model under `name`; a name can be registered once.
 
@@ -116,6 +125,12 @@ def register_model(
         defaults, task_defaults, compile_defaults: arguments of the backbone,
             the task and `compile`.
         run_defaults: run settings intrinsic to the architecture.
+        initializer: `"module:function"` called as `function(task,
+            **init_args)` on a built task, with the `init_settings` given.
+        init_settings: settings that go to `initializer`.
+        pretraining: `"module:function"` giving, for `(run settings, model
+            settings)`, the runs `[(init setting, model, overrides)]` whose
+            presets the initializer reads.
     """
     if name in _MODELS:
         raise ValueError(f"A model named {name!r} is already registered.")
@@ -137,6 +152,9 @@ def register_model(
         task_defaults=dict(task_defaults or {}),
         compile_defaults=dict(compile_defaults or {}),
         run_defaults=dict(run_defaults or {}),
+        initializer=initializer,
+        init_settings=tuple(init_settings),
+        pretraining=pretraining,
     )
     return _MODELS[name]
 
@@ -212,7 +230,8 @@ def _parameters(fn):
 
 
 def route_settings(name, overrides):
-    """Splits `overrides` into backbone, task and compile arguments of model `name`.
+    """Splits `overrides` into backbone, task, compile and initializer
+    arguments of model `name`.
 
     An unknown name is an error listing the accepted ones.
     """
@@ -222,6 +241,7 @@ def route_settings(name, overrides):
     backbone_args = dict(entry.defaults)
     task_args = dict(entry.task_defaults)
     compile_args = dict(entry.compile_defaults)
+    init_args = {}
     for key, value in overrides.items():
         if key in backbone_keys:
             backbone_args[key] = value
@@ -229,13 +249,17 @@ def route_settings(name, overrides):
             task_args[key] = value
         elif key in _COMPILE_KEYS:
             compile_args[key] = value
+        elif key in entry.init_settings:
+            init_args[key] = value
         else:
-            accepted = sorted(backbone_keys | task_keys | set(_COMPILE_KEYS))
+            accepted = sorted(
+                backbone_keys | task_keys | set(_COMPILE_KEYS) | set(entry.init_settings)
+            )
             raise TypeError(
                 f"Model {name!r} has no setting {key!r}. Received: {key}={value!r}. "
                 f"Accepted: {accepted}"
             )
-    return backbone_args, task_args, compile_args
+    return backbone_args, task_args, compile_args, init_args
 
 
 def get_model(name, feature_spec, compile=True, **overrides):
@@ -258,9 +282,11 @@ def get_model(name, feature_spec, compile=True, **overrides):
 
     entry = model_info(name)
     spec = feature_spec if isinstance(feature_spec, FeatureSpec) else FeatureSpec(feature_spec)
-    backbone_args, task_args, compile_args = route_settings(name, overrides)
+    backbone_args, task_args, compile_args, init_args = route_settings(name, overrides)
     backbone = entry.backbone(spec, **backbone_args)
     model = entry.task(backbone, **task_args)
+    if init_args:
+        _import(entry.initializer)(model, **init_args)
     if compile:
         model.compile(**compile_args)
     return model

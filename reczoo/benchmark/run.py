@@ -6,6 +6,7 @@ the trained model, the data and the split as attributes.
 """
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,7 +76,63 @@ def check_run(
         model, dataset_name, protocol.name, overrides, epochs=epochs, recipe=recipe
     )
     registry.route_settings(model, model_settings)
+    if settings.get("pretrain") and not entry.pretraining:
+        raise ValueError(f"Model {model!r} has no pre-training; drop pretrain=true.")
     return entry, protocol, settings, model_settings, found
+
+
+def _pretrain(entry, data, protocol, seed, settings, model_settings, verbose, folder):
+    """Trains the models `entry` starts from (NeuMF's GMF and MLP) on the same
+    split, saving each as a preset in `folder`; sets the model settings that
+    name them and returns their result rows."""
+    rows = {}
+    for key, model, overrides in registry._import(entry.pretraining)(settings, model_settings):
+        if key in model_settings:
+            continue  # given by the user
+        if registry.find_recipe(model, data.name, protocol.name) is None:
+            # No recipe of its own: it trains as the main run does.
+            shared = ("batch_size", "train_negatives", "epochs", "eval_every", "patience",
+                      "eval_every_examples", "max_evaluations")  # fmt: skip
+            overrides = {
+                **{k: settings[k] for k in shared if settings.get(k) is not None},
+                **{k: model_settings[k] for k in ("learning_rate",) if k in model_settings},
+                **overrides,
+            }
+        if verbose:
+            print(f"pre-training {model} for {key}")
+        path = Path(folder) / key
+        result = run(model, data, protocol=protocol, seed=seed, output=path, verbose=verbose,
+                     **overrides)  # fmt: skip
+        model_settings[key] = str(path)
+        rows[key] = {k: result[k] for k in ("model", "recipe", "metrics", "valid_metrics",
+                                            "epochs", "wall_seconds", "hyperparameters")}  # fmt: skip
+    return rows
+
+
+def _check_pretrained(entry, data, protocol, seed, model_settings):
+    """Refuses presets trained on another dataset or split: their training
+    data could hold this split's test items."""
+    from reczoo.presets import resolve_preset, verify_preset
+
+    for key in entry.init_settings:
+        value = model_settings.get(key)
+        if not isinstance(value, str | Path):
+            continue
+        meta = verify_preset(resolve_preset(value))
+        same = (
+            meta.get("dataset_sha256") == data.sha256
+            and meta.get("split") == _jsonable(protocol.to_dict())
+            and meta.get("seed") == seed
+        )
+        if not same:
+            raise ValueError(
+                f"`{key}` was trained on dataset {meta.get('dataset')!r} (sha256 "
+                f"{str(meta.get('dataset_sha256'))[:12]}), protocol "
+                f"{(meta.get('split') or {}).get('name')!r}, seed {meta.get('seed')}; this run "
+                f"is {data.name!r} ({data.sha256[:12]}), {protocol.name!r}, seed {seed}. "
+                "Pre-train on the same split, or its training data may hold this split's "
+                "test items."
+            )
 
 
 def _build(entry, model, data, split, settings, model_settings, seed):
@@ -100,7 +157,7 @@ def _build(entry, model, data, split, settings, model_settings, seed):
         spec = data.feature_spec(settings["embedding_dim"], side_features=settings["side_features"])
         rated = data.ratings is not None and not split.protocol.leave_one_out
         objective = "regression" if rated else "binary"
-    model_settings.setdefault("objective", objective)
+    model_settings.setdefault("objective", entry.task_defaults.get("objective", objective))
     if entry.backbone.fit_by == "adapt":
         item = data.item_column if data.kind == "ctr" else "item_id"
         model_settings.setdefault("item_feature", item)
@@ -189,7 +246,18 @@ def run(
     data, dataset_name = _resolve_dataset(dataset)
     keras.utils.set_random_seed(seed)
     split = datasets.split(data, protocol, seed=seed)
-    task, plan = _build(entry, model, data, split, settings, model_settings, seed)
+    with tempfile.TemporaryDirectory(prefix="reczoo-pretrain-") as folder:
+        pretrained = {}
+        if settings.get("pretrain"):
+            pretrained = _pretrain(
+                entry, data, protocol, seed, settings, model_settings, verbose, folder
+            )
+        _check_pretrained(entry, data, protocol, seed, model_settings)
+        task, plan = _build(entry, model, data, split, settings, model_settings, seed)
+    if pretrained:
+        # The presets were temporary: the row keeps what trained them.
+        for key in pretrained:
+            model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
     identity = {
         "model": model, "dataset_sha256": data.sha256, "protocol": protocol.to_dict(),
         "seed": seed, "settings": settings, "model_settings": model_settings,
@@ -197,6 +265,11 @@ def run(
     log, samples, train_seconds = _fit(task, plan, settings, verbose, checkpoint_dir, identity)
     valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
     test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
+    if data.kind == "interactions":
+        # What each user saw in training: `recommend` leaves it out.
+        train = split.train
+        order = train.order()
+        task.set_interactions(train.users[order], train.items[order])
     named = found.name if found is not None and (recipe is not None or not found.default) else None
     row = {
         "model": model,
@@ -208,6 +281,7 @@ def run(
         "hyperparameters": {**settings, **_jsonable(model_settings)},
         "metrics": test_metrics,
         "valid_metrics": valid_metrics,
+        **({"pretrained": pretrained} if pretrained else {}),
         "monitor": plan.monitor[0],
         "train_samples_per_sec": round(samples / train_seconds, 1) if train_seconds else None,
         "infer_samples_per_sec": round(scored / infer_seconds, 1) if infer_seconds else None,

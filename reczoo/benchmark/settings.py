@@ -28,6 +28,7 @@ RUN_KEYS = (
     "eval_every",
     "eval_every_examples",
     "max_evaluations",
+    "pretrain",
 )
 # The base of every epoch-counted procedure (a recipe's, or `epochs=N`).
 EPOCH_BASE = {
@@ -123,6 +124,10 @@ def validate(settings):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
+    if settings.get("pretrain") not in (None, True, False):
+        raise ValueError(
+            f"`pretrain` must be true or false. Received: pretrain={settings['pretrain']!r}"
+        )
     if settings.get("patience") is not None and settings["patience"] < 1:
         raise ValueError(
             f"`patience` must be at least 1. Received: patience={settings['patience']}"
