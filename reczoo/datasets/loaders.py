@@ -194,6 +194,62 @@ def read_movielens_1m(folder, sha256=""):
     return dataset
 
 
+def read_ncf_test_files(folder, name="ml-1m"):
+    """NCF's published test set: `<name>.test.rating` and `<name>.test.negative`.
+
+    He et al. (WWW 2017) hold out each user's latest rating and rank it
+    against 99 sampled negatives; their code ships these two files (0-based
+    re-indexed ids: user `u` is MovieLens user `u + 1`). Returns a dict of
+    arrays: `users`, `items`, `ratings`, `timestamps` (one row per user, in
+    file order) and `negatives` (users, 99). Malformed lines are errors naming
+    the file and line.
+    """
+    folder = Path(folder)
+    rating_path, negative_path = folder / f"{name}.test.rating", folder / f"{name}.test.negative"
+    rows = []
+    for number, line in enumerate(_lines(rating_path), 1):
+        parts = line.split("\t")
+        if len(parts) != 4 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+            raise DatasetError(
+                f"{rating_path}, line {number}: expected user<TAB>item<TAB>rating<TAB>timestamp "
+                f"(integers). Received: {line[:80]!r}"
+            )
+        rows.append([int(p) for p in parts])
+    negatives = []
+    for number, line in enumerate(_lines(negative_path), 1):
+        head, *rest = line.split("\t")
+        if number > len(rows) or head != f"({rows[number - 1][0]},{rows[number - 1][1]})":
+            expected = (
+                f"({rows[number - 1][0]},{rows[number - 1][1]})" if number <= len(rows) else "none"
+            )
+            raise DatasetError(
+                f"{negative_path}, line {number}: starts with {head!r}; the rating file's "
+                f"line {number} is {expected}."
+            )
+        if not all(r.strip().isdigit() for r in rest):
+            raise DatasetError(f"{negative_path}, line {number}: negatives must be item ids.")
+        negatives.append([int(r) for r in rest])
+    if len(negatives) != len(rows) or len({len(n) for n in negatives}) > 1:
+        raise DatasetError(
+            f"{negative_path}: expected one line of equally many negatives per rating line "
+            f"({len(rows)}); found {len(negatives)} lines."
+        )
+    table = np.asarray(rows, dtype="int64").reshape(-1, 4)
+    return {
+        "users": table[:, 0],
+        "items": table[:, 1],
+        "ratings": table[:, 2],
+        "timestamps": table[:, 3],
+        "negatives": np.asarray(negatives, dtype="int64"),
+    }
+
+
+def _lines(path):
+    if not Path(path).is_file():
+        raise DatasetError(f"Missing file {path}.")
+    return [line.rstrip("\r\n") for line in open(path, encoding="utf-8") if line.strip()]
+
+
 def read_movielens_csv(folder, name, sha256=""):
     """`ratings.csv` + `movies.csv` (ml-latest, ml-20m, ml-25m)."""
     folder = Path(folder)

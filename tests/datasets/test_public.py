@@ -86,3 +86,39 @@ def test_frappe_x1_holds_out_the_nfm_rows(data_dir):
         # One raw value per NFM index and back: a bijection between the codes.
         pairs = set(zip(ours, theirs, strict=True))
         assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
+
+
+def test_ncf_test_files_of_movielens_1m(data_dir):
+    folder = data_dir / "ml-1m"
+    ncf = datasets.loaders.read_ncf_test_files(folder)
+    users = ncf["users"]
+    # One held-out rating per user, the users of users.dat (NCF's user u is u + 1).
+    assert users.tolist() == list(range(6040))
+    lines = (folder / "users.dat").read_bytes().decode("latin-1").splitlines()
+    raw_users = [int(line.split("::")[0]) for line in lines if line]
+    assert sorted(raw_users) == (users + 1).tolist()
+    assert ncf["negatives"].shape == (6040, 99)
+    # NCF drew negatives among the items a user never rated in training, so
+    # for 156 users the held-out item is also among its own "negatives".
+    assert (ncf["negatives"] == ncf["items"][:, None]).any(axis=1).sum() == 156
+    assert all(len(set(row)) == 99 for row in ncf["negatives"].tolist())
+    assert set(np.unique(ncf["ratings"]).tolist()) <= {1, 2, 3, 4, 5}
+
+
+def test_the_ncf_split_of_movielens_1m_holds_out_what_ncf_did(data_dir):
+    """With a user's ratings.dat: each user's test rating under `ncf` has the
+    timestamp and rating of NCF's held-out one."""
+    folder = data_dir / "ml-1m"
+    if not (folder / "ratings.dat").is_file():
+        pytest.skip("ratings.dat of MovieLens-1M is not in the data folder (DATASETS.md)")
+    ncf = datasets.loaders.read_ncf_test_files(folder)
+    data = datasets.load("movielens-1m", download=False)
+    split = datasets.split(data, "ncf", seed=0)
+    rated = {(int(u), int(i)): (int(t), int(r)) for u, i, t, r in
+             zip(data.users, data.items, data.timestamps, data.ratings, strict=True)}  # fmt: skip
+    raw_users = np.asarray(data.vocabularies["user"].to_list()[1:], dtype="int64")
+    ours = {int(raw_users[u - 1]) - 1: rated[int(u), int(i)]
+            for u, i in zip(split.test_users, split.test_items, strict=True)}  # fmt: skip
+    theirs = dict(zip(ncf["users"].tolist(), zip(ncf["timestamps"].tolist(),
+                                                 ncf["ratings"].tolist(), strict=True), strict=True))  # fmt: skip
+    assert ours == theirs
