@@ -59,6 +59,16 @@ REFERENCES = (
     Reference("caser", "amazon-games", ("sasrec", "sasrec_10k"),
               {"hr@10": 0.5282, "ndcg@10": 0.3214}, f"{_SASREC}: Caser",
               {"hr@10": 0.5282, "ndcg@10": 0.3214}),
+    # NCF's leave-one-out protocol: the latest item of each user against 99
+    # uniform negatives (`ncf`). The paper's best NeuMF, with pre-training,
+    # at 64 predictive factors.
+    Reference("neumf", "movielens-1m", ("ncf",), {"hr@10": 0.730, "ndcg@10": 0.447},
+              "He et al., WWW 2017, Table 2: NeuMF with pre-training, 64 factors",
+              {"hr@10": 0.730, "ndcg@10": 0.447}),
+    # RecBole's NeuMF, early stopped, uni100 on MovieLens-100K (PEERS.md).
+    Reference("neumf", "movielens-100k", ("ncf",), {"hr@10": 0.6575, "ndcg@10": 0.3857},
+              "RecBole 1.2.1 NeuMF, leave-one-out with 100 uniform negatives (PEERS.md)",
+              {"hr@10": 0.6575, "ndcg@10": 0.3857}),
 )  # fmt: skip
 
 

@@ -181,7 +181,9 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None)
         if reason:
             return [{"status": "skipped", "error": reason, "peer": entry.peer,
                      "protocol": entry.protocol}]  # fmt: skip
-        ours, theirs = peers.compare(entry.peer, entry.dataset, entry.protocol, seed, verbose)
+        ours, theirs = peers.compare(
+            entry.peer, entry.dataset, entry.protocol, seed, verbose, model=entry.model
+        )
         ours.update(status="ok", side_by_side=entry.peer)
         theirs.update(status="ok", peer=entry.peer, peer_of=entry.label,
                       label=f"{entry.peer}_{entry.model}")  # fmt: skip

@@ -1,4 +1,5 @@
-"""Peer libraries run side by side with reczoo: DeepCTR's DeepFM, RecBole's SASRec.
+"""Peer libraries run side by side with reczoo: DeepCTR's DeepFM, RecBole's
+SASRec, NeuMF, BPR and ConvNCF.
 
 Each peer lives in its own virtual environment, outside reczoo's, found at
 `$RECZOO_PEERS_DIR/<peer>/bin/python` (default `~/.cache/reczoo-peers`).
@@ -91,6 +92,31 @@ RECBOLE_SETTINGS = {
 }
 
 
+# The collaborative-filtering models against RecBole's, on MovieLens-100K
+# leave-one-out with reczoo's saved 99 negatives: one setting each for both
+# libraries, a fixed number of epochs (no early stopping), the same negatives
+# per positive in training. reczoo's model settings, RecBole's names in
+# recbole_general.py. BPR has no item bias here because RecBole's has none.
+RECBOLE_CF = {
+    "neumf": (
+        "NeuMF",
+        {"embedding_dim": 32, "mlp_embedding_dim": 32, "hidden_units": [64, 32, 16],
+         "dropout": 0.0, "learning_rate": 1e-3, "batch_size": 256, "train_negatives": 4,
+         "epochs": 10},
+    ),
+    "bpr_mf": (
+        "BPR",
+        {"embedding_dim": 64, "item_bias": False, "learning_rate": 1e-3, "batch_size": 256,
+         "train_negatives": 4, "epochs": 10},
+    ),
+    "convncf": (
+        "ConvNCF",
+        {"embedding_dim": 32, "channels": 32, "dropout": 0.0, "reg_weights": [0.0, 0.0],
+         "learning_rate": 1e-3, "batch_size": 256, "train_negatives": 1, "epochs": 3},
+    ),
+}  # fmt: skip
+
+
 def missing(peer):
     """Why `peer` cannot run here (with the command that fixes it), or None."""
     python = PEERS[peer].python()
@@ -99,24 +125,23 @@ def missing(peer):
     return f"no {peer} environment at {python}; create it with: {PEERS[peer].setup_command()}"
 
 
-def compare(peer, dataset, protocol, seed=0, verbose=1):
-    """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows."""
+def compare(peer, dataset, protocol, seed=0, verbose=1, model=None):
+    """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows.
+
+    `model` picks among a peer's comparisons (RecBole: `sasrec`, `neumf`,
+    `bpr_mf`, `convncf`)."""
     if peer == "deepctr":
         return _deepctr(dataset, protocol, seed, verbose)
+    if peer == "recbole" and model in RECBOLE_CF:
+        return _recbole_cf(model, dataset, protocol, seed, verbose)
     if peer == "recbole":
         return _recbole(dataset, protocol, seed, verbose)
     raise ValueError(f"Unknown peer {peer!r}. Known peers: {', '.join(sorted(PEERS))}.")
 
 
-def _command(peer, dataset, seed):
+def _command(label, dataset, seed):
     suffix = f" --seeds={seed}" if seed else ""
-    return (
-        f"reczoo benchmark --suite=paper --peers --models={_LABELS[peer]} "
-        f"--datasets={dataset}{suffix}"
-    )
-
-
-_LABELS = {"deepctr": "deepfm", "recbole": "sasrec-ce"}
+    return f"reczoo benchmark --suite=paper --peers --models={label} --datasets={dataset}{suffix}"
 
 
 def _deepctr(dataset, protocol, seed, verbose):
@@ -139,7 +164,7 @@ def _deepctr(dataset, protocol, seed, verbose):
         "deepctr_deepfm", data, split, settings, summary,
         ({"auc": auc(test_y, test_p), "logloss": logloss(test_y, test_p)},
          {"auc": auc(valid_y, valid_p), "logloss": logloss(valid_y, valid_p)}),
-        len(test_y), wall, _command("deepctr", dataset, seed),
+        len(test_y), wall, _command("deepfm", dataset, seed),
         peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1)",
     )  # fmt: skip
     return dict(ours), theirs
@@ -200,16 +225,61 @@ def _recbole(dataset, protocol, seed, verbose):
             env, cwd=tmp,
         )  # fmt: skip
 
-    def metrics(scores):
-        labels = np.zeros(scores.shape, dtype="float32")
-        labels[:, 0] = 1.0
-        return ranking_metrics(scores, labels, (5, 10, 20))
-
     valid_s, test_s = peer["valid_scores"], peer["test_scores"]
     theirs = peer_row(
-        "recbole_sasrec", data, split, settings, summary, (metrics(test_s), metrics(valid_s)),
-        test_s.size, wall, _command("recbole", dataset, seed), monitor=None,
+        "recbole_sasrec", data, split, settings, summary, (_ranking(test_s), _ranking(valid_s)),
+        test_s.size, wall, _command("sasrec-ce", dataset, seed), monitor=None,
         max_epochs=settings["epochs"],
+        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
+        peer_mode=f"torch CPU, {summary['threads']} threads",
+    )  # fmt: skip
+    return dict(ours), theirs
+
+
+def _ranking(scores):
+    """Ranking metrics of candidate scores whose first column is the held-out item."""
+    labels = np.zeros(scores.shape, dtype="float32")
+    labels[:, 0] = 1.0
+    return ranking_metrics(scores, labels, (5, 10, 20))
+
+
+def _recbole_cf(model, dataset, protocol, seed, verbose):
+    threads = os.cpu_count()
+    recbole_model, shared = RECBOLE_CF[model]
+    settings = {**shared, "seed": seed, "threads": threads}
+    data = datasets.load(dataset)
+    split = datasets.split(data, protocol, seed=seed)
+    if not split.protocol.leave_one_out or split.valid_negatives is None:
+        raise ValueError(
+            f"The RecBole comparison scores saved negatives; {protocol!r} has none. Use ncf."
+        )
+    run_keys = ("embedding_dim", "batch_size", "train_negatives", "epochs")
+    # RecBole's ConvNCF has dropout and L2 weights that reczoo's lacks; both zero.
+    recbole_only = ("reg_weights", "dropout") if model == "convncf" else ()
+    ours_settings = {k: v for k, v in shared.items() if k not in recbole_only}
+    ours = run(
+        model, data, protocol=protocol, seed=seed, verbose=verbose, recipe="none",
+        patience=shared["epochs"], eval_every=1,
+        **{k: ours_settings.pop(k) for k in run_keys}, **ours_settings,
+    )  # fmt: skip
+    if model == "convncf":
+        settings["conv_layers"] = int(np.log2(settings["embedding_dim"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        name = "reczoo_interactions"  # not a name RecBole ships a copy of
+        split_path = export_sequences(tmp, name, split)
+        output = Path(tmp) / "scores.npz"
+        env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS=str(threads))
+        peer, summary, wall = run_peer(
+            PEERS["recbole"].python(), "recbole_general.py", output,
+            [f"--data_dir={tmp}", f"--dataset={name}", f"--split={split_path}",
+             f"--model={recbole_model}", f"--config={json.dumps(settings)}"],
+            env, cwd=tmp,
+        )  # fmt: skip
+    valid_s, test_s = peer["valid_scores"], peer["test_scores"]
+    theirs = peer_row(
+        f"recbole_{recbole_model.lower()}", data, split, settings, summary,
+        (_ranking(test_s), _ranking(valid_s)), test_s.size, wall,
+        _command(model, dataset, seed), monitor=None, max_epochs=settings["epochs"],
         history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
         peer_mode=f"torch CPU, {summary['threads']} threads",
     )  # fmt: skip
