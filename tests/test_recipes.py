@@ -112,7 +112,7 @@ def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, mo
     assert isinstance(result.model, reczoo.NextItem)
     assert json.loads(str(result)) == json.loads(json.dumps(dict(result)))
     histories = result.split.histories_before("test", result["hyperparameters"]["max_length"])
-    top = result.model.recommend(histories, k=5)
+    top = result.model.recommend(histories, k=5).items
     assert top.shape == (40, 5) and (top > 0).all()
 
 

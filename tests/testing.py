@@ -47,4 +47,8 @@ def tiny_labels(model, features, seed=0):
             return rng.integers(1, 21, size=(len(history),))
         # The next item of each position: the history shifted left by one.
         return np.concatenate([history[:, 1:], rng.integers(1, 21, size=(len(history), 1))], 1)
-    return rng.integers(0, 2, size=(len(next(iter(features.values()))), 1)).astype("float32")
+    n = len(next(iter(features.values())))
+    if getattr(model, "objective", None) == "bpr":
+        # Pairs of rows: a positive, then a negative.
+        return np.tile([1.0, 0.0], n // 2).reshape(-1, 1).astype("float32")
+    return rng.integers(0, 2, size=(n, 1)).astype("float32")

@@ -266,8 +266,8 @@ def run(
     valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
     test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
     if data.kind == "interactions":
-        # What each user saw in training: `recommend` leaves it out.
-        train = split.train
+        # What each user saw in training, in time order: `recommend` leaves it out.
+        train = split.train if split.protocol.leave_one_out else data.select(split.rows("train"))
         order = train.order()
         task.set_interactions(train.users[order], train.items[order])
     named = found.name if found is not None and (recipe is not None or not found.default) else None

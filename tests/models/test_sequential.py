@@ -94,8 +94,8 @@ def test_unknown_loss_and_missing_history():
 def test_recommend_excludes_seen_and_padding():
     model = reczoo.get_model("sasrec", feature_spec=seq_spec(), dropout=0.0)
     histories = np.array([[0, 0, 1, 2, 3], [0, 0, 0, 0, 5]])
-    top = model.recommend(histories, k=4)
-    assert top.shape == (2, 4)
+    top, scores = model.recommend(histories, k=4)
+    assert top.shape == scores.shape == (2, 4)
     assert not set(top[0]) & {0, 1, 2, 3}
     assert 0 not in top[1] and 5 not in top[1]
     scores = model.score_items(histories)
