@@ -180,6 +180,11 @@ def _run_train(fv):
     if (fv.dataset is None) == (fv.data_file is None):
         raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
     overrides = parse_overrides(fv.set)
+    if "epochs" in overrides and fv.epochs is not None:
+        raise ValueError(
+            f"Epochs given twice: --epochs={fv.epochs} and --set=epochs={overrides['epochs']}. "
+            "Give one."
+        )
     # Every flag, setting and the output location, before any data is read.
     if fv.dataset is not None:
         name, protocol = (

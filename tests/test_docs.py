@@ -29,13 +29,15 @@ def blocks(page, language):
 
 
 def shell_commands(page):
+    """The `reczoo` commands of a page's shell blocks; commands joined by `&&`
+    on one line stay one string, run in order in one folder."""
     for body in blocks(page, "bash"):
         text = body.replace("\\\n", " ")
         for line in text.splitlines():
-            for part in line.split("&&"):
-                part = part.split("#")[0].strip()
-                if part.startswith("reczoo "):
-                    yield part
+            parts = [part.split("#")[0].strip() for part in line.split("&&")]
+            parts = [part for part in parts if part.startswith("reczoo ")]
+            if parts:
+                yield " && ".join(parts)
 
 
 def _needs_data(text):
@@ -112,4 +114,5 @@ def test_shell_commands_run(page, command, workdir):
 
     if _needs_data(command) and not os.environ.get("RECZOO_DATA_DIR"):
         pytest.skip("the command reads public data: set RECZOO_DATA_DIR")
-    assert cli.main(shlex.split(command)) == 0, (page, command)
+    for part in command.split(" && "):
+        assert cli.main(shlex.split(part)) == 0, (page, part)

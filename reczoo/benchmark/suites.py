@@ -86,11 +86,17 @@ def _peer(peer, label, model, dataset, protocol, estimate_s):
 # the rebuilt log (frappe).
 _FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
 _GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser")
+# Collaborative filtering on MovieLens-100K, under NCF's protocol and full ranking.
+_CF = ("bpr_mf", "gmf", "mlp", "neumf", "convncf")
+_CF_SECONDS = {"bpr_mf": 300, "gmf": 90, "mlp": 120, "neumf": 240, "convncf": 900}
 
 # Peer runners: the same split and settings, reczoo then the peer, back to back.
 _PEERS = (
     _peer("deepctr", "deepfm", "deepfm", "frappe-x1", "bars_x1", 450),
     _peer("recbole", "sasrec-ce", "sasrec", "amazon-games", "sasrec", 600),
+    _peer("recbole", "neumf", "neumf", "movielens-100k", "ncf", 300),
+    _peer("recbole", "bpr_mf", "bpr_mf", "movielens-100k", "ncf", 200),
+    _peer("recbole", "convncf", "convncf", "movielens-100k", "ncf", 500),
 )
 
 
@@ -126,6 +132,13 @@ def _suites():
             *(_recipe(f"{m}/amazon-games", estimate_s=2400) for m in _GAMES),
             _recipe("din/movielens-100k-ctr", estimate_s=120),
             _recipe("mlp/movielens-100k-ctr", estimate_s=60),
+            *(
+                _recipe(f"{m}/{suffix}", estimate_s=_CF_SECONDS[m] * (2 if full else 1))
+                for suffix, full in (("movielens-100k", False), ("movielens-100k-full", True))
+                for m in _CF
+            ),
+            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=15),
+            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="loo_full", estimate_s=30),
             *_PEERS,
         ],
         # The same recipes on a random split of the rebuilt Frappe log.

@@ -1,6 +1,12 @@
 """MF-BPR (matrix factorization trained on Bayesian personalised ranking): registration."""
 
-from reczoo.registry import register_model
+from reczoo.models.procedures import (
+    NCF_ML100K_PROTOCOLS,
+    NCF_ML100K_SOURCE,
+    NCF_ML100K_TRAINING,
+    l2,
+)
+from reczoo.registry import Recipe, register_model, register_recipe
 
 register_model(
     "bpr_mf",
@@ -12,3 +18,13 @@ register_model(
     description="The dot product of user and item embeddings plus an item bias, trained on BPR.",
     task_defaults={"objective": "bpr"},
 )
+
+for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
+    register_recipe(
+        Recipe(
+            f"bpr_mf/{_suffix}", "bpr_mf", "movielens-100k", _protocol,
+            model_settings={"learning_rate": 1e-3, "embeddings_regularizer": l2(1e-5)},
+            training={**NCF_ML100K_TRAINING, "batch_size": 256, "embedding_dim": 64},
+            source=NCF_ML100K_SOURCE,
+        )
+    )  # fmt: skip

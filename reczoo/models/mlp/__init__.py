@@ -1,6 +1,14 @@
 """MLP (NCF's MLP, the CTR benchmarks' DNN): registration and recipes."""
 
-from reczoo.models.procedures import BARS_DNN, BARS_EMBEDDING_L2, BARS_SOURCE, BARS_TRAINING
+from reczoo.models.procedures import (
+    BARS_DNN,
+    BARS_EMBEDDING_L2,
+    BARS_SOURCE,
+    BARS_TRAINING,
+    NCF_ML100K_PROTOCOLS,
+    NCF_ML100K_SOURCE,
+    NCF_ML100K_TRAINING,
+)
 from reczoo.registry import Recipe, register_model, register_recipe
 
 register_model(
@@ -31,3 +39,13 @@ register_recipe(
         source="the DIN comparison's DNN: DIN's tower, history mean-pooled",
     )
 )  # fmt: skip
+
+for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
+    register_recipe(
+        Recipe(
+            f"mlp/{_suffix}", "mlp", "movielens-100k", _protocol,
+            model_settings={"hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-3},
+            training={**NCF_ML100K_TRAINING, "batch_size": 2048, "embedding_dim": 64},
+            source=NCF_ML100K_SOURCE,
+        )
+    )  # fmt: skip

@@ -1,6 +1,11 @@
 """NeuMF (NCF's fusion of GMF and an MLP): registration."""
 
-from reczoo.registry import register_model
+from reczoo.models.procedures import (
+    NCF_ML100K_PROTOCOLS,
+    NCF_ML100K_SOURCE,
+    NCF_ML100K_TRAINING,
+)
+from reczoo.registry import Recipe, register_model, register_recipe
 
 register_model(
     "neumf",
@@ -14,3 +19,13 @@ register_model(
     init_settings=("pretrained_gmf", "pretrained_mlp", "pretrain_alpha"),
     pretraining="reczoo.models.neumf.pretraining:pretraining_runs",
 )
+
+for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
+    register_recipe(
+        Recipe(
+            f"neumf/{_suffix}", "neumf", "movielens-100k", _protocol,
+            model_settings={"mlp_embedding_dim": 64, "hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-4},
+            training={**NCF_ML100K_TRAINING, "batch_size": 2048, "embedding_dim": 64, "pretrain": True},
+            source=f"{NCF_ML100K_SOURCE}; from the gmf and mlp recipes' models, fine-tuned at 1e-4",
+        )
+    )  # fmt: skip
