@@ -598,7 +598,8 @@ class NextItem(Task):
                 (cut to the model's last `max_length` items); or a feature
                 dict for models that read more (Caser's user id).
             k: how many items per history.
-            exclude_seen: leave out the items of each history.
+            exclude_seen: leave out every item of each history (also those
+                before the model's last `max_length`).
             users: instead of `histories`, user ids whose recorded training
                 interactions (`set_interactions`; presets keep them) are the
                 histories.
@@ -616,13 +617,13 @@ class NextItem(Task):
         elif raw_ids:
             histories = [topk.encode(self, "item", h) for h in histories]
         features = self._features(histories)
-        padded = features[self.backbone.history_feature]
+        whole = histories[self.backbone.history_feature] if isinstance(histories, dict) else histories
         scores = self.score_items(features).astype("float64")
-        scores[:, 0] = -np.inf
         if exclude_seen:
-            rows = np.repeat(np.arange(len(padded)), padded.shape[1])
-            scores[rows, padded.reshape(-1)] = -np.inf
-            scores[:, 0] = -np.inf
+            # The whole history, also what lies beyond the model's window.
+            for row, items in enumerate(whole):
+                scores[row, np.asarray(items, dtype="int64").reshape(-1)] = -np.inf
+        scores[:, 0] = -np.inf
         found = topk.top_k(scores, k)
         if raw_ids:
             return topk.Recommendations(topk.decode(self, "item", found.items), found.scores)

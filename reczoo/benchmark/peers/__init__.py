@@ -96,18 +96,20 @@ RECBOLE_SETTINGS = {
 # leave-one-out with reczoo's saved 99 negatives: one setting each for both
 # libraries, a fixed number of epochs (no early stopping), the same negatives
 # per positive in training. reczoo's model settings, RecBole's names in
-# recbole_general.py. BPR has no item bias here because RecBole's has none.
+# recbole_general.py: RecBole's default NeuMF shape, no pre-training on
+# either side (RecBole's needs runs of its own). BPR has no item bias or L2
+# here because RecBole's has neither.
 RECBOLE_CF = {
     "neumf": (
         "NeuMF",
-        {"embedding_dim": 32, "mlp_embedding_dim": 32, "hidden_units": [64, 32, 16],
-         "dropout": 0.0, "learning_rate": 1e-3, "batch_size": 256, "train_negatives": 4,
-         "epochs": 10},
+        {"embedding_dim": 64, "mlp_embedding_dim": 64, "hidden_units": [128, 64],
+         "dropout": 0.1, "learning_rate": 1e-3, "batch_size": 2048, "train_negatives": 4,
+         "epochs": 15},
     ),
     "bpr_mf": (
         "BPR",
         {"embedding_dim": 64, "item_bias": False, "learning_rate": 1e-3, "batch_size": 256,
-         "train_negatives": 4, "epochs": 10},
+         "train_negatives": 4, "epochs": 15},
     ),
     "convncf": (
         "ConvNCF",
