@@ -92,7 +92,7 @@ def usage(name, entry):
             lines.append('next_items = features["history"][:, -1]  # the item after the window')
         lines += [
             "model.fit(features, next_items, batch_size=32, epochs=1)",
-            "model.recommend(features, k=10)  # top-10 item ids per history",
+            "items, scores = model.recommend(features, k=10)  # top-10 unseen items per history",
             "```",
         ]
         return lines
@@ -115,9 +115,26 @@ def usage(name, entry):
         ")",
         f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
         "features = spec.dummy_inputs(256)",
-        "labels = np.random.default_rng(0).integers(0, 2, size=256)",
+        *(
+            [
+                "# BPR: rows in pairs, a user's positive item then a negative one",
+                'features["user_id"][1::2] = features["user_id"][0::2]',
+                "labels = np.tile([1.0, 0.0], 128)",
+            ]
+            if entry.task_defaults.get("objective") == "bpr"
+            else ["labels = np.random.default_rng(0).integers(0, 2, size=256)"]
+        ),
         "model.fit(features, labels, batch_size=64, epochs=1)",
-        "model.score(features)[:5]  # click probabilities",
+        "model.score(features)[:5]  # "
+        + ("scores" if entry.task_defaults.get("objective") == "bpr" else "click probabilities"),
+        *(
+            [
+                "model.set_interactions([1, 1, 2], [10, 20, 30])  # what each user saw",
+                "items, scores = model.recommend([1, 2], k=10)  # top-10 unseen items per user",
+            ]
+            if not history and entry.backbone.fit_by == "fit"
+            else []
+        ),
         "```",
     ]
 

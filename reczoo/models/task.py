@@ -617,7 +617,9 @@ class NextItem(Task):
         elif raw_ids:
             histories = [topk.encode(self, "item", h) for h in histories]
         features = self._features(histories)
-        whole = histories[self.backbone.history_feature] if isinstance(histories, dict) else histories
+        whole = (
+            histories[self.backbone.history_feature] if isinstance(histories, dict) else histories
+        )
         scores = self.score_items(features).astype("float64")
         if exclude_seen:
             # The whole history, also what lies beyond the model's window.
