@@ -15,72 +15,33 @@ its uni100 pass recomputes each sequence for each of the 101 candidates,
 9-20 minutes on Amazon Games here (PEERS.md).
 """
 
-import argparse
 import json
 import os
-import sys
-import time
 
-os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+import recbole_common
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data_dir", required=True, help="holds <dataset>/<dataset>.inter")
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--split", required=True, help="reczoo's split .npz (negatives)")
-    parser.add_argument("--model", required=True, choices=["SASRec", "GRU4Rec"])
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--config", required=True, help="JSON of the shared settings")
-    args = parser.parse_args()
-    cfg = json.loads(args.config)
-    sys.argv = sys.argv[:1]  # RecBole parses the process's command line.
+    args, cfg = recbole_common.arguments(["SASRec", "GRU4Rec"])
 
     import numpy as np
     import torch
     from recbole.config import Config
-    from recbole.data import create_dataset, data_preparation
-    from recbole.utils import get_model, get_trainer, init_seed
 
-    torch.set_num_threads(cfg.get("threads", 1))
     loss = "BPR" if cfg["loss"] == "bce" else "CE"
-    config_dict = {
-        "data_path": args.data_dir,
-        "USER_ID_FIELD": "user_id",
-        "ITEM_ID_FIELD": "item_id",
-        "TIME_FIELD": "timestamp",
-        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-        "MAX_ITEM_LIST_LENGTH": cfg["max_length"],
-        "eval_args": {
-            "split": {"LS": "valid_and_test"},
-            "order": "TO",
-            "group_by": "user",
-            "mode": "full",
-        },
-        "train_neg_sample_args": (
-            {"distribution": "uniform", "sample_num": 1} if loss == "BPR" else None
-        ),
-        "loss_type": loss,
-        "epochs": cfg["epochs"],
-        "eval_step": cfg["epochs"] + 1,
-        "stopping_step": cfg["epochs"] + 1,
-        "train_batch_size": cfg["batch_size"],
-        "eval_batch_size": 1024,
-        "learning_rate": cfg["learning_rate"],
-        "hidden_size": cfg["embedding_dim"],
-        "embedding_size": cfg["embedding_dim"],
-        "metrics": ["Hit", "NDCG"],
-        "topk": [10],
-        "valid_metric": "NDCG@10",
-        "device": "cpu",
-        "use_gpu": False,
-        "seed": cfg["seed"],
-        "reproducibility": True,
-        "show_progress": False,
-        "worker": 0,
-        "checkpoint_dir": os.path.join(os.path.dirname(args.output), "checkpoints"),
-        "log_wandb": False,
-    }
+    config_dict = recbole_common.base_config(args, cfg, mode="full")
+    config_dict.update(
+        {
+            "MAX_ITEM_LIST_LENGTH": cfg["max_length"],
+            "train_neg_sample_args": (
+                {"distribution": "uniform", "sample_num": 1} if loss == "BPR" else None
+            ),
+            "loss_type": loss,
+            "eval_batch_size": 1024,
+            "hidden_size": cfg["embedding_dim"],
+            "embedding_size": cfg["embedding_dim"],
+        }
+    )
     if args.model == "SASRec":
         config_dict.update(
             {
@@ -97,18 +58,7 @@ def main():
             {"hidden_size": cfg["hidden_units"], "num_layers": 1, "dropout_prob": cfg["dropout"]}
         )
     config = Config(model=args.model, dataset=args.dataset, config_dict=config_dict)
-    init_seed(config["seed"], config["reproducibility"])
-    dataset = create_dataset(config)
-    train_data, _, _ = data_preparation(config, dataset)
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
-    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
-
-    train_seconds, losses = 0.0, []
-    for epoch in range(cfg["epochs"]):
-        start = time.perf_counter()
-        losses.append(float(trainer._train_epoch(train_data, epoch, show_progress=False)))
-        train_seconds += time.perf_counter() - start
-        print(f"epoch {epoch + 1}: loss={losses[-1]:.4f} ({time.perf_counter() - start:.0f} s)")
+    dataset, train_data, model, train_seconds, losses = recbole_common.train(config, cfg)
     # Every training instance is one (prefix, next item) pair: one position.
     samples = len(train_data.dataset) * cfg["epochs"]
 
@@ -144,34 +94,7 @@ def main():
                 out[list(rows)] = torch.einsum("bd,bcd->bc", states, vectors).numpy()
         return out
 
-    start = time.perf_counter()
-    test_scores = candidate_scores("test")
-    infer_seconds = time.perf_counter() - start
-    valid_scores = candidate_scores("valid")
-
-    import recbole
-
-    np.savez(
-        args.output,
-        valid_scores=valid_scores,
-        test_scores=test_scores,
-        summary=json.dumps(
-            {
-                "train_seconds": train_seconds,
-                "train_samples": samples,
-                "infer_seconds": infer_seconds,
-                "epochs": cfg["epochs"],
-                "losses": losses,
-                "params": int(sum(p.numel() for p in model.parameters())),
-                "threads": torch.get_num_threads(),
-                "versions": {
-                    "recbole": recbole.__version__,
-                    "torch": torch.__version__,
-                    "numpy": np.__version__,
-                },
-            }
-        ),
-    )
+    recbole_common.save(args, cfg, model, candidate_scores, train_seconds, samples, losses)
 
 
 if __name__ == "__main__":
