@@ -215,27 +215,34 @@ def _recbole(dataset, protocol, seed, verbose):
         batch_size=settings["batch_size"], embedding_dim=settings["embedding_dim"],
         max_length=settings["max_length"], **{k: settings[k] for k in model_keys},
     )  # fmt: skip
+    theirs = _run_recbole("recbole_sequential.py", "SASRec", data, split, settings, "sasrec-ce")
+    return dict(ours), theirs
+
+
+def _run_recbole(script, recbole_model, data, split, settings, label):
+    """RecBole's `script` on `split` (exported with its saved negatives);
+    its row, with the candidates scored by reczoo's metrics."""
+    threads = settings["threads"]
     with tempfile.TemporaryDirectory() as tmp:
-        name = "reczoo_sequences"  # not a name RecBole ships a copy of
+        name = "reczoo_interactions"  # not a name RecBole ships a copy of
         split_path = export_sequences(tmp, name, split)
         output = Path(tmp) / "scores.npz"
         env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS=str(threads))
         peer, summary, wall = run_peer(
-            PEERS["recbole"].python(), "recbole_sequential.py", output,
+            PEERS["recbole"].python(), script, output,
             [f"--data_dir={tmp}", f"--dataset={name}", f"--split={split_path}",
-             "--model=SASRec", f"--config={json.dumps(settings)}"],
+             f"--model={recbole_model}", f"--config={json.dumps(settings)}"],
             env, cwd=tmp,
         )  # fmt: skip
-
     valid_s, test_s = peer["valid_scores"], peer["test_scores"]
-    theirs = peer_row(
-        "recbole_sasrec", data, split, settings, summary, (_ranking(test_s), _ranking(valid_s)),
-        test_s.size, wall, _command("sasrec-ce", dataset, seed), monitor=None,
+    return peer_row(
+        f"recbole_{recbole_model.lower()}", data, split, settings, summary,
+        (_ranking(test_s), _ranking(valid_s)), test_s.size, wall,
+        _command(label, data.name, settings["seed"]), monitor=None,
         max_epochs=settings["epochs"],
         history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
         peer_mode=f"torch CPU, {summary['threads']} threads",
     )  # fmt: skip
-    return dict(ours), theirs
 
 
 def _ranking(scores):
@@ -266,23 +273,5 @@ def _recbole_cf(model, dataset, protocol, seed, verbose):
     )  # fmt: skip
     if model == "convncf":
         settings["conv_layers"] = int(np.log2(settings["embedding_dim"]))
-    with tempfile.TemporaryDirectory() as tmp:
-        name = "reczoo_interactions"  # not a name RecBole ships a copy of
-        split_path = export_sequences(tmp, name, split)
-        output = Path(tmp) / "scores.npz"
-        env = dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1", OMP_NUM_THREADS=str(threads))
-        peer, summary, wall = run_peer(
-            PEERS["recbole"].python(), "recbole_general.py", output,
-            [f"--data_dir={tmp}", f"--dataset={name}", f"--split={split_path}",
-             f"--model={recbole_model}", f"--config={json.dumps(settings)}"],
-            env, cwd=tmp,
-        )  # fmt: skip
-    valid_s, test_s = peer["valid_scores"], peer["test_scores"]
-    theirs = peer_row(
-        f"recbole_{recbole_model.lower()}", data, split, settings, summary,
-        (_ranking(test_s), _ranking(valid_s)), test_s.size, wall,
-        _command(model, dataset, seed), monitor=None, max_epochs=settings["epochs"],
-        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
-        peer_mode=f"torch CPU, {summary['threads']} threads",
-    )  # fmt: skip
+    theirs = _run_recbole("recbole_general.py", recbole_model, data, split, settings, model)
     return dict(ours), theirs
