@@ -47,3 +47,11 @@ ADAM_BETA2_098 = {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_
 NCF_ML100K_TRAINING = {"train_negatives": 4, "epochs": 60, "eval_every": 1, "patience": 3}
 NCF_ML100K_SOURCE = "tuned on validation NDCG@10 under ncf (benchmarks/TUNING.md)"
 NCF_ML100K_PROTOCOLS = (("movielens-100k", "ncf"), ("movielens-100k-full", "loo_full"))
+
+# MovieLens-1M under NCF's protocol at the paper's 64 predictive factors:
+# GMF 64 wide; MLP embeddings of 256 and a [256, 128, 64] tower (the code's
+# layers [512, 256, 128, 64]); batch 256, 4 negatives, Adam 1e-3, at most 20
+# epochs. Not run here: the shared data lack ratings.dat (DATASETS.md).
+NCF_ML1M_TRAINING = {"train_negatives": 4, "epochs": 20, "eval_every": 1, "patience": 3,
+                     "batch_size": 256, "embedding_dim": 64}  # fmt: skip
+NCF_ML1M_SOURCE = "He et al., WWW 2017, 64 predictive factors (not run here: no ratings.dat)"

@@ -1,6 +1,8 @@
 """GMF (NCF's generalized matrix factorization): registration."""
 
 from reczoo.models.procedures import (
+    NCF_ML1M_SOURCE,
+    NCF_ML1M_TRAINING,
     NCF_ML100K_PROTOCOLS,
     NCF_ML100K_SOURCE,
     NCF_ML100K_TRAINING,
@@ -26,3 +28,11 @@ for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
             source=NCF_ML100K_SOURCE,
         )
     )  # fmt: skip
+
+register_recipe(
+    Recipe(
+        "gmf/movielens-1m", "gmf", "movielens-1m", "ncf",
+        model_settings={"learning_rate": 1e-3}, training=NCF_ML1M_TRAINING,
+        source=NCF_ML1M_SOURCE,
+    )
+)  # fmt: skip

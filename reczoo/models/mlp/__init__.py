@@ -5,6 +5,8 @@ from reczoo.models.procedures import (
     BARS_EMBEDDING_L2,
     BARS_SOURCE,
     BARS_TRAINING,
+    NCF_ML1M_SOURCE,
+    NCF_ML1M_TRAINING,
     NCF_ML100K_PROTOCOLS,
     NCF_ML100K_SOURCE,
     NCF_ML100K_TRAINING,
@@ -49,3 +51,11 @@ for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
             source=NCF_ML100K_SOURCE,
         )
     )  # fmt: skip
+
+register_recipe(
+    Recipe(
+        "mlp/movielens-1m", "mlp", "movielens-1m", "ncf",
+        model_settings={"hidden_units": [256, 128, 64], "learning_rate": 1e-3},
+        training={**NCF_ML1M_TRAINING, "embedding_dim": 256}, source=NCF_ML1M_SOURCE,
+    )
+)  # fmt: skip

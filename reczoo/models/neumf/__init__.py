@@ -1,6 +1,8 @@
 """NeuMF (NCF's fusion of GMF and an MLP): registration."""
 
 from reczoo.models.procedures import (
+    NCF_ML1M_SOURCE,
+    NCF_ML1M_TRAINING,
     NCF_ML100K_PROTOCOLS,
     NCF_ML100K_SOURCE,
     NCF_ML100K_TRAINING,
@@ -29,3 +31,13 @@ for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
             source=f"{NCF_ML100K_SOURCE}; from the gmf and mlp recipes' models, fine-tuned at 1e-4",
         )
     )  # fmt: skip
+
+register_recipe(
+    Recipe(
+        "neumf/movielens-1m", "neumf", "movielens-1m", "ncf",
+        model_settings={"mlp_embedding_dim": 256, "hidden_units": [256, 128, 64],
+                        "learning_rate": 1e-4},
+        training={**NCF_ML1M_TRAINING, "pretrain": True},
+        source=f"{NCF_ML1M_SOURCE}; GMF and MLP first, fine-tuned at 1e-4 as on MovieLens-100K",
+    )
+)  # fmt: skip
