@@ -66,8 +66,9 @@ def test_next_item_recommend_takes_histories_of_any_length():
 
 
 # One per family that scores pairs or histories: collaborative filtering,
-# factorization, attention, convolutional (Caser reads the user id too).
-MODELS = ("bpr_mf", "fm", "sasrec", "caser")
+# factorization, attention, recurrent, convolutional (Caser reads the user
+# id too).
+MODELS = ("bpr_mf", "fm", "sasrec", "gru4rec", "caser")
 
 
 @pytest.fixture(scope="module")
