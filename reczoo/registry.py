@@ -18,7 +18,9 @@ _RECIPES = {}
 _PRESETS = {}
 _DISCOVERED = False
 
-_COMPILE_KEYS = ("optimizer", "loss", "metrics", "learning_rate", "jit_compile")
+_COMPILE_KEYS = (
+    "optimizer", "loss", "metrics", "learning_rate", "jit_compile", "steps_per_execution",
+)  # fmt: skip
 _TASKS = {
     "Ranker": "reczoo.models.task:Ranker",
     "NextItem": "reczoo.models.task:NextItem",
