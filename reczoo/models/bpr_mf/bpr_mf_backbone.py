@@ -3,9 +3,8 @@
 import keras
 from keras import ops
 
-from reczoo.features import FeatureEmbedding
-from reczoo.models.backbone import RankingBackbone, serialize_regularizer
-from reczoo.models.gmf.gmf_backbone import pair_spec
+from reczoo.models.backbone import RankingBackbone
+from reczoo.models.gmf.gmf_backbone import pair_config, pair_embedding
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -56,19 +55,14 @@ class MFBackbone(RankingBackbone):
         **kwargs,
     ):
         # === Layers ===
-        pair = pair_spec(feature_spec, user_feature, item_feature, "MF")
-        embedding = FeatureEmbedding(
-            pair,
-            output_mode="dict",
-            embeddings_regularizer=embeddings_regularizer,
-            dtype=dtype,
-            name="feature_embedding",
+        embedding = pair_embedding(
+            feature_spec, user_feature, item_feature, "MF", embeddings_regularizer, dtype
         )
         product = keras.layers.Multiply(dtype=dtype, name="mf_product")
         bias = None
         if item_bias:
             bias = keras.layers.Embedding(
-                pair[item_feature].vocabulary_size,
+                feature_spec[item_feature].vocabulary_size,
                 1,
                 embeddings_initializer="zeros",
                 embeddings_regularizer=embedding.embeddings_regularizer,
@@ -101,13 +95,4 @@ class MFBackbone(RankingBackbone):
         self.embedding = embedding
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "user_feature": self.user_feature,
-                "item_feature": self.item_feature,
-                "item_bias": self.item_bias,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-            }
-        )
-        return config
+        return {**super().get_config(), **pair_config(self), "item_bias": self.item_bias}

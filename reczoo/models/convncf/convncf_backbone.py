@@ -4,10 +4,9 @@ import math
 
 import keras
 
-from reczoo.features import FeatureEmbedding
 from reczoo.layers import OuterProductMap
 from reczoo.models.backbone import RankingBackbone, serialize_regularizer
-from reczoo.models.gmf.gmf_backbone import pair_spec
+from reczoo.models.gmf.gmf_backbone import pair_config, pair_embedding
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -55,21 +54,16 @@ class ConvNCFBackbone(RankingBackbone):
         **kwargs,
     ):
         # === Layers ===
-        pair = pair_spec(feature_spec, user_feature, item_feature, "ConvNCF")
-        dim = pair[user_feature].embedding_dim
+        embedding = pair_embedding(
+            feature_spec, user_feature, item_feature, "ConvNCF", embeddings_regularizer, dtype
+        )
+        dim = feature_spec[user_feature].embedding_dim
         depth = round(math.log2(dim)) if dim > 1 else 0
         if dim < 2 or 2**depth != dim:
             raise ValueError(
                 "ConvNCF halves the (dim, dim) interaction map down to 1x1, so the "
                 f"embedding width must be a power of two of at least 2. Received: {dim}"
             )
-        embedding = FeatureEmbedding(
-            pair,
-            output_mode="dict",
-            embeddings_regularizer=embeddings_regularizer,
-            dtype=dtype,
-            name="feature_embedding",
-        )
         outer = OuterProductMap(dtype=dtype, name="interaction_map")
         convolutions = [
             keras.layers.Conv2D(
@@ -108,14 +102,9 @@ class ConvNCFBackbone(RankingBackbone):
         self.embedding = embedding
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "user_feature": self.user_feature,
-                "item_feature": self.item_feature,
-                "channels": self.channels,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-                "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-            }
-        )
-        return config
+        return {
+            **super().get_config(),
+            **pair_config(self),
+            "channels": self.channels,
+            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+        }

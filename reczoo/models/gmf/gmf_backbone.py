@@ -31,6 +31,28 @@ def pair_spec(feature_spec, user_feature, item_feature, model):
     return pair
 
 
+def pair_embedding(feature_spec, user_feature, item_feature, model, embeddings_regularizer=None,
+                   dtype=None):  # fmt: skip
+    """One `FeatureEmbedding` (dict output, named `feature_embedding`) of the
+    user and item features of `feature_spec`, checked by `pair_spec`."""
+    return FeatureEmbedding(
+        pair_spec(feature_spec, user_feature, item_feature, model),
+        output_mode="dict",
+        embeddings_regularizer=embeddings_regularizer,
+        dtype=dtype,
+        name="feature_embedding",
+    )
+
+
+def pair_config(backbone):
+    """The config entries of a backbone built on `pair_embedding`."""
+    return {
+        "user_feature": backbone.user_feature,
+        "item_feature": backbone.item_feature,
+        "embeddings_regularizer": serialize_regularizer(backbone.embeddings_regularizer),
+    }
+
+
 @keras.saving.register_keras_serializable(package="reczoo")
 class GMFBackbone(RankingBackbone):
     """The GMF of Neural Collaborative Filtering.
@@ -69,13 +91,8 @@ class GMFBackbone(RankingBackbone):
         **kwargs,
     ):
         # === Layers ===
-        pair = pair_spec(feature_spec, user_feature, item_feature, "GMF")
-        embedding = FeatureEmbedding(
-            pair,
-            output_mode="dict",
-            embeddings_regularizer=embeddings_regularizer,
-            dtype=dtype,
-            name="feature_embedding",
+        embedding = pair_embedding(
+            feature_spec, user_feature, item_feature, "GMF", embeddings_regularizer, dtype
         )
         product = keras.layers.Multiply(dtype=dtype, name="gmf_product")
 
@@ -98,12 +115,4 @@ class GMFBackbone(RankingBackbone):
         self.embedding = embedding
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "user_feature": self.user_feature,
-                "item_feature": self.item_feature,
-                "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
-            }
-        )
-        return config
+        return {**super().get_config(), **pair_config(self)}
