@@ -135,5 +135,6 @@ def movielens_subset():
 )
 def test_beats_popularity_on_a_movielens_100k_subset(movielens_subset, name, settings):
     data, pop = movielens_subset
-    ours = reczoo.run(name, data, protocol="ncf", epochs=4, batch_size=512, verbose=0, **settings)
+    ours = reczoo.run(name, data, protocol="ncf", epochs=4, batch_size=512, verbose=0,
+                      steps_per_execution=16, **settings)  # fmt: skip
     assert ours["metrics"]["hr@10"] > pop + 0.03, (ours["metrics"]["hr@10"], pop)
