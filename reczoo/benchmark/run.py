@@ -5,6 +5,7 @@ settings, provenance and the `reczoo train` command that reproduces it) with
 the trained model, the data and the split as attributes.
 """
 
+import contextlib
 import json
 import tempfile
 import time
@@ -246,18 +247,18 @@ def run(
     data, dataset_name = _resolve_dataset(dataset)
     keras.utils.set_random_seed(seed)
     split = datasets.split(data, protocol, seed=seed)
-    with tempfile.TemporaryDirectory(prefix="reczoo-pretrain-") as folder:
-        pretrained = {}
+    pretrained = {}
+    with contextlib.ExitStack() as stack:
         if settings.get("pretrain"):
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="reczoo-pretrain-"))
             pretrained = _pretrain(
                 entry, data, protocol, seed, settings, model_settings, verbose, folder
             )
         _check_pretrained(entry, data, protocol, seed, model_settings)
         task, plan = _build(entry, model, data, split, settings, model_settings, seed)
-    if pretrained:
-        # The presets were temporary: the row keeps what trained them.
-        for key in pretrained:
-            model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
+    # Presets pre-trained here were temporary: the row keeps what trained them.
+    for key in pretrained:
+        model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
     identity = {
         "model": model, "dataset_sha256": data.sha256, "protocol": protocol.to_dict(),
         "seed": seed, "settings": settings, "model_settings": model_settings,

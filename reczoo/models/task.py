@@ -29,19 +29,21 @@ class BPRLoss(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
-        labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
-        scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
-        # (2y - 1) signs the positive +1 and the negative -1: s_pos - s_neg.
-        difference = ops.sum((2.0 * labels - 1.0) * scores, axis=1)
-        return -ops.log_sigmoid(difference)
+        return -ops.log_sigmoid(_pair_difference(y_true, y_pred))
+
+
+def _pair_difference(y_true, y_pred):
+    """`s_pos - s_neg` of each pair of rows (2k, 2k + 1), whatever their order."""
+    labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
+    scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
+    # (2y - 1) signs the positive +1 and the negative -1.
+    return ops.sum((2.0 * labels - 1.0) * scores, axis=1)
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
 def pair_accuracy(y_true, y_pred):
     """Per pair of rows (see `BPRLoss`), 1 where the positive scores higher."""
-    labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
-    scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
-    return ops.cast(ops.sum((2.0 * labels - 1.0) * scores, axis=1) > 0, "float32")
+    return ops.cast(_pair_difference(y_true, y_pred) > 0, "float32")
 
 
 def check_pairs(labels):
