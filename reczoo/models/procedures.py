@@ -1,6 +1,7 @@
 """Published training procedures that several models' recipes share.
 
-Plain data, no Keras: model folders import these at registration.
+Plain data (and one registering helper), no Keras: model folders import
+these at registration.
 """
 
 
@@ -47,6 +48,22 @@ ADAM_BETA2_098 = {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_
 NCF_ML100K_TRAINING = {"train_negatives": 4, "epochs": 60, "eval_every": 1, "patience": 3}
 NCF_ML100K_SOURCE = "tuned on validation NDCG@10 under ncf (benchmarks/TUNING.md)"
 NCF_ML100K_PROTOCOLS = (("movielens-100k", "ncf"), ("movielens-100k-full", "loo_full"))
+
+
+def register_ncf_ml100k(model, model_settings, source=NCF_ML100K_SOURCE, **training):
+    """Registers `model`'s MovieLens-100K recipes: `<model>/movielens-100k`
+    (`ncf`) and `<model>/movielens-100k-full` (`loo_full`), one setting."""
+    from reczoo.registry import Recipe, register_recipe
+
+    for suffix, protocol in NCF_ML100K_PROTOCOLS:
+        register_recipe(
+            Recipe(
+                f"{model}/{suffix}", model, "movielens-100k", protocol,
+                model_settings=dict(model_settings),
+                training={**NCF_ML100K_TRAINING, **training}, source=source,
+            )
+        )  # fmt: skip
+
 
 # MovieLens-1M under NCF's protocol at the paper's 64 predictive factors:
 # GMF 64 wide; MLP embeddings of 256 and a [256, 128, 64] tower (the code's

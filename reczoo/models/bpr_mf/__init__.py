@@ -1,12 +1,10 @@
 """MF-BPR (matrix factorization trained on Bayesian personalised ranking): registration."""
 
 from reczoo.models.procedures import (
-    NCF_ML100K_PROTOCOLS,
-    NCF_ML100K_SOURCE,
-    NCF_ML100K_TRAINING,
     l2,
+    register_ncf_ml100k,
 )
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import register_model
 
 register_model(
     "bpr_mf",
@@ -19,12 +17,9 @@ register_model(
     task_defaults={"objective": "bpr"},
 )
 
-for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
-    register_recipe(
-        Recipe(
-            f"bpr_mf/{_suffix}", "bpr_mf", "movielens-100k", _protocol,
-            model_settings={"learning_rate": 1e-3, "embeddings_regularizer": l2(1e-5)},
-            training={**NCF_ML100K_TRAINING, "batch_size": 256, "embedding_dim": 64},
-            source=NCF_ML100K_SOURCE,
-        )
-    )  # fmt: skip
+register_ncf_ml100k(
+    "bpr_mf",
+    {"learning_rate": 1e-3, "embeddings_regularizer": l2(1e-5)},
+    batch_size=256,
+    embedding_dim=64,
+)

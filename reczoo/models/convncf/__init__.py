@@ -1,11 +1,7 @@
 """ConvNCF (outer-product neural collaborative filtering): registration."""
 
-from reczoo.models.procedures import (
-    NCF_ML100K_PROTOCOLS,
-    NCF_ML100K_SOURCE,
-    NCF_ML100K_TRAINING,
-)
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.models.procedures import register_ncf_ml100k
+from reczoo.registry import register_model
 
 register_model(
     "convncf",
@@ -18,12 +14,10 @@ register_model(
     task_defaults={"objective": "bpr"},
 )
 
-for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
-    register_recipe(
-        Recipe(
-            f"convncf/{_suffix}", "convncf", "movielens-100k", _protocol,
-            model_settings={"channels": 32, "learning_rate": 1e-3},
-            training={**NCF_ML100K_TRAINING, "batch_size": 256, "embedding_dim": 32, "epochs": 20},
-            source=NCF_ML100K_SOURCE,
-        )
-    )  # fmt: skip
+register_ncf_ml100k(
+    "convncf",
+    {"channels": 32, "learning_rate": 1e-3},
+    batch_size=256,
+    embedding_dim=32,
+    epochs=20,
+)

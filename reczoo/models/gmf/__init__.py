@@ -3,9 +3,7 @@
 from reczoo.models.procedures import (
     NCF_ML1M_SOURCE,
     NCF_ML1M_TRAINING,
-    NCF_ML100K_PROTOCOLS,
-    NCF_ML100K_SOURCE,
-    NCF_ML100K_TRAINING,
+    register_ncf_ml100k,
 )
 from reczoo.registry import Recipe, register_model, register_recipe
 
@@ -19,15 +17,7 @@ register_model(
     description="The element-wise product of user and item embeddings, weighted by one unit.",
 )
 
-for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
-    register_recipe(
-        Recipe(
-            f"gmf/{_suffix}", "gmf", "movielens-100k", _protocol,
-            model_settings={"learning_rate": 1e-3},
-            training={**NCF_ML100K_TRAINING, "batch_size": 2048, "embedding_dim": 64},
-            source=NCF_ML100K_SOURCE,
-        )
-    )  # fmt: skip
+register_ncf_ml100k("gmf", {"learning_rate": 1e-3}, batch_size=2048, embedding_dim=64)
 
 register_recipe(
     Recipe(

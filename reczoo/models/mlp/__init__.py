@@ -7,9 +7,7 @@ from reczoo.models.procedures import (
     BARS_TRAINING,
     NCF_ML1M_SOURCE,
     NCF_ML1M_TRAINING,
-    NCF_ML100K_PROTOCOLS,
-    NCF_ML100K_SOURCE,
-    NCF_ML100K_TRAINING,
+    register_ncf_ml100k,
 )
 from reczoo.registry import Recipe, register_model, register_recipe
 
@@ -42,15 +40,12 @@ register_recipe(
     )
 )  # fmt: skip
 
-for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
-    register_recipe(
-        Recipe(
-            f"mlp/{_suffix}", "mlp", "movielens-100k", _protocol,
-            model_settings={"hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-3},
-            training={**NCF_ML100K_TRAINING, "batch_size": 2048, "embedding_dim": 64},
-            source=NCF_ML100K_SOURCE,
-        )
-    )  # fmt: skip
+register_ncf_ml100k(
+    "mlp",
+    {"hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-3},
+    batch_size=2048,
+    embedding_dim=64,
+)
 
 register_recipe(
     Recipe(

@@ -3,9 +3,8 @@
 from reczoo.models.procedures import (
     NCF_ML1M_SOURCE,
     NCF_ML1M_TRAINING,
-    NCF_ML100K_PROTOCOLS,
     NCF_ML100K_SOURCE,
-    NCF_ML100K_TRAINING,
+    register_ncf_ml100k,
 )
 from reczoo.registry import Recipe, register_model, register_recipe
 
@@ -22,15 +21,14 @@ register_model(
     pretraining="reczoo.models.neumf.pretraining:pretraining_runs",
 )
 
-for _suffix, _protocol in NCF_ML100K_PROTOCOLS:
-    register_recipe(
-        Recipe(
-            f"neumf/{_suffix}", "neumf", "movielens-100k", _protocol,
-            model_settings={"mlp_embedding_dim": 64, "hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-4},
-            training={**NCF_ML100K_TRAINING, "batch_size": 2048, "embedding_dim": 64, "pretrain": True},
-            source=f"{NCF_ML100K_SOURCE}; from the gmf and mlp recipes' models, fine-tuned at 1e-4",
-        )
-    )  # fmt: skip
+register_ncf_ml100k(
+    "neumf",
+    {"mlp_embedding_dim": 64, "hidden_units": [128, 64], "dropout": 0.1, "learning_rate": 1e-4},
+    source=f"{NCF_ML100K_SOURCE}; from the gmf and mlp recipes' models, fine-tuned at 1e-4",
+    batch_size=2048,
+    embedding_dim=64,
+    pretrain=True,
+)
 
 register_recipe(
     Recipe(
