@@ -6,7 +6,9 @@ A preset directory holds:
 - `model.weights.h5`: the weights;
 - `assets/`: vocabularies and other files the model needs around it (the
   users' training interactions, `interactions.npz`, where the task recorded
-  them: `recommend` leaves out what a user has seen and finds a history);
+  them: `recommend` leaves out what a user has seen and finds a history;
+  a retriever's catalogue and users' features, `candidates.npz` and
+  `queries.npz`, and its items' training frequencies);
 - `metadata.json`: versions, date, whatever the trainer recorded (dataset
   and its sha256, split, command, metrics), and the sha256 of every other
   file, checked before anything is loaded.
@@ -110,6 +112,8 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
             np.savez_compressed(
                 staging / ASSETS_DIR / INTERACTIONS_FILE, offsets=seen.offsets, items=seen.items
             )
+        for name, arrays in getattr(task, "asset_arrays", dict)().items():
+            np.savez_compressed(staging / ASSETS_DIR / f"{name}.npz", **arrays)
         files = {
             p.relative_to(staging).as_posix(): sha256_of(p)
             for p in sorted(staging.rglob("*"))
@@ -292,4 +296,9 @@ def from_preset(preset, sha256=None, compile=True):
     if seen in metadata["files"]:
         with np.load(directory / seen, allow_pickle=False) as arrays:
             task.interactions = Interactions.from_arrays(arrays["offsets"], arrays["items"])
+    for name in getattr(task, "asset_names", ()):
+        listed = f"{ASSETS_DIR}/{name}.npz"
+        if listed in metadata["files"]:
+            with np.load(directory / listed, allow_pickle=False) as arrays:
+                task.restore_assets(name, {k: arrays[k] for k in arrays.files})
     return task

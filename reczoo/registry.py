@@ -24,6 +24,7 @@ _COMPILE_KEYS = (
 _TASKS = {
     "Ranker": "reczoo.models.task:Ranker",
     "NextItem": "reczoo.models.task:NextItem",
+    "Retriever": "reczoo.models.retrieval:Retriever",
 }
 
 
@@ -95,8 +96,10 @@ class ModelEntry:
 
     @property
     def kind(self):
-        """`"ranking"` or `"next_item"`: which training plan fits the task."""
-        return {"Ranker": "ranking", "NextItem": "next_item"}[self.task_name]
+        """`"ranking"`, `"next_item"` or `"retrieval"`: which training plan fits the task."""
+        return {"Ranker": "ranking", "NextItem": "next_item", "Retriever": "retrieval"}[
+            self.task_name
+        ]
 
 
 def register_model(
@@ -122,7 +125,7 @@ def register_model(
         name: the registry name (`reczoo.get_model(name, ...)`).
         backbone: the backbone class as `"module:Class"`, imported when the
             model is first built.
-        task: `"Ranker"` or `"NextItem"`.
+        task: `"Ranker"`, `"NextItem"` or `"Retriever"`.
         family, paper, tags, description: what `reczoo models` shows.
         defaults, task_defaults, compile_defaults: arguments of the backbone,
             the task and `compile`.

@@ -43,10 +43,16 @@ def tiny_labels(model, features, seed=0):
     rng = np.random.default_rng(seed)
     if isinstance(model, reczoo.NextItem):
         history = features[model.backbone.history_feature]
+        # Items, never a mask token (the table's last row where there is one).
+        top = model.num_scored
         if len(model.output.shape) == 2:
-            return rng.integers(1, 21, size=(len(history),))
+            return rng.integers(1, top, size=(len(history),))
         # The next item of each position: the history shifted left by one.
-        return np.concatenate([history[:, 1:], rng.integers(1, 21, size=(len(history), 1))], 1)
+        shifted = np.where(history[:, 1:] < top, history[:, 1:], 1)
+        return np.concatenate([shifted, rng.integers(1, top, size=(len(history), 1))], 1)
+    if isinstance(model, reczoo.Retriever):
+        # The positives' item ids.
+        return np.asarray(features[model.backbone.candidate_id_feature]).reshape(-1)
     n = len(next(iter(features.values())))
     if getattr(model, "objective", None) == "bpr":
         # Pairs of rows: a positive, then a negative.

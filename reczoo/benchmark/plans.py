@@ -15,10 +15,12 @@ from reczoo.metrics.evaluators import (
     evaluate_full,
     evaluate_next_item,
     evaluate_pointwise,
+    evaluate_retrieval,
     evaluate_sampled,
 )
 
 KS = (5, 10, 20)
+RETRIEVAL_KS = (1, 5, 10, 50, 100)
 
 
 class RankingPlan:
@@ -145,11 +147,15 @@ class NextItemPlan:
         self.settings, self.seed = settings, seed
         self.backbone = task.backbone
         self.per_position = self.backbone.per_position
+        self.cloze = self.backbone.predicts_masked
         self.users, self.inputs, self.targets = self._examples(settings["max_length"])
         self.positions = int(sum(np.size(t) for t in self.targets))
         self.samples_per_epoch = self.positions
         self.steps_per_epoch = math.ceil(len(self.inputs) / settings["batch_size"])
-        if self.per_position and settings["bucket_by_length"] and not task.normalize_by:
+        if (
+            self.per_position and settings["bucket_by_length"] and not self.cloze
+            and not task.normalize_by
+        ):  # fmt: skip
             task.normalize_by = self.positions / self.steps_per_epoch
 
     def _examples(self, length):
@@ -157,7 +163,12 @@ class NextItemPlan:
         for user, seq in enumerate(self.split.train.histories()):
             if len(seq) < 2:
                 continue
-            if self.per_position:
+            if self.cloze:
+                # The whole history; the items to predict are masked per epoch.
+                users.append(user)
+                inputs.append(seq[-length:])
+                targets.append(seq[-length:])
+            elif self.per_position:
                 users.append(user)
                 inputs.append(seq[:-1][-length:])
                 targets.append(seq[1:][-length:])
@@ -187,8 +198,14 @@ class NextItemPlan:
         length = self.settings["max_length"]
         history, user = self.backbone.history_feature, self.backbone.user_feature
         chunks, bucket = self._chunks(epoch)
+        masking = np.random.default_rng([self.seed, epoch, 1])
         for rows in chunks:
-            if self.per_position:
+            if self.cloze:
+                width = max(len(self.inputs[r]) for r in rows) if bucket else length
+                ids = pipelines.left_pad([self.inputs[r] for r in rows], width)
+                x = {history: self._masked(ids, masking)}
+                y = np.where(x[history] == self.backbone.mask_token, ids, 0).astype("int32")
+            elif self.per_position:
                 width = max(len(self.inputs[r]) for r in rows) if bucket else length
                 x = {history: pipelines.left_pad([self.inputs[r] for r in rows], width)}
                 y = pipelines.left_pad([self.targets[r] for r in rows], width)
@@ -198,6 +215,17 @@ class NextItemPlan:
             if user:
                 x[user] = self.users[rows]
             yield x, y
+
+    def _masked(self, ids, rng):
+        """BERT4Rec's cloze inputs: each real item hidden behind the mask
+        token with the backbone's `mask_probability`; a row where none was
+        drawn has its last item hidden, the position that predicts the next
+        item at inference."""
+        real = ids != 0
+        hidden = real & (rng.random(ids.shape) < self.backbone.mask_probability)
+        none = ~hidden.any(axis=1)
+        hidden[none, -1] = real[none, -1]
+        return np.where(hidden, self.backbone.mask_token, ids).astype("int32")
 
     def stream(self, first_epoch=1):
         """Endless batches: data epoch `first_epoch`, then the next, ..."""
@@ -222,3 +250,82 @@ class NextItemPlan:
     @property
     def monitor(self):
         return "ndcg@10", "max"
+
+
+class RetrievalPlan:
+    """A `Retriever` on (user, item) interactions of a row split.
+
+    Each training row is a (query, positive candidate) pair; the batch's
+    other candidates are its negatives, so batches are shuffled rows and
+    the labels are the positives' item ids. Evaluation ranks each held-out
+    row's item against the whole catalogue (`evaluate_retrieval`). Query
+    towers that read a watch history (YouTube DNN) get, per row, the user's
+    training items before that row's time.
+    """
+
+    def __init__(self, data, split, task, settings, seed):
+        self.data, self.split, self.task = data, split, task
+        self.settings, self.seed = settings, seed
+        self.spec = task.feature_spec
+        self.train = data.select(split.rows("train"))
+        self.history = "history" if getattr(task.backbone, "uses_history", False) else None
+        self.samples_per_epoch = len(split.rows("train"))
+        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings["batch_size"])
+        self._features = {}
+
+    def rows(self, stage):
+        """`(features, item ids)` of the split's `stage` rows (cached)."""
+        if stage not in self._features:
+            rows = self.split.rows(stage)
+            users, items = self.data.users[rows], self.data.items[rows]
+            names = [f for f in self.spec.names if f != self.history]
+            features = self.data.features_for(users, items, self.spec.subset(names))
+            if self.history:
+                times = (
+                    self.data.timestamps[rows]
+                    if self.data.timestamps is not None
+                    else np.zeros(len(rows))
+                )
+                length = self.spec[self.history].max_length
+                features[self.history] = self.train.earlier_items(users, times, length)
+            self._features[stage] = (features, items.astype("int32"))
+        return self._features[stage]
+
+    def training_set(self, epoch):
+        return self.rows("train")
+
+    def epoch_stacks(self, epoch):
+        features, items = self.rows("train")
+        return pipelines.shuffled_stacks(
+            features, items, self.settings["batch_size"], self.seed + epoch
+        )
+
+    def stream(self, first_epoch=1):
+        """Endless batches: data epoch `first_epoch`, then the next, ..."""
+        features, _ = self.rows("train")
+        one = {k: np.asarray(v)[:1][None] for k, v in features.items()}
+        signature = pipelines.signature_of(one, np.zeros((1, 1, 1), "float32"), open_axes=2)
+        return pipelines.stream(self.epoch_stacks, signature, first_epoch, stacked=True)
+
+    def has_validation(self):
+        return len(self.split.valid_rows) > 0
+
+    def evaluate(self, task, stage):
+        features, items = self.rows(stage)
+        queries = {n: features[n] for n in task.backbone.query_features}
+        return evaluate_retrieval(
+            task, queries, items, task.candidates, seen=self.seen(), ks=RETRIEVAL_KS,
+            batch_size=min(1024, self.settings["eval_batch_size"]),
+        )  # fmt: skip
+
+    def seen(self):
+        from reczoo.models.topk import Interactions
+
+        order = self.train.order()
+        return Interactions(
+            self.train.users[order], self.train.items[order], self.data.num_users + 1
+        )
+
+    @property
+    def monitor(self):
+        return "top_100_accuracy", "max"

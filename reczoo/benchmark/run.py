@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from reczoo import datasets, provenance, registry
 from reczoo.benchmark import settings as run_settings
 from reczoo.benchmark.command import format_command
-from reczoo.benchmark.plans import NextItemPlan, RankingPlan
+from reczoo.benchmark.plans import NextItemPlan, RankingPlan, RetrievalPlan
 from reczoo.benchmark.training import train
-from reczoo.datasets.protocols import get_protocol
+from reczoo.datasets.protocols import check_fits, get_protocol
 from reczoo.features import Categorical, FeatureSpec, Sequence
 from reczoo.presets import check_output
 
@@ -68,11 +69,7 @@ def check_run(
     entry = registry.model_info(model)
     check_output(output, overwrite=overwrite)
     protocol = get_protocol(protocol)
-    if entry.kind == "next_item" and not protocol.leave_one_out:
-        raise ValueError(
-            f"Next-item models are evaluated leave-last-out; protocol {protocol.name!r} is a "
-            f"{protocol.kind}. Use sasrec, loo_full, ..."
-        )
+    check_fits(protocol, entry.kind, model)
     settings, model_settings, found = run_settings.resolve(
         model, dataset_name, protocol.name, overrides, epochs=epochs, recipe=recipe
     )
@@ -144,13 +141,15 @@ def _build(entry, model, data, split, settings, model_settings, seed):
         if settings["max_length"] is None:
             settings["max_length"] = run_settings.history_length(split)
         dim = settings["embedding_dim"]
-        features = [
-            Sequence("history", data.num_items + 1, dim, settings["max_length"], table="item")
-        ]
+        # Items 1..n after padding 0, and a mask token n + 1 where the model has one.
+        rows = data.num_items + 1 + int(entry.backbone.uses_mask_token)
+        features = [Sequence("history", rows, dim, settings["max_length"], table="item")]
         if entry.backbone.uses_user:
             features.append(Categorical("user_id", data.num_users + 1, dim))
         task = registry.get_model(model, feature_spec=FeatureSpec(features), **model_settings)
         return task, NextItemPlan(data, split, task, settings, seed)
+    if entry.kind == "retrieval":
+        return _build_retrieval(entry, model, data, split, settings, model_settings, seed)
     if data.kind == "ctr":
         spec = data.feature_spec(settings["embedding_dim"])
         objective = "binary"
@@ -164,6 +163,44 @@ def _build(entry, model, data, split, settings, model_settings, seed):
         model_settings.setdefault("item_feature", item)
     task = registry.get_model(model, feature_spec=spec, **model_settings)
     return task, RankingPlan(data, split, spec, model_settings["objective"], settings, seed)
+
+
+def _build_retrieval(entry, model, data, split, settings, model_settings, seed):
+    """A retriever: user features in the query tower, item features (title
+    words included) in the candidate tower, and what it knows of the data:
+    the catalogue, the users, the training frequencies."""
+    if data.kind != "interactions":
+        raise ValueError(f"Retrieval models need interactions; {data.name!r} is {data.kind}.")
+    dim = settings["embedding_dim"]
+    if settings["side_features"]:
+        data = data.with_title_tokens()
+    spec = data.feature_spec(dim, side_features=settings["side_features"])
+    query = ["user_id", *(data.user_features if settings["side_features"] else ())]
+    candidate = ["item_id", *(data.item_features if settings["side_features"] else ())]
+    features = list(spec)
+    if entry.backbone.uses_history:
+        length = settings["max_length"] or 50
+        settings["max_length"] = length
+        features.append(Sequence("history", data.num_items + 1, dim, length))
+        query.append("history")
+    spec = FeatureSpec(features)
+    model_settings.setdefault("query_features", query)
+    model_settings.setdefault("candidate_features", candidate)
+    task = registry.get_model(model, feature_spec=spec, seed=seed, **model_settings)
+    model_settings.pop("query_features")
+    model_settings.pop("candidate_features")
+    every_item = np.arange(data.num_items + 1)
+    every_user = np.arange(data.num_users + 1)
+    item_spec = spec.subset(task.backbone.candidate_features)
+    user_spec = spec.subset([n for n in task.backbone.query_features if n != "history"])
+    task.set_candidates(data.features_for(every_user[:1].repeat(len(every_item)), every_item,
+                                          item_spec))  # fmt: skip
+    if "history" not in task.backbone.query_features:
+        task.set_queries(data.features_for(every_user, every_user[:1].repeat(len(every_user)),
+                                           user_spec))  # fmt: skip
+    train_items = data.items[split.rows("train")]
+    task.set_candidate_frequencies(train_items, data.num_items + 1)
+    return task, RetrievalPlan(data, split, task, settings, seed)
 
 
 def _fit(task, plan, settings, verbose, checkpoint_dir=None, identity=None):

@@ -49,6 +49,7 @@ EPOCH_BASE = {
 KIND_BASE = {
     "ranking": {},
     "next_item": {"batch_size": 128, "embedding_dim": 50, "max_length": None},
+    "retrieval": {"batch_size": 1024, "embedding_dim": 32},
 }
 # Defaults without a recipe: evaluate every `eval_every_examples` training
 # examples (pairs for ranking, histories for next-item), stop after
@@ -56,6 +57,7 @@ KIND_BASE = {
 BY_EXAMPLES = {
     "ranking": {"eval_every_examples": 262_144, "max_evaluations": 40},
     "next_item": {"eval_every_examples": 32_768, "max_evaluations": 40},
+    "retrieval": {"eval_every_examples": 262_144, "max_evaluations": 40},
 }
 
 

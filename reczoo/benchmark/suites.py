@@ -85,7 +85,7 @@ def _peer(peer, label, model, dataset, protocol, estimate_s):
 # BARS' Frappe models, on its own rows (frappe-x1) and on a random split of
 # the rebuilt log (frappe).
 _FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
-_GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser")
+_GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser", "cl4srec", "bert4rec")
 # Collaborative filtering on MovieLens-100K, under NCF's protocol and full ranking.
 _CF = ("bpr_mf", "gmf", "mlp", "neumf", "convncf")
 _CF_SECONDS = {"bpr_mf": 300, "gmf": 90, "mlp": 120, "neumf": 240, "convncf": 900}
@@ -97,6 +97,7 @@ _PEERS = (
     _peer("recbole", "neumf", "neumf", "movielens-100k", "ncf", 300),
     _peer("recbole", "bpr_mf", "bpr_mf", "movielens-100k", "ncf", 200),
     _peer("recbole", "convncf", "convncf", "movielens-100k", "ncf", 500),
+    _peer("tfrs", "two_tower", "two_tower", "movielens-100k", "tfrs_retrieval", 120),
 )
 
 

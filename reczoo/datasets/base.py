@@ -5,7 +5,9 @@ raw values; 0 is reserved for padding and out-of-vocabulary everywhere, so a
 vocabulary of N values has N + 1 slots and slot 0 holds no raw value.
 """
 
+import collections
 import dataclasses
+import re
 
 import numpy as np
 
@@ -236,6 +238,54 @@ class InteractionDataset:
             ratings=None if self.ratings is None else self.ratings[mask],
             timestamps=None if self.timestamps is None else self.timestamps[mask],
         )
+
+    def with_title_tokens(self, max_length=8, min_count=2):
+        """A copy whose items also have `title_tokens`: a bag of the title's
+        lower-cased words (the trailing "(year)" dropped), words seen in at
+        least `min_count` titles, the first `max_length` of each title.
+
+        The candidate tower of two-tower retrieval reads it (as the TF
+        Recommenders deep retrieval tutorial does), so that an item's vector
+        owes something to its title, also for items never trained on.
+        """
+        if not self.titles or "title_tokens" in self.item_features:
+            return self
+        from reczoo.datasets.preprocessing import side_bags
+
+        words = {
+            item: re.findall(r"[a-z0-9]+", re.sub(r"\(\d{4}\)\s*$", "", title.lower()))
+            for item, title in self.titles.items()
+        }
+        counts = collections.Counter(w for bag in words.values() for w in set(bag))
+        bags = [[w for w in dict.fromkeys(words.get(i, [])) if counts[w] >= min_count]
+                for i in range(1, self.num_items + 1)]  # fmt: skip
+        ids = np.arange(1, self.num_items + 1)
+        identity = Vocabulary("item", ids.tolist())
+        table, vocab = side_bags(identity, ids, bags, "title_tokens", max_length=max_length)
+        return dataclasses.replace(
+            self,
+            item_features={**self.item_features, "title_tokens": table},
+            vocabularies={**self.vocabularies, "item.title_tokens": vocab},
+        )
+
+    def earlier_items(self, users, times, max_length):
+        """Each (user, time)'s items of this dataset strictly before `time`,
+        the last `max_length`, left-padded with 0: a watch history per row."""
+        from reczoo.datasets.pipelines import left_pad
+
+        order = self.order()
+        sorted_users = self.users[order]
+        sorted_items = self.items[order]
+        sorted_times = (
+            self.timestamps[order] if self.timestamps is not None else np.zeros(len(order))
+        )
+        starts = np.searchsorted(sorted_users, users, side="left")
+        ends = np.searchsorted(sorted_users, users, side="right")
+        rows = []
+        for user_start, user_end, time in zip(starts, ends, times, strict=True):
+            cut = user_start + np.searchsorted(sorted_times[user_start:user_end], time, side="left")
+            rows.append(sorted_items[max(user_start, cut - max_length) : cut])
+        return left_pad(rows, max_length)
 
     def vocabulary_lists(self):
         return {k: v.to_list() for k, v in self.vocabularies.items()}

@@ -81,9 +81,44 @@ PROTOCOLS = {
         Protocol("bars_x1", "fixed_split"),
         Protocol("random_split", "random_split", ratios=(0.8, 0.1, 0.1)),
         Protocol("tfrs_retrieval", "random_split", ratios=(0.8, 0.0, 0.2), seed=42),
+        # The same 20% test rows (same seed, same permutation), a tenth of
+        # the rows before them for validation: where tfrs_retrieval recipes
+        # are tuned.
+        Protocol("tfrs_retrieval_tuning", "random_split", ratios=(0.7, 0.1, 0.2), seed=42),
         Protocol("temporal_split", "temporal_split", ratios=(0.8, 0.1, 0.1)),
     )
 }
+
+
+# Protocols made for one kind of task only (what a model is evaluated on
+# under them would mean nothing for another): the kind that fits each.
+TASK_OF = {"tfrs_retrieval": "retrieval", "tfrs_retrieval_tuning": "retrieval"}
+_FITS = {
+    "ranking": "loo_sampled, loo_full, random_split, temporal_split or fixed_split protocols",
+    "next_item": "leave-last-out protocols (sasrec, ncf, loo_full, ...)",
+    "retrieval": "row splits (tfrs_retrieval, random_split, temporal_split)",
+}
+
+
+def check_fits(protocol, kind, model="this model"):
+    """Refuses a protocol whose task does not fit a model's task `kind`
+    (`"ranking"`, `"next_item"` or `"retrieval"`), naming both."""
+    protocol = get_protocol(protocol)
+    made_for = TASK_OF.get(protocol.name)
+    if kind == "next_item":
+        fits = protocol.leave_one_out
+    elif kind == "retrieval":
+        fits = protocol.kind in ("random_split", "temporal_split")
+    else:
+        fits = True
+    if made_for is not None and made_for != kind:
+        fits = False
+    if not fits:
+        about = f" (made for {made_for} models)" if made_for else ""
+        raise ValueError(
+            f"Protocol {protocol.name!r}{about} is a {protocol.kind} and does not fit "
+            f"{model!r}, a {kind.replace('_', '-')} model evaluated under {_FITS[kind]}."
+        )
 
 
 def get_protocol(protocol):

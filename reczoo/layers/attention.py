@@ -197,6 +197,8 @@ class CausalSelfAttention(keras.layers.Layer):
     Args:
         num_heads: heads (they split the input width).
         dropout: dropout on the attention weights.
+        causal: False lets every position attend to every real position,
+            before and after it (BERT4Rec's bidirectional attention).
 
     Call args:
         queries: (batch, length, dim).
@@ -205,10 +207,11 @@ class CausalSelfAttention(keras.layers.Layer):
         training: Keras' training flag (dropout).
     """
 
-    def __init__(self, num_heads=1, dropout=0.0, **kwargs):
+    def __init__(self, num_heads=1, dropout=0.0, causal=True, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
+        self.causal = bool(causal)
         self.weight_dropout = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="weight_dropout"
         )
@@ -243,7 +246,9 @@ class CausalSelfAttention(keras.layers.Layer):
         v = self._split(self.value(keys))
         logits = ops.matmul(q, ops.swapaxes(k, -1, -2))
         logits = logits / ops.sqrt(ops.cast(dim // self.num_heads, logits.dtype))
-        allowed = ops.tril(ops.ones((length, length), dtype="bool"))
+        allowed = ops.ones((length, length), dtype="bool")
+        if self.causal:
+            allowed = ops.tril(allowed)
         if mask is not None:
             allowed = ops.logical_and(allowed[None], ops.cast(mask, "bool")[:, None, :])
             if self.num_heads > 1:
@@ -262,5 +267,5 @@ class CausalSelfAttention(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_heads": self.num_heads, "dropout": self.dropout})
+        config.update({"num_heads": self.num_heads, "dropout": self.dropout, "causal": self.causal})
         return config

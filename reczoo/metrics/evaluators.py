@@ -130,3 +130,88 @@ def evaluate_next_item(task, split, stage, max_length, ks=(10,), batch_size=1024
         # Ranking metrics per chunk keep memory bounded under loo_full.
         chunks.append(ranking_metrics(scores, labels, ks))
     return _merge(chunks), pairs, seconds
+
+
+RETRIEVAL_KS = (1, 5, 10, 50, 100)
+
+
+def evaluate_retrieval(
+    task, queries, positives, candidates, seen=None, ks=RETRIEVAL_KS, batch_size=1024
+):
+    """Top-K accuracy and Recall@K of a retriever against the whole corpus.
+
+    Every candidate's vector is computed once; each batch of queries is
+    scored against all of them in one matrix product.
+
+    - `top_k_accuracy`: the share of (query, positive) pairs whose positive
+      is among the K best-scoring candidates of the whole corpus (nothing
+      excluded; ties count for the positive), as TF Recommenders'
+      `FactorizedTopK` metric;
+    - `recall@K`: per user, the share of their held-out items among their K
+      best candidates, items they trained on (`seen`) excluded, averaged
+      over users.
+
+    Args:
+        task: a `Retriever`.
+        queries: query features, one row per (query, positive) pair.
+        positives: (n,) the positive item ids, ids of `candidates` rows.
+        candidates: candidate features, row = item id (row 0 never retrieved).
+        seen: an `Interactions` of training items by user id, for Recall@K
+            (needs `queries` to hold the candidate's user id feature
+            `"user_id"`); None to skip Recall@K.
+
+    Returns `(metrics, scored_pairs, seconds)`.
+    """
+    start = time.perf_counter()
+    vectors = task.candidate_embeddings(candidates)
+    query_vectors = task.query_embeddings(queries)
+    users = queries.get("user_id") if seen is not None else None
+    metrics = retrieval_metrics(query_vectors, vectors, positives, ks, users, seen, batch_size)
+    seconds = time.perf_counter() - start
+    return metrics, len(positives) * len(vectors), seconds
+
+
+def retrieval_metrics(
+    query_vectors, vectors, positives, ks=RETRIEVAL_KS, users=None, seen=None, batch_size=1024
+):
+    """`top_K_accuracy` (and, given `users` and `seen`, `recall@K`) of query
+    vectors (n, dim) against candidate vectors (items, dim), row = item id
+    (row 0 never retrieved); see `evaluate_retrieval`."""
+    positives = np.asarray(positives, dtype="int64")
+    ranks = np.empty(len(positives), dtype="int64")
+    for begin in range(0, len(positives), batch_size):
+        scores = query_vectors[begin : begin + batch_size] @ vectors.T
+        scores[:, 0] = -np.inf
+        rows = np.arange(len(scores))
+        positive = scores[rows, positives[begin : begin + batch_size]]
+        ranks[begin : begin + batch_size] = (scores > positive[:, None]).sum(axis=1)
+    metrics = {f"top_{k}_accuracy": float(np.mean(ranks < k)) for k in ks}
+    if seen is not None and users is not None:
+        metrics.update(_recall(query_vectors, vectors, users, positives, seen, ks))
+    return metrics
+
+
+def _recall(query_vectors, vectors, users, positives, seen, ks, batch_size=1024):
+    users = np.asarray(users, dtype="int64")
+    distinct, first = np.unique(users, return_index=True)
+    held = {int(u): set() for u in distinct}
+    for user, item in zip(users.tolist(), positives.tolist(), strict=True):
+        held[user].add(item)
+    recalls = {k: [] for k in ks}
+    top = max(ks)
+    for begin in range(0, len(distinct), batch_size):
+        chunk = distinct[begin : begin + batch_size]
+        scores = (query_vectors[first[begin : begin + batch_size]] @ vectors.T).astype("float64")
+        scores[:, 0] = -np.inf
+        for row, user in enumerate(chunk):
+            scores[row, seen.of(int(user))] = -np.inf
+        k = min(top, scores.shape[1])
+        best = np.argpartition(-scores, kth=k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1, kind="stable")
+        best = np.take_along_axis(best, order, axis=1)
+        for row, user in enumerate(chunk):
+            wanted = held[int(user)]
+            for cut in ks:
+                found = len(wanted.intersection(best[row, :cut].tolist()))
+                recalls[cut].append(found / len(wanted))
+    return {f"recall@{k}": float(np.mean(v)) for k, v in recalls.items()}

@@ -16,6 +16,8 @@ _CLASSES = {
     "Ranker": "reczoo.models.task",
     "NextItem": "reczoo.models.task",
     "BPRLoss": "reczoo.models.task",
+    "Retriever": "reczoo.models.retrieval",
+    "CandidateIndex": "reczoo.models.retrieval",
     "Recommendations": "reczoo.models.topk",
 }
 

@@ -121,6 +121,11 @@ class SequentialBackbone(Backbone):
 
     output_key = "sequence_output"
     uses_user = False
+    # The item table's last row is a mask token, never an item (CL4SRec's
+    # mask augmentation, BERT4Rec's cloze task).
+    uses_mask_token = False
+    # Trained on masked positions, asked with a mask token after the history.
+    predicts_masked = False
 
     @property
     def output_keys(self):
@@ -149,6 +154,11 @@ class SequentialBackbone(Backbone):
     def num_items(self):
         """Rows of the item table, padding row 0 included."""
         return self.item_embedding.input_dim
+
+    @property
+    def mask_token(self):
+        """The mask token's id (the item table's last row), or None."""
+        return self.num_items - 1 if self.uses_mask_token else None
 
     @staticmethod
     def history_of(feature_spec, history_feature):

@@ -461,11 +461,22 @@ class NextItem(Task):
 
     The loss is averaged over the positions that have a next item.
 
+    With `contrastive_weight` > 0 the loss adds that weight times CL4SRec's
+    InfoNCE between two augmentations (crop, mask or reorder, one drawn per
+    sequence and view; `reczoo.models.augment`) of each training sequence,
+    at `contrastive_temperature` (Xie et al., ICDE 2022). Backbones that
+    predict at an appended mask token (BERT4Rec, `predicts_masked`) train on
+    masked positions and are asked for the next item with a mask token
+    after the history.
+
     Args:
         backbone: a `reczoo.models.SequentialBackbone`.
         loss: `"bce"`, `"sampled_softmax"` or `"ce"`.
         num_negatives: negatives of the sampled softmax.
-        seed: seed of the negative sampler.
+        contrastive_weight: weight of the contrastive loss (0: none).
+        contrastive_temperature: temperature of its softmax.
+        crop_ratio, mask_ratio, reorder_ratio: CL4SRec's eta, gamma, beta.
+        seed: seed of the negative sampler and the augmentations.
 
     Example:
 
@@ -479,10 +490,30 @@ class NextItem(Task):
     default_learning_rate = 1e-3
 
     def __init__(
-        self, backbone, loss="bce", num_negatives=100, normalize_by=None, seed=None, **kwargs
+        self,
+        backbone,
+        loss="bce",
+        num_negatives=100,
+        normalize_by=None,
+        contrastive_weight=0.0,
+        contrastive_temperature=1.0,
+        crop_ratio=0.6,
+        mask_ratio=0.3,
+        reorder_ratio=0.6,
+        seed=None,
+        **kwargs,
     ):
         if loss not in _NEXT_ITEM_LOSSES:
             raise ValueError(f"`loss` must be one of {_NEXT_ITEM_LOSSES}. Received: loss={loss!r}")
+        if contrastive_weight and backbone.mask_token is None:
+            raise ValueError(
+                "The contrastive loss masks items with a mask token: its backbone must "
+                f"have one (`uses_mask_token`); {type(backbone).__name__} has none."
+            )
+        for name, value in (("crop_ratio", crop_ratio), ("mask_ratio", mask_ratio),
+                            ("reorder_ratio", reorder_ratio)):  # fmt: skip
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
         # === Functional model ===
         inputs = backbone.input
         outputs = backbone(inputs)[backbone.output_key]
@@ -492,6 +523,11 @@ class NextItem(Task):
         self.loss_name = loss
         self.num_negatives = int(num_negatives)
         self.normalize_by = normalize_by
+        self.contrastive_weight = float(contrastive_weight)
+        self.contrastive_temperature = float(contrastive_temperature)
+        self.crop_ratio = float(crop_ratio)
+        self.mask_ratio = float(mask_ratio)
+        self.reorder_ratio = float(reorder_ratio)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -504,12 +540,52 @@ class NextItem(Task):
         """Rows of the item table, padding row 0 included."""
         return self.backbone.num_items
 
+    @property
+    def num_scored(self):
+        """Rows of the item table that are items (padding row 0 included;
+        a mask token's row, the last, excluded)."""
+        return self.num_items - (self.backbone.mask_token is not None)
+
     def default_loss(self):
         # The loss needs the item table, so it lives in compute_loss.
         return None
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        del x, sample_weight, training
+        del sample_weight
+        loss = self._next_item_loss(y, y_pred)
+        if self.contrastive_weight and training:
+            loss = loss + self.contrastive_weight * self._contrastive_loss(x)
+        return loss + (ops.sum(self.losses) if self.losses else 0.0)
+
+    def _contrastive_loss(self, x):
+        """InfoNCE between two augmentations of each sequence (CL4SRec): the
+        other view of the same sequence is the positive, the batch's other
+        2(B - 1) views the negatives; views are the states at the last
+        position."""
+        from reczoo.models import augment
+
+        history = self.backbone.history_feature
+        features = x if isinstance(x, dict) else {history: x}
+        features = {k: ops.convert_to_tensor(v) for k, v in features.items()}
+        views = []
+        for _ in range(2):
+            ids = augment.augment(
+                features[history], self.crop_ratio, self.mask_ratio, self.reorder_ratio,
+                self.backbone.mask_token, self.seed_generator,
+            )  # fmt: skip
+            states = self.backbone({**features, history: ids}, training=True)
+            states = ops.cast(states[self.backbone.output_key], "float32")
+            views.append(states[:, -1] if self.backbone.per_position else states)
+        z = ops.concatenate(views, axis=0)
+        batch = ops.shape(views[0])[0]
+        logits = ops.matmul(z, ops.transpose(z)) / self.contrastive_temperature
+        own = ops.eye(2 * batch, dtype="bool")
+        logits = ops.where(own, ops.cast(lowest("float32"), logits.dtype), logits)
+        targets = ops.concatenate([ops.arange(batch) + batch, ops.arange(batch)], axis=0)
+        losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+        return ops.mean(losses)
+
+    def _next_item_loss(self, y, y_pred):
         # The loss is computed in float32 whatever the compute dtype.
         table = ops.cast(self.item_embedding.embeddings, "float32")
         targets = ops.cast(y, "int32")
@@ -520,21 +596,22 @@ class NextItem(Task):
         mask = ops.cast(ops.not_equal(targets, 0), states.dtype)
         if self.loss_name == "ce":
             logits = ops.matmul(states, ops.transpose(table))
-            # Row 0 is padding: never a prediction.
-            padding = ops.equal(ops.arange(self.num_items), 0)
+            # Row 0 is padding, a mask token's row no item: never a prediction.
+            rows = ops.arange(self.num_items)
+            padding = ops.logical_or(ops.equal(rows, 0), rows >= self.num_scored)
             logits = ops.where(padding, ops.cast(lowest("float32"), logits.dtype), logits)
             losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
         else:
             positive = ops.sum(states * ops.take(table, targets, axis=0), axis=-1)
             if self.loss_name == "bce":
                 negatives = keras.random.randint(
-                    ops.shape(targets), 1, self.num_items, seed=self.seed_generator
+                    ops.shape(targets), 1, self.num_scored, seed=self.seed_generator
                 )
                 negative = ops.sum(states * ops.take(table, negatives, axis=0), axis=-1)
                 losses = -ops.log_sigmoid(positive) - ops.log_sigmoid(-negative)
             else:
                 negatives = keras.random.randint(
-                    (self.num_negatives,), 1, self.num_items, seed=self.seed_generator
+                    (self.num_negatives,), 1, self.num_scored, seed=self.seed_generator
                 )
                 negative = ops.matmul(states, ops.transpose(ops.take(table, negatives, axis=0)))
                 logits = ops.concatenate([ops.expand_dims(positive, -1), negative], axis=-1)
@@ -542,10 +619,8 @@ class NextItem(Task):
         if self.normalize_by:
             # A constant keeps every position's weight equal when batches are
             # grouped by length and hold different numbers of positions.
-            loss = ops.sum(losses * mask) / self.normalize_by
-        else:
-            loss = ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
-        return loss + (ops.sum(self.losses) if self.losses else 0.0)
+            return ops.sum(losses * mask) / self.normalize_by
+        return ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
 
     def _features(self, histories):
         if isinstance(histories, dict):
@@ -571,6 +646,12 @@ class NextItem(Task):
         models that read more than the history (Caser's user id).
         """
         features = self._features(histories)
+        if self.backbone.predicts_masked:
+            # A masked-item model predicts the item at a mask token appended
+            # after the history (BERT4Rec): the oldest position makes room.
+            ids = features[self.backbone.history_feature]
+            token = np.full((len(ids), 1), self.backbone.mask_token, dtype=ids.dtype)
+            features[self.backbone.history_feature] = np.concatenate([ids[:, 1:], token], axis=1)
         n = len(next(iter(features.values())))
         out = []
         for start in range(0, n, batch_size):
@@ -584,6 +665,7 @@ class NextItem(Task):
         items (batch, num_items) when `items` is None."""
         states = self.last_state(histories, batch_size)
         table = np.asarray(ops.convert_to_numpy(self.item_embedding.embeddings), dtype="float32")
+        table = table[: self.num_scored]
         if items is None:
             return states @ table.T
         return np.einsum("bd,bcd->bc", states, table[np.asarray(items)])
@@ -659,6 +741,11 @@ class NextItem(Task):
                 "loss": self.loss_name,
                 "num_negatives": self.num_negatives,
                 "normalize_by": self.normalize_by,
+                "contrastive_weight": self.contrastive_weight,
+                "contrastive_temperature": self.contrastive_temperature,
+                "crop_ratio": self.crop_ratio,
+                "mask_ratio": self.mask_ratio,
+                "reorder_ratio": self.reorder_ratio,
                 "seed": self.seed,
             }
         )

@@ -7,7 +7,7 @@ import pytest
 from testing import tiny_batch, tiny_labels, tiny_spec
 
 import reczoo
-from reczoo.models import RankingBackbone, SequentialBackbone
+from reczoo.models import Backbone, RankingBackbone, SequentialBackbone
 
 
 @pytest.mark.parametrize("name", reczoo.list_models())
@@ -15,7 +15,9 @@ def test_backbone_returns_its_declared_keys(name):
     entry = reczoo.model_info(name)
     model = reczoo.get_model(name, feature_spec=tiny_spec())
     backbone = model.backbone
-    base = {"Ranker": RankingBackbone, "NextItem": SequentialBackbone}[entry.task_name]
+    base = {"Ranker": RankingBackbone, "NextItem": SequentialBackbone, "Retriever": Backbone}[
+        entry.task_name
+    ]
     assert isinstance(backbone, base)
     assert isinstance(model, entry.task)
     out = backbone(tiny_spec().dummy_inputs(3))
@@ -25,6 +27,9 @@ def test_backbone_returns_its_declared_keys(name):
         assert out["features"].shape[0] == 3
         if backbone.computes_logit:
             assert tuple(out["logit"].shape) == (3, 1)
+    elif entry.task_name == "Retriever":
+        assert out["query_embedding"].shape[0] == out["candidate_embedding"].shape[0] == 3
+        assert out["query_embedding"].shape[1] == out["candidate_embedding"].shape[1]
     else:
         key = backbone.output_key
         expected_rank = 3 if backbone.per_position else 2

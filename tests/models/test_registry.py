@@ -39,7 +39,7 @@ def test_every_entry_declares_family_task_and_paper():
     for name in reczoo.list_models():
         entry = reczoo.model_info(name)
         assert entry.family and entry.paper
-        assert entry.task_name in ("Ranker", "NextItem"), (name, entry.task_name)
+        assert entry.task_name in ("Ranker", "NextItem", "Retriever"), (name, entry.task_name)
         assert issubclass(entry.task, reczoo.Task)
         assert issubclass(entry.backbone, reczoo.Backbone)
 
@@ -60,14 +60,24 @@ def test_registered_model_builds_fits_and_round_trips(name, tmp_path):
 
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(loaded.predict(features, verbose=0), before, rtol=1e-5, atol=1e-6)
+    _assert_close(loaded.predict(features, verbose=0), before)
     assert loaded.compiled
 
     model.save_to_preset(tmp_path / "preset")
     again = reczoo.from_preset(tmp_path / "preset")
-    np.testing.assert_allclose(again.predict(features, verbose=0), before, rtol=1e-5, atol=1e-6)
+    _assert_close(again.predict(features, verbose=0), before)
     # The restored model keeps training.
     again.fit(features, labels, epochs=1, verbose=0)
+
+
+def _assert_close(got, want):
+    # A retriever predicts a dict of embeddings; the others an array.
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_ranker_regression_metrics():

@@ -1,5 +1,5 @@
 """Peer libraries run side by side with reczoo: DeepCTR's DeepFM, RecBole's
-SASRec, NeuMF, BPR and ConvNCF.
+SASRec, NeuMF, BPR and ConvNCF, and TF Recommenders' basic retrieval model.
 
 Each peer lives in its own virtual environment, outside reczoo's, found at
 `$RECZOO_PEERS_DIR/<peer>/bin/python` (default `~/.cache/reczoo-peers`).
@@ -59,6 +59,13 @@ PEERS = {
     "recbole": Peer(
         "recbole",
         ("torch==2.13.0", "recbole==1.2.1", "numpy<2", "scipy<1.14", "pandas<2.3", "setuptools<81"),
+    ),
+    # TFRS 0.7 imports only on tf-keras; both without their dependencies,
+    # which would pull a second TensorFlow beside tensorflow-cpu.
+    "tfrs": Peer(
+        "tfrs",
+        ("tensorflow-cpu==2.21.*", "numpy<3"),
+        ("tf-keras==2.21.*", "tensorflow-recommenders==0.7.7"),
     ),
 }
 
@@ -134,13 +141,15 @@ def compare(peer, dataset, protocol, seed=0, verbose=1, model=None):
     """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows.
 
     `model` picks among a peer's comparisons (RecBole: `sasrec`, `neumf`,
-    `bpr_mf`, `convncf`)."""
+    `bpr_mf`, `convncf`; TFRS: `two_tower`)."""
     if peer == "deepctr":
         return _deepctr(dataset, protocol, seed, verbose)
     if peer == "recbole" and model in RECBOLE_CF:
         return _recbole_cf(model, dataset, protocol, seed, verbose)
     if peer == "recbole":
         return _recbole(dataset, protocol, seed, verbose)
+    if peer == "tfrs":
+        return _tfrs(dataset, protocol, seed, verbose)
     raise ValueError(f"Unknown peer {peer!r}. Known peers: {', '.join(sorted(PEERS))}.")
 
 
@@ -277,4 +286,61 @@ def _recbole_cf(model, dataset, protocol, seed, verbose):
     if model == "convncf":
         settings["conv_layers"] = int(np.log2(settings["embedding_dim"]))
     theirs = _run_recbole("recbole_general.py", recbole_model, data, split, settings, model)
+    return dict(ours), theirs
+
+
+# The TF Recommenders basic retrieval tutorial, as reczoo's
+# two_tower-tfrs-tutorial recipe holds it; TFRS is given the same.
+TFRS_SETTINGS = {"embedding_dim": 32, "learning_rate": 0.1, "batch_size": 8192, "epochs": 3}
+
+
+def _tfrs(dataset, protocol, seed, verbose):
+    from reczoo.metrics.evaluators import retrieval_metrics
+    from reczoo.models.topk import Interactions
+
+    settings = {**TFRS_SETTINGS, "seed": seed}
+    data = datasets.load(dataset)
+    split = datasets.split(data, protocol, seed=seed)
+    ours = run(
+        "two_tower", data, protocol=protocol, seed=seed, verbose=verbose,
+        recipe=f"two_tower-tfrs-tutorial/{dataset}",
+    )  # fmt: skip
+    users = np.asarray(data.vocabularies["user"].to_list(), dtype=object)
+    titles = np.asarray([""] + [data.titles[i] for i in range(1, data.num_items + 1)])
+    train, test = split.rows("train"), split.rows("test")
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path, output = Path(tmp) / "split.npz", Path(tmp) / "vectors.npz"
+        np.savez(
+            data_path,
+            train_users=users[data.users[train]].astype(str),
+            train_titles=titles[data.items[train]],
+            test_users=users[data.users[test]].astype(str),
+            test_titles=titles[data.items[test]],
+            item_titles=titles,
+        )
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+        peer, summary, wall = run_peer(
+            PEERS["tfrs"].python(), "tfrs_retrieval.py", output,
+            [f"--data={data_path}", f"--config={json.dumps(settings)}"], env,
+        )  # fmt: skip
+    seen = data.select(train)
+    order = seen.order()
+    seen = Interactions(seen.users[order], seen.items[order], data.num_users + 1)
+    metrics = retrieval_metrics(
+        peer["query_vectors"], peer["item_vectors"], data.items[test],
+        users=data.users[test], seen=seen,
+    )  # fmt: skip
+    examples = summary["train_samples"]
+    theirs = peer_row(
+        "tfrs_retrieval", data, split, settings, summary, (metrics, {}),
+        len(test) * data.num_items, wall, _command("two_tower", dataset, seed), monitor=None,
+        max_epochs=settings["epochs"],
+        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
+        peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1), top-K metrics computed in training as "
+        "in the tutorial",
+        tfrs_reported=summary["tfrs_reported"],
+        train_samples_per_sec_without_train_metrics=round(
+            examples / summary["train_seconds_without_train_metrics"], 1
+        ),
+    )  # fmt: skip
     return dict(ours), theirs
