@@ -432,6 +432,32 @@ def _run_recommend(fv):
     return 0
 
 
+# --- reczoo export -----------------------------------------------------------
+
+
+def _define_export(fv):
+    flags.DEFINE_string(
+        "preset", None, "A retriever's preset: folder, built-in name or URL.", flag_values=fv
+    )
+    flags.DEFINE_string("output", None, "A new folder for the SavedModel.", flag_values=fv)
+    flags.DEFINE_integer("k", 100, "How many items each query gets.", flag_values=fv)
+    flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+
+
+def _run_export(fv):
+    if not fv.preset or not fv.output:
+        raise ValueError("usage: reczoo export --preset=DIR --output=DIR [--k=100]: "
+                         "--preset and --output are required.")  # fmt: skip
+    if fv.k < 1:
+        raise ValueError(f"--k must be a positive integer. Received: --k={fv.k}")
+    from reczoo.export import export
+
+    path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite)
+    print(f"SavedModel written to {path}: signatures recommend(user_id) and "
+          f"recommend_features(user_id, ...), top {fv.k} raw item ids and scores.")  # fmt: skip
+    return 0
+
+
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
@@ -457,6 +483,12 @@ COMMANDS = {
         "Top-k items for users from a preset (raw ids in and out).",
         _define_recommend,
         _run_recommend,
+    ),
+    "export": Command(
+        "export",
+        "Write a retriever preset as a TensorFlow SavedModel answering raw ids.",
+        _define_export,
+        _run_export,
     ),
     "benchmark": Command(
         "benchmark",
@@ -532,7 +564,7 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
-    if name in ("train", "benchmark", "recommend"):
+    if name in ("train", "benchmark", "recommend", "export"):
         from reczoo.terminal import import_tensorflow
 
         import_tensorflow()

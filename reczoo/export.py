@@ -1,0 +1,199 @@
+"""Export a trained retriever as a TensorFlow SavedModel that answers raw ids.
+
+The SavedModel holds the query tower, every catalogue item's vector and the
+vocabularies, and needs TensorFlow alone (not reczoo, not Keras) to serve:
+
+- `recommend(user_id)`: raw user ids (strings) in; the `k` best items'
+  raw ids and scores out. A known user's features are the ones recorded at
+  training; an unknown user is answered from the out-of-vocabulary row.
+- `recommend_features(user_id, <query features>...)`: the same for users
+  described by their raw features (strings), new users included.
+
+Example:
+
+```python
+reczoo.export("two_tower_preset", "two_tower_savedmodel", k=10)
+```
+
+and, in any TensorFlow process:
+
+```python
+served = tf.saved_model.load("two_tower_savedmodel")
+out = served.recommend(tf.constant(["1", "42"]))
+out["items"], out["scores"]
+```
+"""
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+
+from reczoo.presets import check_output
+
+
+def export(model, output, k=100, overwrite=False, vocabularies=None):
+    """Writes `model` (a `Retriever`, or a preset folder or name holding one)
+    as a SavedModel in `output`.
+
+    Args:
+        model: a trained `Retriever` with its catalogue and users recorded
+            (`reczoo.run` records them; presets keep them), or a preset.
+        output: a new (or empty) folder; with `overwrite`, an existing one
+            is replaced only once the export is complete.
+        k: how many items each query gets.
+        overwrite: replace a non-empty `output`.
+        vocabularies: raw values of ids (`{"user": [...], "item": [...],
+            "user.<feature>": [...]}`); default: the model's (a preset's).
+
+    Returns:
+        The output path.
+    """
+    import shutil
+    import tempfile
+
+    import keras
+    import tensorflow as tf
+
+    from reczoo.models.retrieval import Retriever
+    from reczoo.presets import from_preset
+
+    check_output(output, overwrite=overwrite)
+    task = model if isinstance(model, keras.Model) else from_preset(model)
+    if not isinstance(task, Retriever):
+        raise ValueError(
+            f"reczoo export writes retrievers (two_tower, youtube_dnn); this model is a "
+            f"{type(task).__name__} ({type(task.backbone).__name__})."
+        )
+    vocabularies = vocabularies or getattr(task, "vocabularies", None) or {}
+    missing = [n for n in ("user", "item") if n not in vocabularies]
+    if missing:
+        raise ValueError(
+            f"The export maps raw ids, and needs the {missing} vocabularies: export a preset "
+            "saved by `reczoo train --output`, or pass `vocabularies=`."
+        )
+    backbone = task.backbone
+    if "history" in backbone.query_features:
+        raise ValueError(
+            "This retriever's query tower reads a watch history, which the SavedModel "
+            "would need as input: export two_tower models."
+        )
+    if task.candidates is None or task.queries is None:
+        raise ValueError(
+            "The export needs the catalogue and the users' features that `reczoo.run` "
+            "records (`set_candidates`, `set_queries`)."
+        )
+    k = int(k)
+    vectors = task.candidate_embeddings()[1:]
+    items = np.asarray(vocabularies["item"][1 : len(vectors) + 1], dtype=object).astype(str)
+    k = min(k, len(vectors))
+    tower = backbone.query_tower
+    query_names = list(backbone.query_features)
+    queries = {n: np.asarray(v) for n, v in task.queries.items()}
+
+    def lookup(values):
+        keys = np.asarray(values[1:], dtype=object).astype(str)
+        ids = np.arange(1, len(values), dtype="int64")
+        return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, ids), 0)
+
+    user_table = lookup(vocabularies["user"])
+    feature_tables = {}
+    for name in query_names:
+        if name == "user_id":
+            continue
+        key = f"user.{name}"
+        if key not in vocabularies:
+            raise ValueError(f"No vocabulary {key!r} to map the raw {name!r} values.")
+        feature_tables[name] = lookup(vocabularies[key])
+
+    candidate_vectors = tf.constant(vectors, dtype=tf.float32)
+    item_ids = tf.constant(items)
+    known_rows = len(next(iter(queries.values())))
+
+    def top(features):
+        query = tf.cast(tower(features, training=False), tf.float32)
+        scores, rows = tf.math.top_k(tf.matmul(query, candidate_vectors, transpose_b=True), k=k)
+        return {"items": tf.gather(item_ids, rows), "scores": scores}
+
+    def recommend(user_id):
+        ids = tf.cast(user_table.lookup(user_id), tf.int32)
+        ids = tf.where(ids < known_rows, ids, tf.zeros_like(ids))
+        features = {n: tf.gather(tf.constant(queries[n]), ids) for n in query_names}
+        return top(features)
+
+    def recommend_features(**raw):
+        features = {"user_id": tf.cast(user_table.lookup(raw["user_id"]), tf.int32)}
+        for name, table in feature_tables.items():
+            features[name] = tf.cast(table.lookup(raw[name]), tf.int32)
+        return top({n: features[n] for n in query_names})
+
+    archive = keras.export.ExportArchive()
+    archive.track(tower)
+    for table in (user_table, *feature_tables.values()):
+        archive.track(table)
+    string = tf.TensorSpec([None], tf.string)
+    archive.add_endpoint(
+        "recommend", tf.function(recommend, input_signature=[string]), input_signature=None
+    )
+    names = ["user_id", *feature_tables]
+
+    def by_features(*values):
+        return recommend_features(**dict(zip(names, values, strict=True)))
+
+    # Named parameters, so that the loaded function takes them by keyword.
+    by_features.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+
+    archive.add_endpoint(
+        "recommend_features",
+        tf.function(
+            by_features, input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in names]
+        ),
+        input_signature=None,
+    )
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    from absl import logging as absl_logging
+
+    verbosity = absl_logging.get_verbosity()
+    # TensorFlow logs every renamed input and shard at INFO while writing.
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    try:
+        archive.write_out(str(staging / "model"), verbose=False)
+        (staging / "model" / "reczoo_export.json").write_text(
+            _describe(task, k, query_names, feature_tables)
+        )
+        if output.exists():
+            shutil.rmtree(output)
+        (staging / "model").rename(output)
+    finally:
+        absl_logging.set_verbosity(verbosity)
+        shutil.rmtree(staging, ignore_errors=True)
+    return output
+
+
+def _describe(task, k, query_names, feature_tables):
+    import json
+
+    from reczoo import provenance
+
+    meta = getattr(task, "preset_metadata", None) or {}
+    return json.dumps(
+        {
+            "signatures": {
+                "recommend": {"inputs": {"user_id": "string [batch]"}},
+                "recommend_features": {
+                    "inputs": dict.fromkeys(["user_id", *feature_tables], "string [batch]")
+                },
+                "outputs": {"items": f"string [batch, {k}]", "scores": f"float32 [batch, {k}]"},
+            },
+            "query_features": query_names,
+            "k": k,
+            "model": meta.get("model"),
+            "dataset": meta.get("dataset"),
+            "versions": provenance.versions(),
+        },
+        indent=2,
+    )
