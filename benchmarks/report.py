@@ -71,21 +71,50 @@ def main(argv=None):
 
 def usage(name, entry):
     """A snippet that runs as written: the model on a small spec, one fit."""
+    if entry.task_name == "Retriever":
+        history = entry.backbone.uses_history
+        query = '["user_id", "history"]' if history else '["user_id"]'
+        return [
+            "```python",
+            "import numpy as np",
+            "import reczoo",
+            "",
+            "spec = reczoo.FeatureSpec(",
+            "    [",
+            '        reczoo.Categorical("user_id", 944, 32),',
+            *(['        reczoo.Sequence("history", 1683, 32, max_length=20),'] if history else []),
+            '        reczoo.Categorical("item_id", 1683, 32),',
+            "    ]",
+            ")",
+            f'model = reczoo.get_model("{name}", feature_spec=spec, query_features={query},',
+            '                         candidate_features=["item_id"])  # compiled, ready to fit',
+            "features = spec.dummy_inputs(256)  # (user, positive item) pairs",
+            'model.fit(features, features["item_id"], batch_size=64, epochs=1)',
+            'model.set_candidates({"item_id": np.arange(1683)})  # the catalogue, row = item id',
+            "index = model.index(k=10)  # brute-force top-10 over every item",
+            'queries = {k: v[:2] for k, v in features.items() if k != "item_id"}',
+            "scores, items = index.query(model.query_embeddings(queries))",
+            "```",
+        ]
     if entry.task_name == "NextItem":
         user = entry.backbone.uses_user
+        # Items 1..1682; a model with a mask token has it at 1683.
+        rows = 1684 if entry.backbone.uses_mask_token else 1683
         lines = [
             "```python",
             "import reczoo",
             "",
             "spec = reczoo.FeatureSpec(",
             "    [",
-            '        reczoo.Sequence("history", 1683, 50, max_length=20, table="item"),',
+            f'        reczoo.Sequence("history", {rows}, 50, max_length=20, table="item"),',
             *(['        reczoo.Categorical("user_id", 944, 50),'] if user else []),
             "    ]",
             ")",
             f'model = reczoo.get_model("{name}", feature_spec=spec)  # compiled, ready to fit',
             "features = spec.dummy_inputs(64)",
         ]
+        if entry.backbone.uses_mask_token:
+            lines.append('features["history"] %= 1683  # items only: 1683 is the mask token')
         if entry.backbone.output_key == "sequence_output":
             lines.append('next_items = features["history"]  # the item after each position')
         else:

@@ -59,6 +59,17 @@ REFERENCES = (
     Reference("caser", "amazon-games", ("sasrec", "sasrec_10k"),
               {"hr@10": 0.5282, "ndcg@10": 0.3214}, f"{_SASREC}: Caser",
               {"hr@10": 0.5282, "ndcg@10": 0.3214}),
+    # CL4SRec's paper has no Games numbers; the target is SASRec's.
+    Reference("cl4srec", "amazon-games", ("sasrec", "sasrec_10k"),
+              {"hr@10": 0.7410, "ndcg@10": 0.5360},
+              f"the contrastive issue's target, SASRec's published numbers ({_SASREC})",
+              {"hr@10": 0.7410, "ndcg@10": 0.5360}),
+    # The TF Recommenders basic retrieval tutorial, measured on this kind of
+    # machine (PEERS.md); the target is 1.1x.
+    *(Reference(label, "movielens-100k", ("tfrs_retrieval",), {"top_100_accuracy": 0.242},
+                "TF Recommenders 0.7.7 basic retrieval tutorial, measured (PEERS.md)",
+                {"top_100_accuracy": 0.2662})
+      for label in ("two_tower", "two_tower-tfrs-tutorial")),
     # NCF's leave-one-out protocol: the latest item of each user against 99
     # uniform negatives (`ncf`). The paper's best NeuMF, with pre-training,
     # at 64 predictive factors.

@@ -20,7 +20,10 @@ from reczoo.benchmark.references import reference
 from reczoo.benchmark.rows import csv_text, metric_names, read_rows, write_if_changed
 from reczoo.terminal import table
 
-HEADLINE = ("auc", "logloss", "hr@10", "ndcg@10", "rmse")
+HEADLINE = (
+    "auc", "logloss", "hr@10", "ndcg@10", "rmse",
+    "top_10_accuracy", "top_100_accuracy", "recall@100",
+)  # fmt: skip
 
 
 # --- grouping ---------------------------------------------------------------
@@ -334,7 +337,10 @@ def plots(rows):
     out = {}
     for (dataset, protocol), variants in _cells(rows, ("accuracy", "peer")).items():
         all_rows = [r for rs in variants.values() for r in rs]
-        metric = next((m for m in ("auc", "hr@10", "rmse") if m in _headline(all_rows)), None)
+        metric = next(
+            (m for m in ("auc", "hr@10", "rmse", "top_100_accuracy") if m in _headline(all_rows)),
+            None,
+        )
         if metric is None:
             continue
         figure = Figure(figsize=(6, 4))
@@ -419,7 +425,9 @@ def _curve_plot(row):
     history = [h for h in row["history"] if len(h) > 3]
     x_key = "epoch" if all(h.get("epoch") is not None for h in history) else "step"
     xs = [h[x_key] for h in history]
-    metrics = [m for m in ("auc", "hr@10", "ndcg@10", "rmse") if m in history[0]]
+    metrics = [
+        m for m in ("auc", "hr@10", "ndcg@10", "rmse", "top_100_accuracy") if m in history[0]
+    ]
     figure = Figure(figsize=(6, 3.2))
     loss_ax, metric_ax = figure.subplots(1, 2)
     loss_ax.plot(xs, [h.get("loss") for h in history], marker=".")

@@ -140,6 +140,10 @@ def _suites():
             ),
             Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=15),
             Entry("pop", "accuracy", "pop", "movielens-100k", protocol="loo_full", estimate_s=30),
+            # Two-tower retrieval under the TF Recommenders tutorial's split.
+            _recipe("two_tower/movielens-100k", estimate_s=40),
+            _recipe("two_tower-tfrs-tutorial/movielens-100k", estimate_s=20),
+            _recipe("youtube_dnn/movielens-100k", estimate_s=60),
             *_PEERS,
         ],
         # The same recipes on a random split of the rebuilt Frappe log.

@@ -46,6 +46,27 @@ def pair_accuracy(y_true, y_pred):
     return ops.cast(_pair_difference(y_true, y_pred) > 0, "float32")
 
 
+def info_nce(a, b, temperature=1.0, similarity="dot"):
+    """NT-Xent over two views (batch, dim) of the same batch (SimCLR, CL4SRec).
+
+    The 2B views `z = [a; b]` score each other by `similarity` (`"dot"`
+    product, or `"cos"`ine) over `temperature`; for view i the positive is
+    its counterpart (row i of the other view), the negatives the other
+    2B - 2 views, itself excluded. The loss is the mean softmax
+    cross-entropy over the 2B views.
+    """
+    z = ops.concatenate([ops.cast(a, "float32"), ops.cast(b, "float32")], axis=0)
+    if similarity == "cos":
+        z = z / ops.maximum(ops.norm(z, axis=-1, keepdims=True), 1e-12)
+    batch = ops.shape(a)[0]
+    logits = ops.matmul(z, ops.transpose(z)) / temperature
+    own = ops.eye(2 * batch, dtype="bool")
+    logits = ops.where(own, ops.cast(lowest("float32"), logits.dtype), logits)
+    targets = ops.concatenate([ops.arange(batch) + batch, ops.arange(batch)], axis=0)
+    losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    return ops.mean(losses)
+
+
 def check_pairs(labels):
     """Refuses labels that are not pairs of one positive and one negative
     (rows 2k, 2k + 1), the layout `BPRLoss` reads."""
@@ -475,6 +496,7 @@ class NextItem(Task):
         num_negatives: negatives of the sampled softmax.
         contrastive_weight: weight of the contrastive loss (0: none).
         contrastive_temperature: temperature of its softmax.
+        contrastive_similarity: `"dot"` (CL4SRec's) or `"cos"` (SimCLR's).
         crop_ratio, mask_ratio, reorder_ratio: CL4SRec's eta, gamma, beta.
         seed: seed of the negative sampler and the augmentations.
 
@@ -497,6 +519,7 @@ class NextItem(Task):
         normalize_by=None,
         contrastive_weight=0.0,
         contrastive_temperature=1.0,
+        contrastive_similarity="dot",
         crop_ratio=0.6,
         mask_ratio=0.3,
         reorder_ratio=0.6,
@@ -509,6 +532,11 @@ class NextItem(Task):
             raise ValueError(
                 "The contrastive loss masks items with a mask token: its backbone must "
                 f"have one (`uses_mask_token`); {type(backbone).__name__} has none."
+            )
+        if contrastive_similarity not in ("dot", "cos"):
+            raise ValueError(
+                "`contrastive_similarity` must be 'dot' or 'cos'. Received: "
+                f"{contrastive_similarity!r}"
             )
         for name, value in (("crop_ratio", crop_ratio), ("mask_ratio", mask_ratio),
                             ("reorder_ratio", reorder_ratio)):  # fmt: skip
@@ -525,6 +553,7 @@ class NextItem(Task):
         self.normalize_by = normalize_by
         self.contrastive_weight = float(contrastive_weight)
         self.contrastive_temperature = float(contrastive_temperature)
+        self.contrastive_similarity = contrastive_similarity
         self.crop_ratio = float(crop_ratio)
         self.mask_ratio = float(mask_ratio)
         self.reorder_ratio = float(reorder_ratio)
@@ -576,14 +605,9 @@ class NextItem(Task):
             states = self.backbone({**features, history: ids}, training=True)
             states = ops.cast(states[self.backbone.output_key], "float32")
             views.append(states[:, -1] if self.backbone.per_position else states)
-        z = ops.concatenate(views, axis=0)
-        batch = ops.shape(views[0])[0]
-        logits = ops.matmul(z, ops.transpose(z)) / self.contrastive_temperature
-        own = ops.eye(2 * batch, dtype="bool")
-        logits = ops.where(own, ops.cast(lowest("float32"), logits.dtype), logits)
-        targets = ops.concatenate([ops.arange(batch) + batch, ops.arange(batch)], axis=0)
-        losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-        return ops.mean(losses)
+        return info_nce(
+            views[0], views[1], self.contrastive_temperature, self.contrastive_similarity
+        )
 
     def _next_item_loss(self, y, y_pred):
         # The loss is computed in float32 whatever the compute dtype.
@@ -743,6 +767,7 @@ class NextItem(Task):
                 "normalize_by": self.normalize_by,
                 "contrastive_weight": self.contrastive_weight,
                 "contrastive_temperature": self.contrastive_temperature,
+                "contrastive_similarity": self.contrastive_similarity,
                 "crop_ratio": self.crop_ratio,
                 "mask_ratio": self.mask_ratio,
                 "reorder_ratio": self.reorder_ratio,

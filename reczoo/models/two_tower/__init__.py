@@ -20,3 +20,34 @@ register_model(
     task_defaults={"temperature": 0.1, "logq_correction": True, "remove_accidental_hits": True},
     run_defaults={"batch_size": 1024, "embedding_dim": 32, "side_features": True},
 )
+
+from reczoo.registry import Recipe, register_recipe  # noqa: E402
+
+# Tuned on tfrs_retrieval_tuning (the same test rows, a tenth of the rows
+# before them for validation), validation top-100 accuracy; the epochs are
+# the best validation epoch (benchmarks/TUNING.md).
+register_recipe(
+    Recipe(
+        "two_tower/movielens-100k", "two_tower", "movielens-100k", "tfrs_retrieval",
+        model_settings={"dropout": 0.2, "learning_rate": 3e-3},
+        training={"batch_size": 1024, "embedding_dim": 32, "side_features": True,
+                  "epochs": 8, "eval_every": 8},
+        source="tuned on tfrs_retrieval_tuning's validation rows (benchmarks/TUNING.md)",
+    )
+)  # fmt: skip
+
+# The TF Recommenders basic retrieval tutorial: a user-id and an item-id
+# embedding of 32, dot product, in-batch softmax summed over the batch (its
+# Retrieval task's reduction), Adagrad 0.1, batch 8,192, 3 epochs.
+TFRS_TUTORIAL = Recipe(
+    "two_tower-tfrs-tutorial/movielens-100k", "two_tower", "movielens-100k", "tfrs_retrieval",
+    model_settings={"hidden_units": [], "output_dim": None, "normalize": False,
+                    "temperature": 1.0, "logq_correction": False,
+                    "remove_accidental_hits": False, "loss_reduction": "sum",
+                    "optimizer": {"class_name": "Adagrad", "config": {"learning_rate": 0.1}}},
+    training={"batch_size": 8192, "embedding_dim": 32, "side_features": False, "epochs": 3,
+              "eval_every": 3},
+    source="the TF Recommenders basic retrieval tutorial",
+    default=False,
+)  # fmt: skip
+register_recipe(TFRS_TUTORIAL)
