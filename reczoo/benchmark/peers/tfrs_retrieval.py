@@ -99,7 +99,7 @@ def main():
         "train_seconds_without_train_metrics": timings[False],
         "infer_seconds": infer_seconds,
         "epochs": cfg["epochs"],
-        "params": int(model.count_params()),
+        "params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "losses": losses,
         "tfrs_reported": {k: float(v) for k, v in reported.items()},
         "versions": {"tensorflow": tf.__version__, "tensorflow-recommenders": tfrs.__version__},

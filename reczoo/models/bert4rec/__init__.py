@@ -29,7 +29,7 @@ register_recipe(
         model_settings={"loss": "ce", "dropout": 0.1, "mask_probability": 0.6,
                         "learning_rate": 1e-3},
         training={**SASREC_GAMES_TRAINING, "embedding_dim": 64, "batch_size": 256,
-                  "epochs": 12, "eval_every": 2},
+                  "epochs": 30, "eval_every": 2},
         source="the BERT4Rec paper's Beauty configuration on SASRec's Games protocol",
     )
 )  # fmt: skip

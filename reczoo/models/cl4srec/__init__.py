@@ -19,15 +19,17 @@ register_model(
 from reczoo.models.procedures import ADAM_BETA2_098, SASREC_GAMES_TRAINING  # noqa: E402
 from reczoo.registry import Recipe, register_recipe  # noqa: E402
 
-# SASRec's Games configuration (sasrec-ce's: full softmax, evaluation every 2
-# epochs), plus CL4SRec's contrastive term at the paper's weight 0.1 and the
-# usual augmentation ratios. Each step encodes three sequences: 12 epochs
-# take about as long on 2 CPU cores as sasrec-ce's 28.
+# sasrec-ce's procedure (SASRec's Games configuration with the full softmax,
+# evaluation every 2 epochs, at most 30), plus CL4SRec's contrastive term at
+# the paper's weight 0.1 and the usual augmentation ratios, on cosine
+# similarity at temperature 0.2: dot products at temperature 1 slowed
+# learning several-fold on a Games subset (benchmarks/TUNING.md).
 register_recipe(
     Recipe(
         "cl4srec/amazon-games", "cl4srec", "amazon-games", "sasrec",
-        model_settings={"optimizer": ADAM_BETA2_098, "loss": "ce", "contrastive_weight": 0.1},
-        training={**SASREC_GAMES_TRAINING, "epochs": 12, "eval_every": 2},
+        model_settings={"optimizer": ADAM_BETA2_098, "loss": "ce", "contrastive_weight": 0.1,
+                        "contrastive_similarity": "cos", "contrastive_temperature": 0.2},
+        training={**SASREC_GAMES_TRAINING, "epochs": 30, "eval_every": 2},
         source="CL4SRec's objective on SASRec's Games configuration (full softmax)",
     )
 )  # fmt: skip
