@@ -16,6 +16,10 @@ class CL4SRecBackbone(SASRecBackbone):
     history feature's `vocabulary_size` counts it: items `1..n`, the token
     `n + 1`.
 
+    Args:
+        feature_spec, history_feature, num_blocks, num_heads, dropout,
+        embeddings_regularizer, dtype: as `SASRecBackbone`'s.
+
     Example:
 
     ```python

@@ -17,8 +17,11 @@ class YouTubeDNNBackbone(TwoTowerBackbone):
     extreme multi-class classification with a sampled softmax (the
     `Retriever`'s in-batch softmax with logQ correction).
 
-    Takes `TwoTowerBackbone`'s arguments; the history is one of the query
-    features.
+    Args:
+        feature_spec, query_features, candidate_features, candidate_id_feature,
+        hidden_units, output_dim, activation, dropout, normalize,
+        embeddings_regularizer, dtype: as `TwoTowerBackbone`'s; the history
+        (a `Sequence`) is one of the query features.
 
     Example:
 
