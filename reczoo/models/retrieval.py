@@ -348,21 +348,15 @@ class Retriever(Task):
             )
         vectors = self.candidate_embeddings()
         queries = self.query_embeddings({n: v[users] for n, v in self.queries.items()})
-        out_items, out_scores = [], []
+        parts = []
         for start in range(0, len(users), batch_size):
             scores = (queries[start : start + batch_size] @ vectors.T).astype("float64")
             scores[:, 0] = -np.inf
             if exclude_seen:
                 for row, user in enumerate(users[start : start + batch_size]):
                     scores[row, self.interactions.of(int(user))] = -np.inf
-            found = topk.top_k(scores, k)
-            out_items.append(found.items)
-            out_scores.append(found.scores)
-        items = np.concatenate(out_items) if out_items else np.zeros((0, k), "int32")
-        scores = np.concatenate(out_scores) if out_scores else np.zeros((0, k))
-        if raw_ids:
-            items = topk.decode(self, "item", items)
-        return topk.Recommendations(items, scores)
+            parts.append(topk.top_k(scores, k))
+        return topk.joined(self, parts, k, raw_ids)
 
     def get_config(self):
         config = super().get_config()

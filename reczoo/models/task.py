@@ -426,7 +426,7 @@ class Ranker(Task):
             )
         catalogue = np.arange(1, spec[item_feature].vocabulary_size, dtype="int32")
         per_call = max(1, batch_size // len(catalogue))
-        out_items, out_scores = [], []
+        parts = []
         for start in range(0, len(users), per_call):
             chunk = users[start : start + per_call]
             pair_users = np.repeat(chunk, len(catalogue))
@@ -441,14 +441,8 @@ class Ranker(Task):
             if exclude_seen:
                 for row, user in enumerate(chunk):
                     scores[row, self.interactions.of(int(user)) - 1] = -np.inf
-            found = topk.top_k(scores, k, ids=catalogue)
-            out_items.append(found.items)
-            out_scores.append(found.scores)
-        items = np.concatenate(out_items) if out_items else np.zeros((0, k), "int32")
-        scores = np.concatenate(out_scores) if out_scores else np.zeros((0, k))
-        if raw_ids:
-            items = topk.decode(self, "item", items)
-        return topk.Recommendations(items, scores)
+            parts.append(topk.top_k(scores, k, ids=catalogue))
+        return topk.joined(self, parts, k, raw_ids)
 
     def get_config(self):
         config = super().get_config()

@@ -71,6 +71,17 @@ def top_k(scores, k, ids=None):
     return Recommendations(np.where(np.isneginf(values), 0, items), values)
 
 
+def joined(task, parts, k, raw_ids=False):
+    """`Recommendations` of per-batch `parts` (each a `Recommendations`) in
+    order; item ids decoded to raw ids through `task`'s vocabularies with
+    `raw_ids`."""
+    items = np.concatenate([p.items for p in parts]) if parts else np.zeros((0, k), "int32")
+    scores = np.concatenate([p.scores for p in parts]) if parts else np.zeros((0, k))
+    if raw_ids:
+        items = decode(task, "item", items)
+    return Recommendations(items, scores)
+
+
 def check_k(k):
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise ValueError(f"`k` must be a positive integer. Received: k={k!r}")
