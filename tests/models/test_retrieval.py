@@ -102,6 +102,24 @@ def test_hard_negative_mining_keeps_the_hardest_negatives():
     assert _loss(task, [1, 2, 3]) == pytest.approx(expected, rel=1e-6)
 
 
+def test_sampled_negatives_add_columns_scored_by_the_candidate_tower():
+    task = _retriever(num_sampled_negatives=2, logq_correction=True)
+    # Every catalogue item embeds to v = (1, 1): whichever items are drawn,
+    # each adds the column q . v, corrected by log(1/8) (uniform over 8 items).
+    task.backbone.candidate_tower.get_layer("candidate_embedding").embedding_table(
+        "item_id"
+    ).embeddings.assign(np.ones((9, 2), "float32"))
+    task.set_candidates({"item_id": np.arange(9)})
+    task.set_candidate_frequencies([1, 1, 1, 1, 2, 2, 2, 3], num_items=9)
+    in_batch = np.array([[2, 0, 1], [2, 2, -2], [3, 1, 0]], "float64")
+    in_batch -= np.log([4 / 8, 3 / 8, 1 / 8])[None, :]
+    sampled = (Q @ np.ones(2))[:, None] - np.log(1 / 8)
+    logits = np.concatenate([in_batch, sampled, sampled], axis=1)
+    assert _loss(task, [1, 2, 3]) == pytest.approx(_softmax_loss(logits), rel=1e-5)
+    with pytest.raises(ValueError, match="set_candidates"):
+        _loss(_retriever(num_sampled_negatives=2), [1, 2, 3])
+
+
 def test_top_k_accuracy_and_recall_against_a_numpy_brute_force():
     rng = np.random.default_rng(0)
     queries, items = rng.normal(size=(40, 3)), rng.normal(size=(30, 3))
