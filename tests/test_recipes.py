@@ -158,3 +158,14 @@ def test_building_a_model_after_seeding_does_not_depend_on_earlier_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_fewer_epochs_than_a_recipes_evaluation_period_train_those_epochs():
+    from reczoo.benchmark.settings import resolve
+
+    # sasrec/amazon-games evaluates every 10 epochs; --epochs=3 trains 3.
+    settings, _, recipe = resolve("sasrec", "amazon-games", "sasrec", {}, epochs=3)
+    assert recipe.name == "sasrec/amazon-games"
+    assert (settings["epochs"], settings["eval_every"]) == (3, 3)
+    settings, _, _ = resolve("sasrec", "amazon-games", "sasrec", {}, epochs=40)
+    assert (settings["epochs"], settings["eval_every"]) == (40, 10)

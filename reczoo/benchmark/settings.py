@@ -111,7 +111,8 @@ def resolve(model, dataset_name, protocol, overrides, epochs=None, recipe=None):
     if epochs is not None:
         settings["epochs"] = epochs
     if settings.get("epochs") is not None:
-        settings["eval_every"] = settings.get("eval_every") or 1
+        # A period longer than the run would train past the epochs asked for.
+        settings["eval_every"] = min(settings.get("eval_every") or 1, settings["epochs"])
         settings.pop("eval_every_examples", None)
         settings.pop("max_evaluations", None)
     validate(settings)

@@ -271,21 +271,26 @@ class InteractionDataset:
     def earlier_items(self, users, times, max_length):
         """Each (user, time)'s items of this dataset strictly before `time`,
         the last `max_length`, left-padded with 0: a watch history per row."""
-        from reczoo.datasets.pipelines import left_pad
-
+        users = np.asarray(users, dtype="int64")
+        times = np.asarray(times, dtype="int64")
         order = self.order()
-        sorted_users = self.users[order]
-        sorted_items = self.items[order]
-        sorted_times = (
+        own_times = (
             self.timestamps[order] if self.timestamps is not None else np.zeros(len(order))
-        )
-        starts = np.searchsorted(sorted_users, users, side="left")
-        ends = np.searchsorted(sorted_users, users, side="right")
-        rows = []
-        for user_start, user_end, time in zip(starts, ends, times, strict=True):
-            cut = user_start + np.searchsorted(sorted_times[user_start:user_end], time, side="left")
-            rows.append(sorted_items[max(user_start, cut - max_length) : cut])
-        return left_pad(rows, max_length)
+        ).astype("int64")
+        # One sorted key per interaction, (user, time): a row's history ends
+        # where its own key would be inserted.
+        low = min(own_times.min(initial=0), times.min(initial=0))
+        span = max(own_times.max(initial=0), times.max(initial=0)) - low + 1
+        keys = self.users[order].astype("int64") * span + (own_times - low)
+        ends = np.searchsorted(keys, users * span + (times - low), side="left")
+        starts = np.searchsorted(keys, users * span, side="left")
+        items = self.items[order]
+        out = np.zeros((len(users), max_length), dtype="int32")
+        for j in range(max_length):
+            source = ends - max_length + j
+            valid = source >= starts
+            out[:, j] = np.where(valid, items[np.clip(source, 0, max(len(items) - 1, 0))], 0)
+        return out
 
     def vocabulary_lists(self):
         return {k: v.to_list() for k, v in self.vocabularies.items()}
