@@ -113,7 +113,9 @@ def movielens_pop():
 
 # MovieLens-100K's long histories (106 items on average) train a sequence
 # model in seconds; on a small Amazon Games subset (9 items per user) a few
-# epochs do not get BERT4Rec past popularity.
+# epochs do not get BERT4Rec past popularity. Slow tier: about 30 s together,
+# and the default run stays under 10 minutes (`pytest -m slow` runs them).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name,epochs,margin,settings",
     [
