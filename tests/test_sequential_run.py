@@ -52,6 +52,9 @@ def test_next_item_model_refuses_ctr_protocol():
         run("sasrec", toy(), protocol="random_split", epochs=1, verbose=0)
 
 
+# Slow tier, with CL4SRec's and BERT4Rec's checks: real-data training (the
+# whole Amazon Games file read, 5 epochs), about 18 s of the default run.
+@pytest.mark.slow
 def test_sasrec_beats_popularity_on_amazon_games_subset(data_dir):
     data = datasets.load("amazon-games", download=False)
     subset = datasets.compact(data.select(data.users <= 3000, name="amazon-games-3k"))
