@@ -184,11 +184,11 @@ def _build_retrieval(entry, model, data, split, settings, model_settings, seed):
         features.append(Sequence("history", data.num_items + 1, dim, length))
         query.append("history")
     spec = FeatureSpec(features)
-    model_settings.setdefault("query_features", query)
-    model_settings.setdefault("candidate_features", candidate)
-    task = registry.get_model(model, feature_spec=spec, seed=seed, **model_settings)
-    model_settings.pop("query_features")
-    model_settings.pop("candidate_features")
+    # The towers' features follow the data unless the user named them (then
+    # the row records them, as any setting given).
+    towers = {"query_features": query, "candidate_features": candidate}
+    towers = {k: v for k, v in towers.items() if k not in model_settings}
+    task = registry.get_model(model, feature_spec=spec, seed=seed, **model_settings, **towers)
     every_item = np.arange(data.num_items + 1)
     every_user = np.arange(data.num_users + 1)
     item_spec = spec.subset(task.backbone.candidate_features)
