@@ -72,8 +72,111 @@ def _run_presets(fv):
     rows = []
     for name in names:
         info = registry.preset_info(name)
-        rows.append([name, info["model"], info.get("description", "")])
-    print(_table(rows, ["name", "model", "description"]))
+        metrics = info.get("metrics") or {}
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if v is not None)
+        where = "built-in" if info.get("builtin") else "url"
+        rows.append([name, info["model"], info.get("dataset", ""), shown or "-",
+                     info.get("weights_dtype", "-"), where])  # fmt: skip
+    print(_table(rows, ["name", "model", "dataset", "test metrics", "weights", "from"]))
+    return 0
+
+
+# --- reczoo zoo build / evaluate ----------------------------------------------
+
+
+def _define_zoo(fv):
+    flags.DEFINE_string(
+        "folder", None, "Where the preset goes; default: the package's reczoo/pretrained.",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_boolean("quiet", False, "No line per evaluation.", flag_values=fv)
+
+
+def _run_zoo(fv, action=None, *names):
+    import json
+
+    from reczoo import zoo
+
+    if action not in ("build", "evaluate") or not names:
+        raise ValueError(
+            "usage: reczoo zoo build NAME [NAME ...] | reczoo zoo evaluate NAME [NAME ...]. "
+            f"Zoo presets: {sorted(zoo.CATALOGUE)}"
+        )
+    for name in names:
+        zoo.entry(name)  # every name checked before any work
+    for name in names:
+        if action == "build":
+            meta = zoo.build(name, folder=fv.folder, verbose=0 if fv.quiet else 1)
+            print(json.dumps({"preset": name, "metrics": meta["metrics"],
+                              "weights_dtype": meta["weights_dtype"]}), flush=True)  # fmt: skip
+        else:
+            metrics, recorded = zoo.evaluate(name)
+            print(json.dumps({"preset": name, "metrics": metrics, "recorded": recorded}),
+                  flush=True)  # fmt: skip
+    return 0
+
+
+# --- reczoo finetune -------------------------------------------------------------
+
+
+def _define_finetune(fv):
+    flags.DEFINE_string("preset", None, "The preset: built-in name, folder or URL.", flag_values=fv)
+    flags.DEFINE_string("dataset", None, "Public dataset to fine-tune on.", flag_values=fv)
+    flags.DEFINE_string(
+        "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
+    )
+    flags.DEFINE_string("user_col", "user_id", "User column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("item_col", "item_id", "Item column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("rating_col", None, "Rating column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("time_col", None, "Timestamp column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("sep", None, "--data_file's separator; sniffed when unset.", flag_values=fv)
+    flags.DEFINE_boolean("header", True, "--data_file's first line names the columns.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_string(
+        "protocol", None, "Split of the new data; default: the preset's.", flag_values=fv
+    )
+    flags.DEFINE_integer("epochs", None, "Most epochs; default: the preset's.", flag_values=fv)
+    flags.DEFINE_float("learning_rate", None, "Default: a tenth of the preset's.", flag_values=fv)
+    flags.DEFINE_enum(
+        "freeze", "none", ["none", "embeddings", "backbone"],
+        "Keep the pretrained embedding rows, or every pretrained weight, fixed; new "
+        "users' and items' rows always train.", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_integer("seed", 0, "Seed of the split and the new rows.", flag_values=fv)
+    flags.DEFINE_string("output", None, "Write the fine-tuned preset here.", flag_values=fv)
+    flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+    flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
+
+
+def _run_finetune(fv):
+    import json
+
+    from reczoo import datasets
+    from reczoo.finetune import finetune
+
+    if not fv.preset or not fv.output:
+        raise ValueError("usage: reczoo finetune --preset=NAME (--dataset=NAME | "
+                         "--data_file=PATH) [--epochs=N] --output=DIR: --preset and "
+                         "--output are required.")  # fmt: skip
+    if (fv.dataset is None) == (fv.data_file is None):
+        raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
+    data = fv.dataset
+    if fv.data_file is not None:
+        data = datasets.load_interactions(
+            fv.data_file,
+            user=_column(fv.user_col, fv.header),
+            item=_column(fv.item_col, fv.header),
+            rating=_column(fv.rating_col, fv.header),
+            time=_column(fv.time_col, fv.header),
+            sep=fv.sep,
+            header=fv.header,
+        )
+    row = finetune(
+        fv.preset, data, protocol=fv.protocol, epochs=fv.epochs, output=fv.output,
+        learning_rate=fv.learning_rate, freeze=None if fv.freeze == "none" else fv.freeze,
+        seed=fv.seed, overwrite=fv.overwrite, verbose=0 if fv.quiet else 1,
+    )  # fmt: skip
+    print(json.dumps(_finite(dict(row)), allow_nan=False), flush=True)
     return 0
 
 
@@ -478,6 +581,19 @@ COMMANDS = {
     "presets": Command(
         "presets", "List built-in pretrained presets.", _define_presets, _run_presets
     ),
+    "zoo": Command(
+        "zoo",
+        "Build the built-in presets from their recipes, or score them again.",
+        _define_zoo,
+        _run_zoo,
+        positional="build|evaluate NAME ...",
+    ),
+    "finetune": Command(
+        "finetune",
+        "Fine-tune a preset on new data (new users and items get new rows).",
+        _define_finetune,
+        _run_finetune,
+    ),
     "recommend": Command(
         "recommend",
         "Top-k items for users from a preset (raw ids in and out).",
@@ -564,7 +680,7 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
-    if name in ("train", "benchmark", "recommend", "export"):
+    if name in ("train", "benchmark", "recommend", "export", "zoo", "finetune"):
         from reczoo.terminal import import_tensorflow
 
         import_tensorflow()

@@ -10,8 +10,17 @@ A preset directory holds:
   a retriever's catalogue and users' features, `candidates.npz` and
   `queries.npz`, and its items' training frequencies);
 - `metadata.json`: versions, date, whatever the trainer recorded (dataset
-  and its sha256, split, command, metrics), and the sha256 of every other
-  file, checked before anything is loaded.
+  and its sha256, split, command, metrics), the preset format and the
+  model-code version, and the sha256 of every other file, checked before
+  anything is loaded;
+- `metadata.json.sha256`: the sha256 of `metadata.json`. A built-in preset's
+  is also recorded in the package's index, and a URL's archive is checked
+  against the sha256 given with it, so neither can be altered unnoticed.
+
+A preset records `format_version` (of this layout) and `model_code_version`
+(of its backbone's computation, `Backbone.code_version`); a reczoo that reads
+another layout, or whose backbone computes something else from the same
+weights, refuses it naming both versions.
 """
 
 import datetime
@@ -20,6 +29,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import warnings
 from pathlib import Path
 
 import keras
@@ -37,6 +47,13 @@ METADATA_CHECKSUM_FILE = "metadata.json.sha256"
 ASSETS_DIR = "assets"
 VOCABULARIES_FILE = "vocabularies.json"
 INTERACTIONS_FILE = "interactions.npz"
+# The layout above. Version 1 presets (before format_version was recorded)
+# differ only in lacking the version fields, and still load.
+FORMAT_VERSION = 2
+# Task assets that are rows of the training data (who saw what, users'
+# features, the catalogue's features): `save_to_preset(keep_data=False)`
+# leaves them out, for presets of data whose licence forbids redistribution.
+DATA_ASSETS = ("interactions", "queries", "candidates")
 
 
 class PresetError(ValueError):
@@ -77,7 +94,15 @@ def _default_mode():
     return 0o777 & ~umask
 
 
-def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=False):
+def save_to_preset(
+    task,
+    directory,
+    metadata=None,
+    vocabularies=None,
+    overwrite=False,
+    weights_dtype="float32",
+    keep_data=True,
+):
     """Writes `task` as a preset directory.
 
     Args:
@@ -90,6 +115,12 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
         vocabularies: `{feature_or_table: [raw values in id order]}`, saved in
             `assets/vocabularies.json`; index 0 is the padding/OOV slot.
         overwrite: replace an existing non-empty directory.
+        weights_dtype: `"float16"` stores every float weight at half
+            precision (gzip-compressed); loading casts them back to the
+            model's dtype. The metadata records it.
+        keep_data: `False` leaves out the assets that are rows of the
+            training data (`DATA_ASSETS`): the preset then recommends from
+            histories and features the caller gives.
 
     Returns:
         The preset directory as a `Path`.
@@ -104,16 +135,25 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
         with open(staging / CONFIG_FILE, "w") as f:
             json.dump(keras.saving.serialize_keras_object(task), f, indent=2)
         task.save_weights(staging / WEIGHTS_FILE)
+        if weights_dtype not in ("float32", "float16"):
+            raise ValueError(
+                f"weights_dtype must be 'float32' or 'float16'. Received: {weights_dtype!r}"
+            )
+        if weights_dtype == "float16":
+            _halve_weights(
+                staging / WEIGHTS_FILE, keep=lambda name: not name.startswith("optimizer")
+            )
         (staging / ASSETS_DIR).mkdir()
         with open(staging / ASSETS_DIR / VOCABULARIES_FILE, "w") as f:
             json.dump(vocabularies or {}, f)
         seen = getattr(task, "interactions", None)
-        if seen is not None:
+        if seen is not None and keep_data:
             np.savez_compressed(
                 staging / ASSETS_DIR / INTERACTIONS_FILE, offsets=seen.offsets, items=seen.items
             )
         for name, arrays in getattr(task, "asset_arrays", dict)().items():
-            np.savez_compressed(staging / ASSETS_DIR / f"{name}.npz", **arrays)
+            if keep_data or name not in DATA_ASSETS:
+                np.savez_compressed(staging / ASSETS_DIR / f"{name}.npz", **arrays)
         files = {
             p.relative_to(staging).as_posix(): sha256_of(p)
             for p in sorted(staging.rglob("*"))
@@ -123,6 +163,10 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
             **(metadata or {}),
             "model_class": type(task).__name__,
             "backbone_class": type(task.backbone).__name__,
+            "format_version": FORMAT_VERSION,
+            "model_code_version": type(task.backbone).code_version,
+            "weights_dtype": weights_dtype,
+            "data_assets": bool(keep_data),
             "versions": provenance.versions(),
             "backend": keras.backend.backend(),
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -145,11 +189,75 @@ def save_to_preset(task, directory, metadata=None, vocabularies=None, overwrite=
     return directory
 
 
-def verify_preset(directory):
+def _halve_weights(path, keep=lambda name: True):
+    """Rewrites a Keras weights file with float32 arrays as float16 (gzip),
+    keeping the entries `keep(name)` accepts: a half-precision preset is for
+    inference and fine-tuning, which starts a new optimizer, so it leaves the
+    optimizer's state out."""
+    import h5py
+
+    half = path.with_suffix(".half.h5")
+    with h5py.File(path, "r") as source, h5py.File(half, "w") as target:
+
+        def copy(name, item):
+            if not keep(name):
+                return
+            if isinstance(item, h5py.Group):
+                group = target.require_group(name)
+                group.attrs.update(item.attrs)
+                return
+            data = item[()]
+            if data.dtype == np.float32:
+                data = data.astype(np.float16)
+            if data.ndim and data.size > 1:
+                target.create_dataset(name, data=data, compression="gzip", shuffle=True)
+            else:
+                target.create_dataset(name, data=data)
+            target[name].attrs.update(item.attrs)
+
+        target.attrs.update(source.attrs)
+        source.visititems(copy)
+    half.replace(path)
+
+
+def check_versions(metadata, directory):
+    """Refuses a preset of a layout or a model code this reczoo cannot load,
+    naming both versions."""
+    from reczoo.version import __version__
+
+    made_by = (metadata.get("versions") or {}).get("reczoo", "an unknown version")
+    fmt = metadata.get("format_version", 1)
+    if not isinstance(fmt, int) or fmt > FORMAT_VERSION or fmt < 1:
+        raise PresetError(
+            f"Preset {str(directory)!r} has format version {fmt!r} (written by reczoo "
+            f"{made_by}); this reczoo {__version__} reads formats 1 to {FORMAT_VERSION}. "
+            "Upgrade reczoo to load it."
+        )
+    name = metadata.get("backbone_class")
+    recorded = metadata.get("model_code_version")
+    if recorded is None:
+        return
+    cls = registry.backbone_class(name) if name else None
+    if cls is None:
+        raise PresetError(
+            f"Preset {str(directory)!r} holds a {name!r} backbone, which this reczoo "
+            f"{__version__} does not have (written by reczoo {made_by})."
+        )
+    if recorded != cls.code_version:
+        raise PresetError(
+            f"Preset {str(directory)!r} was saved with {name} code version {recorded} "
+            f"(reczoo {made_by}); this reczoo {__version__} has {name} code version "
+            f"{cls.code_version}, which computes something else from the same weights. "
+            f"Use reczoo {made_by}, or rebuild the preset."
+        )
+
+
+def verify_preset(directory, sha256=None):
     """Checks every file listed in `metadata.json` against its sha256.
 
-    Returns the metadata. Raises `PresetError` naming the first file that is
-    missing or altered.
+    `sha256`, when given, is what `metadata.json` itself must hash to (a
+    built-in preset's index records it). Returns the metadata. Raises
+    `PresetError` naming the first file that is missing or altered.
     """
     directory = Path(directory)
     meta_path = directory / METADATA_FILE
@@ -162,6 +270,11 @@ def verify_preset(directory):
             "is covered by no checksum, so the preset was not loaded."
         )
     expected, actual = checksum_path.read_text().strip(), sha256_of(meta_path)
+    if sha256 is not None and sha256 != actual:
+        raise PresetError(
+            f"Checksum mismatch for {METADATA_FILE} in preset {str(directory)!r}: expected "
+            f"sha256 {sha256}, found {actual}. The preset was not loaded."
+        )
     if expected != actual:
         raise PresetError(
             f"Checksum mismatch for {METADATA_FILE} in preset {str(directory)!r}: expected "
@@ -232,17 +345,24 @@ def _fetch(url, sha256):
 
 def resolve_preset(preset, sha256=None):
     """The local directory of a built-in name, a directory, or a URL."""
+    return _resolve(preset, sha256)[0]
+
+
+def _resolve(preset, sha256=None):
+    """`(directory, sha256 metadata.json must have or None)`."""
     preset = str(preset)
     if not preset.strip():
         raise PresetError("Empty preset name: give a built-in name, a folder or a URL.")
     info = registry.preset_info(preset)
     if info is not None:
-        return _fetch(info["url"], info["sha256"])
+        if "path" in info:
+            return Path(info["path"]), info["metadata_sha256"]
+        return _fetch(info["url"], info["sha256"]), None
     if preset.startswith(("http://", "https://", "file://")):
-        return _fetch(preset, sha256)
+        return _fetch(preset, sha256), None
     path = Path(preset).expanduser()
     if path.is_dir():
-        return path
+        return path, sha256
     known = registry.list_presets()
     raise PresetError(
         f"Unknown preset {preset!r}: not a built-in preset name, an existing directory "
@@ -260,25 +380,31 @@ def from_preset(preset, sha256=None, compile=True):
 
     Args:
         preset: a name from `reczoo.list_presets()`, a directory, or an
-            `http(s)://` / `file://` URL of a `.tar.gz` made by `pack_preset`.
-        sha256: the archive's sha256; required for URLs.
+            `http(s)://` / `file://` URL of a `.tar.gz` made by `pack_preset`
+            (downloaded once into `$KERAS_HOME/reczoo/presets`).
+        sha256: the archive's sha256, required for URLs; for a directory,
+            optionally the sha256 its `metadata.json` must have.
         compile: compile with the saved settings (or the task's defaults).
 
     Example:
 
     ```python
-    model = reczoo.from_preset("./my_preset")
-    model.predict(features)
+    model = reczoo.from_preset("sasrec_amazon_games")
+    model.recommend(histories=[["1", "2", "3"]], k=5, raw_ids=True)
     ```
     """
-    directory = resolve_preset(preset, sha256)
-    metadata = verify_preset(directory)
+    directory, expected = _resolve(preset, sha256)
+    metadata = verify_preset(directory, expected)
+    check_versions(metadata, directory)
     config = json.loads((directory / CONFIG_FILE).read_text())
     if not compile:
         config.pop("compile_config", None)
     registry.load_backbones()
     task = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    task.load_weights(directory / WEIGHTS_FILE)
+    with warnings.catch_warnings():
+        # Half-precision presets carry no optimizer state; the optimizer starts anew.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        task.load_weights(directory / WEIGHTS_FILE)
     if compile and not task.compiled:
         task.compile()
     # Only files the verified metadata lists are read.

@@ -11,7 +11,9 @@ import difflib
 import fnmatch
 import importlib
 import inspect
+import json
 import pkgutil
+from pathlib import Path
 
 _MODELS = {}
 _RECIPES = {}
@@ -219,11 +221,13 @@ def backbone_class(class_name):
 
 
 def load_backbones():
-    """Imports every registered backbone class, so that Keras can deserialize
-    any of them (presets, `keras.saving.load_model`)."""
+    """Imports every registered backbone and task class, so that Keras can
+    deserialize any of them (presets, `keras.saving.load_model`)."""
     discover()
     for entry in _MODELS.values():
         _ = entry.backbone
+    for path in _TASKS.values():
+        _import(path)
 
 
 def _parameters(fn):
@@ -388,9 +392,14 @@ def list_recipes(pattern="*"):
 
 
 def register_presets(presets):
-    """Registers built-in presets: `{name: {"url", "sha256", "model", "description"}}`."""
+    """Registers presets by name: `{name: info}`, where info has `"model"` and
+    either `"url"` and `"sha256"` (an archive made by `pack_preset`) or
+    `"path"` and `"metadata_sha256"` (a folder, and the sha256 its
+    `metadata.json` must have); `"description"` and `"metrics"` are shown by
+    `reczoo presets`."""
     for name, info in presets.items():
-        missing = {"url", "sha256", "model"} - set(info)
+        where = ({"path", "metadata_sha256"} if "path" in info else {"url", "sha256"}) | {"model"}
+        missing = where - set(info)
         if missing:
             raise ValueError(f"Preset {name!r} lacks {sorted(missing)}. Received: {info}")
         if name in _PRESETS:
@@ -398,12 +407,34 @@ def register_presets(presets):
         _PRESETS[name] = dict(info)
 
 
+# The built-in presets live in the package: `reczoo/pretrained/<name>/`,
+# listed with their metadata's sha256 in `reczoo/pretrained/index.json`
+# (written by `reczoo zoo build`).
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+_BUILTIN_LOADED = False
+
+
+def _load_builtin_presets():
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
+        return
+    _BUILTIN_LOADED = True
+    index = PRETRAINED_DIR / "index.json"
+    if not index.is_file():
+        return
+    for name, info in json.loads(index.read_text()).items():
+        if name not in _PRESETS:
+            _PRESETS[name] = {**info, "path": str(PRETRAINED_DIR / name), "builtin": True}
+
+
 def list_presets(pattern="*"):
     """Sorted names of built-in presets matching `pattern`."""
     discover()
+    _load_builtin_presets()
     return sorted(n for n in _PRESETS if fnmatch.fnmatchcase(n, pattern))
 
 
 def preset_info(name):
     discover()
+    _load_builtin_presets()
     return _PRESETS.get(name)

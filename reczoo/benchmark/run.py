@@ -25,14 +25,16 @@ from reczoo.presets import check_output
 
 
 class RunResult(dict):
-    """A result row (this dict) with the trained `model`, `data` and `split`.
+    """A result row (this dict) with the trained `model`, `data`, `split` and
+    the training `plan` (which evaluates the model again: `plan.evaluate(model,
+    "test")`).
 
     `str(result)` is the row as JSON, the line `reczoo train` prints.
     """
 
-    def __init__(self, row, model=None, data=None, split=None):
+    def __init__(self, row, model=None, data=None, split=None, plan=None):
         super().__init__(row)
-        self.model, self.data, self.split = model, data, split
+        self.model, self.data, self.split, self.plan = model, data, split, plan
 
     @property
     def row(self):
@@ -227,6 +229,8 @@ def run(
     recipe=None,
     overwrite=False,
     checkpoint_dir=None,
+    warm_start=None,
+    preset_options=None,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -255,6 +259,10 @@ def run(
             evaluation, and resume from it: a killed run started again with
             the same arguments ends with the uninterrupted run's result.
         verbose: 0 for silence, 1 for a line per evaluation.
+        warm_start: a function called with the built task before training
+            (`reczoo.finetune` loads a preset's weights with it).
+        preset_options: more arguments of `save_to_preset` for `output`
+            (`weights_dtype`, `keep_data`).
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
         recipe: a recipe name to use instead of the default one, or `"none"`
@@ -293,6 +301,8 @@ def run(
             )
         _check_pretrained(entry, data, protocol, seed, model_settings)
         task, plan = _build(entry, model, data, split, settings, model_settings, seed)
+    if warm_start is not None:
+        warm_start(task, plan)
     # Presets pre-trained here were temporary: the row keeps what trained them.
     for key in pretrained:
         model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
@@ -343,11 +353,13 @@ def run(
         task.save_to_preset(
             output,
             metadata={k: row[k] for k in row if k != "history"} | {"split": protocol.to_dict()},
-            vocabularies=data.vocabulary_lists(),
+            # The plan's data: a retriever's has its title words' vocabulary.
+            vocabularies=plan.data.vocabulary_lists(),
             overwrite=overwrite,
+            **(preset_options or {}),
         )
         row["preset"] = str(output) if not Path(output).is_absolute() else Path(output).name
-    return RunResult(row, model=task, data=data, split=split)
+    return RunResult(row, model=task, data=data, split=split, plan=plan)
 
 
 def _progress(log, plan, settings):

@@ -35,10 +35,15 @@ class Backbone(keras.Model):
         output_keys: the keys of the output dict.
         fit_by: `"fit"` (gradient training) or `"adapt"` (statistics set by
             `adapt`, such as item counts).
+        code_version: the version of what the backbone computes from its
+            weights. Presets record it; raise it in any change that makes
+            the same weights compute something else, and older presets of
+            the backbone are refused with both versions named.
     """
 
     output_keys = ()
     fit_by = "fit"
+    code_version = 1
 
     def __init__(self, *args, feature_spec=None, dtype=None, **kwargs):
         outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)

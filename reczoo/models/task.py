@@ -213,13 +213,29 @@ class Task(keras.Model):
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def save_to_preset(self, directory, metadata=None, vocabularies=None, overwrite=False):
+    def save_to_preset(self, directory, metadata=None, vocabularies=None, overwrite=False,
+                       **options):  # fmt: skip
         """Saves this task as a preset directory; see `reczoo.save_to_preset`."""
         from reczoo.presets import save_to_preset
 
         return save_to_preset(
-            self, directory, metadata=metadata, vocabularies=vocabularies, overwrite=overwrite
-        )
+            self, directory, metadata=metadata, vocabularies=vocabularies, overwrite=overwrite,
+            **options,
+        )  # fmt: skip
+
+    @classmethod
+    def from_preset(cls, preset, sha256=None, compile=True):
+        """Loads a preset of this kind of task (see `reczoo.from_preset`):
+        `reczoo.NextItem.from_preset("sasrec_amazon_games")`."""
+        from reczoo.presets import PresetError, from_preset
+
+        task = from_preset(preset, sha256=sha256, compile=compile)
+        if not isinstance(task, cls):
+            raise PresetError(
+                f"Preset {str(preset)!r} holds a {type(task).__name__}, not a {cls.__name__}: "
+                f"load it with reczoo.from_preset or {type(task).__name__}.from_preset."
+            )
+        return task
 
     def get_config(self):
         return {

@@ -1,0 +1,262 @@
+"""The pretrained zoo: built-in presets, how each is built, and how it scores.
+
+Each entry of `CATALOGUE` names a registered model, a public dataset, a
+protocol and the recipe that trains it. `build(name)` trains it from its seed
+(with TensorFlow's deterministic ops), stores its weights in float16 where
+the test metric moves by at most `FLOAT16_TOLERANCE` (else float32), leaves
+out every row of the data (the licences of MovieLens and Frappe forbid
+redistributing it), and writes the preset into the package with its entry in
+`reczoo/pretrained/index.json`. `evaluate(preset)` scores a preset on its
+dataset's test split again, from the dataset files alone.
+
+From the shell: `reczoo zoo build NAME`, `reczoo zoo evaluate NAME`,
+`reczoo presets`.
+"""
+
+import dataclasses
+import datetime
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from reczoo import registry
+from reczoo.provenance import sha256_of
+
+# A float16 preset's test metric may differ from its float32 weights' by this much.
+FLOAT16_TOLERANCE = 0.002
+
+_GROUPLENS = (
+    "MovieLens 100K (GroupLens, University of Minnesota): research use only; no "
+    "endorsement; acknowledge and cite Harper & Konstan, ACM TiiS 2015; no "
+    "redistribution of the data without separate permission; no commercial use "
+    "without permission."
+)
+_FRAPPE = (
+    "Frappe (Baltrunas et al., arXiv:1505.03014): research use only; acknowledge and "
+    "cite the paper; no redistribution of the data without separate permission; no "
+    "attempt to deanonymise; no commercial use without permission."
+)
+_GAMES = (
+    "Amazon Games as preprocessed by SASRec (Kang & McAuley, ICDM 2018; the SASRec "
+    "repository is Apache-2.0 and asks to cite the paper), derived from J. McAuley's "
+    "Amazon review data (UCSD); no separate data licence is stated."
+)
+LICENCES = {"movielens-100k": _GROUPLENS, "frappe-x1": _FRAPPE, "amazon-games": _GAMES}
+# What a built-in preset holds of its data.
+CONTENTS = (
+    "Weights and the raw ids of users, items and feature values (vocabularies); no "
+    "rows of the data: no interactions, histories, user or item features."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooEntry:
+    """How one built-in preset is made.
+
+    Attributes:
+        name: the preset's name (`reczoo.from_preset(name)`).
+        model, dataset, protocol, recipe: what `reczoo.run` trains.
+        metric: the test metric the float16 check and `reczoo presets` use.
+        description: one line for `reczoo presets` and the zoo page.
+        seed: the run's seed.
+    """
+
+    name: str
+    model: str
+    dataset: str
+    protocol: str
+    recipe: str
+    metric: str
+    description: str
+    seed: int = 0
+
+    @property
+    def command(self):
+        return f"reczoo zoo build {self.name}"
+
+
+CATALOGUE = {
+    e.name: e
+    for e in (
+        ZooEntry("deepfm_frappe", "deepfm", "frappe-x1", "bars_x1", "deepfm/frappe-x1", "auc",
+                 "DeepFM click-through model for Frappe app usage (BARS Frappe-x1)."),
+        ZooEntry("dcnv2_frappe", "dcnv2", "frappe-x1", "bars_x1", "dcnv2/frappe-x1", "auc",
+                 "DCN-v2 click-through model for Frappe app usage (BARS Frappe-x1)."),
+        ZooEntry("autoint_plus_frappe", "autoint_plus", "frappe-x1", "bars_x1",
+                 "autoint_plus/frappe-x1", "auc",
+                 "AutoInt+ (self-attention and DNN) click-through model for Frappe (BARS Frappe-x1)."),
+        ZooEntry("sasrec_amazon_games", "sasrec", "amazon-games", "sasrec",
+                 "sasrec/amazon-games", "ndcg@10",
+                 "SASRec next-item model for Amazon video games (SASRec's preprocessing)."),
+        ZooEntry("gru4rec_amazon_games", "gru4rec", "amazon-games", "sasrec",
+                 "gru4rec/amazon-games", "ndcg@10",
+                 "GRU4Rec next-item model for Amazon video games."),
+        ZooEntry("caser_amazon_games", "caser", "amazon-games", "sasrec",
+                 "caser/amazon-games", "ndcg@10",
+                 "Caser (convolutional, with user embeddings) next-item model for Amazon video games."),
+        ZooEntry("cl4srec_amazon_games", "cl4srec", "amazon-games", "sasrec",
+                 "cl4srec/amazon-games", "ndcg@10",
+                 "CL4SRec (SASRec with sequence contrast) next-item model for Amazon video games."),
+        ZooEntry("neumf_movielens_100k", "neumf", "movielens-100k", "ncf",
+                 "neumf/movielens-100k", "ndcg@10",
+                 "NeuMF (GMF + MLP, pre-trained) implicit-feedback model for MovieLens 100K."),
+        ZooEntry("bpr_mf_movielens_100k", "bpr_mf", "movielens-100k", "ncf",
+                 "bpr_mf/movielens-100k", "ndcg@10",
+                 "BPR matrix factorisation for MovieLens 100K."),
+        ZooEntry("two_tower_movielens_100k", "two_tower", "movielens-100k", "tfrs_retrieval",
+                 "two_tower/movielens-100k", "top_100_accuracy",
+                 "Two-tower retrieval (user and movie features, in-batch softmax) for MovieLens 100K."),
+    )
+}  # fmt: skip
+
+
+def entry(name):
+    """The `ZooEntry` of a built-in preset name."""
+    if name not in CATALOGUE:
+        import difflib
+
+        close = difflib.get_close_matches(name, CATALOGUE, n=3)
+        hint = f" Did you mean {close}?" if close else ""
+        raise KeyError(f"Unknown zoo preset {name!r}.{hint} Zoo presets: {sorted(CATALOGUE)}")
+    return CATALOGUE[name]
+
+
+def _index_path(folder):
+    return Path(folder) / "index.json"
+
+
+def read_index(folder=None):
+    path = _index_path(folder or registry.PRETRAINED_DIR)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_index(folder, index):
+    path = _index_path(folder)
+    path.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
+
+
+def _round_weights(task, dtype):
+    import numpy as np
+
+    kept = [v.numpy() for v in task.weights]
+    for v, value in zip(task.weights, kept, strict=True):
+        if value.dtype == np.float32:
+            v.assign(value.astype(dtype).astype(np.float32))
+    return kept
+
+
+def build(name, folder=None, verbose=1, deterministic=True):
+    """Trains the zoo preset `name` from its recipe and writes it into `folder`
+    (default: the package's `reczoo/pretrained`), with its index entry.
+
+    Returns the preset's metadata.
+    """
+    import numpy as np
+
+    from reczoo.benchmark.run import run
+    from reczoo.presets import METADATA_FILE
+
+    spec = entry(name)
+    folder = Path(folder or registry.PRETRAINED_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    result = run(spec.model, spec.dataset, protocol=spec.protocol, seed=spec.seed,
+                 recipe=spec.recipe, verbose=verbose)  # fmt: skip
+    task, plan = result.model, result.plan
+    full = result["metrics"]
+    kept = _round_weights(task, np.float16)
+    half = plan.evaluate(task, "test")[0]
+    change = abs(half[spec.metric] - full[spec.metric])
+    dtype = "float16" if change <= FLOAT16_TOLERANCE else "float32"
+    if dtype == "float32":
+        for v, value in zip(task.weights, kept, strict=True):
+            v.assign(value)
+    metrics = half if dtype == "float16" else full
+    row = {k: v for k, v in result.items() if k not in ("history", "command")}
+    metadata = {
+        **row,
+        "name": name,
+        "description": spec.description,
+        "command": spec.command,
+        "run_command": result["command"],
+        "split": row["protocol_details"],
+        "metric": spec.metric,
+        "metrics": metrics,
+        "float32_metrics": full,
+        "float16_change": round(change, 6),
+        "data_licence": LICENCES.get(spec.dataset, "see the dataset's source"),
+        "contents": CONTENTS,
+        "built": datetime.date.today().isoformat(),
+    }
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f".{name}.") as tmp:
+        staged = Path(tmp) / name
+        task.save_to_preset(
+            staged, metadata=metadata, vocabularies=plan.data.vocabulary_lists(),
+            weights_dtype=dtype, keep_data=False,
+        )  # fmt: skip
+        target = folder / name
+        if target.exists():
+            shutil.rmtree(target)
+        staged.rename(target)
+    meta = json.loads((target / METADATA_FILE).read_text())
+    index = read_index(folder)
+    index[name] = {
+        "model": spec.model,
+        "dataset": spec.dataset,
+        "protocol": spec.protocol,
+        "description": spec.description,
+        "metrics": {k: _rounded(v) for k, v in metrics.items() if k in _SHOWN},
+        "weights_dtype": dtype,
+        "metadata_sha256": sha256_of(target / METADATA_FILE),
+        "size_bytes": sum(p.stat().st_size for p in target.rglob("*") if p.is_file()),
+    }
+    _write_index(folder, index)
+    return meta
+
+
+_SHOWN = ("auc", "logloss", "hr@10", "ndcg@10", "top_10_accuracy", "top_100_accuracy")
+
+
+def _rounded(value):
+    return round(float(value), 4) if value is not None and math.isfinite(value) else None
+
+
+def evaluate(preset, stage="test"):
+    """Scores a preset (name, folder or loaded task) on its dataset's `stage`
+    again: the split is rebuilt from the metadata (dataset, protocol, seed)
+    and the dataset must be the one the preset was trained on (sha256).
+
+    Returns `(metrics, recorded metrics)`.
+    """
+    from reczoo import datasets
+    from reczoo.benchmark.run import _build, check_run
+    from reczoo.presets import PresetError, from_preset
+
+    task = from_preset(preset) if isinstance(preset, str | Path) else preset
+    meta = task.preset_metadata
+    data = datasets.load(meta["dataset"])
+    if data.sha256 != meta["dataset_sha256"]:
+        raise PresetError(
+            f"Dataset {meta['dataset']!r} here (sha256 {data.sha256}) is not the one the "
+            f"preset was trained on ({meta['dataset_sha256']})."
+        )
+    entry, protocol, settings, model_settings, _ = check_run(
+        meta["model"], meta["dataset"], meta["protocol"], {}, recipe=meta.get("recipe") or "none"
+    )
+    settings = {**settings, **{k: v for k, v in meta["hyperparameters"].items() if k in settings}}
+    split = datasets.split(data, protocol, seed=meta["seed"])
+    # A task built as the run built it gives the plan (and a retriever's
+    # catalogue); the preset's weights are what is scored.
+    built, plan = _build(entry, meta["model"], data, split, settings, model_settings, meta["seed"])
+    for name in getattr(built, "asset_names", ()):
+        arrays = built.asset_arrays().get(name)
+        if arrays is not None and name != "frequencies":
+            task.restore_assets(name, arrays)
+    if plan.__class__.__name__ == "NextItemPlan":
+        plan.task = task
+    return plan.evaluate(task, stage)[0], meta["metrics"]
