@@ -149,7 +149,7 @@ class NextItemPlan:
         self.per_position = self.backbone.per_position
         self.cloze = self.backbone.predicts_masked
         self.users, self.inputs, self.targets = self._examples(settings["max_length"])
-        self.positions = int(sum(np.size(t) for t in self.targets))
+        self.positions = int(sum(np.count_nonzero(t) for t in self.targets))
         self.samples_per_epoch = self.positions
         self.steps_per_epoch = math.ceil(len(self.inputs) / settings["batch_size"])
         if (
@@ -160,6 +160,12 @@ class NextItemPlan:
 
     def _examples(self, length):
         users, inputs, targets = [], [], []
+        last = self.settings.get("train_last_targets")
+        if last is not None and (self.cloze or last < 1):
+            raise ValueError(
+                "train_last_targets takes a positive number of items, for models that "
+                f"predict the next item. Received: train_last_targets={last!r}"
+            )
         for user, seq in enumerate(self.split.train.histories()):
             if len(seq) < 2:
                 continue
@@ -171,9 +177,13 @@ class NextItemPlan:
             elif self.per_position:
                 users.append(user)
                 inputs.append(seq[:-1][-length:])
-                targets.append(seq[1:][-length:])
+                target = seq[1:][-length:]
+                if last is not None:
+                    # Padding targets are not learnt: the earlier items are context only.
+                    target = np.where(np.arange(len(target)) >= len(target) - last, target, 0)
+                targets.append(target)
             else:
-                for t in range(1, len(seq)):
+                for t in range(max(1, len(seq) - last) if last else 1, len(seq)):
                     users.append(user)
                     inputs.append(seq[max(0, t - length) : t])
                     targets.append(seq[t])

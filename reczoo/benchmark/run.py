@@ -76,6 +76,11 @@ def check_run(
         model, dataset_name, protocol.name, overrides, epochs=epochs, recipe=recipe
     )
     registry.route_settings(model, model_settings)
+    if settings.get("train_last_targets") is not None and entry.kind != "next_item":
+        raise ValueError(
+            f"train_last_targets is for next-item models; {model!r} is a "
+            f"{entry.kind.replace('_', '-')} model."
+        )
     if settings.get("pretrain") and not entry.pretraining:
         raise ValueError(f"Model {model!r} has no pre-training; drop pretrain=true.")
     return entry, protocol, settings, model_settings, found

@@ -29,6 +29,9 @@ RUN_KEYS = (
     "eval_every_examples",
     "max_evaluations",
     "pretrain",
+    # Next-item models learn only each user's last N training items, the
+    # history before them context (fine-tuning on a later window); unset: all.
+    "train_last_targets",
 )
 # The base of every epoch-counted procedure (a recipe's, or `epochs=N`).
 EPOCH_BASE = {

@@ -174,6 +174,12 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None)
                   "metrics": {}, "epochs": None, "params": int(task.count_params()),
                   "shape": shape.source}  # fmt: skip
         return [{**common, **r, "status": "skipped" if "error" in r else "ok"} for r in rows]
+    if entry.kind == "transfer":
+        from reczoo.benchmark.transfer import temporal_finetune
+
+        rows = temporal_finetune(entry.model, entry.dataset, entry.recipe, seed=seed,
+                                 verbose=verbose, **entry.overrides)  # fmt: skip
+        return [{**row, "status": "ok"} for row in rows]
     if entry.kind == "peer":
         from reczoo.benchmark import peers
 

@@ -5,7 +5,10 @@ A suite is a list of `Entry`s. An accuracy entry names a recipe
 protocol and training procedure live in the recipe, and `reczoo train` uses
 the same one. A throughput entry names a model and a dataset shape
 (`reczoo.benchmark.throughput.SHAPES`). A peer entry names a peer runner
-(`reczoo.benchmark.peers.PEERS`), run only with `--peers`.
+(`reczoo.benchmark.peers.PEERS`), run only with `--peers`. A transfer entry
+names a recipe whose model is pre-trained on a dataset's first period, then
+fine-tuned and trained from scratch on the next
+(`reczoo.benchmark.transfer`).
 
 Plain data; no Keras.
 """
@@ -23,7 +26,7 @@ class Entry:
     Attributes:
         label: the name shown in tables: the model, or a variant's label
             (`"sasrec-ce"`).
-        kind: `"accuracy"`, `"throughput"` or `"peer"`.
+        kind: `"accuracy"`, `"throughput"`, `"peer"` or `"transfer"`.
         model: the registered model.
         dataset: the dataset (accuracy, peer) or dataset shape (throughput).
         recipe: the recipe an accuracy entry runs (`"deepfm/frappe-x1"`), or
@@ -75,6 +78,16 @@ def _recipe(name, label=None, estimate_s=300.0, **settings):
 
 def _throughput(model, shape, estimate_s=40.0):
     return Entry(model, "throughput", model, shape, estimate_s=estimate_s)
+
+
+def _transfer(name, budgets, estimate_s, **settings):
+    recipe = registry.get_recipe(name)
+    return Entry(
+        label=recipe.model, kind="transfer", model=recipe.model, dataset=recipe.dataset,
+        recipe=recipe.name, protocol=recipe.protocol,
+        settings=(("budgets", tuple(budgets)), *sorted(settings.items())),
+        estimate_s=estimate_s,
+    )  # fmt: skip
 
 
 def _peer(peer, label, model, dataset, protocol, estimate_s):
@@ -145,6 +158,12 @@ def _suites():
             _recipe("two_tower-tfrs-tutorial/movielens-100k", estimate_s=20),
             _recipe("youtube_dnn/movielens-100k", estimate_s=60),
             *_PEERS,
+        ],
+        # Pre-train on a first period, then fine-tune against training from
+        # scratch on the next, at equal epoch budgets (benchmarks/README.md).
+        "finetune": [
+            _transfer("two_tower/movielens-100k", (1, 2, 4, 8, 16), 120),
+            _transfer("sasrec/amazon-games", (1, 2, 5, 10, 20), 1800, pretrain_epochs=100),
         ],
         # The same recipes on a random split of the rebuilt Frappe log.
         "frappe": [_recipe(f"{m}/frappe") for m in _FRAPPE],

@@ -61,6 +61,36 @@ class Vocabulary:
         return [str(v) for v in self.values]
 
 
+def grow(vocabularies, own):
+    """Each of `own`'s vocabularies (`{name: Vocabulary}`) grown from
+    `vocabularies` (`{name: [raw values in id order]}`, such as a preset's):
+    the known values keep their ids, values it lacks are appended in `own`'s
+    order. Returns `({name: Vocabulary}, {name: int32 map from own ids to
+    grown ids})`; a vocabulary `vocabularies` lacks stays as it is."""
+    grown, maps = {}, {}
+    for name, vocab in own.items():
+        values = vocab.to_list()
+        known = vocabularies.get(name)
+        if known is None:
+            grown[name] = vocab
+            maps[name] = np.arange(len(values), dtype="int32")
+            continue
+        index = {v: i for i, v in enumerate(known) if i > 0}
+        added = [v for v in dict.fromkeys(values[1:]) if v not in index]
+        index.update({v: len(known) + i for i, v in enumerate(added)})
+        grown[name] = Vocabulary(name, [*known[1:], *added])
+        maps[name] = np.array([0, *(index[v] for v in values[1:])], dtype="int32")
+    return grown, maps
+
+
+def _regrown(table, owner_map, value_map, size):
+    """A side-feature table (row = owner id) moved to grown owner ids, its
+    values to grown value ids; rows of owners this data lacks are padding."""
+    out = np.zeros((size, *table.shape[1:]), dtype=table.dtype)
+    out[owner_map] = value_map[table] if value_map is not None else table
+    return out
+
+
 def remap(name, raw):
     """Vocabulary of `raw` and the encoded ids, vectorized."""
     values, inverse = np.unique(np.asarray(raw), return_inverse=True)
@@ -239,6 +269,53 @@ class InteractionDataset:
             timestamps=None if self.timestamps is None else self.timestamps[mask],
         )
 
+    def restricted(self, mask, name=None):
+        """The interactions where `mask` is true, as a dataset of only the
+        users and items they hold (ids `1..n` anew, raw ids kept): what a
+        shop's log of one period knows, where `select` keeps every id."""
+        sub = self.select(mask, name)
+        maps, vocabs, kept = {}, {}, {}
+        for owner, ids in (("user", sub.users), ("item", sub.items)):
+            present = np.unique(ids)
+            old = self.vocabularies[owner]
+            maps[owner] = np.zeros(len(old), dtype="int32")
+            maps[owner][present] = np.arange(1, len(present) + 1, dtype="int32")
+            vocabs[owner] = Vocabulary(owner, [old.values[i] for i in present])
+            kept[owner] = np.concatenate([[0], present])
+        return dataclasses.replace(
+            sub,
+            users=maps["user"][sub.users],
+            items=maps["item"][sub.items],
+            vocabularies={**self.vocabularies, **vocabs},
+            user_features={k: v[kept["user"]] for k, v in self.user_features.items()},
+            item_features={k: v[kept["item"]] for k, v in self.item_features.items()},
+            titles={int(maps["item"][i]): t for i, t in self.titles.items() if maps["item"][i]},
+        )
+
+    def aligned(self, vocabularies):
+        """This data with its ids following `vocabularies` (`{name: [raw
+        values in id order]}`, a preset's): known raw ids keep the preset's
+        ids, new users, items and feature values get ids after them.
+
+        Fine-tuning reads it, so that a pretrained row serves the same user
+        or item. Returns `(dataset, {name: (known size, grown size)})`.
+        """
+        grown, maps = grow(vocabularies, self.vocabularies)
+        users, items = maps["user"][self.users], maps["item"][self.items]
+        sides = {}
+        for owner, tables in (("user", self.user_features), ("item", self.item_features)):
+            size = len(grown[owner])
+            sides[owner] = {
+                name: _regrown(table, maps[owner], maps.get(f"{owner}.{name}"), size)
+                for name, table in tables.items()
+            }
+        titles = {int(maps["item"][i]): t for i, t in self.titles.items()}
+        data = dataclasses.replace(
+            self, users=users, items=items, vocabularies=grown, titles=titles,
+            user_features=sides["user"], item_features=sides["item"],
+        )  # fmt: skip
+        return data, _growth(vocabularies, grown)
+
     def with_title_tokens(self, max_length=8, min_count=2):
         """A copy whose items also have `title_tokens`: a bag of the title's
         lower-cased words (the trailing "(year)" dropped), words seen in at
@@ -294,6 +371,10 @@ class InteractionDataset:
 
     def vocabulary_lists(self):
         return {k: v.to_list() for k, v in self.vocabularies.items()}
+
+
+def _growth(known, grown):
+    return {n: (len(known[n]), len(v)) for n, v in grown.items() if n in known}
 
 
 @dataclasses.dataclass
@@ -388,3 +469,17 @@ class CTRDataset:
 
     def vocabulary_lists(self):
         return {k: v.to_list() for k, v in self.vocabularies.items()}
+
+    def aligned(self, vocabularies):
+        """This table with each column's ids following `vocabularies` (a
+        preset's), new values appended; see `InteractionDataset.aligned`."""
+        grown, maps = grow(vocabularies, self.vocabularies)
+
+        def moved(columns):
+            return {c: maps[c][v] if c in maps else v for c, v in columns.items()}
+
+        data = dataclasses.replace(
+            self, vocabularies=grown, categorical=moved(self.categorical),
+            multi_hot=moved(self.multi_hot), sequences=moved(self.sequences),
+        )  # fmt: skip
+        return data, _growth(vocabularies, grown)
