@@ -97,10 +97,11 @@ def _run_zoo(fv, action=None, *names):
 
     from reczoo import zoo
 
-    if action not in ("build", "evaluate") or not names:
+    if action not in ("build", "evaluate", "index") or not names:
         raise ValueError(
-            "usage: reczoo zoo build NAME [NAME ...] | reczoo zoo evaluate NAME [NAME ...]. "
-            f"Zoo presets: {sorted(zoo.CATALOGUE)}"
+            "usage: reczoo zoo build|evaluate|index NAME [NAME ...]: build trains a preset "
+            "from its recipe into the package, evaluate scores it again on its dataset, "
+            f"index rewrites its index entry. Zoo presets: {sorted(zoo.CATALOGUE)}"
         )
     for name in names:
         zoo.entry(name)  # every name checked before any work
@@ -109,6 +110,9 @@ def _run_zoo(fv, action=None, *names):
             meta = zoo.build(name, folder=fv.folder, verbose=0 if fv.quiet else 1)
             print(json.dumps({"preset": name, "metrics": meta["metrics"],
                               "weights_dtype": meta["weights_dtype"]}), flush=True)  # fmt: skip
+        elif action == "index":
+            zoo.index_preset(name, fv.folder)
+            print(json.dumps({"preset": name, **zoo.read_index(fv.folder)[name]}), flush=True)
         else:
             metrics, recorded = zoo.evaluate(name)
             print(json.dumps({"preset": name, "metrics": metrics, "recorded": recorded}),
@@ -586,7 +590,7 @@ COMMANDS = {
         "Build the built-in presets from their recipes, or score them again.",
         _define_zoo,
         _run_zoo,
-        positional="build|evaluate NAME ...",
+        positional="build|evaluate|index NAME ...",
     ),
     "finetune": Command(
         "finetune",

@@ -54,6 +54,9 @@ FORMAT_VERSION = 2
 # features, the catalogue's features): `save_to_preset(keep_data=False)`
 # leaves them out, for presets of data whose licence forbids redistribution.
 DATA_ASSETS = ("interactions", "queries", "candidates")
+WEIGHTS_DTYPES = ("float32", "float16", "int8")
+# Tables at least this long are stored as int8 under weights_dtype="int8".
+INT8_MIN_ROWS = 10_000
 
 
 class PresetError(ValueError):
@@ -116,8 +119,10 @@ def save_to_preset(
             `assets/vocabularies.json`; index 0 is the padding/OOV slot.
         overwrite: replace an existing non-empty directory.
         weights_dtype: `"float16"` stores every float weight at half
-            precision (gzip-compressed); loading casts them back to the
-            model's dtype. The metadata records it.
+            precision (gzip-compressed); `"int8"` also stores embedding tables
+            of `INT8_MIN_ROWS` rows or more as int8 with a float32 scale per
+            row (`quantize_rows`). Loading casts them back to the model's
+            dtype; the optimizer's state is left out. The metadata records it.
         keep_data: `False` leaves out the assets that are rows of the
             training data (`DATA_ASSETS`): the preset then recommends from
             histories and features the caller gives.
@@ -134,15 +139,13 @@ def save_to_preset(
         staging.chmod(_default_mode())
         with open(staging / CONFIG_FILE, "w") as f:
             json.dump(keras.saving.serialize_keras_object(task), f, indent=2)
-        task.save_weights(staging / WEIGHTS_FILE)
-        if weights_dtype not in ("float32", "float16"):
+        if weights_dtype not in WEIGHTS_DTYPES:
             raise ValueError(
-                f"weights_dtype must be 'float32' or 'float16'. Received: {weights_dtype!r}"
+                f"weights_dtype must be one of {WEIGHTS_DTYPES}. Received: {weights_dtype!r}"
             )
-        if weights_dtype == "float16":
-            _halve_weights(
-                staging / WEIGHTS_FILE, keep=lambda name: not name.startswith("optimizer")
-            )
+        task.save_weights(staging / WEIGHTS_FILE)
+        if weights_dtype != "float32":
+            _compact_weights(staging / WEIGHTS_FILE, weights_dtype)
         (staging / ASSETS_DIR).mkdir()
         with open(staging / ASSETS_DIR / VOCABULARIES_FILE, "w") as f:
             json.dump(vocabularies or {}, f)
@@ -189,35 +192,89 @@ def save_to_preset(
     return directory
 
 
-def _halve_weights(path, keep=lambda name: True):
-    """Rewrites a Keras weights file with float32 arrays as float16 (gzip),
-    keeping the entries `keep(name)` accepts: a half-precision preset is for
-    inference and fine-tuning, which starts a new optimizer, so it leaves the
-    optimizer's state out."""
+def quantize_rows(x):
+    """`(int8 values, float32 scale per row)` of a 2-D table whose long axis
+    is its rows (axis 0 or 1, the longer): each row scaled by its largest
+    magnitude to [-127, 127] and rounded."""
+    x = np.asarray(x, dtype=np.float32)
+    axis = 1 if x.shape[0] >= x.shape[1] else 0
+    scale = np.max(np.abs(x), axis=axis, keepdims=True).astype(np.float32)
+    scale[scale == 0] = 1.0
+    values = np.round(x / scale * 127.0).astype(np.int8)
+    return values, scale
+
+
+def dequantize_rows(values, scale):
+    """The float32 table `quantize_rows` stored."""
+    return values.astype(np.float32) * (scale / np.float32(127.0))
+
+
+def compact_table(x, dtype):
+    """The values a weight has once stored at `dtype` and loaded again."""
+    x = np.asarray(x)
+    if x.dtype != np.float32 or dtype == "float32":
+        return x
+    if dtype == "int8" and x.ndim == 2 and max(x.shape) >= INT8_MIN_ROWS:
+        return dequantize_rows(*quantize_rows(x))
+    return x.astype(np.float16).astype(np.float32)
+
+
+_SCALE = "reczoo_int8_scale"
+
+
+def _compact_weights(path, dtype):
+    """Rewrites a Keras weights file at `dtype` (`"float16"` or `"int8"`),
+    gzip-compressed, without the optimizer's state: a compact preset is for
+    inference and fine-tuning, which starts a new optimizer."""
     import h5py
 
-    half = path.with_suffix(".half.h5")
-    with h5py.File(path, "r") as source, h5py.File(half, "w") as target:
+    compact = path.with_suffix(".compact.h5")
+    with h5py.File(path, "r") as source, h5py.File(compact, "w") as target:
 
         def copy(name, item):
-            if not keep(name):
+            if name.startswith("optimizer"):
                 return
             if isinstance(item, h5py.Group):
-                group = target.require_group(name)
-                group.attrs.update(item.attrs)
+                target.require_group(name).attrs.update(item.attrs)
                 return
-            data = item[()]
+            data, scale = item[()], None
             if data.dtype == np.float32:
-                data = data.astype(np.float16)
-            if data.ndim and data.size > 1:
-                target.create_dataset(name, data=data, compression="gzip", shuffle=True)
-            else:
-                target.create_dataset(name, data=data)
+                if dtype == "int8" and data.ndim == 2 and max(data.shape) >= INT8_MIN_ROWS:
+                    data, scale = quantize_rows(data)
+                else:
+                    data = data.astype(np.float16)
+            options = {"compression": "gzip", "shuffle": True} if data.size > 1 else {}
+            target.create_dataset(name, data=data, **options)
             target[name].attrs.update(item.attrs)
+            if scale is not None:
+                target[name].attrs[_SCALE] = scale
 
         target.attrs.update(source.attrs)
         source.visititems(copy)
-    half.replace(path)
+    compact.replace(path)
+
+
+def _expanded_weights(path, folder):
+    """A float32 copy of an int8 weights file that Keras `load_weights` reads."""
+    import h5py
+
+    expanded = Path(folder) / WEIGHTS_FILE
+    with h5py.File(path, "r") as source, h5py.File(expanded, "w") as target:
+
+        def copy(name, item):
+            if isinstance(item, h5py.Group):
+                target.require_group(name).attrs.update(item.attrs)
+                return
+            data = item[()]
+            attrs = dict(item.attrs)
+            if _SCALE in attrs:
+                data = dequantize_rows(data, attrs.pop(_SCALE))
+            target.create_dataset(name, data=data)
+            target[name].attrs.update(attrs)
+
+        target.attrs.update(source.attrs)
+        source.visititems(copy)
+    return expanded
 
 
 def check_versions(metadata, directory):
@@ -401,10 +458,13 @@ def from_preset(preset, sha256=None, compile=True):
         config.pop("compile_config", None)
     registry.load_backbones()
     task = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    with warnings.catch_warnings():
-        # Half-precision presets carry no optimizer state; the optimizer starts anew.
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
+        # Compact presets carry no optimizer state; the optimizer starts anew.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        task.load_weights(directory / WEIGHTS_FILE)
+        weights = directory / WEIGHTS_FILE
+        if metadata.get("weights_dtype") == "int8":
+            weights = _expanded_weights(weights, scratch)
+        task.load_weights(weights)
     if compile and not task.compiled:
         task.compile()
     # Only files the verified metadata lists are read.

@@ -2,8 +2,9 @@
 
 Each entry of `CATALOGUE` names a registered model, a public dataset, a
 protocol and the recipe that trains it. `build(name)` trains it from its seed
-(with TensorFlow's deterministic ops), stores its weights in float16 where
-the test metric moves by at most `FLOAT16_TOLERANCE` (else float32), leaves
+(with TensorFlow's deterministic ops), stores its weights in the most compact
+form whose test metric moves by at most `FLOAT16_TOLERANCE`: int8 embedding
+tables with float16 for the rest, else float16, else float32. It leaves
 out every row of the data (the licences of MovieLens and Frappe forbid
 redistributing it), and writes the preset into the package with its entry in
 `reczoo/pretrained/index.json`. `evaluate(preset)` scores a preset on its
@@ -24,7 +25,8 @@ from pathlib import Path
 from reczoo import registry
 from reczoo.provenance import sha256_of
 
-# A float16 preset's test metric may differ from its float32 weights' by this much.
+# A compact (int8 or float16) preset's test metric may differ from its float32
+# weights' by this much.
 FLOAT16_TOLERANCE = 0.002
 
 _GROUPLENS = (
@@ -137,14 +139,13 @@ def _write_index(folder, index):
     path.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
 
 
-def _round_weights(task, dtype):
-    import numpy as np
+def _store_as(task, dtype, kept):
+    """Sets the task's weights to what `kept` (float32 values) becomes once
+    stored at `dtype` and loaded again."""
+    from reczoo.presets import compact_table
 
-    kept = [v.numpy() for v in task.weights]
     for v, value in zip(task.weights, kept, strict=True):
-        if value.dtype == np.float32:
-            v.assign(value.astype(dtype).astype(np.float32))
-    return kept
+        v.assign(compact_table(value, dtype))
 
 
 def build(name, folder=None, verbose=1, deterministic=True):
@@ -153,10 +154,8 @@ def build(name, folder=None, verbose=1, deterministic=True):
 
     Returns the preset's metadata.
     """
-    import numpy as np
-
     from reczoo.benchmark.run import run
-    from reczoo.presets import METADATA_FILE
+    from reczoo.presets import INT8_MIN_ROWS, METADATA_FILE
 
     spec = entry(name)
     folder = Path(folder or registry.PRETRAINED_DIR)
@@ -169,14 +168,18 @@ def build(name, folder=None, verbose=1, deterministic=True):
                  recipe=spec.recipe, verbose=verbose)  # fmt: skip
     task, plan = result.model, result.plan
     full = result["metrics"]
-    kept = _round_weights(task, np.float16)
-    half = plan.evaluate(task, "test")[0]
-    change = abs(half[spec.metric] - full[spec.metric])
-    dtype = "float16" if change <= FLOAT16_TOLERANCE else "float32"
-    if dtype == "float32":
-        for v, value in zip(task.weights, kept, strict=True):
-            v.assign(value)
-    metrics = half if dtype == "float16" else full
+    kept = [v.numpy() for v in task.weights]
+    # The most compact storage whose test metric stays within the tolerance.
+    dtype, metrics, change = "float32", full, 0.0
+    tables = any(v.ndim == 2 and max(v.shape) >= INT8_MIN_ROWS for v in kept)
+    for candidate in ("int8", "float16") if tables else ("float16",):
+        _store_as(task, candidate, kept)
+        compact = plan.evaluate(task, "test")[0]
+        moved = abs(compact[spec.metric] - full[spec.metric])
+        if moved <= FLOAT16_TOLERANCE:
+            dtype, metrics, change = candidate, compact, moved
+            break
+    _store_as(task, dtype, kept)
     row = {k: v for k, v in result.items() if k not in ("history", "command")}
     metadata = {
         **row,
@@ -188,7 +191,7 @@ def build(name, folder=None, verbose=1, deterministic=True):
         "metric": spec.metric,
         "metrics": metrics,
         "float32_metrics": full,
-        "float16_change": round(change, 6),
+        "compact_change": round(change, 6),
         "data_licence": LICENCES.get(spec.dataset, "see the dataset's source"),
         "contents": CONTENTS,
         "built": datetime.date.today().isoformat(),
@@ -204,17 +207,45 @@ def build(name, folder=None, verbose=1, deterministic=True):
             shutil.rmtree(target)
         staged.rename(target)
     meta = json.loads((target / METADATA_FILE).read_text())
-    index = read_index(folder)
-    index[name] = {
+    index_preset(name, folder)
+    return meta
+
+
+# Leave-one-out presets are also scored on this many users (the protocol's
+# seeded sample), quickly enough for the default tests.
+CHECK_USERS = 2000
+
+
+def index_preset(name, folder=None):
+    """Writes the index entry of the built preset `name` in `folder`: what
+    `reczoo presets` shows, the sha256 its `metadata.json` must have, and, for
+    leave-one-out presets, its metrics on `CHECK_USERS` users."""
+    from reczoo.presets import METADATA_FILE, verify_preset
+
+    spec = entry(name)
+    folder = Path(folder or registry.PRETRAINED_DIR)
+    target = folder / name
+    meta = verify_preset(target)
+    item = {
         "model": spec.model,
         "dataset": spec.dataset,
         "protocol": spec.protocol,
         "description": spec.description,
-        "metrics": {k: _rounded(v) for k, v in metrics.items() if k in _SHOWN},
-        "weights_dtype": dtype,
+        "metrics": {k: _rounded(v) for k, v in meta["metrics"].items() if k in _SHOWN},
+        "weights_dtype": meta["weights_dtype"],
         "metadata_sha256": sha256_of(target / METADATA_FILE),
         "size_bytes": sum(p.stat().st_size for p in target.rglob("*") if p.is_file()),
     }
+    if meta["split"]["kind"] in ("loo_sampled", "loo_full"):
+        from reczoo.presets import from_preset
+
+        metrics, _ = evaluate(from_preset(target), eval_users=CHECK_USERS)
+        item["check"] = {
+            "eval_users": CHECK_USERS,
+            **{k: metrics[k] for k in _SHOWN if k in metrics},
+        }
+    index = read_index(folder)
+    index[name] = item
     _write_index(folder, index)
     return meta
 
@@ -226,13 +257,17 @@ def _rounded(value):
     return round(float(value), 4) if value is not None and math.isfinite(value) else None
 
 
-def evaluate(preset, stage="test"):
+def evaluate(preset, stage="test", eval_users=None):
     """Scores a preset (name, folder or loaded task) on its dataset's `stage`
     again: the split is rebuilt from the metadata (dataset, protocol, seed)
     and the dataset must be the one the preset was trained on (sha256).
+    `eval_users` scores a leave-one-out preset on that many of the users
+    (the protocol's seeded sample).
 
     Returns `(metrics, recorded metrics)`.
     """
+    import dataclasses as _dataclasses
+
     from reczoo import datasets
     from reczoo.benchmark.run import _build, check_run
     from reczoo.presets import PresetError, from_preset
@@ -249,6 +284,8 @@ def evaluate(preset, stage="test"):
         meta["model"], meta["dataset"], meta["protocol"], {}, recipe=meta.get("recipe") or "none"
     )
     settings = {**settings, **{k: v for k, v in meta["hyperparameters"].items() if k in settings}}
+    if eval_users is not None:
+        protocol = _dataclasses.replace(protocol, eval_users=eval_users)
     split = datasets.split(data, protocol, seed=meta["seed"])
     # A task built as the run built it gives the plan (and a retriever's
     # catalogue); the preset's weights are what is scored.

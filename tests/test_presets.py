@@ -178,3 +178,101 @@ def test_output_location_is_checked_first(tmp_path):
     presets.check_output(tmp_path / "full", overwrite=True)
     presets.check_output(tmp_path / "new" / "deeper")
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def _rewrite_metadata(path, **changes):
+    meta = json.loads((path / "metadata.json").read_text())
+    meta.update(changes)
+    (path / "metadata.json").write_text(json.dumps(meta))
+    (path / "metadata.json.sha256").write_text(presets.sha256_of(path / "metadata.json") + "\n")
+
+
+def test_presets_record_their_format_and_model_code_versions(trained, tmp_path):
+    model, _ = trained
+    meta = reczoo.from_preset(model.save_to_preset(tmp_path / "p")).preset_metadata
+    assert meta["format_version"] == presets.FORMAT_VERSION
+    assert meta["model_code_version"] == type(model.backbone).code_version
+    assert meta["weights_dtype"] == "float32"
+
+
+def test_a_newer_format_is_refused_naming_both_versions(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    _rewrite_metadata(path, format_version=presets.FORMAT_VERSION + 1)
+    with pytest.raises(presets.PresetError, match=rf"format version {presets.FORMAT_VERSION + 1}.*"
+                       rf"reads formats 1 to {presets.FORMAT_VERSION}"):  # fmt: skip
+        reczoo.from_preset(path)
+
+
+def test_another_model_code_version_is_refused_naming_both(trained, tmp_path, monkeypatch):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    name = type(model.backbone).__name__
+    monkeypatch.setattr(type(model.backbone), "code_version", 7)
+    with pytest.raises(presets.PresetError, match=rf"saved with {name} code version 1 .*"
+                       rf"has {name} code version 7"):  # fmt: skip
+        reczoo.from_preset(path)
+
+
+def test_a_truncated_weights_file_is_refused(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    weights = path / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(presets.PresetError, match=r"Checksum mismatch for model\.weights\.h5"):
+        reczoo.from_preset(path)
+
+
+def test_half_precision_presets_load_within_float16_rounding(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p", weights_dtype="float16")
+    loaded = reczoo.from_preset(path)
+    assert loaded.preset_metadata["weights_dtype"] == "float16"
+    for saved, original in zip(loaded.weights, model.weights, strict=True):
+        expected = original.numpy().astype("float16").astype(original.dtype)
+        np.testing.assert_array_equal(saved.numpy(), expected)
+    with pytest.raises(ValueError, match="weights_dtype must be"):
+        model.save_to_preset(tmp_path / "q", weights_dtype="int4")
+
+
+def test_int8_tables_load_as_their_dequantized_values(tmp_path):
+    spec = reczoo.FeatureSpec([reczoo.Categorical("user_id", 12_000, 4),
+                               reczoo.Categorical("item_id", 50, 4)])  # fmt: skip
+    model = reczoo.get_model("gmf", feature_spec=spec)
+    users = np.arange(1, 65)
+    features = {"user_id": users, "item_id": users % 49 + 1}
+    model.fit(features, (users % 2).astype("float32"), epochs=1, verbose=0)
+    path = model.save_to_preset(tmp_path / "p", weights_dtype="int8")
+    loaded = reczoo.from_preset(path)
+    for saved, original in zip(loaded.weights, model.weights, strict=True):
+        expected = presets.compact_table(original.numpy(), "int8")
+        np.testing.assert_array_equal(saved.numpy(), expected)
+    big = [w.numpy() for w in model.weights if max(w.shape or [0]) >= presets.INT8_MIN_ROWS]
+    assert big and np.abs(presets.compact_table(big[0], "int8") - big[0]).max() <= (
+        np.abs(big[0]).max() / 254 + 1e-7
+    )
+
+
+def test_a_registered_preset_is_checked_against_its_indexed_sha256(trained, tmp_path,
+                                                                    monkeypatch):  # fmt: skip
+    from reczoo import registry
+
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    monkeypatch.setitem(registry._PRESETS, "toy_preset", {
+        "model": "mlp", "path": str(path),
+        "metadata_sha256": presets.sha256_of(path / "metadata.json"),
+    })  # fmt: skip
+    assert reczoo.from_preset("toy_preset").preset_metadata["model_class"] == "Ranker"
+    # Metadata and its own checksum file altered together: the index still catches it.
+    _rewrite_metadata(path, metrics={"auc": 0.99})
+    with pytest.raises(presets.PresetError, match=r"Checksum mismatch for metadata\.json"):
+        reczoo.from_preset("toy_preset")
+
+
+def test_task_classes_load_only_their_own_kind(trained, tmp_path):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p")
+    assert isinstance(reczoo.Ranker.from_preset(path), reczoo.Ranker)
+    with pytest.raises(presets.PresetError, match="holds a Ranker, not a NextItem"):
+        reczoo.NextItem.from_preset(path)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 
-def _clicks(path, users=400, per_user=25, items=600):
+def _clicks(path, users=200, per_user=20, items=600):
     rng = np.random.default_rng(0)
     lines = ["uid,sku,ts"]
     for u in range(users):
@@ -48,7 +48,7 @@ def _periods(state):
 
 
 # Epoch-counted, and counted in examples (periods of 313 batches end inside
-# epochs of 719: the resumed stream starts mid-epoch).
+# epochs of 297: the resumed stream starts mid-epoch).
 BY_EXAMPLES = [
     *COMMAND[:10], "--set=eval_every_examples=20000", "--set=max_evaluations=10", *COMMAND[11:],
 ]  # fmt: skip
