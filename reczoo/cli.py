@@ -500,6 +500,10 @@ def _define_recommend(fv):
     flags.DEFINE_list(
         "user", None, "User id(s), comma-separated, as in the data (raw ids).", flag_values=fv
     )
+    flags.DEFINE_list(
+        "history", None, "Instead of --user, for next-item presets: item ids in time order, "
+        "comma-separated (raw ids).", flag_values=fv,
+    )  # fmt: skip
     flags.DEFINE_integer("k", 10, "How many items per user.", flag_values=fv)
     flags.DEFINE_boolean(
         "exclude_seen", True, "Leave out the items each user had in training.", flag_values=fv
@@ -510,11 +514,9 @@ def _define_recommend(fv):
 
 
 def _run_recommend(fv):
-    import json
-
-    if not fv.preset or not fv.user:
-        raise ValueError("usage: reczoo recommend --preset=DIR --user=ID [--k=10]: "
-                         "--preset and --user are required.")  # fmt: skip
+    if not fv.preset or bool(fv.user) == bool(fv.history):
+        raise ValueError("usage: reczoo recommend --preset=DIR (--user=ID | --history=ITEM,...) "
+                         "[--k=10]: --preset and one of --user or --history are required.")  # fmt: skip
     if fv.k < 1:
         raise ValueError(f"--k must be a positive integer. Received: --k={fv.k}")
     from reczoo.models.task import NextItem
@@ -522,17 +524,32 @@ def _run_recommend(fv):
 
     task = from_preset(fv.preset, compile=False)
     raw = bool(task.vocabularies)
+    if fv.history:
+        if not isinstance(task, NextItem):
+            raise ValueError(f"--history is for next-item presets; {fv.preset!r} holds a "
+                             f"{type(task).__name__}. Use --user.")  # fmt: skip
+        history = fv.history if raw else [int(i) for i in fv.history]
+        found = task.recommend(histories=[history], k=fv.k, exclude_seen=fv.exclude_seen,
+                               raw_ids=raw)  # fmt: skip
+        return _print_recommendations(fv, [None], found)
     users = fv.user if raw else [int(u) for u in fv.user]
     if isinstance(task, NextItem):
         found = task.recommend(users=users, k=fv.k, exclude_seen=fv.exclude_seen, raw_ids=raw)
     else:
         found = task.recommend(users, k=fv.k, exclude_seen=fv.exclude_seen, raw_ids=raw)
+    return _print_recommendations(fv, users, found)
+
+
+def _print_recommendations(fv, users, found):
+    import json
+
     for user, items, scores in zip(users, found.items, found.scores, strict=True):
         if fv.json:
-            print(json.dumps({"user": user, "items": [str(i) for i in items],
+            who = {"user": user} if user is not None else {"history": fv.history}
+            print(json.dumps({**who, "items": [str(i) for i in items],
                               "scores": [round(float(s), 6) for s in scores]}))  # fmt: skip
             continue
-        print(f"user {user}:")
+        print(f"user {user}:" if user is not None else "after the history:")
         rows = [[rank, str(item), f"{score:.4f}"]
                 for rank, (item, score) in enumerate(zip(items, scores, strict=True), 1)]  # fmt: skip
         print(_table(rows, ["rank", "item", "score"]))

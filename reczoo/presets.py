@@ -219,7 +219,8 @@ def compact_table(x, dtype):
     return x.astype(np.float16).astype(np.float32)
 
 
-_SCALE = "reczoo_int8_scale"
+# The scales of int8 tables: a dataset of the same name under this group.
+_SCALES = "reczoo_int8_scales"
 
 
 def _compact_weights(path, dtype):
@@ -247,7 +248,7 @@ def _compact_weights(path, dtype):
             target.create_dataset(name, data=data, **options)
             target[name].attrs.update(item.attrs)
             if scale is not None:
-                target[name].attrs[_SCALE] = scale
+                target.create_dataset(f"{_SCALES}/{name}", data=scale, **options)
 
         target.attrs.update(source.attrs)
         source.visititems(copy)
@@ -262,15 +263,16 @@ def _expanded_weights(path, folder):
     with h5py.File(path, "r") as source, h5py.File(expanded, "w") as target:
 
         def copy(name, item):
+            if name.startswith(_SCALES):
+                return
             if isinstance(item, h5py.Group):
                 target.require_group(name).attrs.update(item.attrs)
                 return
             data = item[()]
-            attrs = dict(item.attrs)
-            if _SCALE in attrs:
-                data = dequantize_rows(data, attrs.pop(_SCALE))
+            if f"{_SCALES}/{name}" in source:
+                data = dequantize_rows(data, source[f"{_SCALES}/{name}"][()])
             target.create_dataset(name, data=data)
-            target[name].attrs.update(attrs)
+            target[name].attrs.update(item.attrs)
 
         target.attrs.update(source.attrs)
         source.visititems(copy)

@@ -287,6 +287,13 @@ def evaluate(preset, stage="test", eval_users=None):
     if eval_users is not None:
         protocol = _dataclasses.replace(protocol, eval_users=eval_users)
     split = datasets.split(data, protocol, seed=meta["seed"])
+    if entry.kind == "next_item":
+        from reczoo.benchmark import KS
+        from reczoo.metrics.evaluators import evaluate_next_item
+
+        metrics = evaluate_next_item(task, split, stage, settings["max_length"], KS,
+                                     batch_size=min(1024, settings["eval_batch_size"]))[0]  # fmt: skip
+        return metrics, meta["metrics"]
     # A task built as the run built it gives the plan (and a retriever's
     # catalogue); the preset's weights are what is scored.
     built, plan = _build(entry, meta["model"], data, split, settings, model_settings, meta["seed"])
@@ -294,6 +301,4 @@ def evaluate(preset, stage="test", eval_users=None):
         arrays = built.asset_arrays().get(name)
         if arrays is not None and name != "frequencies":
             task.restore_assets(name, arrays)
-    if plan.__class__.__name__ == "NextItemPlan":
-        plan.task = task
     return plan.evaluate(task, stage)[0], meta["metrics"]

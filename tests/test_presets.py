@@ -236,7 +236,7 @@ def test_half_precision_presets_load_within_float16_rounding(trained, tmp_path):
 
 
 def test_int8_tables_load_as_their_dequantized_values(tmp_path):
-    spec = reczoo.FeatureSpec([reczoo.Categorical("user_id", 12_000, 4),
+    spec = reczoo.FeatureSpec([reczoo.Categorical("user_id", 20_000, 4),
                                reczoo.Categorical("item_id", 50, 4)])  # fmt: skip
     model = reczoo.get_model("gmf", feature_spec=spec)
     users = np.arange(1, 65)

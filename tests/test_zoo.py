@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import reczoo
@@ -105,3 +106,24 @@ def test_finetune_command_runs_on_movielens(data_dir, tmp_path):
     assert meta["parent"]["preset"] == "two_tower_movielens_100k"
     assert meta["parent"]["metadata_sha256"] == INDEX["two_tower_movielens_100k"]["metadata_sha256"]
     assert meta["metrics"]["top_100_accuracy"] > 0.3
+
+
+def test_recommend_command_takes_a_history(capsys):
+    args = ["reczoo", "recommend", "--preset=sasrec_amazon_games", "--history=1,2,3", "--k=3",
+            "--json"]  # fmt: skip
+    assert cli.main(args) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["history"] == ["1", "2", "3"] and len(line["items"]) == 3
+    assert cli.main([*args[:3], "--user=1"]) == 1
+    assert "needs the users' histories" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_build_is_deterministic(data_dir, tmp_path):
+    name = "two_tower_movielens_100k"
+    zoo.build(name, folder=tmp_path, verbose=0)
+    again = reczoo.from_preset(tmp_path / name)
+    shipped = reczoo.from_preset(name)
+    for a, b in zip(again.weights, shipped.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert again.preset_metadata["metrics"] == shipped.preset_metadata["metrics"]

@@ -89,6 +89,7 @@ def markdown(rows):
         lines += _peer_table(rows, dataset, protocol)
         lines += [f"![accuracy against training throughput](plots/{slug(dataset, protocol)}.png)",
                   ""]  # fmt: skip
+    lines += _transfer_tables(rows)
     lines += _throughput_tables(rows)
     lines += _curves(rows)
     lines += _problems(rows)
@@ -198,6 +199,42 @@ def _peer_table(rows, dataset, protocol):
                       if row is ours else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _transfer_tables(rows):
+    """Pre-training, then fine-tuning against training from scratch at equal
+    epoch budgets (`reczoo.benchmark.transfer`)."""
+    done = [r for r in rows if r.get("kind") == "transfer" and r.get("status") == "ok"]
+    lines = []
+    for dataset in sorted({r["dataset"] for r in done}):
+        mine = [r for r in done if r["dataset"] == dataset]
+        about = mine[0]["transfer"]
+        metrics = [m for m in _headline(mine) if all(m in r["metrics"] for r in mine)]
+        lines += [
+            f"## Fine-tuning · {dataset} ({about['split']})",
+            "",
+            f"Pre-training data: {_stats(about['pretrain_data'])}; later period: "
+            f"{_stats(about['later_data'])}.",
+            "",
+            "| run | protocol | budget (epochs) | epochs run | steps | "
+            + " | ".join(metrics)
+            + " |",
+            "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in metrics) + " |",
+        ]
+        for r in mine:
+            budget = r["transfer"].get("budget_epochs")
+            lines.append(
+                f"| {r['label']} | `{r['protocol']}` | {budget if budget else '-'} | "
+                f"{r['epochs']} | {r['steps']} | "
+                + " | ".join(f"{r['metrics'][m]:.4f}" for m in metrics)
+                + " |"
+            )
+        lines.append("")
+    return lines
+
+
+def _stats(stats):
+    return ", ".join(f"{v:,} {k}" for k, v in stats.items() if k != "density")
 
 
 def _throughput_tables(rows):
