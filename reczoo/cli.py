@@ -125,17 +125,7 @@ def _run_zoo(fv, action=None, *names):
 
 def _define_finetune(fv):
     flags.DEFINE_string("preset", None, "The preset: built-in name, folder or URL.", flag_values=fv)
-    flags.DEFINE_string("dataset", None, "Public dataset to fine-tune on.", flag_values=fv)
-    flags.DEFINE_string(
-        "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
-    )
-    flags.DEFINE_string("user_col", "user_id", "User column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("item_col", "item_id", "Item column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("rating_col", None, "Rating column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("time_col", None, "Timestamp column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("sep", None, "--data_file's separator; sniffed when unset.", flag_values=fv)
-    flags.DEFINE_boolean("header", True, "--data_file's first line names the columns.",
-                         flag_values=fv)  # fmt: skip
+    _define_data_flags(fv)
     flags.DEFINE_string(
         "protocol", None, "Split of the new data; default: the preset's.", flag_values=fv
     )
@@ -155,7 +145,6 @@ def _define_finetune(fv):
 def _run_finetune(fv):
     import json
 
-    from reczoo import datasets
     from reczoo.finetune import finetune
 
     if not fv.preset or not fv.output:
@@ -164,17 +153,7 @@ def _run_finetune(fv):
                          "--output are required.")  # fmt: skip
     if (fv.dataset is None) == (fv.data_file is None):
         raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
-    data = fv.dataset
-    if fv.data_file is not None:
-        data = datasets.load_interactions(
-            fv.data_file,
-            user=_column(fv.user_col, fv.header),
-            item=_column(fv.item_col, fv.header),
-            rating=_column(fv.rating_col, fv.header),
-            time=_column(fv.time_col, fv.header),
-            sep=fv.sep,
-            header=fv.header,
-        )
+    data = fv.dataset if fv.data_file is None else _data_file(fv)
     row = finetune(
         fv.preset, data, protocol=fv.protocol, epochs=fv.epochs, output=fv.output,
         learning_rate=fv.learning_rate, freeze=None if fv.freeze == "none" else fv.freeze,
@@ -191,16 +170,7 @@ def _define_train(fv):
     flags.DEFINE_string(
         "model", None, "Registered model name (see `reczoo models`).", flag_values=fv
     )
-    flags.DEFINE_string(
-        "dataset", None, "Public dataset name (see `reczoo datasets`).", flag_values=fv
-    )
-    flags.DEFINE_string(
-        "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
-    )
-    flags.DEFINE_string("user_col", "user_id", "User column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("item_col", "item_id", "Item column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("rating_col", None, "Rating column of --data_file.", flag_values=fv)
-    flags.DEFINE_string("time_col", None, "Timestamp column of --data_file.", flag_values=fv)
+    _define_data_flags(fv)
     flags.DEFINE_string(
         "protocol", None, "Protocol name; default: the dataset's own.", flag_values=fv
     )
@@ -226,12 +196,41 @@ def _define_train(fv):
         "checkpoint_dir", None, "Save the training state here after every evaluation; "
         "the same command resumes an interrupted run from it.", flag_values=fv,
     )  # fmt: skip
+    flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
+
+
+def _define_data_flags(fv):
+    """--dataset, or --data_file and how to read it (train, finetune)."""
+    flags.DEFINE_string(
+        "dataset", None, "Public dataset name (see `reczoo datasets`).", flag_values=fv
+    )
+    flags.DEFINE_string(
+        "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
+    )
+    flags.DEFINE_string("user_col", "user_id", "User column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("item_col", "item_id", "Item column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("rating_col", None, "Rating column of --data_file.", flag_values=fv)
+    flags.DEFINE_string("time_col", None, "Timestamp column of --data_file.", flag_values=fv)
     flags.DEFINE_boolean(
         "header", True, "--data_file's first line names the columns; with --noheader, "
         "give --user_col and --item_col as positions (0, 1, ...).", flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_string("sep", None, "--data_file's separator; sniffed when unset.", flag_values=fv)
-    flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
+
+
+def _data_file(fv):
+    """The dataset of --data_file, read as the flags say."""
+    from reczoo import datasets
+
+    return datasets.load_interactions(
+        fv.data_file,
+        user=_column(fv.user_col, fv.header),
+        item=_column(fv.item_col, fv.header),
+        rating=_column(fv.rating_col, fv.header),
+        time=_column(fv.time_col, fv.header),
+        sep=fv.sep,
+        header=fv.header,
+    )
 
 
 def parse_overrides(items):
@@ -308,15 +307,7 @@ def _run_train(fv):
     data_file = None
     dataset = fv.dataset
     if fv.data_file is not None:
-        dataset = datasets.load_interactions(
-            fv.data_file,
-            user=_column(fv.user_col, fv.header),
-            item=_column(fv.item_col, fv.header),
-            rating=_column(fv.rating_col, fv.header),
-            time=_column(fv.time_col, fv.header),
-            sep=fv.sep,
-            header=fv.header,
-        )
+        dataset = _data_file(fv)
         data_file = {
             "path": fv.data_file,
             "user_col": fv.user_col,

@@ -25,8 +25,8 @@ def test_help_lists_subcommands(capsys):
         assert f"  {name}" in out
 
 
-def test_presets_command_without_built_in_presets(capsys):
-    assert cli.main(["reczoo", "presets"]) == 0
+def test_presets_command_when_none_matches(capsys):
+    assert cli.main(["reczoo", "presets", "--pattern=no_such_*"]) == 0
     assert capsys.readouterr().out.startswith("No built-in presets match.")
 
 
@@ -41,8 +41,9 @@ def test_presets_command_lists_a_registered_preset(capsys, monkeypatch):
     )  # fmt: skip
     assert cli.main(["reczoo", "presets"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "model", "description"]
-    assert lines[2].split()[:2] == ["demo_preset", "fm"]
+    assert lines[0].split() == ["name", "model", "dataset", "test", "metrics", "weights", "from"]
+    row = next(line for line in lines if line.startswith("demo_preset"))
+    assert row.split() == ["demo_preset", "fm", "-", "-", "url"]
 
 
 def test_recipes_command(capsys):
