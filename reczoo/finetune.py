@@ -11,6 +11,8 @@ the preset knew of absent users and items is not lost.
 From the shell: `reczoo finetune --preset=NAME --dataset=NAME --output=DIR`.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import ops
@@ -220,7 +222,8 @@ def finetune(
         trained = _trained_ids(plan.data, plan.split, growth)
         transfer(parent, task, growth, trained=trained, freeze=freeze)
 
-    name = meta.get("name") or str(preset)
+    # A built-in name, a URL, or a folder's own name: rows carry no path of this machine.
+    name = meta.get("name") or (Path(preset).name if Path(preset).is_dir() else str(preset))
     result = run(
         model, data, protocol=protocol, seed=seed, epochs=epochs, recipe="none",
         verbose=verbose, warm_start=warm_start, **settings,
