@@ -346,7 +346,7 @@ def zoo_page():
         "--epochs=1 --output=my_two_tower",
         "```",
         "",
-        "In Python: `reczoo.finetune.finetune(preset, dataset, epochs=..., freeze=...)` "
+        "In Python: `reczoo.finetune(preset, dataset, epochs=..., freeze=...)` "
         "returns the result row with the model (`.model`).",
         "",
         *_finetune_evidence(),

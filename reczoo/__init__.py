@@ -45,6 +45,7 @@ _LAZY = {
     "export": "reczoo.export",
     "save_to_preset": "reczoo.presets",
     "run": "reczoo.benchmark",
+    "finetune": "reczoo.benchmark.finetune",
     "RunResult": "reczoo.benchmark",
     "run_suite": "reczoo.benchmark",
 }
@@ -89,6 +90,7 @@ __all__ = [
     "export",
     "features",
     "find_recipe",
+    "finetune",
     "from_preset",
     "get_model",
     "get_recipe",

@@ -145,7 +145,7 @@ def _define_finetune(fv):
 def _run_finetune(fv):
     import json
 
-    from reczoo.finetune import finetune
+    from reczoo.benchmark.finetune import finetune
 
     if not fv.preset or not fv.output:
         raise ValueError("usage: reczoo finetune --preset=NAME (--dataset=NAME | "

@@ -8,7 +8,8 @@ constraint keeps the rows of ids the new data does not train on as they were
 (and, with `freeze`, the pretrained rows or every pretrained weight), so what
 the preset knew of absent users and items is not lost.
 
-From the shell: `reczoo finetune --preset=NAME --dataset=NAME --output=DIR`.
+In Python `reczoo.finetune(preset, dataset, ...)`; from the shell
+`reczoo finetune --preset=NAME --dataset=NAME --output=DIR`.
 """
 
 from pathlib import Path
