@@ -257,12 +257,13 @@ def _rounded(value):
     return round(float(value), 4) if value is not None and math.isfinite(value) else None
 
 
-def evaluate(preset, stage="test", eval_users=None):
+def evaluate(preset, stage="test", eval_users=None, data=None):
     """Scores a preset (name, folder or loaded task) on its dataset's `stage`
     again: the split is rebuilt from the metadata (dataset, protocol, seed)
     and the dataset must be the one the preset was trained on (sha256).
     `eval_users` scores a leave-one-out preset on that many of the users
-    (the protocol's seeded sample).
+    (the protocol's seeded sample). `data`: the dataset, when already
+    loaded (its sha256 is checked all the same).
 
     Returns `(metrics, recorded metrics)`.
     """
@@ -274,7 +275,7 @@ def evaluate(preset, stage="test", eval_users=None):
 
     task = from_preset(preset) if isinstance(preset, str | Path) else preset
     meta = task.preset_metadata
-    data = datasets.load(meta["dataset"])
+    data = data if data is not None else datasets.load(meta["dataset"])
     if data.sha256 != meta["dataset_sha256"]:
         raise PresetError(
             f"Dataset {meta['dataset']!r} here (sha256 {data.sha256}) is not the one the "

@@ -43,17 +43,32 @@ def test_builtin_preset_loads_with_its_provenance_and_no_data_rows(name):
     assert INDEX[name]["metrics"][metric] == pytest.approx(meta["metrics"][metric], abs=1e-4)
 
 
+@pytest.fixture(scope="module")
+def loaded():
+    """Datasets read once for the module: `{name: dataset}`, filled on use."""
+    return {}
+
+
+def _data(loaded, name):
+    from reczoo import datasets
+
+    dataset = INDEX[name]["dataset"]
+    if dataset not in loaded:
+        loaded[dataset] = datasets.load(dataset)
+    return loaded[dataset]
+
+
 @pytest.mark.parametrize("name", sorted(set(INDEX) - set(SAMPLED)))
-def test_builtin_preset_scores_its_recorded_metric(name, data_dir):
-    metrics, recorded = zoo.evaluate(name)
+def test_builtin_preset_scores_its_recorded_metric(name, data_dir, loaded):
+    metrics, recorded = zoo.evaluate(name, data=_data(loaded, name))
     metric = zoo.entry(name).metric
     assert metrics[metric] == pytest.approx(recorded[metric], abs=0.005)
 
 
 @pytest.mark.parametrize("name", SAMPLED)
-def test_builtin_preset_scores_its_recorded_sample(name, data_dir):
+def test_builtin_preset_scores_its_recorded_sample(name, data_dir, loaded):
     check = INDEX[name]["check"]
-    metrics, _ = zoo.evaluate(name, eval_users=check["eval_users"])
+    metrics, _ = zoo.evaluate(name, eval_users=check["eval_users"], data=_data(loaded, name))
     metric = zoo.entry(name).metric
     assert metrics[metric] == pytest.approx(check[metric], abs=0.005)
 

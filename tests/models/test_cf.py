@@ -130,7 +130,10 @@ def movielens_subset():
         ("bpr_mf", {"embedding_dim": 32, "learning_rate": 5e-3}),
         ("gmf", {"learning_rate": 5e-3}),
         ("neumf", {"learning_rate": 3e-3}),
-        ("convncf", {"embedding_dim": 8, "learning_rate": 5e-3}),
+        # The slowest to train (the outer-product CNN); the slow tier runs it.
+        pytest.param(
+            "convncf", {"embedding_dim": 8, "learning_rate": 5e-3}, marks=pytest.mark.slow
+        ),
     ],
 )
 def test_beats_popularity_on_a_movielens_100k_subset(movielens_subset, name, settings):
