@@ -107,3 +107,18 @@ def test_default_learning_rate_is_a_tenth_of_the_presets(pretrained):
     assert result["hyperparameters"]["learning_rate"] == pytest.approx(
         parent["hyperparameters"].get("learning_rate", 1e-3) / 10
     )
+
+
+def test_finetune_command_reads_a_data_file(pretrained, tmp_path):
+    from reczoo import cli
+
+    folder, _ = pretrained
+    args = ["reczoo", "finetune", f"--preset={folder / 'preset'}",
+            f"--data_file={folder / 'new.csv'}", "--time_col=ts", "--epochs=1",
+            "--freeze=embeddings", f"--output={tmp_path / 'tuned'}", "--quiet"]  # fmt: skip
+    assert cli.main(args) == 0
+    meta = json.loads((tmp_path / "tuned" / "metadata.json").read_text())
+    assert meta["freeze"] == "embeddings" and meta["parent"]["preset"] == "preset"
+    assert meta["vocabulary_growth"]["user"] == {"known": 31, "grown": 41}
+    # The output is checked before any work, and never overwritten unasked.
+    assert cli.main(args) == 1
