@@ -28,8 +28,9 @@ FREEZE = (None, "embeddings", "backbone")
 
 
 class KeepRows(keras.constraints.Constraint):
-    """Puts back the pretrained values of the rows `keep` marks (along `axis`)
-    after every optimizer step."""
+    """Puts back the pretrained values of the rows `keep` marks (along `axis`),
+    or of the whole weight where `keep` is a single `True`, after every
+    optimizer step."""
 
     def __init__(self, values, keep, axis=0):
         self.values = np.asarray(values)
@@ -37,6 +38,9 @@ class KeepRows(keras.constraints.Constraint):
         self.axis = axis
 
     def __call__(self, w):
+        if self.keep.ndim == 0:
+            # The whole weight (any rank) is kept.
+            return ops.convert_to_tensor(self.values, dtype=w.dtype)
         shape = [1] * len(self.values.shape)
         shape[self.axis] = -1
         keep = ops.convert_to_tensor(self.keep.reshape(shape))
@@ -103,7 +107,7 @@ def transfer(source, target, growth, trained=None, freeze=None):
         if not axes:
             n.assign(value)
             if freeze == "backbone" and n.trainable:
-                n.constraint = KeepRows(value, np.ones(value.shape[0], bool))
+                n.constraint = KeepRows(value, True)
             continue
         grown += 1
         out = n.numpy()
