@@ -24,6 +24,7 @@ weights, refuses it naming both versions.
 """
 
 import datetime
+import gzip
 import json
 import os
 import shutil
@@ -46,6 +47,8 @@ METADATA_FILE = "metadata.json"
 METADATA_CHECKSUM_FILE = "metadata.json.sha256"
 ASSETS_DIR = "assets"
 VOCABULARIES_FILE = "vocabularies.json"
+# Compact presets gzip their vocabularies (a catalogue's ids take megabytes as JSON).
+VOCABULARIES_GZ_FILE = "vocabularies.json.gz"
 INTERACTIONS_FILE = "interactions.npz"
 # The layout above. Version 1 presets (before format_version was recorded)
 # differ only in lacking the version fields, and still load.
@@ -147,8 +150,11 @@ def save_to_preset(
         if weights_dtype != "float32":
             _compact_weights(staging / WEIGHTS_FILE, weights_dtype)
         (staging / ASSETS_DIR).mkdir()
-        with open(staging / ASSETS_DIR / VOCABULARIES_FILE, "w") as f:
-            json.dump(vocabularies or {}, f)
+        text = json.dumps(vocabularies or {})
+        if weights_dtype == "float32":
+            (staging / ASSETS_DIR / VOCABULARIES_FILE).write_text(text)
+        else:
+            _write_gzip(staging / ASSETS_DIR / VOCABULARIES_GZ_FILE, text)
         seen = getattr(task, "interactions", None)
         if seen is not None and keep_data:
             np.savez_compressed(
@@ -190,6 +196,12 @@ def save_to_preset(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return directory
+
+
+def _write_gzip(path, text):
+    # mtime=0: the same vocabularies give the same bytes, and the same sha256.
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        f.write(text.encode())
 
 
 def quantize_rows(x):
@@ -470,14 +482,18 @@ def from_preset(preset, sha256=None, compile=True):
     if compile and not task.compiled:
         task.compile()
     # Only files the verified metadata lists are read.
-    listed = f"{ASSETS_DIR}/{VOCABULARIES_FILE}"
-    vocab_path = directory / ASSETS_DIR / VOCABULARIES_FILE
-    if vocab_path.is_file() and listed not in metadata["files"]:
-        raise PresetError(
-            f"Preset {str(directory)!r} holds {listed}, which {METADATA_FILE} does not list: "
-            "it is covered by no checksum, so the preset was not loaded."
-        )
-    vocabularies = json.loads(vocab_path.read_text()) if listed in metadata["files"] else {}
+    vocabularies = {}
+    for name in (VOCABULARIES_FILE, VOCABULARIES_GZ_FILE):
+        listed = f"{ASSETS_DIR}/{name}"
+        vocab_path = directory / ASSETS_DIR / name
+        if vocab_path.is_file() and listed not in metadata["files"]:
+            raise PresetError(
+                f"Preset {str(directory)!r} holds {listed}, which {METADATA_FILE} does not "
+                "list: it is covered by no checksum, so the preset was not loaded."
+            )
+        if listed in metadata["files"]:
+            raw = vocab_path.read_bytes()
+            vocabularies = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
     task.preset_metadata = metadata
     task.vocabularies = vocabularies
     seen = f"{ASSETS_DIR}/{INTERACTIONS_FILE}"

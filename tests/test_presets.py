@@ -225,9 +225,12 @@ def test_a_truncated_weights_file_is_refused(trained, tmp_path):
 
 def test_half_precision_presets_load_within_float16_rounding(trained, tmp_path):
     model, _ = trained
-    path = model.save_to_preset(tmp_path / "p", weights_dtype="float16")
+    vocab = {"item": ["[PAD]", "a", "b"]}
+    path = model.save_to_preset(tmp_path / "p", weights_dtype="float16", vocabularies=vocab)
     loaded = reczoo.from_preset(path)
     assert loaded.preset_metadata["weights_dtype"] == "float16"
+    assert "assets/vocabularies.json.gz" in loaded.preset_metadata["files"]
+    assert loaded.vocabularies == vocab
     for saved, original in zip(loaded.weights, model.weights, strict=True):
         expected = original.numpy().astype("float16").astype(original.dtype)
         np.testing.assert_array_equal(saved.numpy(), expected)
