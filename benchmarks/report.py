@@ -343,7 +343,7 @@ def zoo_page():
         "",
         "```bash",
         "reczoo finetune --preset=two_tower_movielens_100k --dataset=movielens-100k "
-        "--epochs=1 --output=my_two_tower",
+        "--epochs=1 --freeze=embeddings --output=my_two_tower",
         "```",
         "",
         "In Python: `reczoo.finetune(preset, dataset, epochs=..., freeze=...)` "
