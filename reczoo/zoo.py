@@ -60,7 +60,7 @@ class ZooEntry:
     Attributes:
         name: the preset's name (`reczoo.from_preset(name)`).
         model, dataset, protocol, recipe: what `reczoo.run` trains.
-        metric: the test metric the float16 check and `reczoo presets` use.
+        metric: the test metric the storage choice and `reczoo presets` use.
         description: one line for `reczoo presets` and the zoo page.
         seed: the run's seed.
     """
@@ -211,15 +211,9 @@ def build(name, folder=None, verbose=1, deterministic=True):
     return meta
 
 
-# Leave-one-out presets are also scored on this many users (the protocol's
-# seeded sample), quickly enough for the default tests.
-CHECK_USERS = 2000
-
-
 def index_preset(name, folder=None):
     """Writes the index entry of the built preset `name` in `folder`: what
-    `reczoo presets` shows, the sha256 its `metadata.json` must have, and, for
-    leave-one-out presets, its metrics on `CHECK_USERS` users."""
+    `reczoo presets` shows and the sha256 its `metadata.json` must have."""
     from reczoo.presets import METADATA_FILE, verify_preset
 
     spec = entry(name)
@@ -236,14 +230,6 @@ def index_preset(name, folder=None):
         "metadata_sha256": sha256_of(target / METADATA_FILE),
         "size_bytes": sum(p.stat().st_size for p in target.rglob("*") if p.is_file()),
     }
-    if meta["split"]["kind"] in ("loo_sampled", "loo_full"):
-        from reczoo.presets import from_preset
-
-        metrics, _ = evaluate(from_preset(target), eval_users=CHECK_USERS)
-        item["check"] = {
-            "eval_users": CHECK_USERS,
-            **{k: metrics[k] for k in _SHOWN if k in metrics},
-        }
     index = read_index(folder)
     index[name] = item
     _write_index(folder, index)
@@ -257,18 +243,15 @@ def _rounded(value):
     return round(float(value), 4) if value is not None and math.isfinite(value) else None
 
 
-def evaluate(preset, stage="test", eval_users=None, data=None):
+def evaluate(preset, stage="test", data=None):
     """Scores a preset (name, folder or loaded task) on its dataset's `stage`
     again: the split is rebuilt from the metadata (dataset, protocol, seed)
     and the dataset must be the one the preset was trained on (sha256).
-    `eval_users` scores a leave-one-out preset on that many of the users
-    (the protocol's seeded sample). `data`: the dataset, when already
+    `data`: the dataset, when already
     loaded (its sha256 is checked all the same).
 
     Returns `(metrics, recorded metrics)`.
     """
-    import dataclasses as _dataclasses
-
     from reczoo import datasets
     from reczoo.benchmark.run import _build, check_run
     from reczoo.presets import PresetError, from_preset
@@ -285,8 +268,6 @@ def evaluate(preset, stage="test", eval_users=None, data=None):
         meta["model"], meta["dataset"], meta["protocol"], {}, recipe=meta.get("recipe") or "none"
     )
     settings = {**settings, **{k: v for k, v in meta["hyperparameters"].items() if k in settings}}
-    if eval_users is not None:
-        protocol = _dataclasses.replace(protocol, eval_users=eval_users)
     split = datasets.split(data, protocol, seed=meta["seed"])
     if entry.kind == "next_item":
         from reczoo.benchmark import KS
