@@ -122,3 +122,20 @@ def test_finetune_command_reads_a_data_file(pretrained, tmp_path):
     assert meta["vocabulary_growth"]["user"] == {"known": 31, "grown": 41}
     # The output is checked before any work, and never overwritten unasked.
     assert cli.main(args) == 1
+
+
+def test_rows_of_absent_ids_are_kept_when_nothing_grew(pretrained, tmp_path):
+    folder, _ = pretrained
+    parent = reczoo.from_preset(folder / "preset")
+    # Known users and only the first half of the known items: no vocabulary grows.
+    known = sorted(int(v[1:]) for v in parent.vocabularies["item"][1:])
+    same = _log(tmp_path / "same.csv", range(30), known[:20], seed=2)
+    result = finetune(folder / "preset", same, epochs=1, verbose=0, learning_rate=0.05)
+    growth = result["vocabulary_growth"]
+    assert all(g["known"] == g["grown"] for g in growth.values())
+    before, after = _items(parent), _items(result.model)
+    index = {v: i for i, v in enumerate(parent.vocabularies["item"])}
+    absent = [index[f"i{i}"] for i in known[20:]]
+    present = [index[f"i{i}"] for i in known[:20]]
+    np.testing.assert_array_equal(after[absent], before[absent])
+    assert not np.allclose(after[present], before[present])

@@ -76,7 +76,23 @@ def _rows(known, grown, size):
     return np.concatenate([np.arange(known), grown + np.arange(extra)]).astype("int64")
 
 
-def transfer(source, target, growth, trained=None, freeze=None):
+def _embedding_tables(task, vocabulary_of):
+    """`{weight path: vocabulary name}` of the task's shared embedding tables."""
+    from reczoo.features import FeatureEmbedding
+
+    out = {}
+    for layer in task._flatten_layers():
+        if not isinstance(layer, FeatureEmbedding):
+            continue
+        for table, embedding in layer.embeddings.items():
+            names = {vocabulary_of(f.name) for f in layer.feature_spec if f.table_name == table}
+            names.discard(None)
+            if len(names) == 1:
+                out[embedding.embeddings.path] = names.pop()
+    return out
+
+
+def transfer(source, target, growth, trained=None, freeze=None, vocabulary_of=None):
     """Copies `source`'s weights into `target`, a task of the same architecture
     whose vocabularies grew as `growth` says (`{name: (known, grown)}`).
 
@@ -85,6 +101,9 @@ def transfer(source, target, growth, trained=None, freeze=None):
     on}`), constraints keep the pretrained rows of the other known ids during
     training; `freeze="embeddings"` keeps every pretrained row, and
     `freeze="backbone"` every pretrained weight (only new rows train).
+    `vocabulary_of(feature name)` names a feature's vocabulary: the shared
+    embedding tables are then held to these rules whether or not they grew
+    (other weights over ids, such as an output layer, only where they grew).
 
     Returns the number of weights that grew.
     """
@@ -96,6 +115,7 @@ def transfer(source, target, growth, trained=None, freeze=None):
             f"The preset has {len(old)} weights and the model built for the new data "
             f"{len(new)}: they are not the same architecture."
         )
+    tables = _embedding_tables(target, vocabulary_of) if vocabulary_of else {}
     grown = 0
     for o, n in zip(old, new, strict=True):
         value = o.numpy()
@@ -103,13 +123,16 @@ def transfer(source, target, growth, trained=None, freeze=None):
             raise PresetError(
                 f"Weight {o.path} has shape {value.shape}; the new model's {n.shape}."
             )
-        axes = _table_axes(value.shape, tuple(n.shape), growth)
+        if n.path in tables and tables[n.path] in growth:
+            axes = [(0, tables[n.path])]
+        else:
+            axes = _table_axes(value.shape, tuple(n.shape), growth)
         if not axes:
             n.assign(value)
             if freeze == "backbone" and n.trainable:
                 n.constraint = KeepRows(value, True)
             continue
-        grown += 1
+        grown += int(tuple(n.shape) != value.shape)
         out = n.numpy()
         index = [slice(None)] * value.ndim
         for axis, name in axes:
@@ -140,6 +163,23 @@ def release(task):
     for v in task.weights:
         if isinstance(v.constraint, KeepRows):
             v.constraint = None
+
+
+def _vocabulary_of(data):
+    """A function from a feature name to the name of its vocabulary in `data`."""
+    if data.kind == "ctr":
+        return lambda name: name if name in data.vocabularies else None
+    fixed = {"user_id": "user", "item_id": "item", "history": "item"}
+
+    def of(name):
+        if name in fixed:
+            return fixed[name]
+        for owner, tables in (("user", data.user_features), ("item", data.item_features)):
+            if name in tables:
+                return f"{owner}.{name}"
+        return None
+
+    return of
 
 
 def _trained_ids(data, split, growth):
@@ -225,7 +265,8 @@ def finetune(
 
     def warm_start(task, plan):
         trained = _trained_ids(plan.data, plan.split, growth)
-        transfer(parent, task, growth, trained=trained, freeze=freeze)
+        transfer(parent, task, growth, trained=trained, freeze=freeze,
+                 vocabulary_of=_vocabulary_of(plan.data))  # fmt: skip
 
     # A built-in name, a URL, or a folder's own name: rows carry no path of this machine.
     name = meta.get("name") or (Path(preset).name if Path(preset).is_dir() else str(preset))
