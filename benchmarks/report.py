@@ -278,7 +278,7 @@ def zoo_page():
         "present. Each was built by `reczoo zoo build NAME` from its recipe and seed, "
         "with TensorFlow's deterministic ops; its test metrics are those of the weights "
         "as shipped. Weights are stored in the most compact form whose test metric moved "
-        f"by at most {zoo.FLOAT16_TOLERANCE} from the float32 weights': `int8` (embedding "
+        f"by at most {zoo.COMPACT_TOLERANCE} from the float32 weights': `int8` (embedding "
         "tables of 10,000 rows or more in int8 with a scale per row, the rest in "
         "float16), else `float16`, else `float32`; the `weights` column says which. "
         f"All {len(index)} together take {_size(total)}.",

@@ -3,7 +3,7 @@
 Each entry of `CATALOGUE` names a registered model, a public dataset, a
 protocol and the recipe that trains it. `build(name)` trains it from its seed
 (with TensorFlow's deterministic ops), stores its weights in the most compact
-form whose test metric moves by at most `FLOAT16_TOLERANCE`: int8 embedding
+form whose test metric moves by at most `COMPACT_TOLERANCE`: int8 embedding
 tables with float16 for the rest, else float16, else float32. It leaves
 out every row of the data (the licences of MovieLens and Frappe forbid
 redistributing it), and writes the preset into the package with its entry in
@@ -27,7 +27,7 @@ from reczoo.provenance import sha256_of
 
 # A compact (int8 or float16) preset's test metric may differ from its float32
 # weights' by this much.
-FLOAT16_TOLERANCE = 0.002
+COMPACT_TOLERANCE = 0.002
 
 _GROUPLENS = (
     "MovieLens 100K (GroupLens, University of Minnesota): research use only; no "
@@ -176,7 +176,7 @@ def build(name, folder=None, verbose=1, deterministic=True):
         _store_as(task, candidate, kept)
         compact = plan.evaluate(task, "test")[0]
         moved = abs(compact[spec.metric] - full[spec.metric])
-        if moved <= FLOAT16_TOLERANCE:
+        if moved <= COMPACT_TOLERANCE:
             dtype, metrics, change = candidate, compact, moved
             break
     _store_as(task, dtype, kept)
