@@ -277,10 +277,10 @@ def zoo_page():
         "Every preset below ships inside the package and loads by name, with no dataset "
         "present. Each was built by `reczoo zoo build NAME` from its recipe and seed, "
         "with TensorFlow's deterministic ops; its test metrics are those of the weights "
-        "as shipped. Weights are stored in the most compact form whose test metric moved "
-        f"by at most {zoo.COMPACT_TOLERANCE} from the float32 weights': `int8` (embedding "
-        "tables of 10,000 rows or more in int8 with a scale per row, the rest in "
-        "float16), else `float16`, else `float32`; the `weights` column says which. "
+        "as shipped. Weights are stored compactly where the test metric moved by at most "
+        f"{zoo.COMPACT_TOLERANCE} from the float32 weights': `int8` (embedding tables of "
+        "10,000 rows or more in int8 with a scale per row, the rest in float16) or "
+        "`float16`; the `weights` column says which, beside the float32 weights' metric. "
         f"All {len(index)} together take {_size(total)}.",
         "",
         "| preset | model | dataset, protocol | test metrics (shipped weights) | weights | size |",
