@@ -62,8 +62,12 @@ NEXT_ITEM = [
 ]  # fmt: skip
 
 
+# Epoch-counted periods are also what the next-item run resumes; the plain
+# epoch-counted ranking run joins the slow tier.
 @pytest.mark.parametrize(
-    "command", [COMMAND, BY_EXAMPLES, NEXT_ITEM], ids=["epochs", "examples", "next-item"]
+    "command",
+    [pytest.param(COMMAND, marks=pytest.mark.slow), BY_EXAMPLES, NEXT_ITEM],
+    ids=["epochs", "examples", "next-item"],
 )
 def test_a_killed_run_resumes_to_the_same_result(command, workdir):
     folder, env = workdir
