@@ -196,6 +196,15 @@ def _trained_ids(data, split, growth):
     return out
 
 
+def aligned(data, vocabularies, model, settings):
+    """`data` as `model` (with run `settings`) reads it, its ids aligned to
+    `vocabularies`: `(dataset, {name: (known size, grown size)})`. A retriever
+    with side features gets its title words first, so they align too."""
+    if registry.model_info(model).kind == "retrieval" and settings.get("side_features"):
+        data = data.with_title_tokens()
+    return data.aligned(vocabularies)
+
+
 def finetune(
     preset,
     dataset,
@@ -252,9 +261,7 @@ def finetune(
     settings = dict(meta["hyperparameters"])
     for key in ("pretrain", *entry.init_settings):
         settings.pop(key, None)
-    if entry.kind == "retrieval" and settings.get("side_features"):
-        data = data.with_title_tokens()
-    data, growth = data.aligned(parent.vocabularies)
+    data, growth = aligned(data, parent.vocabularies, model, settings)
     if learning_rate is None:
         learning_rate = float(ops.convert_to_numpy(parent.optimizer.learning_rate))
         learning_rate *= LEARNING_RATE_SCALE

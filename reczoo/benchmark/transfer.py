@@ -80,12 +80,11 @@ def temporal_finetune(model, dataset, recipe, seed=0, budgets=None, pretrain_epo
             recipe's).
         **finetune_options: `learning_rate`, `freeze`, ... of `finetune`.
     """
-    from reczoo.benchmark.finetune import finetune
+    from reczoo.benchmark.finetune import aligned, finetune
     from reczoo.benchmark.run import run
 
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
     first, later, pre_protocol, protocol, settings = periods(data, seed)
-    entry = registry.model_info(model)
     budgets = budgets or (registry.get_recipe(recipe).training.get("epochs"),)
     about = {
         "pretrain_data": first.statistics(),
@@ -107,12 +106,10 @@ def temporal_finetune(model, dataset, recipe, seed=0, budgets=None, pretrain_epo
                   epochs=pretrain_epochs, output=preset, verbose=verbose)  # fmt: skip
         keep(pre, "pretrain")
         # From scratch on the same ids as the fine-tuned model: the same catalogue.
-        source = later
-        if entry.kind == "retrieval" and pre["hyperparameters"].get("side_features"):
-            source = later.with_title_tokens()
-        aligned, _ = source.aligned(pre.plan.data.vocabulary_lists())
+        same_ids, _ = aligned(later, pre.plan.data.vocabulary_lists(), model,
+                              pre["hyperparameters"])  # fmt: skip
         for budget in budgets:
-            scratch = run(model, aligned, protocol=protocol, seed=seed, recipe=recipe,
+            scratch = run(model, same_ids, protocol=protocol, seed=seed, recipe=recipe,
                           epochs=budget, verbose=verbose, **settings)  # fmt: skip
             keep(scratch, "scratch", budget)
             tuned = finetune(preset, later, protocol=protocol, epochs=budget, seed=seed,
