@@ -23,7 +23,9 @@ from reczoo.datasets.protocols import (
     get_protocol,
     split,
 )
+from reczoo.datasets.shards import ShardedDataset, convert_criteo, open_shards, write_shards
 from reczoo.datasets.sources import DatasetError
+from reczoo.datasets.synthetic import synthetic_criteo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,8 +191,10 @@ __all__ = [
     "LeaveOneOutSplit",
     "Protocol",
     "RowSplit",
+    "ShardedDataset",
     "Vocabulary",
     "compact",
+    "convert_criteo",
     "dataset_info",
     "get_protocol",
     "history_ctr",
@@ -199,6 +203,9 @@ __all__ = [
     "load",
     "load_interactions",
     "locate",
+    "open_shards",
     "split",
+    "synthetic_criteo",
     "to_implicit",
+    "write_shards",
 ]

@@ -79,6 +79,8 @@ PROTOCOLS = {
         Protocol("loo_full", "loo_full"),
         Protocol("bars_ctr", "random_split", ratios=(0.7, 0.2, 0.1)),
         Protocol("bars_x1", "fixed_split"),
+        # The parts a sharded dataset was written with (`reczoo shards`).
+        Protocol("shards", "fixed_split"),
         Protocol("random_split", "random_split", ratios=(0.8, 0.1, 0.1)),
         Protocol("tfrs_retrieval", "random_split", ratios=(0.8, 0.0, 0.2), seed=42),
         # The same 20% test rows (same seed, same permutation), a tenth of

@@ -1,0 +1,533 @@
+"""Sharded datasets: written once into TFRecord files, streamed through tf.data.
+
+A click log too large for memory is converted in one pass
+(`convert_criteo`), or a loaded table is written out (`write_shards`); either
+way the folder holds
+
+- `manifest.json`: the columns, how each categorical column becomes ids, the
+  parts (`train`, `valid`, `test`) with their files, rows and positives, the
+  split and the source file's sha256;
+- `vocabularies/<column>.txt`: a column's values, one per line, the line
+  number being the id (line 0 is the padding token: id 0 is missing or rare);
+- `<part>-NNNNN.tfrecord`: shards of about `rows_per_shard` rows. Each record
+  is a block of consecutive rows: a `tf.train.Example` whose features are the
+  block's columns, each a serialized tensor (`tf.io.serialize_tensor`), so
+  that a block is written and parsed without a per-row cost.
+
+`ShardedDataset.dataset(part, ...)` reads them back through tf.data:
+shuffled file order, interleaved reads, a bounded shuffle buffer over rows,
+per-worker sharding (`tf.distribute.InputContext`), ids looked up or hashed
+per batch, prefetch. Memory is bounded by the buffers, not by the rows.
+"""
+
+import collections
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from reczoo.datasets.base import PAD
+from reczoo.datasets.sources import DatasetError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PARTS = ("train", "valid", "test")
+LABEL = "label"
+CRITEO_INTEGER = tuple(f"I{i}" for i in range(1, 14))
+CRITEO_CATEGORICAL = tuple(f"C{i}" for i in range(1, 27))
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+class _PartWriter:
+    """Blocks of one part into numbered shard files."""
+
+    def __init__(self, folder, part, rows_per_shard):
+        self.folder, self.part, self.rows_per_shard = Path(folder), part, rows_per_shard
+        self.files, self.rows, self.positives = [], 0, 0
+        self._writer, self._in_file = None, 0
+
+    def write(self, columns):
+        tf = _tf()
+        n = len(columns[LABEL])
+        if n == 0:
+            return
+        if self._writer is None or self._in_file >= self.rows_per_shard:
+            self.close()
+            name = f"{self.part}-{len(self.files):05d}.tfrecord"
+            self.files.append(name)
+            self._writer = tf.io.TFRecordWriter(str(self.folder / name))
+            self._in_file = 0
+        feature = {
+            k: tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[tf.make_tensor_proto(v).SerializeToString()])
+            )
+            for k, v in columns.items()
+        }
+        example = tf.train.Example(features=tf.train.Features(feature=feature))
+        self._writer.write(example.SerializeToString())
+        self._in_file += n
+        self.rows += n
+        self.positives += int(np.sum(columns[LABEL] > 0.5))
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def entry(self):
+        return {"rows": self.rows, "positives": self.positives, "files": self.files}
+
+
+@contextlib.contextmanager
+def _new_folder(folder, overwrite):
+    """Writes into a temporary sibling, moved into place when complete: a
+    failed conversion leaves nothing half-written, and an existing folder is
+    replaced only with `overwrite`, once the new one is whole."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
+        raise FileExistsError(
+            f"Shard folder {str(folder)!r} exists and is not empty; pass overwrite=True "
+            "(--overwrite) to replace it."
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "vocabularies").mkdir(parents=True)
+    try:
+        yield work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if folder.exists():
+        shutil.rmtree(folder)
+    work.rename(folder)
+
+
+def _finish(work, manifest, writers):
+    for w in writers.values():
+        w.close()
+    manifest["parts"] = {part: w.entry() for part, w in writers.items()}
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def _write_vocabulary(work, column, values):
+    text = "".join(f"{v}\n" for v in values)
+    (work / "vocabularies" / f"{column}.txt").write_text(text)
+
+
+def write_shards(
+    data, folder, split=None, rows_per_shard=1_000_000, block_rows=4096, overwrite=False
+):
+    """Writes a loaded `CTRDataset` into shards, its ids as they are.
+
+    Args:
+        data: a `CTRDataset`.
+        folder: a new (or empty) folder.
+        split: a `RowSplit` of `data` (`reczoo.datasets.split`): each part
+            gets exactly its rows, in their order. Without one, every row is
+            `train`.
+        rows_per_shard: rows per file.
+        block_rows: rows per record.
+        overwrite: replace a non-empty `folder` once the new shards are whole.
+
+    Returns:
+        The `ShardedDataset`.
+    """
+    if getattr(data, "kind", None) != "ctr" or getattr(data, "streaming", False):
+        raise TypeError(f"write_shards takes a loaded CTR table. Received: {type(data).__name__}")
+    if data.multi_hot or data.sequences:
+        raise ValueError(
+            f"{data.name!r} has multi-hot or sequence columns; shards hold categorical "
+            "and numerical columns only."
+        )
+    parts = {p: split.rows(p) if split is not None else None for p in PARTS}
+    if split is None:
+        parts = {"train": np.arange(data.num_interactions), "valid": [], "test": []}
+    with _new_folder(folder, overwrite) as work:
+        writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
+        for part, rows in parts.items():
+            rows = np.asarray(rows, dtype="int64")
+            for start in range(0, len(rows), block_rows):
+                chunk = rows[start : start + block_rows]
+                columns = {LABEL: data.labels[chunk].astype("float32")}
+                columns.update({c: v[chunk].astype("int64") for c, v in data.categorical.items()})
+                columns.update({c: v[chunk].astype("float32") for c, v in data.numerical.items()})
+                writers[part].write(columns)
+        encoding = {}
+        for c in data.categorical:
+            encoding[c] = {"kind": "ids", "size": len(data.vocabularies[c])}
+            _write_vocabulary(work, c, data.vocabularies[c].to_list())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": data.name,
+            "source": {"dataset": data.name, "sha256": data.sha256},
+            "categorical": list(data.categorical),
+            "numerical": list(data.numerical),
+            "encoding": encoding,
+            "split": (
+                {"protocol": split.protocol.to_dict(), "seed": split.seed}
+                if split is not None else {"all": "train"}
+            ),
+            "block_rows": block_rows,
+        }  # fmt: skip
+        _finish(work, manifest, writers)
+    return ShardedDataset(folder)
+
+
+def _sha256(path, chunk=1 << 24):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _criteo_layout(path):
+    """(separator, has a header) of a Criteo file: Criteo's own `train.txt`
+    (tab-separated, no header) or DeepCTR's sample (CSV with a header)."""
+    with open(path) as f:
+        first = f.readline().rstrip("\n")
+    if first.startswith("label,"):
+        expected = ",".join([LABEL, *CRITEO_INTEGER, *CRITEO_CATEGORICAL])
+        if first != expected:
+            raise DatasetError(f"{path}: expected the header {expected!r}. Found: {first!r}")
+        return ",", True
+    fields = len(first.split("\t"))
+    if fields != 40:
+        raise DatasetError(
+            f"{path}: expected 40 tab-separated fields (label, 13 integer, 26 categorical) "
+            f"on each line, as in Criteo's train.txt; line 1 has {fields}."
+        )
+    return "\t", False
+
+
+def convert_criteo(
+    path,
+    folder,
+    min_count=10,
+    hash_buckets=None,
+    ratios=(0.8, 0.1, 0.1),
+    seed=0,
+    rows_per_shard=1_000_000,
+    block_rows=65_536,
+    max_rows=None,
+    name="criteo",
+    overwrite=False,
+):
+    """Converts a Criteo click log into shards in one pass over the file.
+
+    Reads Criteo's `train.txt` as published (tab-separated: label, I1..I13,
+    C1..C26, no header; empty fields are missing) or DeepCTR's CSV sample.
+    Integer columns become `log(1 + x)` for x > 0 (0 when missing or
+    negative), as `reczoo.datasets.load("criteo")` always did. Each row goes
+    to train, validation or test at random (`ratios`, `seed`).
+
+    Categorical values are kept as the file spells them; they become ids
+    when read, either through a vocabulary (`min_count`: values seen at least
+    that often in the whole file get ids 1..n in sorted order, the others 0)
+    or by hashing (`hash_buckets`: id 1 + fingerprint % (buckets - 1), no
+    vocabulary). Memory holds one block of rows plus, with a vocabulary, a
+    count per distinct value; hashing needs no counts at all.
+
+    Returns:
+        The `ShardedDataset`.
+    """
+    tf = _tf()
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"Criteo file {str(path)!r} does not exist.")
+    if hash_buckets is not None and hash_buckets < 2:
+        raise ValueError(f"hash_buckets must be at least 2. Received: hash_buckets={hash_buckets}")
+    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
+        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
+    sep, header = _criteo_layout(path)
+    defaults = [[0.0]] * 14 + [[""]] * 26
+    lines = tf.data.TextLineDataset(str(path)).skip(int(header))
+    if max_rows is not None:
+        lines = lines.take(max_rows)
+    blocks = lines.batch(block_rows).prefetch(2)
+    counts = {c: collections.Counter() for c in CRITEO_CATEGORICAL} if not hash_buckets else None
+    rng = np.random.default_rng(seed)
+    bounds = np.cumsum(ratios)[:2]
+    first_line = 1 + int(header)
+    with _new_folder(folder, overwrite) as work:
+        writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
+        for block in blocks:
+            try:
+                fields = tf.io.decode_csv(block, defaults, field_delim=sep, na_value="")
+            except tf.errors.InvalidArgumentError as e:
+                raise DatasetError(
+                    f"{path}: a line among {first_line:,}..{first_line + len(block) - 1:,} is "
+                    f"malformed: {e.message.splitlines()[0]}. Expected 40 fields (label, "
+                    "13 integer, 26 categorical)."
+                ) from None
+            first_line += len(block)
+            labels = fields[0].numpy().astype("float32")
+            if not np.isin(labels, (0.0, 1.0)).all():
+                bad = labels[~np.isin(labels, (0.0, 1.0))][0]
+                raise DatasetError(f"{path}: labels must be 0 or 1; found {bad:g}.")
+            columns = {LABEL: labels}
+            for c, f in zip(CRITEO_INTEGER, fields[1:14], strict=True):
+                columns[c] = np.log1p(np.maximum(f.numpy(), 0.0)).astype("float32")
+            for c, f in zip(CRITEO_CATEGORICAL, fields[14:], strict=True):
+                values = f.numpy()
+                columns[c] = values
+                if counts is not None:
+                    counts[c].update(values.tolist())
+            where = np.searchsorted(bounds, rng.random(len(labels)), side="right")
+            for k, part in enumerate(PARTS):
+                rows = np.flatnonzero(where == k)
+                writers[part].write({c: v[rows] for c, v in columns.items()})
+        encoding = {}
+        for c in CRITEO_CATEGORICAL:
+            if hash_buckets:
+                encoding[c] = {"kind": "hash", "size": int(hash_buckets)}
+                continue
+            keep = sorted(v for v, n in counts[c].items() if v and n >= min_count)
+            encoding[c] = {"kind": "vocabulary", "size": len(keep) + 1, "min_count": min_count}
+            _write_vocabulary(work, c, [PAD, *(v.decode() for v in keep)])
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            "source": {"file": path.name, "sha256": _sha256(path), "format": "criteo"},
+            "categorical": list(CRITEO_CATEGORICAL),
+            "numerical": list(CRITEO_INTEGER),
+            "encoding": encoding,
+            "split": {"ratios": list(ratios), "seed": seed},
+            "block_rows": block_rows,
+            **({"max_rows": max_rows} if max_rows is not None else {}),
+        }
+        _finish(work, manifest, writers)
+    return ShardedDataset(folder)
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardSplit:
+    """The split a `ShardedDataset` was written with: its parts."""
+
+    dataset: object
+    protocol: object
+    seed: int
+
+    def rows(self, stage):
+        raise TypeError(
+            "A sharded dataset is streamed: its rows are not held in memory. "
+            "Read them with dataset.dataset(part)."
+        )
+
+
+class ShardedDataset:
+    """A dataset written into shards (`write_shards`, `convert_criteo`).
+
+    Behaves as a `CTRDataset` where runs need it to (`kind`, `name`,
+    `sha256`, `feature_spec`, `statistics`, `vocabulary_lists`), but its
+    rows stay on disk: `dataset(part, ...)` streams them.
+
+    Args:
+        folder: the shard folder.
+    """
+
+    kind = "ctr"
+    streaming = True
+    multi_hot = sequences = {}
+    user_column = item_column = None
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST
+        if not path.is_file():
+            raise DatasetError(
+                f"{str(self.folder)!r} holds no {MANIFEST}: not a shard folder "
+                "(write one with `reczoo shards`)."
+            )
+        try:
+            self.manifest = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{path} is damaged ({e}); convert the data again.") from None
+        version = self.manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise DatasetError(
+                f"{path} has shard format version {version!r}; this reczoo reads version "
+                f"{FORMAT_VERSION}. Convert the data again."
+            )
+        missing = [f for p in self.manifest["parts"].values() for f in p["files"]
+                   if not (self.folder / f).is_file()]  # fmt: skip
+        if missing:
+            raise DatasetError(f"{self.folder}: shard files are missing: {missing[:5]}")
+        self.name = self.manifest["name"]
+        self.categorical = self.manifest["categorical"]
+        self.numerical = self.manifest["numerical"]
+        self.encoding = self.manifest["encoding"]
+        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.files = {}
+
+    def __repr__(self):
+        stats = ", ".join(f"{k}={v}" for k, v in self.statistics().items())
+        return f"ShardedDataset({str(self.folder)!r}, {stats})"
+
+    def rows(self, part):
+        return self.manifest["parts"][part]["rows"]
+
+    @property
+    def num_interactions(self):
+        return sum(p["rows"] for p in self.manifest["parts"].values())
+
+    def statistics(self):
+        parts = self.manifest["parts"]
+        return {
+            "rows": self.num_interactions,
+            "positives": sum(p["positives"] for p in parts.values()),
+            "fields": len(self.categorical) + len(self.numerical),
+            **{f"{p}_rows": parts[p]["rows"] for p in PARTS},
+            "shards": sum(len(p["files"]) for p in parts.values()),
+        }
+
+    def feature_spec(self, embedding_dim=16, **_):
+        from reczoo.features import Categorical, FeatureSpec, Numerical
+
+        features = [
+            Categorical(c, self.encoding[c]["size"], embedding_dim) for c in self.categorical
+        ]
+        return FeatureSpec(features + [Numerical(c) for c in self.numerical])
+
+    def vocabulary(self, column):
+        path = self.folder / "vocabularies" / f"{column}.txt"
+        return path.read_text().splitlines() if path.is_file() else None
+
+    def vocabulary_lists(self):
+        found = {c: self.vocabulary(c) for c in self.categorical}
+        return {c: v for c, v in found.items() if v is not None}
+
+    def split(self, protocol):
+        return ShardSplit(self, protocol, self.manifest["split"].get("seed", 0))
+
+    def _encoders(self):
+        """Per column, a function from the stored values to ids."""
+        tf = _tf()
+        encoders = {}
+        for c in self.categorical:
+            how = self.encoding[c]
+            if how["kind"] == "ids":
+                encoders[c] = lambda v: tf.cast(v, tf.int32)
+            elif how["kind"] == "hash":
+                buckets = how["size"] - 1
+
+                def hashed(v, buckets=buckets):
+                    ids = tf.strings.to_hash_bucket_fast(v, buckets) + 1
+                    return tf.cast(tf.where(v == "", tf.zeros_like(ids), ids), tf.int32)
+
+                encoders[c] = hashed
+            else:
+                keys = tf.constant(self.vocabulary(c)[1:] or [""], tf.string)
+                values = tf.range(1, tf.size(keys) + 1, dtype=tf.int64)
+                table = tf.lookup.StaticHashTable(
+                    tf.lookup.KeyValueTensorInitializer(keys, values), default_value=0
+                )
+                encoders[c] = lambda v, table=table: tf.cast(table.lookup(v), tf.int32)
+        return encoders
+
+    def _parse(self, record):
+        """A record's block as three tensors: labels (n,), numerical (n, 13)
+        and categorical (n, 26) columns; few tensors per row keep the
+        row-level shuffle cheap."""
+        tf = _tf()
+        ids = any(self.encoding[c]["kind"] == "ids" for c in self.categorical)
+        kinds = {LABEL: tf.float32, **dict.fromkeys(self.numerical, tf.float32)}
+        kinds.update(dict.fromkeys(self.categorical, tf.int64 if ids else tf.string))
+        raw = tf.io.parse_single_example(
+            record, {k: tf.io.FixedLenFeature([], tf.string) for k in kinds}
+        )
+        parsed = {k: tf.ensure_shape(tf.io.parse_tensor(raw[k], kinds[k]), [None]) for k in kinds}
+        block = {LABEL: parsed[LABEL]}
+        if self.numerical:
+            block["numerical"] = tf.stack([parsed[c] for c in self.numerical], axis=1)
+        if self.categorical:
+            block["categorical"] = tf.stack([parsed[c] for c in self.categorical], axis=1)
+        return block
+
+    def dataset(self, part, batch_size, **options):
+        """One pass over `part` as `(features, labels)` batches; `options` as
+        in `batches`."""
+        return self.encoded(self.batches(part, batch_size, **options))
+
+    def encoded(self, batches):
+        """`(features, labels)` from stored batches: ids looked up or hashed
+        per batch, numerical columns as (batch, 1)."""
+        tf = _tf()
+        encoders = self._encoders()
+        numerical = list(self.numerical)
+
+        def encode(rows):
+            features = {
+                c: encoders[c](rows["categorical"][:, j]) for j, c in enumerate(self.categorical)
+            }
+            features.update({c: rows["numerical"][:, j : j + 1] for j, c in enumerate(numerical)})
+            return features, rows[LABEL]
+
+        return batches.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def batches(
+        self,
+        part,
+        batch_size,
+        seed=None,
+        shuffle_buffer=None,
+        input_context=None,
+        drop_remainder=False,
+        cycle_length=4,
+    ):
+        """One pass over `part` in batches of the stored columns.
+
+        Args:
+            part: `"train"`, `"valid"` or `"test"`.
+            batch_size: rows per batch (per replica under a strategy: use
+                `input_context.get_per_replica_batch_size`).
+            seed: shuffle the file order and the rows (through a buffer of
+                `shuffle_buffer` rows) with this seed; None reads in order.
+            input_context: a `tf.distribute.InputContext`: this worker reads
+                every `num_input_pipelines`-th file (or record, when there
+                are fewer files than workers).
+            drop_remainder: drop a last, smaller batch.
+            cycle_length: files read at once.
+        """
+        tf = _tf()
+        if part not in PARTS:
+            raise ValueError(f"part must be one of {PARTS}. Received: part={part!r}")
+        files = [str(self.folder / f) for f in self.manifest["parts"][part]["files"]]
+        if not files:
+            raise ValueError(f"{self.folder} has no {part!r} rows.")
+        ds = tf.data.Dataset.from_tensor_slices(files)
+        workers = input_context.num_input_pipelines if input_context else 1
+        index = input_context.input_pipeline_id if input_context else 0
+        by_file = workers > 1 and len(files) >= workers
+        if by_file:
+            ds = ds.shard(workers, index)
+        if seed is not None:
+            ds = ds.shuffle(len(files), seed=seed)
+        ds = ds.interleave(
+            tf.data.TFRecordDataset,
+            cycle_length=min(cycle_length, len(files)) if seed is not None else 1,
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        if workers > 1 and not by_file:
+            ds = ds.shard(workers, index)
+        ds = ds.map(self._parse, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+        if seed is not None:
+            ds = ds.shuffle(shuffle_buffer or 100_000, seed=seed)
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def open_shards(folder):
+    """The `ShardedDataset` in `folder`."""
+    return ShardedDataset(folder)
