@@ -9,6 +9,7 @@ import dataclasses
 import os
 import signal
 import sys
+from pathlib import Path
 
 from absl import flags
 from absl import logging as absl_logging
@@ -196,6 +197,19 @@ def _define_train(fv):
         "checkpoint_dir", None, "Save the training state here after every evaluation; "
         "the same command resumes an interrupted run from it.", flag_values=fv,
     )  # fmt: skip
+    flags.DEFINE_string(
+        "shards", None, "Train on a shard folder (`reczoo shards`) instead of --dataset.",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_enum(
+        "strategy", "default", ["default", "mirrored", "multi_worker"],
+        "default: one device; mirrored: every local GPU (or --cpu_devices logical CPUs); "
+        "multi_worker: one process per worker, the cluster in TF_CONFIG.", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_integer(
+        "cpu_devices", None, "With --strategy=mirrored and no GPU: replicate over this many "
+        "logical CPU devices (to test the path).", flag_values=fv,
+    )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
 
 
@@ -283,8 +297,10 @@ def _run_train(fv):
 
     if fv.model is None:
         raise ValueError("--model is required (see `reczoo models`).")
-    if (fv.dataset is None) == (fv.data_file is None):
-        raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
+    if sum(x is not None for x in (fv.dataset, fv.data_file, fv.shards)) != 1:
+        raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH or --shards=DIR.")
+    if fv.cpu_devices is not None and fv.strategy != "mirrored":
+        raise ValueError("--cpu_devices is for --strategy=mirrored.")
     overrides = parse_overrides(fv.set)
     if "epochs" in overrides and fv.epochs is not None:
         raise ValueError(
@@ -297,15 +313,26 @@ def _run_train(fv):
             fv.dataset,
             fv.protocol or datasets.dataset_info(fv.dataset).default_protocol,
         )
+    elif fv.shards is not None:
+        name, protocol = fv.shards, fv.protocol or "shards"
     else:
         name, protocol = fv.data_file, fv.protocol or "ncf"
     recipe = check_run(
-        fv.model, name, protocol, overrides, fv.epochs, fv.recipe, fv.output, fv.overwrite
-    )[-1]
+        fv.model, name, protocol, overrides, fv.epochs, fv.recipe, fv.output, fv.overwrite,
+        fv.strategy,
+    )[-1]  # fmt: skip
+    strategy = None
+    if fv.strategy != "default":
+        from reczoo import distribute
+
+        # First thing on TensorFlow's runtime: a strategy made later fails.
+        strategy = distribute.get_strategy(fv.strategy, cpu_devices=fv.cpu_devices)
     if not fv.quiet:
         _announce(fv.model, name, protocol, recipe, overrides, fv.epochs)
     data_file = None
     dataset = fv.dataset
+    if fv.shards is not None:
+        dataset = datasets.open_shards(fv.shards)
     if fv.data_file is not None:
         dataset = _data_file(fv)
         data_file = {
@@ -327,6 +354,7 @@ def _run_train(fv):
         data_file=data_file,
         recipe=fv.recipe,
         checkpoint_dir=fv.checkpoint_dir,
+        strategy=strategy,
         **overrides,
     )
     if not fv.quiet:
@@ -376,6 +404,64 @@ def _run_recipes(fv):
         procedure = f"batch {t.get('batch_size', 256)}, {t.get('epochs', 20)} epochs"
         rows.append([name, r.model, r.dataset, r.protocol, "yes" if r.default else "no", procedure])
     print(_table(rows, ["name", "model", "dataset", "protocol", "default", "procedure"]))
+    return 0
+
+
+# --- reczoo shards ------------------------------------------------------------
+
+
+def _define_shards(fv):
+    flags.DEFINE_string(
+        "input", None, "A click log in Criteo's format (train.txt: label, I1..I13, C1..C26, "
+        "tab-separated), or DeepCTR's CSV sample.", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string(
+        "dataset", None, "Or a public CTR dataset to write out with its split.", flag_values=fv
+    )
+    flags.DEFINE_string("protocol", None, "--dataset's split; default: its own.", flag_values=fv)
+    flags.DEFINE_string("output", None, "The new shard folder.", flag_values=fv)
+    flags.DEFINE_integer(
+        "min_count", 10, "--input: values seen fewer times become id 0.", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "hash_buckets", None, "--input: hash values into this many ids instead of counting "
+        "them (no vocabulary; constant memory).", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_list(
+        "ratios", ["0.8", "0.1", "0.1"], "--input: train, validation, test fractions.",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_integer("seed", 0, "Seed of the split.", flag_values=fv)
+    flags.DEFINE_integer("rows_per_shard", 1_000_000, "Rows per file.", flag_values=fv)
+    flags.DEFINE_integer("max_rows", None, "--input: read only the first N rows.", flag_values=fv)
+    flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+
+
+def _run_shards(fv):
+    import json
+
+    from reczoo import datasets
+
+    if (fv.input is None) == (fv.dataset is None):
+        raise ValueError("Give exactly one of --input=FILE or --dataset=NAME.")
+    if fv.output is None:
+        raise ValueError("--output=DIR is required: the new shard folder.")
+    if fv.input is not None:
+        ratios = [float(r) for r in fv.ratios]
+        data = datasets.convert_criteo(
+            fv.input, fv.output, min_count=fv.min_count, hash_buckets=fv.hash_buckets,
+            ratios=ratios, seed=fv.seed, rows_per_shard=fv.rows_per_shard,
+            max_rows=fv.max_rows, name=Path(fv.input).stem, overwrite=fv.overwrite,
+        )  # fmt: skip
+    else:
+        loaded = datasets.load(fv.dataset)
+        protocol = fv.protocol or datasets.dataset_info(fv.dataset).default_protocol
+        split = datasets.split(loaded, protocol, seed=fv.seed)
+        data = datasets.write_shards(
+            loaded, fv.output, split=split, rows_per_shard=fv.rows_per_shard,
+            overwrite=fv.overwrite,
+        )  # fmt: skip
+    print(json.dumps({"shards": fv.output, **data.statistics()}), flush=True)
     return 0
 
 
@@ -576,6 +662,12 @@ def _run_export(fv):
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
+    ),
+    "shards": Command(
+        "shards",
+        "Write a click log (or a CTR dataset) into TFRecord shards to train on.",
+        _define_shards,
+        _run_shards,
     ),
     "datasets": Command(
         "datasets",

@@ -2,11 +2,13 @@
 
 import json
 import shlex
+from pathlib import Path
 
 
 def format_command(
-    model, dataset, protocol, seed, overrides, epochs=None, recipe=None, data_file=None
-):
+    model, dataset, protocol, seed, overrides, epochs=None, recipe=None, data_file=None,
+    shards=None, strategy="default",
+):  # fmt: skip
     """The `reczoo train` command for these settings.
 
     Only what the user chose is written: a recipe's settings come back with
@@ -14,7 +16,10 @@ def format_command(
     with the data.
     """
     parts = ["reczoo", "train", f"--model={model}"]
-    if data_file is None:
+    if shards is not None:
+        # The folder's own name: a row carries no path of the machine it ran on.
+        parts.append(f"--shards={Path(shards).name}")
+    elif data_file is None:
         parts.append(f"--dataset={dataset}")
     else:
         parts.append(f"--data_file={data_file['path']}")
@@ -27,6 +32,8 @@ def format_command(
     if epochs is not None:
         parts.append(f"--epochs={epochs}")
     parts.append(f"--seed={seed}")
+    if strategy != "default":
+        parts.append(f"--strategy={strategy}")
     for key in sorted(overrides):
         value = overrides[key]
         text = value if isinstance(value, str) else json.dumps(value)

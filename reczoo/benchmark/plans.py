@@ -7,6 +7,7 @@ part. Its `monitor` names the metric early stopping follows.
 """
 
 import math
+import time
 
 import numpy as np
 
@@ -97,6 +98,10 @@ class RankingPlan:
     def epoch_dataset(self, epoch):
         """The batches of data epoch `epoch` alone, as a `tf.data.Dataset`."""
         return self.stream(epoch).take(self.steps_per_epoch)
+
+    def stream_function(self, first_epoch, skip):
+        """The stream for a multi-worker strategy (`reczoo.distribute`)."""
+        return _global_stream(self, first_epoch, skip)
 
     def rows(self, stage):
         rows = self.split.rows(stage)
@@ -339,3 +344,94 @@ class RetrievalPlan:
     @property
     def monitor(self):
         return "top_100_accuracy", "max"
+
+
+class StreamingPlan:
+    """A binary `Ranker` on a `ShardedDataset`: rows streamed from disk.
+
+    Each pass over the training shards reads them in an order and through a
+    shuffle buffer (`shuffle_buffer` rows) that tf.data draws from the seed.
+    Under a multi-worker strategy each worker reads its own shards
+    (`stream_function`) endlessly and every worker runs the same number of
+    steps per period (a data epoch is then the global row count).
+    Evaluation streams the validation or test shards in order.
+    """
+
+    objective = "binary"
+    group = 1
+
+    def __init__(self, data, split, spec, settings, seed):
+        self.data, self.split, self.spec = data, split, spec
+        self.settings, self.seed = settings, seed
+        self.samples_per_epoch = data.rows("train")
+        if not self.samples_per_epoch:
+            raise ValueError(f"{data.folder} has no training rows.")
+        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings["batch_size"])
+
+    def stream(self, first_epoch=1, input_context=None):
+        """Endless batches: data epoch `first_epoch`, then the next, ..."""
+        batch = self.settings["batch_size"]
+        workers = 1
+        if input_context is not None:
+            batch = input_context.get_per_replica_batch_size(batch)
+            workers = input_context.num_input_pipelines
+        # One seed for the whole run: tf.data draws a new file order and row
+        # order for each pass from it, the same sequence every time.
+        batches = self.data.batches(
+            "train", batch, seed=self.seed, shuffle_buffer=self.settings.get("shuffle_buffer"),
+            input_context=input_context, drop_remainder=workers > 1,
+        ).repeat()  # fmt: skip
+        # A resumed run reads past the passes it has done.
+        return self.data.encoded(batches.skip((first_epoch - 1) * self.steps_per_epoch))
+
+    def stream_function(self, first_epoch, skip):
+        def per_worker(input_context):
+            return self.stream(first_epoch, input_context).skip(skip)
+
+        per_worker.per_worker = True
+        return per_worker
+
+    def epoch_dataset(self, epoch):
+        return self.stream(epoch).take(self.steps_per_epoch)
+
+    def training_set(self, epoch):
+        raise TypeError(
+            "A sharded dataset streams its rows; models fit by counting them "
+            "(`fit_by='adapt'`) need a loaded dataset."
+        )
+
+    def has_validation(self):
+        return self.data.rows("valid") > 0
+
+    def evaluate(self, model, stage):
+        """`(metrics, scored rows, seconds)` over the part's shards."""
+        from reczoo.distribute import forward, replicated
+        from reczoo.metrics.pointwise import auc, logloss
+
+        predict = forward(model) if replicated(model) else model.predict_on_batch
+        scores, labels, seconds = [], [], 0.0
+        for features, y in self.data.dataset(stage, self.settings["eval_batch_size"]):
+            start = time.perf_counter()
+            scores.append(np.asarray(predict(features)).reshape(-1))
+            seconds += time.perf_counter() - start
+            labels.append(y.numpy())
+        scores, labels = np.concatenate(scores), np.concatenate(labels)
+        return (
+            {"auc": auc(labels, scores), "logloss": logloss(labels, scores)},
+            len(labels),
+            seconds,
+        )
+
+    @property
+    def monitor(self):
+        return "auc", "max"
+
+
+def _global_stream(plan, first_epoch, skip):
+    """The one stream every worker reads; tf.distribute splits its batches."""
+
+    def whole(input_context):
+        return plan.stream(first_epoch).skip(skip)
+
+    whole.per_worker = False
+    return whole

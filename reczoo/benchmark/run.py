@@ -14,12 +14,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from reczoo import datasets, provenance, registry
+from reczoo import datasets, distribute, provenance, registry
 from reczoo.benchmark import settings as run_settings
 from reczoo.benchmark.command import format_command
-from reczoo.benchmark.plans import NextItemPlan, RankingPlan, RetrievalPlan
+from reczoo.benchmark.plans import NextItemPlan, RankingPlan, RetrievalPlan, StreamingPlan
 from reczoo.benchmark.training import train
 from reczoo.datasets.protocols import check_fits, get_protocol
+from reczoo.datasets.shards import ShardedDataset
 from reczoo.features import Categorical, FeatureSpec, Sequence
 from reczoo.presets import check_output
 
@@ -54,14 +55,17 @@ def _default_protocol(dataset):
     """The dataset's own protocol, known before its files are read."""
     if isinstance(dataset, str):
         return datasets.dataset_info(dataset).default_protocol
+    if getattr(dataset, "streaming", False):
+        return "shards"
     if dataset.name in datasets.DATASETS:
         return datasets.dataset_info(dataset.name).default_protocol
     return "bars_ctr" if dataset.kind == "ctr" else "ncf"
 
 
 def check_run(
-    model, dataset_name, protocol, overrides, epochs=None, recipe=None, output=None, overwrite=False
-):
+    model, dataset_name, protocol, overrides, epochs=None, recipe=None, output=None,
+    overwrite=False, strategy=None,
+):  # fmt: skip
     """Everything a run can be refused for, checked before any data is read:
     the model, the protocol and whether it fits the model, the recipe, every
     setting's name and value, and the output location.
@@ -69,6 +73,11 @@ def check_run(
     Returns `(entry, protocol, settings, model_settings, recipe)`.
     """
     entry = registry.model_info(model)
+    if strategy not in (None, "default") and entry.kind != "ranking":
+        raise ValueError(
+            f"Training on several devices is for ranking models for now; {model!r} is a "
+            f"{entry.kind.replace('_', '-')} model. Drop --strategy."
+        )
     check_output(output, overwrite=overwrite)
     protocol = get_protocol(protocol)
     check_fits(protocol, entry.kind, model)
@@ -157,6 +166,17 @@ def _build(entry, model, data, split, settings, model_settings, seed):
         return task, NextItemPlan(data, split, task, settings, seed)
     if entry.kind == "retrieval":
         return _build_retrieval(entry, model, data, split, settings, model_settings, seed)
+    if getattr(data, "streaming", False):
+        if entry.backbone.fit_by == "adapt":
+            raise ValueError(
+                f"Model {model!r} is fit by counting the training rows; a sharded dataset "
+                "streams them. Load the data instead of its shards."
+            )
+        spec = data.feature_spec(settings["embedding_dim"])
+        settings.setdefault("shuffle_buffer", 100_000)
+        model_settings.setdefault("objective", "binary")
+        task = registry.get_model(model, feature_spec=spec, **model_settings)
+        return task, StreamingPlan(data, split, spec, settings, seed)
     if data.kind == "ctr":
         spec = data.feature_spec(settings["embedding_dim"])
         objective = "binary"
@@ -210,14 +230,14 @@ def _build_retrieval(entry, model, data, split, settings, model_settings, seed):
     return task, RetrievalPlan(data, split, task, settings, seed)
 
 
-def _fit(task, plan, settings, verbose, checkpoint_dir=None, identity=None):
+def _fit(task, plan, settings, verbose, checkpoint_dir=None, identity=None, strategy=None):
     """Trains (or adapts) the task; returns (training log or None, samples, seconds)."""
     if task.backbone.fit_by == "adapt":
         features, targets = plan.training_set(0)
         start = time.perf_counter()
         task.backbone.adapt(features[task.backbone.item_feature], weights=targets)
         return None, len(targets), time.perf_counter() - start
-    log = train(task, plan, settings, verbose, checkpoint_dir, identity)
+    log = train(task, plan, settings, verbose, checkpoint_dir, identity, strategy)
     samples = round(log.steps * plan.samples_per_epoch / plan.steps_per_epoch)
     return log, samples, log.seconds
 
@@ -236,6 +256,7 @@ def run(
     checkpoint_dir=None,
     warm_start=None,
     preset_options=None,
+    strategy=None,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -268,6 +289,9 @@ def run(
             (`reczoo.finetune` loads a preset's weights with it).
         preset_options: more arguments of `save_to_preset` for `output`
             (`weights_dtype`, `keep_data`).
+        strategy: `"mirrored"`, `"multi_worker"` (ranking models), a
+            `tf.distribute.Strategy`, or None for one device; see
+            `reczoo.distribute`. `batch_size` is the global batch.
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
         recipe: a recipe name to use instead of the default one, or `"none"`
@@ -284,7 +308,8 @@ def run(
         dataset_sha256, date, command) with `.model`, `.data` and `.split`.
     """
     wall_start = time.perf_counter()
-    if not isinstance(dataset, str | datasets.InteractionDataset | datasets.CTRDataset):
+    data_types = datasets.InteractionDataset | datasets.CTRDataset | ShardedDataset
+    if not isinstance(dataset, str | data_types):
         raise TypeError(
             "dataset must be a dataset name or a dataset object. "
             f"Received: {type(dataset).__name__}"
@@ -292,11 +317,20 @@ def run(
     name = dataset if isinstance(dataset, str) else dataset.name
     entry, protocol, settings, model_settings, found = check_run(
         model, name, protocol or _default_protocol(dataset), overrides, epochs, recipe,
-        output, overwrite,
+        output, overwrite, "default" if strategy is None else "given",
     )  # fmt: skip
+    strategy = distribute.get_strategy(strategy) if strategy is not None else None
     data, dataset_name = _resolve_dataset(dataset)
     keras.utils.set_random_seed(seed)
-    split = datasets.split(data, protocol, seed=seed)
+    if getattr(data, "streaming", False):
+        if protocol.name != "shards":
+            raise ValueError(
+                f"{data.name!r} is sharded: its split was drawn when it was written. Use "
+                f"protocol 'shards'. Received: protocol={protocol.name!r}"
+            )
+        split = data.split(protocol)
+    else:
+        split = datasets.split(data, protocol, seed=seed)
     pretrained = {}
     with contextlib.ExitStack() as stack:
         if settings.get("pretrain"):
@@ -305,9 +339,11 @@ def run(
                 entry, data, protocol, seed, settings, model_settings, verbose, folder
             )
         _check_pretrained(entry, data, protocol, seed, model_settings)
+        if strategy is not None:
+            stack.enter_context(strategy.scope())
         task, plan = _build(entry, model, data, split, settings, model_settings, seed)
-    if warm_start is not None:
-        warm_start(task, plan)
+        if warm_start is not None:
+            warm_start(task, plan)
     # Presets pre-trained here were temporary: the row keeps what trained them.
     for key in pretrained:
         model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
@@ -315,7 +351,9 @@ def run(
         "model": model, "dataset_sha256": data.sha256, "protocol": protocol.to_dict(),
         "seed": seed, "settings": settings, "model_settings": model_settings,
     }  # fmt: skip
-    log, samples, train_seconds = _fit(task, plan, settings, verbose, checkpoint_dir, identity)
+    log, samples, train_seconds = _fit(
+        task, plan, settings, verbose, checkpoint_dir, identity, strategy
+    )
     valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
     test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
     if data.kind == "interactions":
@@ -345,6 +383,7 @@ def run(
         "batch_size": settings["batch_size"],
         "precision": task.dtype_policy.name,
         "jit": bool(getattr(task, "jit_compile", False)),
+        **distribute.describe(strategy),
         "seed": seed,
         "dataset_sha256": data.sha256,
         "dataset_files": data.files,
@@ -352,9 +391,12 @@ def run(
         **provenance.run_record(),
     }
     row["command"] = format_command(
-        model, dataset_name, protocol.name, seed, overrides, epochs, named, data_file
-    )
-    if output is not None:
+        model, dataset_name, protocol.name, seed, overrides, epochs, named, data_file,
+        shards=getattr(data, "folder", None) if isinstance(dataset, ShardedDataset) else None,
+        strategy=row["strategy"],
+    )  # fmt: skip
+    chief = strategy is None or distribute.worker_index(strategy) == 0
+    if output is not None and chief:
         task.save_to_preset(
             output,
             metadata={k: row[k] for k in row if k != "history"} | {"split": protocol.to_dict()},

@@ -32,6 +32,8 @@ RUN_KEYS = (
     # Next-item models learn only each user's last N training items, the
     # history before them context (fine-tuning on a later window); unset: all.
     "train_last_targets",
+    # Rows in the shuffle buffer of a run on shards (memory is bounded by it).
+    "shuffle_buffer",
 )
 # The base of every epoch-counted procedure (a recipe's, or `epochs=N`).
 EPOCH_BASE = {

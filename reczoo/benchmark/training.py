@@ -78,7 +78,7 @@ class TrainingLog:
     history: list
 
 
-def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
+def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, strategy=None):
     """Trains `task` on `plan` under `settings`; returns a `TrainingLog`.
 
     With a validation split, stops after `patience` evaluations without a
@@ -87,8 +87,13 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
     without a gain (FuxiCTR's procedure). Without one, trains every period
     and keeps the last weights. With `checkpoint_dir`, saves the whole
     training state after every period and resumes from it
-    (`reczoo.benchmark.checkpoint`).
+    (`reczoo.benchmark.checkpoint`). Under a `MultiWorkerMirroredStrategy`
+    the same callbacks are driven by `reczoo.distribute.fit_loop` instead of
+    `fit`; each worker but the chief keeps its checkpoint in a subfolder.
     """
+    from reczoo import distribute
+
+    multi_worker = strategy is not None and distribute.is_multi_worker(strategy)
     steps_per_period, periods = schedule(settings, plan.steps_per_epoch)
     epochs_per_period = settings.get("eval_every") if settings.get("epochs") else None
     timer = Timer()
@@ -116,6 +121,8 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
             callbacks.append(reduce_lr)
     done = 0
     if checkpoint_dir is not None:
+        if multi_worker and distribute.worker_index(strategy) > 0:
+            checkpoint_dir = f"{checkpoint_dir}/worker-{distribute.worker_index(strategy)}"
         checkpoint = Checkpoint(checkpoint_dir, identity, stopping, reduce_lr, evaluation, timer)
         callbacks.append(checkpoint)  # last: it restores the others' state
         done = checkpoint.periods_done
@@ -123,7 +130,14 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
             periods = done
     # The stream starts where the finished periods left it.
     steps = done * steps_per_period
-    stream = plan.stream(steps // plan.steps_per_epoch + 1).skip(steps % plan.steps_per_epoch)
+    first, skip = steps // plan.steps_per_epoch + 1, steps % plan.steps_per_epoch
+    if multi_worker:
+        fitted = distribute.fit_loop(
+            task, strategy, plan.stream_function(first, skip), callbacks, done, periods,
+            steps_per_period,
+        )  # fmt: skip
+        return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
+    stream = plan.stream(first).skip(skip)
     fitted = task.fit(
         stream,
         initial_epoch=done,
@@ -135,6 +149,10 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None):
         verbose=(1 if sys.stdout.isatty() else 2) if verbose >= 2 else 0,
         shuffle=False,  # the stream is shuffled by the plan
     )
+    return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
+
+
+def _log(fitted, done, steps_per_period, evaluation, stopping, timer):
     run = done + len(fitted.epoch)
     if evaluation is None:
         history = [

@@ -150,6 +150,7 @@ def write_shards(
             f"{data.name!r} has multi-hot or sequence columns; shards hold categorical "
             "and numerical columns only."
         )
+    block_rows = min(block_rows, rows_per_shard)
     parts = {p: split.rows(p) if split is not None else None for p in PARTS}
     if split is None:
         parts = {"train": np.arange(data.num_interactions), "valid": [], "test": []}
@@ -223,6 +224,7 @@ def convert_criteo(
     max_rows=None,
     name="criteo",
     overwrite=False,
+    sha256=None,
 ):
     """Converts a Criteo click log into shards in one pass over the file.
 
@@ -251,6 +253,7 @@ def convert_criteo(
     if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
         raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
     sep, header = _criteo_layout(path)
+    block_rows = min(block_rows, rows_per_shard)
     defaults = [[0.0]] * 14 + [[""]] * 26
     lines = tf.data.TextLineDataset(str(path)).skip(int(header))
     if max_rows is not None:
@@ -299,7 +302,7 @@ def convert_criteo(
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
-            "source": {"file": path.name, "sha256": _sha256(path), "format": "criteo"},
+            "source": {"file": path.name, "sha256": sha256 or _sha256(path), "format": "criteo"},
             "categorical": list(CRITEO_CATEGORICAL),
             "numerical": list(CRITEO_INTEGER),
             "encoding": encoding,
@@ -495,8 +498,8 @@ class ShardedDataset:
             seed: shuffle the file order and the rows (through a buffer of
                 `shuffle_buffer` rows) with this seed; None reads in order.
             input_context: a `tf.distribute.InputContext`: this worker reads
-                every `num_input_pipelines`-th file (or record, when there
-                are fewer files than workers).
+                every `num_input_pipelines`-th file (or, when there are fewer
+                files than workers, every such row).
             drop_remainder: drop a last, smaller batch.
             cycle_length: files read at once.
         """
@@ -520,9 +523,10 @@ class ShardedDataset:
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
-        if workers > 1 and not by_file:
-            ds = ds.shard(workers, index)
         ds = ds.map(self._parse, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+        if workers > 1 and not by_file:
+            # Fewer files than workers: each reads them all and keeps its rows.
+            ds = ds.shard(workers, index)
         if seed is not None:
             ds = ds.shuffle(shuffle_buffer or 100_000, seed=seed)
         return ds.batch(batch_size, drop_remainder=drop_remainder)
@@ -531,3 +535,20 @@ class ShardedDataset:
 def open_shards(folder):
     """The `ShardedDataset` in `folder`."""
     return ShardedDataset(folder)
+
+
+def cached_criteo(path, name, sha256, min_count=10):
+    """`path` converted once into the reczoo cache, keyed by the dataset's
+    `sha256` and the conversion's settings; later loads open the shards."""
+    import fcntl
+
+    from reczoo.datasets.sources import cache_dir
+
+    folder = cache_dir() / "shards" / f"{name}-{sha256[:16]}-min{min_count}"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Workers started together on one host convert once: the others wait.
+    with open(folder.with_name(f".{folder.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / MANIFEST).is_file():
+            return ShardedDataset(folder)
+        return convert_criteo(path, folder, min_count=min_count, name=name, overwrite=True)

@@ -75,6 +75,8 @@ def synthetic_criteo(path, rows, seed=0, cardinality=DEFAULT_CARDINALITY, chunk_
                 text[draw.random(n) < 0.04] = ""
                 fields.append(text)
             labels = (draw.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int).astype(str)
-            lines = ["\t".join(r) for r in zip(labels[:keep], *(f[:keep] for f in fields))]
+            lines = [
+                "\t".join(r) for r in zip(labels[:keep], *(f[:keep] for f in fields), strict=True)
+            ]
             f.write("\n".join(lines) + "\n")
     return path

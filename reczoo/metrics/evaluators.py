@@ -11,11 +11,15 @@ from reczoo.metrics.ranking import ranking_metrics
 
 def _predict(model, features, batch_size):
     # `predict_on_batch` per slice avoids building a tf.data pipeline per call.
+    from reczoo.distribute import forward, replicated
+
+    # Under a strategy `predict_on_batch` runs the batch on every replica.
+    predict = forward(model) if replicated(model) else model.predict_on_batch
     n = len(next(iter(features.values())))
     out = np.empty(n, dtype="float32")
     for start in range(0, n, batch_size):
         chunk = {k: v[start : start + batch_size] for k, v in features.items()}
-        out[start : start + batch_size] = np.asarray(model.predict_on_batch(chunk)).reshape(-1)
+        out[start : start + batch_size] = np.asarray(predict(chunk)).reshape(-1)
     return out
 
 
