@@ -67,8 +67,8 @@ def test_min_count_and_split(click_log, tmp_path):
     assert sum(p["rows"] for p in parts.values()) == 3_000
     assert 2_200 < parts["train"]["rows"] < 2_600 and parts["valid"]["rows"] > 200
     counts = {}
-    for line in open(click_log):
-        value = line.rstrip("\n").split("\t")[16]  # C3
+    for line in click_log.read_text().splitlines():
+        value = line.split("\t")[16]  # C3
         counts[value] = counts.get(value, 0) + 1
     kept = sorted(v for v, n in counts.items() if v and n >= 5)
     assert data.vocabulary("C3") == ["[PAD]", *kept]
@@ -82,7 +82,7 @@ def test_hashing_needs_no_vocabulary(click_log, tmp_path):
     assert data.vocabulary_lists() == {}
     assert data.feature_spec()["C1"].vocabulary_size == 2**21
     features, _ = _read_all(data, "train")
-    raw = [line.split("\t")[14] for line in open(click_log)]
+    raw = [line.split("\t")[14] for line in click_log.read_text().splitlines()]
     assert features["C1"].min() >= 0 and features["C1"].max() < 2**21
     # Same value, same bucket; missing values are id 0.
     assert (features["C1"] == 0).sum() <= sum(not v for v in raw)
