@@ -433,6 +433,10 @@ def _define_shards(fv):
     )  # fmt: skip
     flags.DEFINE_integer("seed", 0, "Seed of the split.", flag_values=fv)
     flags.DEFINE_integer("rows_per_shard", 1_000_000, "Rows per file.", flag_values=fv)
+    flags.DEFINE_integer(
+        "block_rows", 65_536, "--input: rows read, converted and written at once (memory "
+        "holds a few such blocks).", flag_values=fv,
+    )  # fmt: skip
     flags.DEFINE_integer("max_rows", None, "--input: read only the first N rows.", flag_values=fv)
     flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
 
@@ -452,6 +456,7 @@ def _run_shards(fv):
             fv.input, fv.output, min_count=fv.min_count, hash_buckets=fv.hash_buckets,
             ratios=ratios, seed=fv.seed, rows_per_shard=fv.rows_per_shard,
             max_rows=fv.max_rows, name=Path(fv.input).stem, overwrite=fv.overwrite,
+            block_rows=fv.block_rows,
         )  # fmt: skip
     else:
         loaded = datasets.load(fv.dataset)
@@ -461,7 +466,7 @@ def _run_shards(fv):
             loaded, fv.output, split=split, rows_per_shard=fv.rows_per_shard,
             overwrite=fv.overwrite,
         )  # fmt: skip
-    print(json.dumps({"shards": fv.output, **data.statistics()}), flush=True)
+    print(json.dumps({"folder": fv.output, **data.statistics()}), flush=True)
     return 0
 
 
