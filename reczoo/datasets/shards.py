@@ -33,6 +33,7 @@ import numpy as np
 
 from reczoo.datasets.base import PAD
 from reczoo.datasets.sources import DatasetError
+from reczoo.provenance import sha256_of
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -185,14 +186,6 @@ def write_shards(
     return ShardedDataset(folder)
 
 
-def _sha256(path, chunk=1 << 24):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _criteo_layout(path):
     """(separator, has a header) of a Criteo file: Criteo's own `train.txt`
     (tab-separated, no header) or DeepCTR's sample (CSV with a header)."""
@@ -302,7 +295,7 @@ def convert_criteo(
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
-            "source": {"file": path.name, "sha256": sha256 or _sha256(path), "format": "criteo"},
+            "source": {"file": path.name, "sha256": sha256 or sha256_of(path), "format": "criteo"},
             "categorical": list(CRITEO_CATEGORICAL),
             "numerical": list(CRITEO_INTEGER),
             "encoding": encoding,
