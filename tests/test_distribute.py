@@ -95,7 +95,7 @@ def small(tmp_path_factory):
 def two_workers(small, tmp_path_factory):
     _, shards = small
     checkpoints = tmp_path_factory.mktemp("run") / "checkpoints"
-    args = [f"--shards={shards.folder}", "--epochs=2", "--set=batch_size=256",
+    args = [f"--shards={shards.folder}", "--epochs=1", "--set=batch_size=256",
             f"--checkpoint_dir={checkpoints}"]  # fmt: skip
     return args, checkpoints, _workers(args)
 
@@ -104,7 +104,7 @@ def test_two_local_workers_train_one_model(two_workers):
     _, checkpoints, rows = two_workers
     for row in rows:
         assert (row["strategy"], row["replicas"], row["workers"]) == ("multi_worker", 2, 2)
-        assert row["epochs"] == 2 and len(row["history"]) == 2
+        assert row["epochs"] == 1 and len(row["history"]) == 1
         assert "--strategy=multi_worker" in row["command"]
     # Mirrored weights: both workers score the test rows alike.
     assert rows[0]["metrics"]["auc"] == pytest.approx(rows[1]["metrics"]["auc"], abs=1e-6)
@@ -148,6 +148,7 @@ def test_strategy_errors_are_named(monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_criteo_by_name_streams_from_cached_shards(tmp_path, monkeypatch):
     # `--dataset=criteo` converts train.txt once into the cache and streams it.
     log = datasets.synthetic_criteo(tmp_path / "data" / "criteo" / "train.txt", 3_000)
@@ -171,8 +172,8 @@ def test_criteo_by_name_streams_from_cached_shards(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_shards_train_as_memory_does(tmp_path):
     # The same rows, split and seed, in memory and streamed from shards.
-    data, shards = _shards(tmp_path, 150_000, cap=100)
-    settings = {"epochs": 2, "batch_size": 1024, "verbose": 0}
+    data, shards = _shards(tmp_path, 200_000, cap=30)
+    settings = {"epochs": 1, "batch_size": 1024, "verbose": 0}
     memory = reczoo.run("deepfm", data, protocol="random_split", **settings)
     streamed = reczoo.run("deepfm", shards, **settings)
     for stage in ("valid_metrics", "metrics"):
@@ -184,11 +185,11 @@ def test_two_workers_reach_one_process_auc(tmp_path):
     # The check: `reczoo train --model=deepfm --dataset=criteo`, two
     # worker processes on localhost against one process, on the same
     # Criteo-shaped data and seed (train.txt converted once into the cache).
-    cardinality = tuple(min(c, 100) for c in DEFAULT_CARDINALITY)
-    datasets.synthetic_criteo(tmp_path / "data" / "criteo" / "train.txt", 150_000,
+    cardinality = tuple(min(c, 30) for c in DEFAULT_CARDINALITY)
+    datasets.synthetic_criteo(tmp_path / "data" / "criteo" / "train.txt", 200_000,
                               cardinality=cardinality)  # fmt: skip
     env = _env(RECZOO_DATA_DIR=str(tmp_path / "data"), KERAS_HOME=str(tmp_path / "home"))
-    args = ["--epochs=2", "--set=batch_size=1024"]
+    args = ["--epochs=1", "--set=batch_size=1024"]
     one = _train(args, command=CRITEO, env=env)
     two = _workers(args, command=CRITEO, env=env)
     assert two[0]["valid_metrics"]["auc"] == pytest.approx(one["valid_metrics"]["auc"], abs=0.002)
@@ -205,7 +206,7 @@ def test_the_documented_two_worker_launch_runs(tmp_path):
     page = (ROOT / "docs" / "distributed.md").read_text()
     fences = re.findall(r"^```(\w*)\n(.*?)^```", page, re.S | re.M)
     block = next(body for lang, body in fences if lang == "bash" and "multi_worker" in body)
-    datasets.synthetic_criteo(tmp_path / "click_log.txt", 20_000)
+    datasets.synthetic_criteo(tmp_path / "click_log.txt", 10_000)
     argv = ["reczoo", "shards", f"--input={tmp_path / 'click_log.txt'}",
             f"--output={tmp_path / 'click_shards'}", "--min_count=2"]  # fmt: skip
     assert cli.main(argv) == 0

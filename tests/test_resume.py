@@ -63,10 +63,16 @@ NEXT_ITEM = [
 
 
 # Epoch-counted periods are also what the next-item run resumes; the plain
-# epoch-counted ranking run joins the slow tier.
+# epoch-counted and example-counted ranking runs join the slow tier (the
+# default tier's two-worker run writes its checkpoints through the same
+# callback).
 @pytest.mark.parametrize(
     "command",
-    [pytest.param(COMMAND, marks=pytest.mark.slow), BY_EXAMPLES, NEXT_ITEM],
+    [
+        pytest.param(COMMAND, marks=pytest.mark.slow),
+        pytest.param(BY_EXAMPLES, marks=pytest.mark.slow),
+        NEXT_ITEM,
+    ],
     ids=["epochs", "examples", "next-item"],
 )
 def test_a_killed_run_resumes_to_the_same_result(command, workdir):
@@ -98,6 +104,7 @@ def test_a_killed_run_resumes_to_the_same_result(command, workdir):
     assert again["metrics"] == whole["metrics"]
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_run_is_refused(workdir):
     folder, env = workdir
     first = [*COMMAND[:10], "--epochs=1", *COMMAND[11:], "--checkpoint_dir=ckpt"]
