@@ -317,7 +317,7 @@ def run(
     name = dataset if isinstance(dataset, str) else dataset.name
     entry, protocol, settings, model_settings, found = check_run(
         model, name, protocol or _default_protocol(dataset), overrides, epochs, recipe,
-        output, overwrite, "default" if strategy is None else "given",
+        output, overwrite, strategy,
     )  # fmt: skip
     strategy = distribute.get_strategy(strategy) if strategy is not None else None
     data, dataset_name = _resolve_dataset(dataset)
