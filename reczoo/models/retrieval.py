@@ -184,11 +184,11 @@ class Retriever(Task):
 
     # --- what presets keep --------------------------------------------------
 
-    asset_names = ("candidates", "queries", "frequencies")
+    asset_names = (*Task.asset_names, "candidates", "queries", "frequencies")
 
     def asset_arrays(self):
         """`{asset name: {array name: array}}` that presets save beside the weights."""
-        out = {}
+        out = super().asset_arrays()
         if self.candidates is not None:
             out["candidates"] = self.candidates
         if self.queries is not None:
@@ -198,7 +198,9 @@ class Retriever(Task):
         return out
 
     def restore_assets(self, name, arrays):
-        if name == "candidates":
+        if name in Task.asset_names:
+            super().restore_assets(name, arrays)
+        elif name == "candidates":
             self.set_candidates(arrays)
         elif name == "queries":
             self.set_queries(arrays)

@@ -9,7 +9,6 @@ import pytest
 
 import reczoo
 from reczoo.datasets.pipelines import shuffled_stacks
-from reczoo.models.task import BPRLoss
 
 
 def _spec(dim=4, users=5, items=7):
@@ -34,15 +33,6 @@ def test_convncf_halves_the_map_to_one_cell_and_needs_a_power_of_two():
     assert model.objective == "bpr"
     with pytest.raises(ValueError, match="power of two"):
         reczoo.get_model("convncf", feature_spec=_spec(dim=6))
-
-
-def test_the_bpr_loss_matches_hand_computed_values():
-    # Pairs (positive, negative) in either order: differences 2 - 1, 0.5 - 3.
-    labels = np.array([1.0, 0.0, 0.0, 1.0])
-    scores = np.array([[2.0], [1.0], [3.0], [0.5]])
-    expected = np.mean([np.log1p(np.exp(-1.0)), np.log1p(np.exp(2.5))])
-    loss = float(BPRLoss()(labels, scores))
-    assert loss == pytest.approx(expected, rel=1e-6)
 
 
 def _tiny(tmp_path):

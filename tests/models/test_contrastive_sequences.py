@@ -8,10 +8,10 @@ from keras import ops
 
 import reczoo
 from reczoo import datasets
-from reczoo.benchmark import run
-from reczoo.benchmark.plans import NextItemPlan
 from reczoo.models import augment
-from reczoo.models.task import info_nce
+from reczoo.training import run
+from reczoo.training.plans import NextItemPlan
+from reczoo.training.settings import RunSettings
 
 IDS = np.array([[0, 0, 0, 4, 5, 6, 7, 8], [0, 0, 0, 0, 0, 0, 9, 3], [1, 2, 3, 4, 5, 6, 7, 8]])
 
@@ -49,18 +49,6 @@ def test_mask_hides_real_items_only_and_reorder_shuffles_one_span():
                 assert (original[changed] != 0).all()
 
 
-def test_info_nce_matches_hand_computed_values():
-    a = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
-    b = np.array([[1.0, 1.0], [0.0, 2.0]], "float32")
-    z = np.concatenate([a, b])
-    logits = z @ z.T / 0.5
-    np.fill_diagonal(logits, -np.inf)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    expected = -np.mean([log_p[0, 2], log_p[1, 3], log_p[2, 0], log_p[3, 1]])
-    got = float(ops.convert_to_numpy(info_nce(a, b, 0.5)))
-    assert got == pytest.approx(expected, rel=1e-6)
-
-
 def _spec(items=12, length=6):
     return reczoo.FeatureSpec(
         [reczoo.Sequence("history", items + 2, 8, max_length=length, table="item")]
@@ -92,7 +80,8 @@ def test_the_cloze_plan_masks_each_history_and_labels_only_masked_positions():
     )  # fmt: skip
     split = datasets.split(data, "loo_full", cache=False)
     task = reczoo.get_model("bert4rec", feature_spec=_spec(items=11), mask_probability=0.3)
-    settings = {"max_length": 6, "batch_size": 8, "bucket_by_length": False}
+    settings = RunSettings.build("bert4rec", "toy", "loo_full", {"max_length": 6,
+                                 "batch_size": 8, "bucket_by_length": False})  # fmt: skip
     plan = NextItemPlan(data, split, task, settings, seed=0)
     for x, y in plan.epoch_batches(1):
         ids = x["history"]
