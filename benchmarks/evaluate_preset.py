@@ -20,9 +20,9 @@ from pathlib import Path
 
 import reczoo
 from reczoo import datasets
-from reczoo.benchmark import KS
 from reczoo.metrics.evaluators import evaluate_next_item
 from reczoo.provenance import git_commit, script_command
+from reczoo.training import KS
 
 
 def check_same_held_out(trained_split, protocol):

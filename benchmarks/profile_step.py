@@ -72,13 +72,13 @@ def step_rates(dataset, passes=3):
     import keras
 
     from reczoo import datasets, registry
-    from reczoo.benchmark import EPOCH_BASE, RankingPlan
+    from reczoo.training import RankingPlan, RunSettings
 
     data = datasets.load(dataset)
     protocol = datasets.dataset_info(dataset).default_protocol
     spec = data.feature_spec(EMBEDDING)
     split = datasets.split(data, protocol, seed=0)
-    settings = {**EPOCH_BASE, **RECIPE.training}
+    settings = RunSettings.build("deepfm", dataset, protocol, recipe=RECIPE.name)
     plan = RankingPlan(data, split, spec, "binary", settings, 0)
     batches = [b for b in plan.epoch_batches(1) if len(b[1]) == BATCH]
 

@@ -146,7 +146,7 @@ def _define_finetune(fv):
 def _run_finetune(fv):
     import json
 
-    from reczoo.benchmark.finetune import finetune
+    from reczoo.training.finetuning import finetune
 
     if not fv.preset or not fv.output:
         raise ValueError("usage: reczoo finetune --preset=NAME (--dataset=NAME | "
@@ -292,8 +292,7 @@ def _run_train(fv):
     import json
 
     from reczoo import datasets
-    from reczoo.benchmark import run
-    from reczoo.benchmark.run import check_run
+    from reczoo.training import RunSettings, default_protocol, execute
 
     if fv.model is None:
         raise ValueError("--model is required (see `reczoo models`).")
@@ -301,26 +300,15 @@ def _run_train(fv):
         raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH or --shards=DIR.")
     if fv.cpu_devices is not None and fv.strategy != "mirrored":
         raise ValueError("--cpu_devices is for --strategy=mirrored.")
+    source = "dataset" if fv.dataset else "data_file" if fv.data_file else "shards"
+    name = fv.dataset or fv.data_file or fv.shards
     overrides = parse_overrides(fv.set)
-    if "epochs" in overrides and fv.epochs is not None:
-        raise ValueError(
-            f"Epochs given twice: --epochs={fv.epochs} and --set=epochs={overrides['epochs']}. "
-            "Give one."
-        )
     # Every flag, setting and the output location, before any data is read.
-    if fv.dataset is not None:
-        name, protocol = (
-            fv.dataset,
-            fv.protocol or datasets.dataset_info(fv.dataset).default_protocol,
-        )
-    elif fv.shards is not None:
-        name, protocol = fv.shards, fv.protocol or "shards"
-    else:
-        name, protocol = fv.data_file, fv.protocol or "ncf"
-    recipe = check_run(
-        fv.model, name, protocol, overrides, fv.epochs, fv.recipe, fv.output, fv.overwrite,
-        fv.strategy,
-    )[-1]  # fmt: skip
+    settings = RunSettings.build(
+        fv.model, name, fv.protocol or default_protocol(name, source=source),
+        overrides, epochs=fv.epochs, recipe=fv.recipe, seed=fv.seed,
+        output=fv.output, overwrite=fv.overwrite, strategy=fv.strategy,
+    )  # fmt: skip
     strategy = None
     if fv.strategy != "default":
         from reczoo import distribute
@@ -328,7 +316,7 @@ def _run_train(fv):
         # First thing on TensorFlow's runtime: a strategy made later fails.
         strategy = distribute.get_strategy(fv.strategy, cpu_devices=fv.cpu_devices)
     if not fv.quiet:
-        _announce(fv.model, name, protocol, recipe, overrides, fv.epochs)
+        _announce(settings)
     data_file = None
     dataset = fv.dataset
     if fv.shards is not None:
@@ -342,21 +330,10 @@ def _run_train(fv):
             "rating_col": fv.rating_col,
             "time_col": fv.time_col,
         }
-    row = run(
-        fv.model,
-        dataset,
-        protocol=protocol,
-        seed=fv.seed,
-        epochs=fv.epochs,
-        output=fv.output,
-        overwrite=fv.overwrite,
-        verbose=0 if fv.quiet else 1,
-        data_file=data_file,
-        recipe=fv.recipe,
-        checkpoint_dir=fv.checkpoint_dir,
-        strategy=strategy,
-        **overrides,
-    )
+    row = execute(
+        settings, dataset, verbose=0 if fv.quiet else 1, data_file=data_file,
+        checkpoint_dir=fv.checkpoint_dir, strategy=strategy,
+    )  # fmt: skip
     if not fv.quiet:
         keys = ("hr@10", "ndcg@10", "mrr@10", "auc", "logloss", "rmse", "mae")
         shown = ", ".join(f"{k}={row['metrics'][k]:.4f}" for k in keys if k in row["metrics"])
@@ -366,16 +343,18 @@ def _run_train(fv):
     return 0
 
 
-def _announce(model, name, protocol, recipe, overrides, epochs):
+def _announce(settings):
     """Says which recipe, or which defaults, a run will use."""
+    recipe = settings.recipe
     if recipe is None:
         print(
-            f"No recipe for ({model}, {name}, {protocol}): defaults adapted to the data; "
-            "`reczoo recipes` lists the recipes.",
+            f"No recipe for ({settings.model}, {settings.dataset}, {settings.protocol.name}): "
+            "defaults adapted to the data; `reczoo recipes` lists the recipes.",
             flush=True,
         )
         return
-    changed = sorted(set(overrides) | ({"epochs"} if epochs is not None else set()))
+    given = {"epochs"} if settings.epochs_given is not None else set()
+    changed = sorted(set(settings.overrides) | given)
     extra = f", with {', '.join(changed)} overridden" if changed else ""
     print(f"Recipe {recipe.name} ({recipe.source}){extra}.", flush=True)
 
@@ -601,7 +580,7 @@ def _run_recommend(fv):
                          "[--k=10]: --preset and one of --user or --history are required.")  # fmt: skip
     if fv.k < 1:
         raise ValueError(f"--k must be a positive integer. Received: --k={fv.k}")
-    from reczoo.models.task import NextItem
+    from reczoo.models.next_item import NextItem
     from reczoo.presets import from_preset
 
     task = from_preset(fv.preset, compile=False)

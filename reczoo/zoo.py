@@ -18,8 +18,6 @@ import dataclasses
 import datetime
 import json
 import math
-import shutil
-import tempfile
 from pathlib import Path
 
 from reczoo import registry
@@ -154,8 +152,8 @@ def build(name, folder=None, verbose=1, deterministic=True):
 
     Returns the preset's metadata.
     """
-    from reczoo.benchmark.run import run
     from reczoo.presets import INT8_MIN_ROWS, METADATA_FILE
+    from reczoo.training.runner import run
 
     spec = entry(name)
     folder = Path(folder or registry.PRETRAINED_DIR)
@@ -196,16 +194,12 @@ def build(name, folder=None, verbose=1, deterministic=True):
         "contents": CONTENTS,
         "built": datetime.date.today().isoformat(),
     }
-    with tempfile.TemporaryDirectory(dir=folder, prefix=f".{name}.") as tmp:
-        staged = Path(tmp) / name
-        task.save_to_preset(
-            staged, metadata=metadata, vocabularies=plan.data.vocabulary_lists(),
-            weights_dtype=dtype, keep_data=False,
-        )  # fmt: skip
-        target = folder / name
-        if target.exists():
-            shutil.rmtree(target)
-        staged.rename(target)
+    target = folder / name
+    # Written once, in place of the old preset (save_to_preset stages it).
+    task.save_to_preset(
+        target, metadata=metadata, vocabularies=plan.data.vocabulary_lists(),
+        weights_dtype=dtype, keep_data=False, overwrite=True,
+    )  # fmt: skip
     meta = json.loads((target / METADATA_FILE).read_text())
     index_preset(name, folder)
     return meta
@@ -253,8 +247,8 @@ def evaluate(preset, stage="test", data=None):
     Returns `(metrics, recorded metrics)`.
     """
     from reczoo import datasets
-    from reczoo.benchmark.run import _build, check_run
     from reczoo.presets import PresetError, from_preset
+    from reczoo.training import RunSettings, build_task
 
     task = from_preset(preset) if isinstance(preset, str | Path) else preset
     meta = task.preset_metadata
@@ -264,22 +258,24 @@ def evaluate(preset, stage="test", data=None):
             f"Dataset {meta['dataset']!r} here (sha256 {data.sha256}) is not the one the "
             f"preset was trained on ({meta['dataset_sha256']})."
         )
-    entry, protocol, settings, model_settings, _ = check_run(
-        meta["model"], meta["dataset"], meta["protocol"], {}, recipe=meta.get("recipe") or "none"
-    )
-    settings = {**settings, **{k: v for k, v in meta["hyperparameters"].items() if k in settings}}
-    split = datasets.split(data, protocol, seed=meta["seed"])
-    if entry.kind == "next_item":
-        from reczoo.benchmark import KS
+    settings = RunSettings.build(
+        meta["model"], meta["dataset"], meta["protocol"], recipe=meta.get("recipe") or "none",
+        seed=meta["seed"],
+    )  # fmt: skip
+    known = {k: v for k, v in meta["hyperparameters"].items() if k in settings.training()}
+    split = datasets.split(data, settings.protocol, seed=meta["seed"])
+    settings = settings.replace(**known).complete(data, split)
+    if settings.kind == "next_item":
         from reczoo.metrics.evaluators import evaluate_next_item
+        from reczoo.training import KS
 
-        metrics = evaluate_next_item(task, split, stage, settings["max_length"], KS,
-                                     batch_size=min(1024, settings["eval_batch_size"]))[0]  # fmt: skip
+        metrics = evaluate_next_item(task, split, stage, settings.max_length, KS,
+                                     batch_size=min(1024, settings.eval_batch_size))[0]  # fmt: skip
         return metrics, meta["metrics"]
     # A task built as the run built it gives the plan (and a retriever's
     # catalogue); the preset's weights are what is scored.
-    built, plan = _build(entry, meta["model"], data, split, settings, model_settings, meta["seed"])
-    for name in getattr(built, "asset_names", ()):
+    built, plan = build_task(settings, data, split)
+    for name in built.asset_names:
         arrays = built.asset_arrays().get(name)
         if arrays is not None and name != "frequencies":
             task.restore_assets(name, arrays)

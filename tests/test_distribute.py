@@ -17,9 +17,9 @@ import pytest
 
 import reczoo
 from reczoo import datasets, distribute
-from reczoo.benchmark.run import check_run
 from reczoo.datasets import loaders
 from reczoo.datasets.synthetic import DEFAULT_CARDINALITY
+from reczoo.training import RunSettings
 
 TRAIN = [sys.executable, "-m", "reczoo.cli", "train", "--model=deepfm", "--quiet"]
 # `reczoo train --dataset=criteo` on a synthetic train.txt: the real file's
@@ -142,7 +142,7 @@ def test_strategy_errors_are_named(monkeypatch):
     with pytest.raises(ValueError, match="Unknown strategy 'ring'"):
         distribute.get_strategy("ring")
     with pytest.raises(ValueError, match="ranking models for now; 'sasrec' is a next-item"):
-        check_run("sasrec", "amazon-games", "sasrec", {}, strategy="mirrored")
+        RunSettings.build("sasrec", "amazon-games", "sasrec", strategy="mirrored")
     assert (
         cli.main(["reczoo", "train", "--model=deepfm", "--dataset=frappe", "--cpu_devices=2"]) != 0
     )

@@ -7,7 +7,7 @@ import pytest
 
 import reczoo
 from reczoo import datasets
-from reczoo.benchmark.finetune import KeepRows, finetune
+from reczoo.training.finetuning import KeepRows, finetune
 
 SETTINGS = {"embedding_dim": 8, "max_length": 8, "batch_size": 16, "num_blocks": 1}
 

@@ -1,5 +1,6 @@
 """Recipes, the defaults that apply without one, and what a run returns."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -8,46 +9,63 @@ import numpy as np
 import pytest
 
 import reczoo
-from reczoo.benchmark import run, settings
 from reczoo.datasets.preprocessing import build_interactions
+from reczoo.training import RunSettings, run, settings
+
+
+def build(model, dataset, protocol, overrides=None, **kwargs):
+    return RunSettings.build(model, dataset, protocol, overrides or {}, **kwargs)
 
 
 def test_the_default_recipe_applies_and_set_overrides_it():
-    run_settings, model_settings, recipe = settings.resolve("deepfm", "frappe-x1", "bars_x1", {})
-    assert recipe.name == "deepfm/frappe-x1"
-    assert run_settings["batch_size"] == 4096 and run_settings["embedding_dim"] == 10
-    assert run_settings["patience"] == 2 and run_settings["reduce_lr"] == 0.1
-    assert model_settings["hidden_units"] == [400, 400, 400]
-    run_settings, model_settings, _ = settings.resolve(
-        "deepfm", "frappe-x1", "bars_x1", {"batch_size": 512, "dropout": 0.1}, epochs=3
-    )
-    assert run_settings["batch_size"] == 512 and run_settings["epochs"] == 3
-    assert model_settings["dropout"] == 0.1 and model_settings["batch_norm"] is True
+    s = build("deepfm", "frappe-x1", "bars_x1")
+    assert s.recipe.name == "deepfm/frappe-x1" and s.named_recipe is None
+    assert s.batch_size == 4096 and s.embedding_dim == 10
+    assert s.patience == 2 and s.reduce_lr == 0.1
+    assert s.model_settings["hidden_units"] == [400, 400, 400]
+    s = build("deepfm", "frappe-x1", "bars_x1", {"batch_size": 512, "dropout": 0.1}, epochs=3)
+    assert s.batch_size == 512 and s.epochs == 3
+    assert s.model_settings["dropout"] == 0.1 and s.model_settings["batch_norm"] is True
+
+
+def test_run_settings_are_frozen_and_replace_routes_model_settings():
+    s = build("deepfm", "frappe-x1", "bars_x1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.batch_size = 1
+    with pytest.raises(TypeError):
+        s.model_settings["dropout"] = 0.5
+    t = s.replace(batch_size=64, dropout=0.5)
+    assert (t.batch_size, t.model_settings["dropout"]) == (64, 0.5)
+    assert (s.batch_size, s.model_settings["dropout"]) == (4096, 0.2)
+    assert set(s.training()) == set(settings.EPOCH_BASE)
 
 
 def test_a_variant_is_named_and_none_means_no_recipe():
-    _, model_settings, recipe = settings.resolve(
-        "sasrec", "amazon-games", "sasrec", {}, recipe="sasrec-ce/amazon-games"
-    )
-    assert recipe.name == "sasrec-ce/amazon-games" and model_settings["loss"] == "ce"
-    run_settings, model_settings, recipe = settings.resolve(
-        "sasrec", "amazon-games", "sasrec", {}, recipe="none"
-    )
-    assert recipe is None and model_settings == {}
-    assert run_settings["eval_every_examples"] and run_settings["max_length"] is None
+    s = build("sasrec", "amazon-games", "sasrec", recipe="sasrec-ce/amazon-games")
+    assert s.recipe.name == s.named_recipe == "sasrec-ce/amazon-games"
+    assert s.model_settings["loss"] == "ce"
+    s = build("sasrec", "amazon-games", "sasrec", recipe="none")
+    assert s.recipe is None and dict(s.model_settings) == {}
+    assert s.eval_every_examples and s.max_length is None
 
 
 def test_bad_recipes_and_settings_are_named():
     with pytest.raises(ValueError, match=r"Unknown recipe 'deepfm/frape-x1'.*deepfm/frappe-x1"):
-        settings.resolve("deepfm", "frappe-x1", "bars_x1", {}, recipe="deepfm/frape-x1")
+        build("deepfm", "frappe-x1", "bars_x1", recipe="deepfm/frape-x1")
     with pytest.raises(ValueError, match=r"is for model 'fm'\. Received: model='deepfm'"):
-        settings.resolve("deepfm", "frappe-x1", "bars_x1", {}, recipe="fm/frappe-x1")
+        build("deepfm", "frappe-x1", "bars_x1", recipe="fm/frappe-x1")
     with pytest.raises(ValueError, match="`batch_size` must be a positive integer"):
-        settings.resolve("fm", "movielens-100k", "ncf", {"batch_size": 0})
+        build("fm", "movielens-100k", "ncf", {"batch_size": 0})
     with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
-        settings.resolve("fm", "movielens-100k", "ncf", {}, epochs=0)
+        build("fm", "movielens-100k", "ncf", epochs=0)
     with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
-        settings.resolve("fm", "movielens-100k", "ncf", {}, epochs=2.7)
+        build("fm", "movielens-100k", "ncf", epochs=2.7)
+    with pytest.raises(ValueError, match="Epochs given twice"):
+        build("fm", "movielens-100k", "ncf", {"epochs": 2}, epochs=3)
+    with pytest.raises(ValueError, match="train_last_targets is for next-item models"):
+        build("fm", "movielens-100k", "ncf", {"train_last_targets": 2})
+    with pytest.raises(ValueError, match="has no pre-training"):
+        build("gmf", "movielens-100k", "ncf", {"pretrain": True})
 
 
 def test_one_default_recipe_per_key():
@@ -65,15 +83,23 @@ def test_one_default_recipe_per_key():
 
 
 def test_schedule_counts_epochs_under_a_recipe_and_examples_without():
-    assert settings.schedule({"epochs": 200, "eval_every": 10}, steps_per_epoch=7) == (70, 20)
-    assert settings.schedule({"epochs": 5, "eval_every": 2}, steps_per_epoch=7) == (14, 3)
-    adaptive = {
-        "epochs": None,
-        "eval_every_examples": 1000,
-        "batch_size": 128,
-        "max_evaluations": 9,
-    }
-    assert settings.schedule(adaptive, steps_per_epoch=7) == (8, 9)
+    s = build("sasrec", "amazon-games", "sasrec")
+    assert (s.epochs, s.eval_every) == (200, 10)
+    assert s.schedule(steps_per_epoch=7) == (70, 20)
+    assert build("sasrec", "amazon-games", "sasrec", {"eval_every": 2}, epochs=5).schedule(7) == (
+        14,
+        3,
+    )
+    adaptive = build("fm", "movielens-100k", "ncf", {"eval_every_examples": 1000,
+                     "batch_size": 128, "max_evaluations": 9}, recipe="none")  # fmt: skip
+    assert adaptive.epochs is None
+    assert adaptive.schedule(steps_per_epoch=7) == (8, 9)
+
+
+def test_the_default_protocol_is_known_before_any_file_is_read():
+    assert settings.default_protocol("amazon-games") == "sasrec"
+    assert settings.default_protocol("clicks.csv", source="data_file") == "ncf"
+    assert settings.default_protocol("folder", source="shards") == "shards"
 
 
 def walk(users=40, items=60, seed=0):
@@ -161,11 +187,9 @@ def test_building_a_model_after_seeding_does_not_depend_on_earlier_imports():
 
 
 def test_fewer_epochs_than_a_recipes_evaluation_period_train_those_epochs():
-    from reczoo.benchmark.settings import resolve
-
     # sasrec/amazon-games evaluates every 10 epochs; --epochs=3 trains 3.
-    settings, _, recipe = resolve("sasrec", "amazon-games", "sasrec", {}, epochs=3)
-    assert recipe.name == "sasrec/amazon-games"
-    assert (settings["epochs"], settings["eval_every"]) == (3, 3)
-    settings, _, _ = resolve("sasrec", "amazon-games", "sasrec", {}, epochs=40)
-    assert (settings["epochs"], settings["eval_every"]) == (40, 10)
+    s = build("sasrec", "amazon-games", "sasrec", epochs=3)
+    assert s.recipe.name == "sasrec/amazon-games"
+    assert (s.epochs, s.eval_every) == (3, 3)
+    s = build("sasrec", "amazon-games", "sasrec", epochs=40)
+    assert (s.epochs, s.eval_every) == (40, 10)

@@ -328,7 +328,7 @@ def test_sigterm_while_the_preset_is_written_leaves_nothing(workdir, capsys, mon
 def test_an_unexpected_error_is_one_line_with_its_type(workdir, capsys, monkeypatch):
     import importlib
 
-    run_module = importlib.import_module("reczoo.benchmark.run")
+    run_module = importlib.import_module("reczoo.training.runner")
 
     (workdir / "clicks.csv").write_text(GOOD)
 

@@ -6,7 +6,7 @@ import pytest
 
 import reczoo
 from reczoo import cli
-from reczoo.benchmark import run
+from reczoo.training import run
 
 ROW_KEYS = {
     "model", "dataset", "protocol", "hyperparameters", "metrics", "valid_metrics",

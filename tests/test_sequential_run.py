@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from reczoo import datasets
-from reczoo.benchmark import run
 from reczoo.datasets.preprocessing import build_interactions
+from reczoo.training import run
 
 
 @pytest.fixture(autouse=True)

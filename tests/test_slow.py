@@ -2,7 +2,7 @@
 
 import pytest
 
-from reczoo.benchmark import run
+from reczoo.training import run
 
 pytestmark = pytest.mark.slow
 

@@ -148,8 +148,8 @@ def _run_id(entry, seed, context):
 
 
 def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None):
-    from reczoo.benchmark.run import run
     from reczoo.benchmark.throughput import latency
+    from reczoo.training.runner import run
 
     verbose = 0 if quiet else 2
     if entry.kind == "accuracy":

@@ -80,8 +80,8 @@ def temporal_finetune(model, dataset, recipe, seed=0, budgets=None, pretrain_epo
             recipe's).
         **finetune_options: `learning_rate`, `freeze`, ... of `finetune`.
     """
-    from reczoo.benchmark.finetune import aligned, finetune
-    from reczoo.benchmark.run import run
+    from reczoo.training.finetuning import aligned, finetune
+    from reczoo.training.runner import run
 
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
     first, later, pre_protocol, protocol, settings = periods(data, seed)

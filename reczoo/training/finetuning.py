@@ -19,8 +19,8 @@ import numpy as np
 from keras import ops
 
 from reczoo import datasets, registry
-from reczoo.benchmark.run import run
 from reczoo.presets import PresetError, check_output, from_preset
+from reczoo.training.runner import run
 
 # The default learning rate of fine-tuning: this share of the preset's.
 LEARNING_RATE_SCALE = 0.1

@@ -13,8 +13,7 @@ import time
 
 import keras
 
-from reczoo.benchmark.checkpoint import Checkpoint
-from reczoo.benchmark.settings import schedule
+from reczoo.training.checkpoint import Checkpoint
 
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
 
@@ -79,7 +78,8 @@ class TrainingLog:
 
 
 def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, strategy=None):
-    """Trains `task` on `plan` under `settings`; returns a `TrainingLog`.
+    """Trains `task` on `plan` under `settings` (a `RunSettings`); returns a
+    `TrainingLog`.
 
     With a validation split, stops after `patience` evaluations without a
     gain in the plan's monitored metric and restores the best weights; with
@@ -87,15 +87,15 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     without a gain (FuxiCTR's procedure). Without one, trains every period
     and keeps the last weights. With `checkpoint_dir`, saves the whole
     training state after every period and resumes from it
-    (`reczoo.benchmark.checkpoint`). Under a `MultiWorkerMirroredStrategy`
+    (`reczoo.training.checkpoint`). Under a `MultiWorkerMirroredStrategy`
     the same callbacks are driven by `reczoo.distribute.fit_loop` instead of
     `fit`; each worker but the chief keeps its checkpoint in a subfolder.
     """
     from reczoo import distribute
 
     multi_worker = strategy is not None and distribute.is_multi_worker(strategy)
-    steps_per_period, periods = schedule(settings, plan.steps_per_epoch)
-    epochs_per_period = settings.get("eval_every") if settings.get("epochs") else None
+    steps_per_period, periods = settings.schedule(plan.steps_per_epoch)
+    epochs_per_period = settings.eval_every if settings.epochs else None
     timer = Timer()
     callbacks = [timer]
     evaluation = stopping = reduce_lr = None
@@ -105,15 +105,15 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
         stopping = keras.callbacks.EarlyStopping(
             monitor=f"val_{metric}",
             mode=mode,
-            patience=settings["patience"],
+            patience=settings.patience,
             restore_best_weights=True,
         )
         callbacks += [evaluation, stopping]
-        if settings.get("reduce_lr"):
+        if settings.reduce_lr:
             reduce_lr = keras.callbacks.ReduceLROnPlateau(
                 monitor=f"val_{metric}",
                 mode=mode,
-                factor=settings["reduce_lr"],
+                factor=settings.reduce_lr,
                 patience=1,
                 min_delta=0.0,
                 min_lr=1e-6,

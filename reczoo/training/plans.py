@@ -46,25 +46,25 @@ class RankingPlan:
                 f"of interactions, under a leave-last-out protocol; {split.protocol.name!r} "
                 f"is a {split.protocol.kind}. Use ncf, loo_full, ... or objective=binary."
             )
-        if objective == "bpr" and settings["train_negatives"] < 1:
+        if objective == "bpr" and settings.train_negatives < 1:
             raise ValueError(
                 "The BPR objective needs at least one negative per positive. Received: "
-                f"train_negatives={settings['train_negatives']}"
+                f"train_negatives={settings.train_negatives}"
             )
         if self.group == 2:
-            n = split.train.num_interactions * settings["train_negatives"]
+            n = split.train.num_interactions * settings.train_negatives
         elif self.leave_one_out:
-            n = split.train.num_interactions * (1 + settings["train_negatives"])
+            n = split.train.num_interactions * (1 + settings.train_negatives)
         else:
             n = len(split.rows("train"))
         self.samples_per_epoch = n
-        self.steps_per_epoch = math.ceil(n / settings["batch_size"])
+        self.steps_per_epoch = math.ceil(n / settings.batch_size)
 
     def training_set(self, epoch):
         """`(features, labels)` of data epoch `epoch` (1, 2, ...)."""
         if self.leave_one_out:
             return self.split.train.training_pairs(
-                self.settings["train_negatives"], seed=[self.seed, epoch], spec=self.spec,
+                self.settings.train_negatives, seed=[self.seed, epoch], spec=self.spec,
                 pairwise=self.group == 2,
             )  # fmt: skip
         return self.rows("train")
@@ -72,13 +72,13 @@ class RankingPlan:
     def epoch_batches(self, epoch):
         features, targets = self.training_set(epoch)
         return pipelines.shuffled_batches(
-            features, targets, self.settings["batch_size"], self.seed + epoch, self.group
+            features, targets, self.settings.batch_size, self.seed + epoch, self.group
         )
 
     def epoch_stacks(self, epoch):
         features, targets = self.training_set(epoch)
         return pipelines.shuffled_stacks(
-            features, targets, self.settings["batch_size"], self.seed + epoch, self.group
+            features, targets, self.settings.batch_size, self.seed + epoch, self.group
         )
 
     def stream(self, first_epoch=1):
@@ -153,19 +153,19 @@ class NextItemPlan:
         self.backbone = task.backbone
         self.per_position = self.backbone.per_position
         self.cloze = self.backbone.predicts_masked
-        self.users, self.inputs, self.targets = self._examples(settings["max_length"])
+        self.users, self.inputs, self.targets = self._examples(settings.max_length)
         self.positions = int(sum(np.count_nonzero(t) for t in self.targets))
         self.samples_per_epoch = self.positions
-        self.steps_per_epoch = math.ceil(len(self.inputs) / settings["batch_size"])
+        self.steps_per_epoch = math.ceil(len(self.inputs) / settings.batch_size)
         if (
-            self.per_position and settings["bucket_by_length"] and not self.cloze
+            self.per_position and settings.bucket_by_length and not self.cloze
             and not task.normalize_by
         ):  # fmt: skip
             task.normalize_by = self.positions / self.steps_per_epoch
 
     def _examples(self, length):
         users, inputs, targets = [], [], []
-        last = self.settings.get("train_last_targets")
+        last = self.settings.train_last_targets
         if last is not None and (self.cloze or last < 1):
             raise ValueError(
                 "train_last_targets takes a positive number of items, for models that "
@@ -199,18 +199,18 @@ class NextItemPlan:
         rng = np.random.default_rng([self.seed, epoch])
         n = len(self.inputs)
         order = rng.permutation(n)
-        bucket = s["bucket_by_length"] and self.per_position
+        bucket = s.bucket_by_length and self.per_position
         if bucket:
             # Sorted stably by length after the shuffle: random within a length.
             lengths = np.array([len(x) for x in self.inputs])
             order = order[np.argsort(lengths[order], kind="stable")]
-        chunks = [order[i : i + s["batch_size"]] for i in range(0, n, s["batch_size"])]
+        chunks = [order[i : i + s.batch_size] for i in range(0, n, s.batch_size)]
         if bucket:
             rng.shuffle(chunks)
         return chunks, bucket
 
     def epoch_batches(self, epoch):
-        length = self.settings["max_length"]
+        length = self.settings.max_length
         history, user = self.backbone.history_feature, self.backbone.user_feature
         chunks, bucket = self._chunks(epoch)
         masking = np.random.default_rng([self.seed, epoch, 1])
@@ -258,8 +258,8 @@ class NextItemPlan:
 
     def evaluate(self, task, stage):
         return evaluate_next_item(
-            task, self.split, stage, self.settings["max_length"], KS,
-            batch_size=min(1024, self.settings["eval_batch_size"]),
+            task, self.split, stage, self.settings.max_length, KS,
+            batch_size=min(1024, self.settings.eval_batch_size),
         )  # fmt: skip
 
     @property
@@ -285,7 +285,7 @@ class RetrievalPlan:
         self.train = data.select(split.rows("train"))
         self.history = "history" if getattr(task.backbone, "uses_history", False) else None
         self.samples_per_epoch = len(split.rows("train"))
-        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings["batch_size"])
+        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings.batch_size)
         self._features = {}
 
     def rows(self, stage):
@@ -312,7 +312,7 @@ class RetrievalPlan:
     def epoch_stacks(self, epoch):
         features, items = self.rows("train")
         return pipelines.shuffled_stacks(
-            features, items, self.settings["batch_size"], self.seed + epoch
+            features, items, self.settings.batch_size, self.seed + epoch
         )
 
     def stream(self, first_epoch=1):
@@ -330,7 +330,7 @@ class RetrievalPlan:
         queries = {n: features[n] for n in task.backbone.query_features}
         return evaluate_retrieval(
             task, queries, items, task.candidates, seen=self.seen(), ks=RETRIEVAL_KS,
-            batch_size=min(1024, self.settings["eval_batch_size"]),
+            batch_size=min(1024, self.settings.eval_batch_size),
         )  # fmt: skip
 
     def seen(self):
@@ -366,11 +366,11 @@ class StreamingPlan:
         self.samples_per_epoch = data.rows("train")
         if not self.samples_per_epoch:
             raise ValueError(f"{data.folder} has no training rows.")
-        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings["batch_size"])
+        self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings.batch_size)
 
     def stream(self, first_epoch=1, input_context=None):
         """Endless batches: data epoch `first_epoch`, then the next, ..."""
-        batch = self.settings["batch_size"]
+        batch = self.settings.batch_size
         workers = 1
         if input_context is not None:
             batch = input_context.get_per_replica_batch_size(batch)
@@ -378,7 +378,7 @@ class StreamingPlan:
         # One seed for the whole run: tf.data draws a new file order and row
         # order for each pass from it, the same sequence every time.
         batches = self.data.batches(
-            "train", batch, seed=self.seed, shuffle_buffer=self.settings.get("shuffle_buffer"),
+            "train", batch, seed=self.seed, shuffle_buffer=self.settings.shuffle_buffer,
             input_context=input_context, drop_remainder=workers > 1,
         ).repeat()  # fmt: skip
         # A resumed run reads past the passes it has done.
@@ -410,7 +410,7 @@ class StreamingPlan:
 
         predict = forward(model) if replicated(model) else model.predict_on_batch
         scores, labels, seconds = [], [], 0.0
-        for features, y in self.data.dataset(stage, self.settings["eval_batch_size"]):
+        for features, y in self.data.dataset(stage, self.settings.eval_batch_size):
             start = time.perf_counter()
             scores.append(np.asarray(predict(features)).reshape(-1))
             seconds += time.perf_counter() - start

@@ -15,14 +15,12 @@ import keras
 import numpy as np
 
 from reczoo import datasets, distribute, provenance, registry
-from reczoo.benchmark import settings as run_settings
-from reczoo.benchmark.command import format_command
-from reczoo.benchmark.plans import NextItemPlan, RankingPlan, RetrievalPlan, StreamingPlan
-from reczoo.benchmark.training import train
-from reczoo.datasets.protocols import check_fits, get_protocol
 from reczoo.datasets.shards import ShardedDataset
 from reczoo.features import Categorical, FeatureSpec, Sequence
-from reczoo.presets import check_output
+from reczoo.training.command import format_command
+from reczoo.training.loop import train
+from reczoo.training.plans import NextItemPlan, RankingPlan, RetrievalPlan, StreamingPlan
+from reczoo.training.settings import RunSettings, default_protocol
 
 
 class RunResult(dict):
@@ -45,91 +43,57 @@ class RunResult(dict):
         return json.dumps(self)
 
 
-def _resolve_dataset(dataset):
+def _load(dataset):
     if isinstance(dataset, str):
-        return datasets.load(dataset), dataset
-    return dataset, dataset.name
+        return datasets.load(dataset)
+    return dataset
 
 
-def _default_protocol(dataset):
-    """The dataset's own protocol, known before its files are read."""
-    if isinstance(dataset, str):
-        return datasets.dataset_info(dataset).default_protocol
-    if getattr(dataset, "streaming", False):
-        return "shards"
-    if dataset.name in datasets.DATASETS:
-        return datasets.dataset_info(dataset.name).default_protocol
-    return "bars_ctr" if dataset.kind == "ctr" else "ncf"
+def _strategy_name(strategy):
+    """The name of a strategy given by name or as an object (None: one device)."""
+    if strategy is None or isinstance(strategy, str):
+        return strategy or "default"
+    return "multi_worker" if distribute.is_multi_worker(strategy) else "mirrored"
 
 
-def check_run(
-    model, dataset_name, protocol, overrides, epochs=None, recipe=None, output=None,
-    overwrite=False, strategy=None,
-):  # fmt: skip
-    """Everything a run can be refused for, checked before any data is read:
-    the model, the protocol and whether it fits the model, the recipe, every
-    setting's name and value, and the output location.
-
-    Returns `(entry, protocol, settings, model_settings, recipe)`.
-    """
-    entry = registry.model_info(model)
-    if strategy not in (None, "default") and entry.kind != "ranking":
-        raise ValueError(
-            f"Training on several devices is for ranking models for now; {model!r} is a "
-            f"{entry.kind.replace('_', '-')} model. Drop --strategy."
-        )
-    check_output(output, overwrite=overwrite)
-    protocol = get_protocol(protocol)
-    check_fits(protocol, entry.kind, model)
-    settings, model_settings, found = run_settings.resolve(
-        model, dataset_name, protocol.name, overrides, epochs=epochs, recipe=recipe
-    )
-    registry.route_settings(model, model_settings)
-    if settings.get("train_last_targets") is not None and entry.kind != "next_item":
-        raise ValueError(
-            f"train_last_targets is for next-item models; {model!r} is a "
-            f"{entry.kind.replace('_', '-')} model."
-        )
-    if settings.get("pretrain") and not entry.pretraining:
-        raise ValueError(f"Model {model!r} has no pre-training; drop pretrain=true.")
-    return entry, protocol, settings, model_settings, found
-
-
-def _pretrain(entry, data, protocol, seed, settings, model_settings, verbose, folder):
-    """Trains the models `entry` starts from (NeuMF's GMF and MLP) on the same
-    split, saving each as a preset in `folder`; sets the model settings that
-    name them and returns their result rows."""
-    rows = {}
-    for key, model, overrides in registry._import(entry.pretraining)(settings, model_settings):
+def _pretrain(settings, data, verbose, folder):
+    """Trains the models `settings.model` starts from (NeuMF's GMF and MLP) on
+    the same split, saving each as a preset in `folder`. Returns the settings
+    naming them and their result rows."""
+    rows, named = {}, {}
+    model_settings = settings.model_settings
+    runs = registry._import(settings.entry.pretraining)(settings.training(), model_settings)
+    for key, model, overrides in runs:
         if key in model_settings:
             continue  # given by the user
-        if registry.find_recipe(model, data.name, protocol.name) is None:
+        if registry.find_recipe(model, data.name, settings.protocol.name) is None:
             # No recipe of its own: it trains as the main run does.
             shared = ("batch_size", "train_negatives", "epochs", "eval_every", "patience",
                       "eval_every_examples", "max_evaluations")  # fmt: skip
             overrides = {
-                **{k: settings[k] for k in shared if settings.get(k) is not None},
+                **{k: getattr(settings, k) for k in shared if getattr(settings, k) is not None},
                 **{k: model_settings[k] for k in ("learning_rate",) if k in model_settings},
                 **overrides,
             }
         if verbose:
             print(f"pre-training {model} for {key}")
         path = Path(folder) / key
-        result = run(model, data, protocol=protocol, seed=seed, output=path, verbose=verbose,
-                     **overrides)  # fmt: skip
-        model_settings[key] = str(path)
+        result = run(model, data, protocol=settings.protocol, seed=settings.seed, output=path,
+                     verbose=verbose, **overrides)  # fmt: skip
+        named[key] = str(path)
         rows[key] = {k: result[k] for k in ("model", "recipe", "metrics", "valid_metrics",
                                             "epochs", "wall_seconds", "hyperparameters")}  # fmt: skip
-    return rows
+    return settings.replace(**named), rows
 
 
-def _check_pretrained(entry, data, protocol, seed, model_settings):
+def _check_pretrained(settings, data):
     """Refuses presets trained on another dataset or split: their training
     data could hold this split's test items."""
     from reczoo.presets import resolve_preset, verify_preset
 
-    for key in entry.init_settings:
-        value = model_settings.get(key)
+    protocol, seed = settings.protocol, settings.seed
+    for key in settings.entry.init_settings:
+        value = settings.model_settings.get(key)
         if not isinstance(value, str | Path):
             continue
         meta = verify_preset(resolve_preset(value))
@@ -149,73 +113,66 @@ def _check_pretrained(entry, data, protocol, seed, model_settings):
             )
 
 
-def _build(entry, model, data, split, settings, model_settings, seed):
-    """The task and its training plan."""
+def build_task(settings, data, split):
+    """The task and its training plan, for complete `settings` (see
+    `RunSettings.complete`)."""
+    entry, model, model_settings = settings.entry, settings.model, dict(settings.model_settings)
     if entry.kind == "next_item":
         if data.kind != "interactions":
             raise ValueError(f"Next-item models need interactions; {data.name!r} is {data.kind}.")
-        if settings["max_length"] is None:
-            settings["max_length"] = run_settings.history_length(split)
-        dim = settings["embedding_dim"]
+        dim = settings.embedding_dim
         # Items 1..n after padding 0, and a mask token n + 1 where the model has one.
         rows = data.num_items + 1 + int(entry.backbone.uses_mask_token)
-        features = [Sequence("history", rows, dim, settings["max_length"], table="item")]
+        features = [Sequence("history", rows, dim, settings.max_length, table="item")]
         if entry.backbone.uses_user:
             features.append(Categorical("user_id", data.num_users + 1, dim))
         task = registry.get_model(model, feature_spec=FeatureSpec(features), **model_settings)
-        return task, NextItemPlan(data, split, task, settings, seed)
+        return task, NextItemPlan(data, split, task, settings, settings.seed)
     if entry.kind == "retrieval":
-        return _build_retrieval(entry, model, data, split, settings, model_settings, seed)
+        return _build_retrieval(settings, data, split)
     if getattr(data, "streaming", False):
         if entry.backbone.fit_by == "adapt":
             raise ValueError(
                 f"Model {model!r} is fit by counting the training rows; a sharded dataset "
                 "streams them. Load the data instead of its shards."
             )
-        spec = data.feature_spec(settings["embedding_dim"])
-        settings.setdefault("shuffle_buffer", 100_000)
-        model_settings.setdefault("objective", "binary")
+        spec = data.feature_spec(settings.embedding_dim)
         task = registry.get_model(model, feature_spec=spec, **model_settings)
-        return task, StreamingPlan(data, split, spec, settings, seed)
+        return task, StreamingPlan(data, split, spec, settings, settings.seed)
     if data.kind == "ctr":
-        spec = data.feature_spec(settings["embedding_dim"])
-        objective = "binary"
+        spec = data.feature_spec(settings.embedding_dim)
     else:
-        spec = data.feature_spec(settings["embedding_dim"], side_features=settings["side_features"])
-        rated = data.ratings is not None and not split.protocol.leave_one_out
-        objective = "regression" if rated else "binary"
-    model_settings.setdefault("objective", entry.task_defaults.get("objective", objective))
-    if entry.backbone.fit_by == "adapt":
-        item = data.item_column if data.kind == "ctr" else "item_id"
-        model_settings.setdefault("item_feature", item)
+        spec = data.feature_spec(settings.embedding_dim, side_features=settings.side_features)
     task = registry.get_model(model, feature_spec=spec, **model_settings)
-    return task, RankingPlan(data, split, spec, model_settings["objective"], settings, seed)
+    plan = RankingPlan(data, split, spec, model_settings["objective"], settings, settings.seed)
+    return task, plan
 
 
-def _build_retrieval(entry, model, data, split, settings, model_settings, seed):
+def _build_retrieval(settings, data, split):
     """A retriever: user features in the query tower, item features (title
     words included) in the candidate tower, and what it knows of the data:
     the catalogue, the users, the training frequencies."""
     if data.kind != "interactions":
         raise ValueError(f"Retrieval models need interactions; {data.name!r} is {data.kind}.")
-    dim = settings["embedding_dim"]
-    if settings["side_features"]:
+    dim, side = settings.embedding_dim, settings.side_features
+    if side:
         data = data.with_title_tokens()
-    spec = data.feature_spec(dim, side_features=settings["side_features"])
-    query = ["user_id", *(data.user_features if settings["side_features"] else ())]
-    candidate = ["item_id", *(data.item_features if settings["side_features"] else ())]
+    spec = data.feature_spec(dim, side_features=side)
+    query = ["user_id", *(data.user_features if side else ())]
+    candidate = ["item_id", *(data.item_features if side else ())]
     features = list(spec)
-    if entry.backbone.uses_history:
-        length = settings["max_length"] or 50
-        settings["max_length"] = length
-        features.append(Sequence("history", data.num_items + 1, dim, length))
+    if settings.entry.backbone.uses_history:
+        features.append(Sequence("history", data.num_items + 1, dim, settings.max_length))
         query.append("history")
     spec = FeatureSpec(features)
     # The towers' features follow the data unless the user named them (then
     # the row records them, as any setting given).
+    model_settings = dict(settings.model_settings)
     towers = {"query_features": query, "candidate_features": candidate}
     towers = {k: v for k, v in towers.items() if k not in model_settings}
-    task = registry.get_model(model, feature_spec=spec, seed=seed, **model_settings, **towers)
+    task = registry.get_model(
+        settings.model, feature_spec=spec, seed=settings.seed, **model_settings, **towers
+    )
     every_item = np.arange(data.num_items + 1)
     every_user = np.arange(data.num_users + 1)
     item_spec = spec.subset(task.backbone.candidate_features)
@@ -227,16 +184,21 @@ def _build_retrieval(entry, model, data, split, settings, model_settings, seed):
                                            user_spec))  # fmt: skip
     train_items = data.items[split.rows("train")]
     task.set_candidate_frequencies(train_items, data.num_items + 1)
-    return task, RetrievalPlan(data, split, task, settings, seed)
+    return task, RetrievalPlan(data, split, task, settings, settings.seed)
 
 
-def _fit(task, plan, settings, verbose, checkpoint_dir=None, identity=None, strategy=None):
+def _fit(task, plan, settings, verbose, checkpoint_dir=None, strategy=None):
     """Trains (or adapts) the task; returns (training log or None, samples, seconds)."""
     if task.backbone.fit_by == "adapt":
         features, targets = plan.training_set(0)
         start = time.perf_counter()
         task.backbone.adapt(features[task.backbone.item_feature], weights=targets)
         return None, len(targets), time.perf_counter() - start
+    identity = {
+        "model": settings.model, "dataset_sha256": plan.data.sha256,
+        "protocol": settings.protocol.to_dict(), "seed": settings.seed,
+        "settings": settings.training(), "model_settings": dict(settings.model_settings),
+    }  # fmt: skip
     log = train(task, plan, settings, verbose, checkpoint_dir, identity, strategy)
     samples = round(log.steps * plan.samples_per_epoch / plan.steps_per_epoch)
     return log, samples, log.seconds
@@ -265,7 +227,8 @@ def run(
     exists (`reczoo.list_recipes()`), else from defaults that adapt to the
     data (evaluation every so many examples, patience in evaluations, history
     lengths from the data); `overrides` go on top. The row's `recipe` says
-    which applied.
+    which applied. They are built once (`RunSettings.build`) and checked
+    before any data is read.
 
     Args:
         model: a registered model name (`reczoo.list_models()`).
@@ -307,7 +270,6 @@ def run(
         params, device, precision, jit, seed, versions, git_commit,
         dataset_sha256, date, command) with `.model`, `.data` and `.split`.
     """
-    wall_start = time.perf_counter()
     data_types = datasets.InteractionDataset | datasets.CTRDataset | ShardedDataset
     if not isinstance(dataset, str | data_types):
         raise TypeError(
@@ -315,104 +277,131 @@ def run(
             f"Received: {type(dataset).__name__}"
         )
     name = dataset if isinstance(dataset, str) else dataset.name
-    entry, protocol, settings, model_settings, found = check_run(
-        model, name, protocol or _default_protocol(dataset), overrides, epochs, recipe,
-        output, overwrite, strategy,
+    settings = RunSettings.build(
+        model, name, protocol or default_protocol(dataset), overrides, epochs=epochs,
+        recipe=recipe, seed=seed, output=output, overwrite=overwrite,
+        strategy=_strategy_name(strategy),
     )  # fmt: skip
+    return execute(
+        settings, dataset, verbose=verbose, data_file=data_file, checkpoint_dir=checkpoint_dir,
+        warm_start=warm_start, preset_options=preset_options, strategy=strategy,
+    )  # fmt: skip
+
+
+def execute(
+    settings, dataset, verbose=1, data_file=None, checkpoint_dir=None, warm_start=None,
+    preset_options=None, strategy=None,
+):  # fmt: skip
+    """Runs `settings` (a `RunSettings`) on `dataset` (its name or the
+    loaded dataset); the arguments are `run`'s. Returns a `RunResult`."""
+    wall_start = time.perf_counter()
+    if strategy is None and settings.strategy != "default":
+        strategy = settings.strategy
     strategy = distribute.get_strategy(strategy) if strategy is not None else None
-    data, dataset_name = _resolve_dataset(dataset)
-    keras.utils.set_random_seed(seed)
-    if getattr(data, "streaming", False):
-        if protocol.name != "shards":
-            raise ValueError(
-                f"{data.name!r} is sharded: its split was drawn when it was written. Use "
-                f"protocol 'shards'. Received: protocol={protocol.name!r}"
-            )
-        split = data.split(protocol)
-    else:
-        split = datasets.split(data, protocol, seed=seed)
-    pretrained = {}
+    data = _load(dataset)
+    if data.name != settings.dataset and not isinstance(dataset, str):
+        # A file or a shard folder was named by its path; the row names the data.
+        settings = settings.replace(dataset=data.name)
+    keras.utils.set_random_seed(settings.seed)
+    split = _split(settings, data)
     with contextlib.ExitStack() as stack:
-        if settings.get("pretrain"):
+        pretrained = {}
+        if settings.pretrain:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="reczoo-pretrain-"))
-            pretrained = _pretrain(
-                entry, data, protocol, seed, settings, model_settings, verbose, folder
-            )
-        _check_pretrained(entry, data, protocol, seed, model_settings)
+            settings, pretrained = _pretrain(settings, data, verbose, folder)
+        _check_pretrained(settings, data)
+        settings = settings.complete(data, split)
         if strategy is not None:
             stack.enter_context(strategy.scope())
-        task, plan = _build(entry, model, data, split, settings, model_settings, seed)
+        task, plan = build_task(settings, data, split)
         if warm_start is not None:
             warm_start(task, plan)
     # Presets pre-trained here were temporary: the row keeps what trained them.
-    for key in pretrained:
-        model_settings[key] = f"pretrained by this run ({pretrained[key]['model']})"
-    identity = {
-        "model": model, "dataset_sha256": data.sha256, "protocol": protocol.to_dict(),
-        "seed": seed, "settings": settings, "model_settings": model_settings,
-    }  # fmt: skip
-    log, samples, train_seconds = _fit(
-        task, plan, settings, verbose, checkpoint_dir, identity, strategy
+    settings = settings.replace(
+        **{k: f"pretrained by this run ({row['model']})" for k, row in pretrained.items()}
     )
-    valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
-    test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
+    log, samples, train_seconds = _fit(task, plan, settings, verbose, checkpoint_dir, strategy)
+    row = _row(settings, data, task, plan, (log, samples, train_seconds), strategy)
+    if pretrained:
+        row["pretrained"] = pretrained
     if data.kind == "interactions":
         # What each user saw in training, in time order: `recommend` leaves it out.
-        train = split.train if split.protocol.leave_one_out else data.select(split.rows("train"))
-        order = train.order()
-        task.set_interactions(train.users[order], train.items[order])
-    named = found.name if found is not None and (recipe is not None or not found.default) else None
-    row = {
-        "model": model,
-        "dataset": dataset_name,
-        "protocol": protocol.name,
-        "protocol_details": protocol.to_dict(),
+        train_part = (
+            split.train if split.protocol.leave_one_out else data.select(split.rows("train"))
+        )
+        order = train_part.order()
+        task.set_interactions(train_part.users[order], train_part.items[order])
+    row["wall_seconds"] = round(time.perf_counter() - wall_start, 2)
+    row["command"] = format_command(
+        settings, data_file,
+        shards=getattr(data, "folder", None) if isinstance(data, ShardedDataset) else None,
+    )  # fmt: skip
+    chief = strategy is None or distribute.worker_index(strategy) == 0
+    if settings.output is not None and chief:
+        task.save_to_preset(
+            settings.output,
+            metadata={k: row[k] for k in row if k != "history"}
+            | {"split": settings.protocol.to_dict()},
+            # The plan's data: a retriever's has its title words' vocabulary.
+            vocabularies=plan.data.vocabulary_lists(),
+            overwrite=settings.overwrite,
+            **(preset_options or {}),
+        )
+        output = Path(settings.output)
+        row["preset"] = str(output) if not output.is_absolute() else output.name
+    return RunResult(row, model=task, data=data, split=split, plan=plan)
+
+
+def _split(settings, data):
+    if getattr(data, "streaming", False):
+        if settings.protocol.name != "shards":
+            raise ValueError(
+                f"{data.name!r} is sharded: its split was drawn when it was written. Use "
+                f"protocol 'shards'. Received: protocol={settings.protocol.name!r}"
+            )
+        return data.split(settings.protocol)
+    return datasets.split(data, settings.protocol, seed=settings.seed)
+
+
+def _row(settings, data, task, plan, fitted, strategy):
+    """The result row of a trained task: settings, metrics, throughput, provenance."""
+    log, samples, train_seconds = fitted
+    valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
+    test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
+    found = settings.recipe
+    return {
+        "model": settings.model,
+        "dataset": settings.dataset,
+        "protocol": settings.protocol.name,
+        "protocol_details": settings.protocol.to_dict(),
         "recipe": found.name if found is not None else None,
         "settings_from": f"recipe {found.name}" if found else "defaults adapted to the data",
-        "hyperparameters": {**settings, **_jsonable(model_settings)},
+        "hyperparameters": {**settings.training(), **_jsonable(dict(settings.model_settings))},
         "metrics": test_metrics,
         "valid_metrics": valid_metrics,
-        **({"pretrained": pretrained} if pretrained else {}),
         "monitor": plan.monitor[0],
         "train_samples_per_sec": round(samples / train_seconds, 1) if train_seconds else None,
         "infer_samples_per_sec": round(scored / infer_seconds, 1) if infer_seconds else None,
         **_progress(log, plan, settings),
-        "wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "wall_seconds": None,
         "train_seconds": round(train_seconds, 2),
         "params": int(task.count_params()),
-        "batch_size": settings["batch_size"],
+        "batch_size": settings.batch_size,
         "precision": task.dtype_policy.name,
         "jit": bool(getattr(task, "jit_compile", False)),
         **distribute.describe(strategy),
-        "seed": seed,
+        "seed": settings.seed,
         "dataset_sha256": data.sha256,
         "dataset_files": data.files,
         "dataset_statistics": data.statistics(),
         **provenance.run_record(),
     }
-    row["command"] = format_command(
-        model, dataset_name, protocol.name, seed, overrides, epochs, named, data_file,
-        shards=getattr(data, "folder", None) if isinstance(dataset, ShardedDataset) else None,
-        strategy=row["strategy"],
-    )  # fmt: skip
-    chief = strategy is None or distribute.worker_index(strategy) == 0
-    if output is not None and chief:
-        task.save_to_preset(
-            output,
-            metadata={k: row[k] for k in row if k != "history"} | {"split": protocol.to_dict()},
-            # The plan's data: a retriever's has its title words' vocabulary.
-            vocabularies=plan.data.vocabulary_lists(),
-            overwrite=overwrite,
-            **(preset_options or {}),
-        )
-        row["preset"] = str(output) if not Path(output).is_absolute() else Path(output).name
-    return RunResult(row, model=task, data=data, split=split, plan=plan)
 
 
 def _progress(log, plan, settings):
     """Epochs, steps, the best epoch and the history of a training log."""
     if log is None:
-        return {"epochs": 0, "steps": 0, "max_epochs": settings.get("epochs"), "best_epoch": 0,
+        return {"epochs": 0, "steps": 0, "max_epochs": settings.epochs, "best_epoch": 0,
                 "history": []}  # fmt: skip
     epochs = log.steps / plan.steps_per_epoch
     best_steps = (log.best_period + 1) * log.steps_per_period
@@ -420,7 +409,7 @@ def _progress(log, plan, settings):
     return {
         "epochs": int(epochs) if epochs.is_integer() else round(epochs, 2),
         "steps": log.steps,
-        "max_epochs": settings.get("epochs"),
+        "max_epochs": settings.epochs,
         "best_epoch": int(best_epoch) if best_epoch.is_integer() else round(best_epoch, 2),
         "best_step": best_steps,
         "history": log.history,

@@ -5,36 +5,24 @@ procedure counts epochs, as the paper or benchmark did. Without one, the
 defaults must travel to any dataset, so they count what a model has seen:
 evaluation every fixed number of examples, patience in evaluations, a step
 budget, a constant learning rate, and sequence lengths from the data.
+
+`RunSettings.build` makes them once, from the recipe, the defaults and the
+user's overrides, and refuses what cannot train before any data is read;
+`RunSettings.complete` fills in, in one place, what only the data can tell
+(a history length, the objective). Both return frozen settings: nothing
+downstream changes or re-checks them.
 """
 
+import dataclasses
 import math
+import types
+from pathlib import Path
 
 import numpy as np
 
 from reczoo import registry
+from reczoo.datasets.protocols import Protocol, check_fits, get_protocol
 
-# Settings of the run itself; every other override goes to the model.
-RUN_KEYS = (
-    "batch_size",
-    "embedding_dim",
-    "train_negatives",
-    "patience",
-    "reduce_lr",
-    "side_features",
-    "eval_batch_size",
-    "max_length",
-    "bucket_by_length",
-    "epochs",
-    "eval_every",
-    "eval_every_examples",
-    "max_evaluations",
-    "pretrain",
-    # Next-item models learn only each user's last N training items, the
-    # history before them context (fine-tuning on a later window); unset: all.
-    "train_last_targets",
-    # Rows in the shuffle buffer of a run on shards (memory is bounded by it).
-    "shuffle_buffer",
-)
 # The base of every epoch-counted procedure (a recipe's, or `epochs=N`).
 EPOCH_BASE = {
     "batch_size": 256,
@@ -64,6 +52,270 @@ BY_EXAMPLES = {
     "next_item": {"eval_every_examples": 32_768, "max_evaluations": 40},
     "retrieval": {"eval_every_examples": 262_144, "max_evaluations": 40},
 }
+# Rows in the shuffle buffer of a run on shards (memory is bounded by it).
+SHUFFLE_BUFFER = 100_000
+# A retriever's watch history when neither the recipe nor the user sets one.
+RETRIEVAL_HISTORY = 50
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """Everything a run is: what trains on what, and how. Frozen.
+
+    Build with `RunSettings.build(...)`, which validates every value; the
+    training fields are the ones `--set` takes besides model settings.
+
+    Attributes:
+        model, dataset, protocol, seed: what runs (dataset by name).
+        recipe: the `Recipe` that applied, or None for adaptive defaults.
+        named_recipe: the recipe the reproducing command must name (a
+            variant, or one asked for by name), else None.
+        epochs_given: `--epochs`, as the user gave it.
+        overrides: the user's `--set` values, as given (for the command).
+        output, overwrite: where the trained preset goes.
+        strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
+        batch_size ... shuffle_buffer: the training procedure.
+        model_settings: backbone, task and compile settings.
+    """
+
+    model: str
+    dataset: str
+    protocol: Protocol
+    seed: int = 0
+    recipe: registry.Recipe | None = None
+    named_recipe: str | None = None
+    epochs_given: int | None = None
+    overrides: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({})
+    )
+    output: str | Path | None = None
+    overwrite: bool = False
+    strategy: str = "default"
+    # === The training procedure ===
+    batch_size: int = 256
+    embedding_dim: int = 16
+    train_negatives: int = 4
+    patience: int = 3
+    reduce_lr: float | None = None
+    side_features: bool = False
+    eval_batch_size: int = 8192
+    max_length: int | None = 50
+    bucket_by_length: bool = True
+    epochs: int | None = 20
+    eval_every: int | None = 1
+    eval_every_examples: int | None = None
+    max_evaluations: int | None = None
+    pretrain: bool | None = None
+    # Next-item models learn only each user's last N training items, the
+    # history before them context (fine-tuning on a later window); unset: all.
+    train_last_targets: int | None = None
+    shuffle_buffer: int | None = None
+    model_settings: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({})
+    )
+
+    @property
+    def entry(self):
+        """The model's registry entry."""
+        return registry.model_info(self.model)
+
+    @property
+    def kind(self):
+        return self.entry.kind
+
+    @classmethod
+    def build(
+        cls, model, dataset, protocol, overrides=None, epochs=None, recipe=None, seed=0,
+        output=None, overwrite=False, strategy="default",
+    ):  # fmt: skip
+        """The settings of a run, every value checked before any data is read.
+
+        Args:
+            model: a registered model name.
+            dataset: the dataset's name (a public one, a file, a shard folder).
+            protocol: a protocol name or `Protocol`.
+            overrides: settings given by the user (`--set`), run and model ones.
+            epochs: epochs given by the user; counts the run in epochs.
+            recipe: a recipe name, `"none"` for the adaptive defaults, or
+                None for the default recipe of (model, dataset, protocol).
+            seed: seeds the split, the sampling and the initialisation.
+            output, overwrite: the preset folder, checked here.
+            strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
+
+        Raises:
+            ValueError: a model, protocol, recipe, setting or strategy that
+                cannot run, named.
+        """
+        from reczoo.presets import check_output
+
+        overrides = dict(overrides or {})
+        entry = registry.model_info(model)
+        strategy = strategy or "default"
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}. Received: {strategy!r}")
+        if strategy != "default" and entry.kind != "ranking":
+            raise ValueError(
+                f"Training on several devices is for ranking models for now; {model!r} is a "
+                f"{entry.kind.replace('_', '-')} model. Drop --strategy."
+            )
+        if "epochs" in overrides and epochs is not None:
+            raise ValueError(
+                f"Epochs given twice: epochs={epochs} and a setting "
+                f"epochs={overrides['epochs']}. Give one."
+            )
+        check_output(output, overwrite=overwrite)
+        protocol = get_protocol(protocol)
+        check_fits(protocol, entry.kind, model)
+        found = _recipe(model, dataset, protocol.name, recipe)
+        training, model_settings = _layered(entry, found, overrides, epochs)
+        registry.route_settings(model, model_settings)
+        named = (
+            found.name if found is not None and (recipe is not None or not found.default) else None
+        )
+        settings = cls(
+            model=model, dataset=str(dataset), protocol=protocol, seed=seed, recipe=found,
+            named_recipe=named, epochs_given=epochs, overrides=types.MappingProxyType(overrides),
+            output=output, overwrite=overwrite, strategy=strategy,
+            model_settings=types.MappingProxyType(model_settings), **training,
+        )  # fmt: skip
+        settings._validate()
+        return settings
+
+    def _validate(self):
+        for key in ("batch_size", "epochs", "eval_every", "eval_every_examples", "max_evaluations"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
+        if self.epochs is None and (
+            self.eval_every_examples is None or self.max_evaluations is None
+        ):
+            raise ValueError(
+                "A run counts epochs (`epochs`) or examples (`eval_every_examples` and "
+                "`max_evaluations`); neither was set."
+            )
+        if self.pretrain not in (None, True, False):
+            raise ValueError(
+                f"`pretrain` must be true or false. Received: pretrain={self.pretrain!r}"
+            )
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"`patience` must be at least 1. Received: patience={self.patience}")
+        if self.train_last_targets is not None and self.kind != "next_item":
+            raise ValueError(
+                f"train_last_targets is for next-item models; {self.model!r} is a "
+                f"{self.kind.replace('_', '-')} model."
+            )
+        if self.pretrain and not self.entry.pretraining:
+            raise ValueError(f"Model {self.model!r} has no pre-training; drop pretrain=true.")
+
+    def replace(self, **changes):
+        """A copy with `changes` (model settings by name go in `model_settings`)."""
+        model = {k: changes.pop(k) for k in list(changes) if k not in _FIELDS}
+        if model:
+            changes["model_settings"] = types.MappingProxyType({**self.model_settings, **model})
+        elif "model_settings" in changes:
+            changes["model_settings"] = types.MappingProxyType(dict(changes["model_settings"]))
+        return dataclasses.replace(self, **changes)
+
+    def complete(self, data, split):
+        """The settings with what the data tells filled in, in one place:
+        a next-item model's history length, a retriever's watch history, a
+        stream's shuffle buffer, a ranker's objective and counted feature."""
+        entry, changes, model = self.entry, {}, {}
+        if entry.kind == "next_item":
+            if self.max_length is None:
+                changes["max_length"] = history_length(split)
+        elif entry.kind == "retrieval":
+            if entry.backbone.uses_history and not self.max_length:
+                changes["max_length"] = RETRIEVAL_HISTORY
+        elif getattr(data, "streaming", False):
+            if self.shuffle_buffer is None:
+                changes["shuffle_buffer"] = SHUFFLE_BUFFER
+            model["objective"] = "binary"
+        else:
+            if data.kind == "ctr":
+                objective = "binary"
+            else:
+                rated = data.ratings is not None and not split.protocol.leave_one_out
+                objective = "regression" if rated else "binary"
+            model["objective"] = entry.task_defaults.get("objective", objective)
+            if entry.backbone.fit_by == "adapt":
+                model["item_feature"] = data.item_column if data.kind == "ctr" else "item_id"
+        model = {k: v for k, v in model.items() if k not in self.model_settings}
+        return self.replace(**changes, **model) if changes or model else self
+
+    def training(self):
+        """The training procedure as a dict: the row's and the checkpoint's
+        view (optional settings only where set)."""
+        out = {}
+        for key in TRAINING_FIELDS:
+            value = getattr(self, key)
+            if key in EPOCH_BASE or value is not None:
+                out[key] = value
+        return out
+
+    def schedule(self, steps_per_epoch):
+        """`(steps per evaluation, evaluations at most)` for Keras `fit`.
+
+        Each Keras epoch of the run is one evaluation period: `eval_every`
+        data epochs under an epoch-counted procedure (the run's epochs
+        rounded up to a multiple of it), else `eval_every_examples` examples.
+        """
+        if self.epochs is not None:
+            return self.eval_every * steps_per_epoch, math.ceil(self.epochs / self.eval_every)
+        steps = max(1, math.ceil(self.eval_every_examples / self.batch_size))
+        return steps, self.max_evaluations
+
+
+_FIELDS = {f.name for f in dataclasses.fields(RunSettings)}
+_OPTIONAL = ("eval_every_examples", "max_evaluations", "pretrain", "train_last_targets",
+             "shuffle_buffer")  # fmt: skip
+TRAINING_FIELDS = tuple(
+    f.name for f in dataclasses.fields(RunSettings) if f.name in EPOCH_BASE or f.name in _OPTIONAL
+)
+# Settings of the run itself; every other override goes to the model.
+RUN_KEYS = TRAINING_FIELDS
+
+
+def _recipe(model, dataset, protocol, recipe):
+    if recipe == "none":
+        return None
+    if recipe is None:
+        return registry.find_recipe(model, dataset, protocol)
+    found = registry.get_recipe(recipe)
+    if found.model != model:
+        raise ValueError(
+            f"Recipe {found.name!r} is for model {found.model!r}. Received: model={model!r}"
+        )
+    return found
+
+
+def _layered(entry, recipe, overrides, epochs):
+    """`(training settings, model settings)`: the recipe's or the defaults,
+    then the user's overrides, then `epochs`."""
+    if recipe is not None:
+        unknown = sorted(set(recipe.training) - set(TRAINING_FIELDS))
+        if unknown:
+            raise ValueError(f"Recipe {recipe.name!r} sets unknown training settings {unknown}.")
+        training = {**EPOCH_BASE, **recipe.training}
+        model_settings = dict(recipe.model_settings)
+    else:
+        training = {**EPOCH_BASE, **KIND_BASE[entry.kind], **entry.run_defaults}
+        if epochs is None and "epochs" not in overrides:
+            training.update(epochs=None, eval_every=None, **BY_EXAMPLES[entry.kind])
+        model_settings = {}
+    for key, value in overrides.items():
+        (training if key in TRAINING_FIELDS else model_settings)[key] = value
+    if epochs is not None:
+        training["epochs"] = epochs
+    if training.get("epochs") is not None:
+        # A period longer than the run would train past the epochs asked for.
+        training["eval_every"] = min(training.get("eval_every") or 1, training["epochs"])
+        training.pop("eval_every_examples", None)
+        training.pop("max_evaluations", None)
+    return training, model_settings
 
 
 def history_length(split, quantile=0.9, low=10, high=200):
@@ -76,81 +328,19 @@ def history_length(split, quantile=0.9, low=10, high=200):
     return int(min(high, max(low, value)))
 
 
-def resolve(model, dataset_name, protocol, overrides, epochs=None, recipe=None):
-    """The run settings, the model settings and the recipe that applied.
+def default_protocol(dataset, source="dataset"):
+    """The protocol of a run that names none, known before any file is read:
+    the public dataset's own, `"ncf"` for your interactions file
+    (`source="data_file"`) and `"shards"` for a shard folder
+    (`source="shards"`). `dataset` is a name or a dataset object."""
+    from reczoo import datasets
 
-    Args:
-        model: a registered model name.
-        dataset_name, protocol: what the run trains on (names).
-        overrides: settings given by the user (`--set`), run and model ones.
-        epochs: epochs given by the user; counts the run in epochs.
-        recipe: a recipe name, `"none"` to use no recipe, or None for the
-            default recipe of (model, dataset, protocol), if any.
-
-    Returns:
-        `(settings, model_settings, recipe)`: run settings (with
-        `max_length` possibly None, to be taken from the data), backbone /
-        task / compile settings, and the `Recipe` or None.
-    """
-    entry = registry.model_info(model)
-    if recipe == "none":
-        found = None
-    elif recipe is not None:
-        found = registry.get_recipe(recipe)
-        if found.model != model:
-            raise ValueError(
-                f"Recipe {found.name!r} is for model {found.model!r}. Received: model={model!r}"
-            )
-    else:
-        found = registry.find_recipe(model, dataset_name, protocol)
-    if found is not None:
-        settings = {**EPOCH_BASE, **found.training}
-        model_settings = dict(found.model_settings)
-    else:
-        settings = {**EPOCH_BASE, **KIND_BASE[entry.kind], **entry.run_defaults}
-        if epochs is None and "epochs" not in overrides:
-            settings.update(epochs=None, eval_every=None, **BY_EXAMPLES[entry.kind])
-        model_settings = {}
-    for key, value in overrides.items():
-        (settings if key in RUN_KEYS else model_settings)[key] = value
-    if epochs is not None:
-        settings["epochs"] = epochs
-    if settings.get("epochs") is not None:
-        # A period longer than the run would train past the epochs asked for.
-        settings["eval_every"] = min(settings.get("eval_every") or 1, settings["epochs"])
-        settings.pop("eval_every_examples", None)
-        settings.pop("max_evaluations", None)
-    validate(settings)
-    return settings, model_settings, found
-
-
-def validate(settings):
-    """Refuses settings that cannot train: named, before any data is read."""
-    for key in ("batch_size", "epochs", "eval_every", "eval_every_examples", "max_evaluations"):
-        value = settings.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
-    if settings.get("pretrain") not in (None, True, False):
-        raise ValueError(
-            f"`pretrain` must be true or false. Received: pretrain={settings['pretrain']!r}"
-        )
-    if settings.get("patience") is not None and settings["patience"] < 1:
-        raise ValueError(
-            f"`patience` must be at least 1. Received: patience={settings['patience']}"
-        )
-
-
-def schedule(settings, steps_per_epoch):
-    """`(steps per evaluation, evaluations at most)` for Keras `fit`.
-
-    Each Keras epoch of the run is one evaluation period: `eval_every` data
-    epochs under an epoch-counted procedure (the run's epochs rounded up to
-    a multiple of it), else `eval_every_examples` examples.
-    """
-    if settings.get("epochs") is not None:
-        every = settings["eval_every"]
-        return every * steps_per_epoch, math.ceil(settings["epochs"] / every)
-    steps = max(1, math.ceil(settings["eval_every_examples"] / settings["batch_size"]))
-    return steps, settings["max_evaluations"]
+    if source == "shards" or getattr(dataset, "streaming", False):
+        return "shards"
+    if source == "data_file":
+        return "ncf"
+    if isinstance(dataset, str):
+        return datasets.dataset_info(dataset).default_protocol
+    if dataset.name in datasets.DATASETS:
+        return datasets.dataset_info(dataset.name).default_protocol
+    return "bars_ctr" if dataset.kind == "ctr" else "ncf"

@@ -13,9 +13,9 @@ from keras import ops
 
 import reczoo
 from reczoo import datasets
-from reczoo.benchmark import run
 from reczoo.metrics.evaluators import retrieval_metrics
 from reczoo.models.retrieval import remove_accidental_hits
+from reczoo.training import run
 
 
 def _spec(dim=2, users=6, items=9):

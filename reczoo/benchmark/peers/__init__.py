@@ -20,8 +20,8 @@ import numpy as np
 
 from reczoo import datasets
 from reczoo.benchmark.peers.sidebyside import peer_row, run_peer
-from reczoo.benchmark.run import run
 from reczoo.metrics import auc, logloss, ranking_metrics
+from reczoo.training.runner import run
 
 
 @dataclasses.dataclass(frozen=True)
