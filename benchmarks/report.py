@@ -55,6 +55,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     outputs = model_cards(load_rows())
     outputs.update(zoo_page())
+    outputs.update(readme_models_table())
     stale = [
         path for path, text in outputs.items() if not path.is_file() or path.read_text() != text
     ]
@@ -71,6 +72,34 @@ def main(argv=None):
         stale += build_suite_report(folder)
     print(f"{len(stale)} files rewritten.")
     return 0
+
+
+README_TABLE = ("<!-- The models table: generated from the registry by python benchmarks/report.py -->",
+                "<!-- end of the models table -->")  # fmt: skip
+
+
+def models_table():
+    """The README's table of models: one row per registered model."""
+    import reczoo
+
+    lines = ["| name | family | task | paper |", "| --- | --- | --- | --- |"]
+    for name in reczoo.list_models():
+        entry = reczoo.model_info(name)
+        paper = entry.paper.rstrip(".")
+        lines.append(f"| [`{name}`](docs/models/{name}.md) | {entry.family} | {entry.task_name} | {paper} |")
+    return "\n".join(lines)
+
+
+def readme_models_table():
+    """`{README path: its text with the models table made anew}`."""
+    path = HERE.parent / "README.md"
+    text = path.read_text()
+    start, end = README_TABLE
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no models table between {start!r} and {end!r}.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return {path: f"{head}{start}\n{models_table()}\n{end}{tail}"}
 
 
 def usage(name, entry):

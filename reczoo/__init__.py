@@ -26,13 +26,16 @@ from reczoo.registry import (
 )
 from reczoo.version import __version__
 
+# Every model folder registers itself (no Keras is imported).
+import reczoo.models  # noqa: F401  isort: skip
+
 _LAZY = {
     "Backbone": "reczoo.models.backbone",
     "RankingBackbone": "reczoo.models.backbone",
     "SequentialBackbone": "reczoo.models.backbone",
     "Task": "reczoo.models.task",
-    "Ranker": "reczoo.models.task",
-    "NextItem": "reczoo.models.task",
+    "Ranker": "reczoo.models.ranker",
+    "NextItem": "reczoo.models.next_item",
     "Retriever": "reczoo.models.retrieval",
     "Categorical": "reczoo.features",
     "FeatureEmbedding": "reczoo.features",
@@ -44,12 +47,14 @@ _LAZY = {
     "from_preset": "reczoo.presets",
     "export": "reczoo.export",
     "save_to_preset": "reczoo.presets",
-    "run": "reczoo.benchmark",
-    "finetune": "reczoo.benchmark.finetune",
-    "RunResult": "reczoo.benchmark",
+    "run": "reczoo.training",
+    "finetune": "reczoo.training",
+    "RunResult": "reczoo.training",
     "run_suite": "reczoo.benchmark",
 }
-_SUBMODULES = ("benchmark", "datasets", "features", "layers", "metrics", "models")
+_SUBMODULES = (
+    "benchmark", "datasets", "features", "layers", "losses", "metrics", "models", "training",
+)  # fmt: skip
 
 
 def __getattr__(name):
@@ -98,6 +103,7 @@ __all__ = [
     "list_models",
     "list_presets",
     "list_recipes",
+    "losses",
     "metrics",
     "model_info",
     "models",
@@ -107,4 +113,5 @@ __all__ = [
     "run",
     "run_suite",
     "save_to_preset",
+    "training",
 ]

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reczoo import provenance
 from reczoo.presets import check_output
 
 
@@ -49,8 +50,6 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
     Returns:
         The output path.
     """
-    import shutil
-    import tempfile
 
     import keras
     import tensorflow as tf
@@ -153,31 +152,24 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
         input_signature=None,
     )
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     from absl import logging as absl_logging
 
     verbosity = absl_logging.get_verbosity()
     # TensorFlow logs every renamed input and shard at INFO while writing.
     absl_logging.set_verbosity(absl_logging.WARNING)
     try:
-        archive.write_out(str(staging / "model"), verbose=False)
-        (staging / "model" / "reczoo_export.json").write_text(
-            _describe(task, k, query_names, feature_tables)
-        )
-        if output.exists():
-            shutil.rmtree(output)
-        (staging / "model").rename(output)
+        with provenance.staged_folder(output, overwrite=overwrite) as staging:
+            archive.write_out(str(staging), verbose=False)
+            (staging / "reczoo_export.json").write_text(
+                _describe(task, k, query_names, feature_tables)
+            )
     finally:
         absl_logging.set_verbosity(verbosity)
-        shutil.rmtree(staging, ignore_errors=True)
     return output
 
 
 def _describe(task, k, query_names, feature_tables):
     import json
-
-    from reczoo import provenance
 
     meta = getattr(task, "preset_metadata", None) or {}
     return json.dumps(

@@ -27,7 +27,6 @@ import datetime
 import gzip
 import json
 import os
-import shutil
 import tarfile
 import tempfile
 import warnings
@@ -37,7 +36,6 @@ import keras
 import numpy as np
 
 from reczoo import provenance, registry
-from reczoo.models.topk import Interactions
 from reczoo.provenance import sha256_of
 
 CONFIG_FILE = "config.json"
@@ -49,7 +47,6 @@ ASSETS_DIR = "assets"
 VOCABULARIES_FILE = "vocabularies.json"
 # Compact presets gzip their vocabularies (a catalogue's ids take megabytes as JSON).
 VOCABULARIES_GZ_FILE = "vocabularies.json.gz"
-INTERACTIONS_FILE = "interactions.npz"
 # The layout above. Version 1 presets (before format_version was recorded)
 # differ only in lacking the version fields, and still load.
 FORMAT_VERSION = 2
@@ -94,12 +91,6 @@ def check_output(directory, overwrite=False):
         )
 
 
-def _default_mode():
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o777 & ~umask
-
-
 def save_to_preset(
     task,
     directory,
@@ -135,39 +126,12 @@ def save_to_preset(
     """
     directory = Path(directory)
     check_output(directory, overwrite=overwrite)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        # mkdtemp makes the folder private (0700); a preset is shared like any folder.
-        staging.chmod(_default_mode())
-        with open(staging / CONFIG_FILE, "w") as f:
-            json.dump(keras.saving.serialize_keras_object(task), f, indent=2)
-        if weights_dtype not in WEIGHTS_DTYPES:
-            raise ValueError(
-                f"weights_dtype must be one of {WEIGHTS_DTYPES}. Received: {weights_dtype!r}"
-            )
-        task.save_weights(staging / WEIGHTS_FILE)
-        if weights_dtype != "float32":
-            _compact_weights(staging / WEIGHTS_FILE, weights_dtype)
-        (staging / ASSETS_DIR).mkdir()
-        text = json.dumps(vocabularies or {})
-        if weights_dtype == "float32":
-            (staging / ASSETS_DIR / VOCABULARIES_FILE).write_text(text)
-        else:
-            _write_gzip(staging / ASSETS_DIR / VOCABULARIES_GZ_FILE, text)
-        seen = getattr(task, "interactions", None)
-        if seen is not None and keep_data:
-            np.savez_compressed(
-                staging / ASSETS_DIR / INTERACTIONS_FILE, offsets=seen.offsets, items=seen.items
-            )
-        for name, arrays in getattr(task, "asset_arrays", dict)().items():
-            if keep_data or name not in DATA_ASSETS:
-                np.savez_compressed(staging / ASSETS_DIR / f"{name}.npz", **arrays)
-        files = {
-            p.relative_to(staging).as_posix(): sha256_of(p)
-            for p in sorted(staging.rglob("*"))
-            if p.is_file()
-        }
+    if weights_dtype not in WEIGHTS_DTYPES:
+        raise ValueError(
+            f"weights_dtype must be one of {WEIGHTS_DTYPES}. Received: {weights_dtype!r}"
+        )
+    with provenance.staged_folder(directory, overwrite=overwrite) as staging:
+        files = _write_preset_files(task, staging, vocabularies, weights_dtype, keep_data)
         record = {
             **(metadata or {}),
             "model_class": type(task).__name__,
@@ -184,18 +148,30 @@ def save_to_preset(
         with open(staging / METADATA_FILE, "w") as f:
             json.dump(record, f, indent=2, default=str)
         (staging / METADATA_CHECKSUM_FILE).write_text(sha256_of(staging / METADATA_FILE) + "\n")
-        if directory.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-            backup.rmdir()
-            directory.rename(backup)
-            staging.rename(directory)
-            shutil.rmtree(backup)
-        else:
-            staging.rename(directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return directory
+
+
+def _write_preset_files(task, staging, vocabularies, weights_dtype, keep_data):
+    """Writes the config, weights and assets; returns `{file: sha256}`."""
+    with open(staging / CONFIG_FILE, "w") as f:
+        json.dump(keras.saving.serialize_keras_object(task), f, indent=2)
+    task.save_weights(staging / WEIGHTS_FILE)
+    if weights_dtype != "float32":
+        _compact_weights(staging / WEIGHTS_FILE, weights_dtype)
+    (staging / ASSETS_DIR).mkdir()
+    text = json.dumps(vocabularies or {})
+    if weights_dtype == "float32":
+        (staging / ASSETS_DIR / VOCABULARIES_FILE).write_text(text)
+    else:
+        _write_gzip(staging / ASSETS_DIR / VOCABULARIES_GZ_FILE, text)
+    for name, arrays in task.asset_arrays().items():
+        if keep_data or name not in DATA_ASSETS:
+            np.savez_compressed(staging / ASSETS_DIR / f"{name}.npz", **arrays)
+    return {
+        p.relative_to(staging).as_posix(): sha256_of(p)
+        for p in sorted(staging.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _write_gzip(path, text):
@@ -401,16 +377,11 @@ def _fetch(url, sha256):
     )
     target = Path(archive).with_name(f"{sha256[:16]}-preset")
     if not (target / METADATA_FILE).is_file():
-        staging = Path(tempfile.mkdtemp(prefix=".extract.", dir=target.parent))
-        try:
-            with tarfile.open(archive) as tar:
-                tar.extractall(staging, filter="data")
-            if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        with (
+            provenance.staged_folder(target, overwrite=True) as staging,
+            tarfile.open(archive) as tar,
+        ):
+            tar.extractall(staging, filter="data")
     return target
 
 
@@ -496,11 +467,7 @@ def from_preset(preset, sha256=None, compile=True):
             vocabularies = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
     task.preset_metadata = metadata
     task.vocabularies = vocabularies
-    seen = f"{ASSETS_DIR}/{INTERACTIONS_FILE}"
-    if seen in metadata["files"]:
-        with np.load(directory / seen, allow_pickle=False) as arrays:
-            task.interactions = Interactions.from_arrays(arrays["offsets"], arrays["items"])
-    for name in getattr(task, "asset_names", ()):
+    for name in task.asset_names:
         listed = f"{ASSETS_DIR}/{name}.npz"
         if listed in metadata["files"]:
             with np.load(directory / listed, allow_pickle=False) as arrays:

@@ -1,11 +1,17 @@
 """Where a result or a preset came from: library versions, device, git commit,
-file hashes. One place, used by presets and result rows."""
+file hashes; and how a folder of results is written: whole, or not at all.
+One place each, used by presets, exports, downloads, shards and result rows."""
 
+import contextlib
+import ctypes
 import datetime
+import errno
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from reczoo.version import __version__
@@ -18,6 +24,94 @@ def sha256_of(path, chunk_size=1 << 20):
         while chunk := f.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def default_mode():
+    """The mode a new folder gets under this process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+@contextlib.contextmanager
+def staged_folder(target, overwrite=False):
+    """Yields a new, empty folder beside `target` to write into; once the
+    block ends, it takes `target`'s place in one step.
+
+    A reader (or a kill) at any instant sees the old `target` whole or the
+    new one whole: a failure or an interruption inside the block removes the
+    staged folder and leaves `target` untouched; an existing `target` is
+    swapped with the new one atomically (Linux `renameat2(RENAME_EXCHANGE)`;
+    elsewhere it is renamed aside, the new one renamed in, the old deleted)
+    and only then deleted. Staged names are unique per process, so two
+    writers never share one.
+
+    Args:
+        target: the folder to write.
+        overwrite: replace a non-empty `target`; without it, a non-empty
+            `target` is refused before the block runs.
+
+    Raises:
+        FileExistsError: `target` is a file, or a non-empty folder without
+            `overwrite`.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"{str(target)!r} exists and is not a folder.")
+    if not overwrite and target.is_dir() and any(target.iterdir()):
+        raise FileExistsError(
+            f"{str(target)!r} exists and is not empty; pass overwrite=True (--overwrite) to "
+            "replace it once the new one is complete."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staged-", dir=target.parent))
+    try:
+        # mkdtemp makes the folder private (0700); these folders are shared like any other.
+        staging.chmod(default_mode())
+        yield staging
+        _put_in_place(staging, target, overwrite)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _put_in_place(staging, target, overwrite):
+    if not target.exists():
+        try:
+            staging.rename(target)
+            return
+        except OSError as e:
+            # Another writer made `target` meanwhile: swap below, or refuse.
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not overwrite:
+                raise FileExistsError(f"{str(target)!r} appeared while it was written.") from e
+    if _exchange(staging, target):
+        # `staging` now holds the old folder.
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    try:
+        staging.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a, b):
+    """Swaps two paths in one step where the kernel can; False where not."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0
 
 
 def versions():

@@ -1,5 +1,9 @@
 """The model, recipe and preset registries: one dict each, filled at import.
 
+Each model folder under `reczoo/models/` registers itself when the
+`reczoo.models` package is imported, which `import reczoo` does; the
+registry imports no model.
+
 Cheap to import: nothing here imports Keras or TensorFlow. A model entry
 names its backbone and task classes as `"module:Class"` strings, and they are
 imported only when a model is built (`get_model`), so `reczoo models` and
@@ -12,20 +16,18 @@ import fnmatch
 import importlib
 import inspect
 import json
-import pkgutil
 from pathlib import Path
 
 _MODELS = {}
 _RECIPES = {}
 _PRESETS = {}
-_DISCOVERED = False
 
 _COMPILE_KEYS = (
     "optimizer", "loss", "metrics", "learning_rate", "jit_compile", "steps_per_execution",
 )  # fmt: skip
 _TASKS = {
-    "Ranker": "reczoo.models.task:Ranker",
-    "NextItem": "reczoo.models.task:NextItem",
+    "Ranker": "reczoo.models.ranker:Ranker",
+    "NextItem": "reczoo.models.next_item:NextItem",
     "Retriever": "reczoo.models.retrieval:Retriever",
 }
 
@@ -166,23 +168,6 @@ def register_model(
     return _MODELS[name]
 
 
-def discover():
-    """Imports every model folder under `reczoo/models/` once; each registers itself.
-
-    A model folder's `__init__.py` calls `register_model` and
-    `register_recipe` and imports no Keras, so discovery stays cheap.
-    """
-    global _DISCOVERED
-    if _DISCOVERED:
-        return
-    _DISCOVERED = True
-    import reczoo.models as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.ispkg:
-            importlib.import_module(f"{package.__name__}.{info.name}")
-
-
 def list_models(pattern="*"):
     """Sorted names of registered models whose name, family or a tag matches `pattern`.
 
@@ -195,7 +180,6 @@ def list_models(pattern="*"):
     reczoo.list_models("ctr")    # models tagged 'ctr'
     ```
     """
-    discover()
     pattern = pattern.lower()
     return sorted(
         name
@@ -207,13 +191,11 @@ def list_models(pattern="*"):
 
 def model_info(name):
     """The `ModelEntry` of a registered model."""
-    discover()
     return _lookup(_MODELS, name, "model", "Registered models")
 
 
 def backbone_class(class_name):
     """A registered backbone class by its class name (`"DeepFMBackbone"`), or None."""
-    discover()
     for entry in _MODELS.values():
         if entry.backbone_path.rpartition(":")[2] == class_name:
             return entry.backbone
@@ -223,7 +205,6 @@ def backbone_class(class_name):
 def load_backbones():
     """Imports every registered backbone and task class, so that Keras can
     deserialize any of them (presets, `keras.saving.load_model`)."""
-    discover()
     for entry in _MODELS.values():
         _ = entry.backbone
     for path in _TASKS.values():
@@ -345,7 +326,7 @@ def register_recipe(recipe):
     if recipe.name in _RECIPES:
         raise ValueError(f"A recipe named {recipe.name!r} is already registered.")
     if recipe.default:
-        clash = find_recipe(recipe.model, recipe.dataset, recipe.protocol, _discover=False)
+        clash = find_recipe(recipe.model, recipe.dataset, recipe.protocol)
         if clash is not None:
             raise ValueError(
                 f"Recipes {clash.name!r} and {recipe.name!r} are both the default for "
@@ -355,10 +336,8 @@ def register_recipe(recipe):
     return recipe
 
 
-def find_recipe(model, dataset, protocol, _discover=True):
+def find_recipe(model, dataset, protocol):
     """The default recipe of (model, dataset, protocol), or None."""
-    if _discover:
-        discover()
     for recipe in _RECIPES.values():
         if recipe.default and (recipe.model, recipe.dataset, recipe.protocol) == (
             model,
@@ -371,13 +350,11 @@ def find_recipe(model, dataset, protocol, _discover=True):
 
 def get_recipe(name):
     """The recipe named `name`, or an error listing the known ones."""
-    discover()
     return _lookup(_RECIPES, name, "recipe", "Recipes")
 
 
 def list_recipes(pattern="*"):
     """Sorted names of recipes whose name, model, dataset or protocol matches `pattern`."""
-    discover()
     pattern = pattern.lower()
     return sorted(
         name
@@ -429,12 +406,10 @@ def _load_builtin_presets():
 
 def list_presets(pattern="*"):
     """Sorted names of built-in presets matching `pattern`."""
-    discover()
     _load_builtin_presets()
     return sorted(n for n in _PRESETS if fnmatch.fnmatchcase(n, pattern))
 
 
 def preset_info(name):
-    discover()
     _load_builtin_presets()
     return _PRESETS.get(name)

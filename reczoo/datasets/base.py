@@ -327,8 +327,6 @@ class InteractionDataset:
         """
         if not self.titles or "title_tokens" in self.item_features:
             return self
-        from reczoo.datasets.preprocessing import side_bags
-
         words = {
             item: re.findall(r"[a-z0-9]+", re.sub(r"\(\d{4}\)\s*$", "", title.lower()))
             for item, title in self.titles.items()
@@ -483,3 +481,17 @@ class CTRDataset:
             multi_hot=moved(self.multi_hot), sequences=moved(self.sequences),
         )  # fmt: skip
         return data, _growth(vocabularies, grown)
+
+
+def side_bags(owner_vocab, raw_ids, bags, name, max_length=None):
+    """A multi-hot side table: each owner's bag of values, padded with 0."""
+    flat = sorted({v for bag in bags for v in bag})
+    vocab = Vocabulary(name, flat)
+    width = max_length or max((len(b) for b in bags), default=1) or 1
+    table = np.zeros((len(owner_vocab), width), dtype="int32")
+    rows = owner_vocab.encode(raw_ids)
+    for row, bag in zip(rows, bags, strict=True):
+        ids = vocab.encode(list(bag)[:width]) if bag else []
+        table[row, : len(ids)] = ids
+    table[0] = 0
+    return table, vocab

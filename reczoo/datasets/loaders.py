@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reczoo.datasets.base import CTRDataset, Vocabulary, remap
-from reczoo.datasets.preprocessing import build_interactions, side_bags, side_table
+from reczoo.datasets.base import CTRDataset, Vocabulary, remap, side_bags
+from reczoo.datasets.preprocessing import build_interactions, side_table
 from reczoo.datasets.sampling import context_negatives
 from reczoo.datasets.sources import DatasetError
 from reczoo.datasets.tables import column_index, parse_numbers, read_table

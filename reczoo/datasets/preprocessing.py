@@ -84,20 +84,6 @@ def side_table(owner_vocab, raw_ids, values, name):
     return table, vocab
 
 
-def side_bags(owner_vocab, raw_ids, bags, name, max_length=None):
-    """A multi-hot side table: each owner's bag of values, padded with 0."""
-    flat = sorted({v for bag in bags for v in bag})
-    vocab = Vocabulary(name, flat)
-    width = max_length or max((len(b) for b in bags), default=1) or 1
-    table = np.zeros((len(owner_vocab), width), dtype="int32")
-    rows = owner_vocab.encode(raw_ids)
-    for row, bag in zip(rows, bags, strict=True):
-        ids = vocab.encode(list(bag)[:width]) if bag else []
-        table[row, : len(ids)] = ids
-    table[0] = 0
-    return table, vocab
-
-
 def history_ctr(dataset, threshold=4, max_length=50, name=None):
     """A click-through view of rated interactions, with behaviour histories.
 

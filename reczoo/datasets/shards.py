@@ -26,11 +26,11 @@ import dataclasses
 import hashlib
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from reczoo import provenance
 from reczoo.datasets.base import PAD
 from reczoo.datasets.sources import DatasetError
 from reczoo.provenance import sha256_of
@@ -91,27 +91,12 @@ class _PartWriter:
 
 @contextlib.contextmanager
 def _new_folder(folder, overwrite):
-    """Writes into a temporary sibling, moved into place when complete: a
-    failed conversion leaves nothing half-written, and an existing folder is
+    """A shard folder written whole or not at all (`provenance.staged_folder`):
+    a failed conversion leaves nothing half-written, and an existing folder is
     replaced only with `overwrite`, once the new one is whole."""
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
-        raise FileExistsError(
-            f"Shard folder {str(folder)!r} exists and is not empty; pass overwrite=True "
-            "(--overwrite) to replace it."
-        )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "vocabularies").mkdir(parents=True)
-    try:
+    with provenance.staged_folder(folder, overwrite=overwrite) as work:
+        (work / "vocabularies").mkdir()
         yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    if folder.exists():
-        shutil.rmtree(folder)
-    work.rename(folder)
 
 
 def _finish(work, manifest, writers):

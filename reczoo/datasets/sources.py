@@ -10,10 +10,10 @@ import dataclasses
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
+from reczoo import provenance
 from reczoo.provenance import sha256_of
 
 
@@ -128,9 +128,7 @@ def locate(source, download=True):
 def _download(source, target):
     import keras
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{source.folder}.", dir=target.parent))
-    try:
+    with provenance.staged_folder(target, overwrite=True) as staging:
         if source.archive_url:
             archive = keras.utils.get_file(
                 fname=source.archive_url.rsplit("/", 1)[-1],
@@ -156,12 +154,6 @@ def _download(source, target):
         shutil.rmtree(staging / "download", ignore_errors=True)
         for f in source.files:
             _verify(staging / f.name, f.sha256)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _extract(archive, source, staging):
