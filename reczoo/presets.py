@@ -27,6 +27,7 @@ import datetime
 import gzip
 import json
 import os
+import re
 import tarfile
 import tempfile
 import warnings
@@ -267,6 +268,65 @@ def _expanded_weights(path, folder):
     return expanded
 
 
+# Before `TransformerBlock`, SASRec, BERT4Rec and CL4SRec kept each block's
+# layers flat in the backbone, named `block_<i>_<layer>`.
+_FLAT_BLOCK_LAYER = re.compile(r"^block_(\d+)_(\w+)$")
+_FLAT_NAMES = {"dropout_in": "ffn_hidden_dropout", "dropout_out": "ffn_dropout"}
+
+
+def _layer_groups(f):
+    """`{(parent path, layer name): group path}` of the layers of every
+    functional model in a weights file (their `vars` group names them), the
+    models themselves left out."""
+    out = {}
+
+    def visit(name, item):
+        parent, _, _ = name.rpartition("/")
+        named = "vars" in item and "name" in item["vars"].attrs and "layers" not in item
+        if parent.endswith("layers") and named:
+            out[(parent, str(item["vars"].attrs["name"]))] = name
+
+    f.visititems(lambda name, item: visit(name, item) if hasattr(item, "keys") else None)
+    return out
+
+
+def _current_layout(path, task, folder):
+    """`path`, or, for weights saved with each transformer block's layers
+    flat, a copy laid out as `task` saves them (the optimizer's state left
+    out: its order followed the old layout). Nothing of the preset changes."""
+    import h5py
+
+    with h5py.File(path, "r") as old:
+        flat = {k: v for k, v in _layer_groups(old).items() if _FLAT_BLOCK_LAYER.match(k[1])}
+        if not flat:
+            return path
+        current = Path(folder) / f"current-{WEIGHTS_FILE}"
+        task.save_weights(current)
+        old_groups = _layer_groups(old)
+        with h5py.File(current, "r+") as new:
+            for (parent, name), target in _layer_groups(new).items():
+                block = re.fullmatch(r"block_(\d+)", name)
+                pairs = [(old_groups.get((parent, name)), target)]
+                if block:
+                    pairs = [
+                        (old_groups.get((parent, f"block_{block[1]}_{_old_name(sub)}")),
+                         f"{target}/{sub}")
+                        for sub in new[target] if sub != "vars"
+                    ]  # fmt: skip
+                for source, where in pairs:
+                    if source is None:
+                        raise PresetError(f"No weights for {where} in {path}.")
+                    del new[where]
+                    old.copy(old[source], new, name=where)
+            if "optimizer" in new:
+                del new["optimizer"]
+    return current
+
+
+def _old_name(sub):
+    return {v: k for k, v in _FLAT_NAMES.items()}.get(sub, sub)
+
+
 def check_versions(metadata, directory):
     """Refuses a preset of a layout or a model code this reczoo cannot load,
     naming both versions."""
@@ -449,7 +509,7 @@ def from_preset(preset, sha256=None, compile=True):
         weights = directory / WEIGHTS_FILE
         if metadata.get("weights_dtype") == "int8":
             weights = _expanded_weights(weights, scratch)
-        task.load_weights(weights)
+        task.load_weights(_current_layout(weights, task, scratch))
     if compile and not task.compiled:
         task.compile()
     # Only files the verified metadata lists are read.

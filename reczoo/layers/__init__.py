@@ -7,6 +7,7 @@ from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
 from reczoo.layers.position import PositionEmbedding
 from reczoo.layers.product import InnerProduct, OuterProduct, OuterProductMap
+from reczoo.layers.transformer import TransformerBlock
 
 __all__ = [
     "CIN",
@@ -20,4 +21,5 @@ __all__ = [
     "OuterProductMap",
     "PositionEmbedding",
     "TargetAttention",
+    "TransformerBlock",
 ]

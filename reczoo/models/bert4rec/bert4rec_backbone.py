@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from reczoo.features import FeatureEmbedding
-from reczoo.layers import CausalSelfAttention, PositionEmbedding
+from reczoo.layers import PositionEmbedding, TransformerBlock
 from reczoo.models.backbone import SequentialBackbone, serialize_regularizer
 
 
@@ -87,21 +87,23 @@ class BERT4RecBackbone(SequentialBackbone):
         input_norm = keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype, name="input_norm")
         input_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="input_dropout")
 
-        def block_layers(i):
-            return {
-                "attention": CausalSelfAttention(
-                    num_heads, dropout=dropout, causal=False, dtype=dtype, name=f"block_{i}_attention"
-                ),
-                "attention_output": keras.layers.Dense(dim, dtype=dtype, name=f"block_{i}_attention_output"),
-                "attention_dropout": keras.layers.Dropout(dropout, dtype=dtype, name=f"block_{i}_attention_dropout"),
-                "attention_norm": keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype, name=f"block_{i}_attention_norm"),
-                "ffn_in": keras.layers.Dense(4 * dim, activation="gelu", dtype=dtype, name=f"block_{i}_ffn_in"),
-                "ffn_out": keras.layers.Dense(dim, dtype=dtype, name=f"block_{i}_ffn_out"),
-                "ffn_dropout": keras.layers.Dropout(dropout, dtype=dtype, name=f"block_{i}_ffn_dropout"),
-                "ffn_norm": keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype, name=f"block_{i}_ffn_norm"),
-            }  # fmt: skip
-
-        blocks = [block_layers(i) for i in range(num_blocks)]
+        blocks = [
+            TransformerBlock(
+                dim,
+                num_heads,
+                ffn_dim=4 * dim,
+                dropout=dropout,
+                causal=False,
+                norm="post",
+                activation="gelu",
+                epsilon=1e-12,
+                attention_projection=True,
+                hidden_dropout=False,
+                dtype=dtype,
+                name=f"block_{i}",
+            )
+            for i in range(num_blocks)
+        ]
         transform = keras.layers.Dense(dim, activation="gelu", dtype=dtype, name="output_transform")
         output_norm = keras.layers.LayerNormalization(
             epsilon=1e-12, dtype=dtype, name="output_norm"
@@ -112,12 +114,8 @@ class BERT4RecBackbone(SequentialBackbone):
         ids = inputs[history_feature]
         mask = ops.not_equal(ops.cast(ids, "int32"), 0)
         x = input_dropout(input_norm(positions(embedding({history_feature: ids})[history_feature])))
-        keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
         for block in blocks:
-            attended = block["attention_output"](block["attention"](x, x, mask=mask))
-            x = block["attention_norm"](x + block["attention_dropout"](attended))
-            y = block["ffn_out"](block["ffn_in"](x))
-            x = block["ffn_norm"](x + block["ffn_dropout"](y)) * keep
+            x = block(x, mask=mask)
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": output_norm(transform(x))},

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from reczoo.features import FeatureEmbedding
-from reczoo.layers import CausalSelfAttention, PositionEmbedding
+from reczoo.layers import PositionEmbedding, TransformerBlock
 from reczoo.models.backbone import SequentialBackbone, serialize_regularizer
 
 
@@ -15,11 +15,11 @@ class SASRecBackbone(SequentialBackbone):
     """Self-attentive sequential recommendation.
 
     Item embeddings (scaled by `sqrt(dim)`) plus learned position embeddings
-    pass through `num_blocks` blocks of causal multi-head self-attention and
-    a point-wise feed-forward network, each with layer normalisation on its
-    input, a residual connection from that normalised input (as in the
-    paper's code) and dropout; padding positions are zeroed after every
-    block. Position t attends to positions up to t only, so
+    pass through `num_blocks` `TransformerBlock`s of causal multi-head
+    self-attention and a point-wise feed-forward network, each with layer
+    normalisation on its input, a residual connection from that normalised
+    input (`norm="sasrec"`, as in the paper's code) and dropout; padding
+    positions are zeroed after every block. Position t attends to positions up to t only, so
     `{"sequence_output": (batch, length, dim)}` holds, at each position, the
     state that predicts the next item. Scores are dot products with the same
     item table.
@@ -74,31 +74,19 @@ class SASRecBackbone(SequentialBackbone):
         scale = keras.layers.Rescaling(math.sqrt(dim), dtype=dtype, name="embedding_scale")
         positions = PositionEmbedding(length, dtype=dtype, name="position_embedding")
         input_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="input_dropout")
-        blocks = []
-        for i in range(num_blocks):
-            blocks.append(
-                {
-                    "attention_norm": keras.layers.LayerNormalization(
-                        epsilon=1e-8, dtype=dtype, name=f"block_{i}_attention_norm"
-                    ),
-                    "attention": CausalSelfAttention(
-                        num_heads, dropout=dropout, dtype=dtype, name=f"block_{i}_attention"
-                    ),
-                    "ffn_norm": keras.layers.LayerNormalization(
-                        epsilon=1e-8, dtype=dtype, name=f"block_{i}_ffn_norm"
-                    ),
-                    "ffn_in": keras.layers.Dense(
-                        dim, activation="relu", dtype=dtype, name=f"block_{i}_ffn_in"
-                    ),
-                    "ffn_out": keras.layers.Dense(dim, dtype=dtype, name=f"block_{i}_ffn_out"),
-                    "ffn_dropout_in": keras.layers.Dropout(
-                        dropout, dtype=dtype, name=f"block_{i}_dropout_in"
-                    ),
-                    "ffn_dropout_out": keras.layers.Dropout(
-                        dropout, dtype=dtype, name=f"block_{i}_dropout_out"
-                    ),
-                }
+        blocks = [
+            TransformerBlock(
+                dim,
+                num_heads,
+                dropout=dropout,
+                causal=True,
+                norm="sasrec",
+                epsilon=1e-8,
+                dtype=dtype,
+                name=f"block_{i}",
             )
+            for i in range(num_blocks)
+        ]
         final_norm = keras.layers.LayerNormalization(epsilon=1e-8, dtype=dtype, name="final_norm")
 
         # === Functional model ===
@@ -109,16 +97,7 @@ class SASRecBackbone(SequentialBackbone):
         keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
         x = input_dropout(x) * keep
         for block in blocks:
-            query = block["attention_norm"](x)
-            # Causal, and padded keys are never attended to.
-            attended = block["attention"](query, x, mask=mask)
-            # As in the paper's code, both residuals add the normalised input.
-            x = query + attended
-            y = block["ffn_norm"](x)
-            x = y + block["ffn_dropout_out"](
-                block["ffn_out"](block["ffn_dropout_in"](block["ffn_in"](y)))
-            )
-            x = x * keep
+            x = block(x, mask=mask)
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": final_norm(x)},
