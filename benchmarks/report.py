@@ -86,7 +86,9 @@ def models_table():
     for name in reczoo.list_models():
         entry = reczoo.model_info(name)
         paper = entry.paper.rstrip(".")
-        lines.append(f"| [`{name}`](docs/models/{name}.md) | {entry.family} | {entry.task_name} | {paper} |")
+        lines.append(
+            f"| [`{name}`](docs/models/{name}.md) | {entry.family} | {entry.task_name} | {paper} |"
+        )
     return "\n".join(lines)
 
 
