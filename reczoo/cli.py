@@ -96,13 +96,13 @@ def _define_zoo(fv):
 def _run_zoo(fv, action=None, *names):
     import json
 
-    from reczoo import zoo
+    from reczoo import registry, zoo
 
     if action not in ("build", "evaluate", "index") or not names:
         raise ValueError(
             "usage: reczoo zoo build|evaluate|index NAME [NAME ...]: build trains a preset "
             "from its recipe into the package, evaluate scores it again on its dataset, "
-            f"index rewrites its index entry. Zoo presets: {sorted(zoo.CATALOGUE)}"
+            f"index rewrites its index entry. Zoo presets: {registry.list_built_in_presets()}"
         )
     for name in names:
         zoo.entry(name)  # every name checked before any work

@@ -368,6 +368,60 @@ def list_recipes(pattern="*"):
 # --- presets -----------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """How a built-in preset is made; its model folder declares it.
+
+    Attributes:
+        name: the preset's name (`reczoo.from_preset(name)`).
+        model, dataset, protocol, recipe: what `reczoo.run` trains.
+        metric: the test metric the storage choice and `reczoo presets` use.
+        description: one line for `reczoo presets` and the zoo page.
+        seed: the run's seed.
+    """
+
+    name: str
+    model: str
+    dataset: str
+    protocol: str
+    recipe: str
+    metric: str
+    description: str
+    seed: int = 0
+
+    @property
+    def command(self):
+        return f"reczoo zoo build {self.name}"
+
+
+_BUILT_IN = {}
+
+
+def register_preset(preset):
+    """Declares a built-in preset (a `Preset`): `reczoo zoo build NAME` trains
+    it from its recipe into `reczoo/pretrained/`."""
+    if preset.name in _BUILT_IN:
+        raise ValueError(f"A built-in preset named {preset.name!r} is already declared.")
+    if preset.recipe not in _RECIPES:
+        raise ValueError(f"Preset {preset.name!r} names an unknown recipe {preset.recipe!r}.")
+    _BUILT_IN[preset.name] = preset
+    return preset
+
+
+def built_in_preset(name):
+    """The `Preset` declaration of a built-in preset, by name."""
+    if name not in _BUILT_IN:
+        close = difflib.get_close_matches(name, _BUILT_IN, n=3)
+        hint = f" Did you mean {close}?" if close else ""
+        raise ValueError(f"Unknown zoo preset {name!r}.{hint} Zoo presets: {sorted(_BUILT_IN)}")
+    return _BUILT_IN[name]
+
+
+def list_built_in_presets():
+    """Names of the declared built-in presets."""
+    return sorted(_BUILT_IN)
+
+
 def register_presets(presets):
     """Registers presets by name: `{name: info}`, where info has `"model"` and
     either `"url"` and `"sha256"` (an archive made by `pack_preset`) or

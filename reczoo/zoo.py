@@ -1,7 +1,8 @@
 """The pretrained zoo: built-in presets, how each is built, and how it scores.
 
-Each entry of `CATALOGUE` names a registered model, a public dataset, a
-protocol and the recipe that trains it. `build(name)` trains it from its seed
+Each built-in preset is declared by its model's folder (a
+`reczoo.registry.Preset`: a registered model, a public dataset, a protocol and
+the recipe that trains it). `build(name)` trains it from its seed
 (with TensorFlow's deterministic ops), stores its weights in the most compact
 form whose test metric moves by at most `COMPACT_TOLERANCE`: int8 embedding
 tables with float16 for the rest, else float16, else float32. It leaves
@@ -14,7 +15,6 @@ From the shell: `reczoo zoo build NAME`, `reczoo zoo evaluate NAME`,
 `reczoo presets`.
 """
 
-import dataclasses
 import datetime
 import json
 import math
@@ -51,76 +51,9 @@ CONTENTS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class ZooEntry:
-    """How one built-in preset is made.
-
-    Attributes:
-        name: the preset's name (`reczoo.from_preset(name)`).
-        model, dataset, protocol, recipe: what `reczoo.run` trains.
-        metric: the test metric the storage choice and `reczoo presets` use.
-        description: one line for `reczoo presets` and the zoo page.
-        seed: the run's seed.
-    """
-
-    name: str
-    model: str
-    dataset: str
-    protocol: str
-    recipe: str
-    metric: str
-    description: str
-    seed: int = 0
-
-    @property
-    def command(self):
-        return f"reczoo zoo build {self.name}"
-
-
-CATALOGUE = {
-    e.name: e
-    for e in (
-        ZooEntry("deepfm_frappe", "deepfm", "frappe-x1", "bars_x1", "deepfm/frappe-x1", "auc",
-                 "DeepFM click-through model for Frappe app usage (BARS Frappe-x1)."),
-        ZooEntry("dcnv2_frappe", "dcnv2", "frappe-x1", "bars_x1", "dcnv2/frappe-x1", "auc",
-                 "DCN-v2 click-through model for Frappe app usage (BARS Frappe-x1)."),
-        ZooEntry("autoint_plus_frappe", "autoint_plus", "frappe-x1", "bars_x1",
-                 "autoint_plus/frappe-x1", "auc",
-                 "AutoInt+ (self-attention and DNN) click-through model for Frappe (BARS Frappe-x1)."),
-        ZooEntry("sasrec_amazon_games", "sasrec", "amazon-games", "sasrec",
-                 "sasrec/amazon-games", "ndcg@10",
-                 "SASRec next-item model for Amazon video games (SASRec's preprocessing)."),
-        ZooEntry("gru4rec_amazon_games", "gru4rec", "amazon-games", "sasrec",
-                 "gru4rec/amazon-games", "ndcg@10",
-                 "GRU4Rec next-item model for Amazon video games."),
-        ZooEntry("caser_amazon_games", "caser", "amazon-games", "sasrec",
-                 "caser/amazon-games", "ndcg@10",
-                 "Caser (convolutional, with user embeddings) next-item model for Amazon video games."),
-        ZooEntry("cl4srec_amazon_games", "cl4srec", "amazon-games", "sasrec",
-                 "cl4srec/amazon-games", "ndcg@10",
-                 "CL4SRec (SASRec with sequence contrast) next-item model for Amazon video games."),
-        ZooEntry("neumf_movielens_100k", "neumf", "movielens-100k", "ncf",
-                 "neumf/movielens-100k", "ndcg@10",
-                 "NeuMF (GMF + MLP, pre-trained) implicit-feedback model for MovieLens 100K."),
-        ZooEntry("bpr_mf_movielens_100k", "bpr_mf", "movielens-100k", "ncf",
-                 "bpr_mf/movielens-100k", "ndcg@10",
-                 "BPR matrix factorisation for MovieLens 100K."),
-        ZooEntry("two_tower_movielens_100k", "two_tower", "movielens-100k", "tfrs_retrieval",
-                 "two_tower/movielens-100k", "top_100_accuracy",
-                 "Two-tower retrieval (user and movie features, in-batch softmax) for MovieLens 100K."),
-    )
-}  # fmt: skip
-
-
 def entry(name):
-    """The `ZooEntry` of a built-in preset name."""
-    if name not in CATALOGUE:
-        import difflib
-
-        close = difflib.get_close_matches(name, CATALOGUE, n=3)
-        hint = f" Did you mean {close}?" if close else ""
-        raise KeyError(f"Unknown zoo preset {name!r}.{hint} Zoo presets: {sorted(CATALOGUE)}")
-    return CATALOGUE[name]
+    """The declaration (a `reczoo.registry.Preset`) of a built-in preset."""
+    return registry.built_in_preset(name)
 
 
 def _index_path(folder):

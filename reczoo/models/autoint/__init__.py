@@ -6,7 +6,7 @@ from reczoo.models.procedures import (
     BARS_TRAINING,
     l2,
 )
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 _PAPER = (
     "Song et al. AutoInt: Automatic Feature Interaction Learning via Self-Attentive Neural "
@@ -70,4 +70,11 @@ register_recipe(
         model_settings=_PLUS_BARS, training=BARS_TRAINING,
         source="BARS AutoInt+_frappe_x1, as published",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("autoint_plus_frappe", "autoint_plus", "frappe-x1", "bars_x1",
+           "autoint_plus/frappe-x1", "auc",
+           "AutoInt+ (self-attention and DNN) click-through model for Frappe (BARS Frappe-x1).")
 )  # fmt: skip

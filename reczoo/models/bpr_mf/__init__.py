@@ -4,7 +4,7 @@ from reczoo.models.procedures import (
     l2,
     register_ncf_ml100k,
 )
-from reczoo.registry import register_model
+from reczoo.registry import Preset, register_model, register_preset
 
 register_model(
     "bpr_mf",
@@ -23,3 +23,9 @@ register_ncf_ml100k(
     batch_size=256,
     embedding_dim=64,
 )
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("bpr_mf_movielens_100k", "bpr_mf", "movielens-100k", "ncf", "bpr_mf/movielens-100k",
+           "ndcg@10", "BPR matrix factorisation for MovieLens 100K.")
+)  # fmt: skip

@@ -1,6 +1,6 @@
 """Caser: registration and recipes."""
 
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "caser",
@@ -20,4 +20,11 @@ register_recipe(
         training={"embedding_dim": 50, "max_length": 5, "batch_size": 512, "epochs": 50},
         source="the Caser paper's d=50, L=5",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("caser_amazon_games", "caser", "amazon-games", "sasrec", "caser/amazon-games",
+           "ndcg@10",
+           "Caser (convolutional, with user embeddings) next-item model for Amazon video games.")
 )  # fmt: skip

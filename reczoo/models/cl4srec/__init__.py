@@ -1,6 +1,6 @@
 """CL4SRec: registration and recipes."""
 
-from reczoo.registry import register_model
+from reczoo.registry import Preset, register_model, register_preset
 
 register_model(
     "cl4srec",
@@ -32,4 +32,11 @@ register_recipe(
         training={**SASREC_GAMES_TRAINING, "epochs": 30, "eval_every": 2},
         source="CL4SRec's objective on SASRec's Games configuration (full softmax)",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("cl4srec_amazon_games", "cl4srec", "amazon-games", "sasrec",
+           "cl4srec/amazon-games", "ndcg@10",
+           "CL4SRec (SASRec with sequence contrast) next-item model for Amazon video games.")
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """DCN-v2: registration and recipes."""
 
 from reczoo.models.procedures import BARS_EMBEDDING_L2, BARS_SOURCE, BARS_TRAINING
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "dcnv2",
@@ -34,4 +34,10 @@ register_recipe(
         model_settings={**_SETTINGS, "dropout": 0.2}, training=BARS_TRAINING,
         source=f"{BARS_SOURCE}; dropout tuned on its validation rows",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("dcnv2_frappe", "dcnv2", "frappe-x1", "bars_x1", "dcnv2/frappe-x1", "auc",
+           "DCN-v2 click-through model for Frappe app usage (BARS Frappe-x1).")
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """DeepFM: registration and recipes."""
 
 from reczoo.models.procedures import BARS_DNN, BARS_EMBEDDING_L2, BARS_SOURCE, BARS_TRAINING
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "deepfm",
@@ -22,3 +22,9 @@ for _dataset, _protocol in (("frappe", "bars_ctr"), ("frappe-x1", "bars_x1")):
             training=BARS_TRAINING, source=BARS_SOURCE,
         )
     )  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("deepfm_frappe", "deepfm", "frappe-x1", "bars_x1", "deepfm/frappe-x1", "auc",
+           "DeepFM click-through model for Frappe app usage (BARS Frappe-x1).")
+)  # fmt: skip

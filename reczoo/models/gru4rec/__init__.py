@@ -1,6 +1,6 @@
 """GRU4Rec: registration and recipes."""
 
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "gru4rec",
@@ -28,4 +28,10 @@ register_recipe(
         },
         source="the SASRec paper's protocol and width, full softmax (GRU4Rec+)",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("gru4rec_amazon_games", "gru4rec", "amazon-games", "sasrec", "gru4rec/amazon-games",
+           "ndcg@10", "GRU4Rec next-item model for Amazon video games.")
 )  # fmt: skip

@@ -6,7 +6,7 @@ from reczoo.models.procedures import (
     NCF_ML100K_SOURCE,
     register_ncf_ml100k,
 )
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "neumf",
@@ -38,4 +38,11 @@ register_recipe(
         training={**NCF_ML1M_TRAINING, "pretrain": True},
         source=f"{NCF_ML1M_SOURCE}; GMF and MLP first, fine-tuned at 1e-4 as on MovieLens-100K",
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("neumf_movielens_100k", "neumf", "movielens-100k", "ncf", "neumf/movielens-100k",
+           "ndcg@10",
+           "NeuMF (GMF + MLP, pre-trained) implicit-feedback model for MovieLens 100K.")
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """SASRec: registration and recipes."""
 
 from reczoo.models.procedures import ADAM_BETA2_098, SASREC_GAMES_TRAINING
-from reczoo.registry import Recipe, register_model, register_recipe
+from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
 
 register_model(
     "sasrec",
@@ -30,4 +30,10 @@ register_recipe(
         source="SASRec's configuration with full-softmax cross-entropy",
         default=False,
     )
+)  # fmt: skip
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("sasrec_amazon_games", "sasrec", "amazon-games", "sasrec", "sasrec/amazon-games",
+           "ndcg@10", "SASRec next-item model for Amazon video games (SASRec's preprocessing).")
 )  # fmt: skip

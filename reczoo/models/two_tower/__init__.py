@@ -1,6 +1,6 @@
 """Two-tower retrieval with an in-batch softmax: registration and recipes."""
 
-from reczoo.registry import register_model
+from reczoo.registry import Preset, register_model, register_preset
 
 register_model(
     "two_tower",
@@ -51,3 +51,10 @@ TFRS_TUTORIAL = Recipe(
     default=False,
 )  # fmt: skip
 register_recipe(TFRS_TUTORIAL)
+
+# The built-in preset (`reczoo zoo build`), trained by the recipe above.
+register_preset(
+    Preset("two_tower_movielens_100k", "two_tower", "movielens-100k", "tfrs_retrieval",
+           "two_tower/movielens-100k", "top_100_accuracy",
+           "Two-tower retrieval (user and movie features, in-batch softmax) for MovieLens 100K.")
+)  # fmt: skip
