@@ -52,27 +52,50 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
     """
 
     import keras
-    import tensorflow as tf
 
-    from reczoo.models.retrieval import Retriever
     from reczoo.presets import from_preset
 
     check_output(output, overwrite=overwrite)
     task = model if isinstance(model, keras.Model) else from_preset(model)
+    vocabularies = _check_exportable(task, vocabularies)
+    vectors = task.candidate_embeddings()[1:]
+    k = min(int(k), len(vectors))
+    archive, query_names, feature_tables = _archive(task, vocabularies, vectors, k)
+    output = Path(output)
+    from absl import logging as absl_logging
+
+    verbosity = absl_logging.get_verbosity()
+    # TensorFlow logs every renamed input and shard at INFO while writing.
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    try:
+        with provenance.staged_folder(output, overwrite=overwrite) as staging:
+            archive.write_out(str(staging), verbose=False)
+            (staging / "reczoo_export.json").write_text(
+                _describe(task, k, query_names, feature_tables)
+            )
+    finally:
+        absl_logging.set_verbosity(verbosity)
+    return output
+
+
+def _check_exportable(task, vocabularies):
+    """The vocabularies to export `task` with; a task that cannot be
+    exported is refused, naming what it lacks."""
+    from reczoo.models.retrieval import Retriever
+
     if not isinstance(task, Retriever):
         raise ValueError(
             f"reczoo export writes retrievers (two_tower, youtube_dnn); this model is a "
             f"{type(task).__name__} ({type(task.backbone).__name__})."
         )
-    vocabularies = vocabularies or getattr(task, "vocabularies", None) or {}
+    vocabularies = vocabularies or task.vocabularies or {}
     missing = [n for n in ("user", "item") if n not in vocabularies]
     if missing:
         raise ValueError(
             f"The export maps raw ids, and needs the {missing} vocabularies: export a preset "
             "saved by `reczoo train --output`, or pass `vocabularies=`."
         )
-    backbone = task.backbone
-    if "history" in backbone.query_features:
+    if "history" in task.backbone.query_features:
         raise ValueError(
             "This retriever's query tower reads a watch history, which the SavedModel "
             "would need as input: export two_tower models."
@@ -82,10 +105,17 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
             "The export needs the catalogue and the users' features that `reczoo.run` "
             "records (`set_candidates`, `set_queries`)."
         )
-    k = int(k)
-    vectors = task.candidate_embeddings()[1:]
+    return vocabularies
+
+
+def _archive(task, vocabularies, vectors, k):
+    """The `ExportArchive` of the query tower, the lookups of raw ids and the
+    catalogue: `(archive, query feature names, feature lookup tables)`."""
+    import keras
+    import tensorflow as tf
+
+    backbone = task.backbone
     items = np.asarray(vocabularies["item"][1 : len(vectors) + 1], dtype=object).astype(str)
-    k = min(k, len(vectors))
     tower = backbone.query_tower
     query_names = list(backbone.query_features)
     queries = {n: np.asarray(v) for n, v in task.queries.items()}
@@ -151,21 +181,7 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
         ),
         input_signature=None,
     )
-    output = Path(output)
-    from absl import logging as absl_logging
-
-    verbosity = absl_logging.get_verbosity()
-    # TensorFlow logs every renamed input and shard at INFO while writing.
-    absl_logging.set_verbosity(absl_logging.WARNING)
-    try:
-        with provenance.staged_folder(output, overwrite=overwrite) as staging:
-            archive.write_out(str(staging), verbose=False)
-            (staging / "reczoo_export.json").write_text(
-                _describe(task, k, query_names, feature_tables)
-            )
-    finally:
-        absl_logging.set_verbosity(verbosity)
-    return output
+    return archive, query_names, feature_tables
 
 
 def _describe(task, k, query_names, feature_tables):

@@ -86,47 +86,61 @@ def run_suite(
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(run_id)
-        try:
-            # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
-            # and shown only if the entry fails.
-            with strategy.scope(), native_stderr_held():
-                new = _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints)
-        except KeyboardInterrupt:
-            raise
-        except Exception as error:  # recorded; the suite goes on
-            new = [_failed(entry, error)]
+        new = _attempt(entry, seed, strategy, (precision, jit_on, kind, quiet), checkpoints)
         seconds = time.perf_counter() - started
-        provenance = run_record()
         command = suite_command(name, entry, seed, precision, jit, device)
-        for row in new:
-            row.update({
-                "suite": name, "entry": entry.key, "run_id": run_id, "label": row.get("label")
-                or entry.label, "kind": entry.kind, "seed": seed, "suite_command": command,
-                "entry_seconds": round(seconds, 2),
-            })  # fmt: skip
-            for key, value in device_fields.items():
-                # A row's own precision and XLA (a peer's, say) stand.
-                if key in ("precision", "jit"):
-                    row.setdefault(key, value)
-                else:
-                    row[key] = value
-            row.setdefault("model", entry.model)
-            row.setdefault("dataset", entry.dataset)
-            row.setdefault("wall_seconds", round(seconds, 2))
-            for key, value in provenance.items():
-                row.setdefault(key, value)
+        shared = {"suite": name, "entry": entry.key, "run_id": run_id, "kind": entry.kind,
+                  "seed": seed, "suite_command": command, "entry_seconds": round(seconds, 2)}  # fmt: skip
+        _complete(new, entry, shared, device_fields, seconds)
         rows = [r for r in rows if r.get("run_id") != run_id] + new
         write_rows(output, rows)
         if all(r["status"] == "ok" for r in new):
-            shutil.rmtree(checkpoints, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                (output / "checkpoints").rmdir()  # only when empty
+            _drop_checkpoints(output, checkpoints)
         progress.done(seconds, new)
         _clear_session()
     reports.build(output, rows)
     print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows
+
+
+def _attempt(entry, seed, strategy, options, checkpoints):
+    """The rows of one entry at one seed; a failure is a row, and the suite goes on."""
+    precision, jit_on, kind, quiet = options
+    try:
+        # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
+        # and shown only if the entry fails.
+        with strategy.scope(), native_stderr_held():
+            return _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints)
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:  # recorded; the suite goes on
+        return [_failed(entry, error)]
+
+
+def _drop_checkpoints(output, checkpoints):
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (output / "checkpoints").rmdir()  # only when empty
+
+
+def _complete(new, entry, shared, device_fields, seconds):
+    """Adds to an entry's rows what the suite knows: the entry, its seed and
+    command, the device, and provenance where the row has none."""
+    provenance = run_record()
+    for row in new:
+        row.update({**shared, "label": row.get("label") or entry.label})
+        for key, value in device_fields.items():
+            # A row's own precision and XLA (a peer's, say) stand.
+            if key in ("precision", "jit"):
+                row.setdefault(key, value)
+            else:
+                row[key] = value
+        row.setdefault("model", entry.model)
+        row.setdefault("dataset", entry.dataset)
+        row.setdefault("wall_seconds", round(seconds, 2))
+        for key, value in provenance.items():
+            row.setdefault(key, value)
 
 
 def _seeds(seeds):

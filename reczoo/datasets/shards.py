@@ -224,12 +224,7 @@ def convert_criteo(
     """
     tf = _tf()
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"Criteo file {str(path)!r} does not exist.")
-    if hash_buckets is not None and hash_buckets < 2:
-        raise ValueError(f"hash_buckets must be at least 2. Received: hash_buckets={hash_buckets}")
-    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
-        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
+    _check_conversion(path, hash_buckets, ratios)
     sep, header = _criteo_layout(path)
     block_rows = min(block_rows, rows_per_shard)
     defaults = [[0.0]] * 14 + [[""]] * 26
@@ -244,28 +239,12 @@ def convert_criteo(
     with _new_folder(folder, overwrite) as work:
         writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
         for block in blocks:
-            try:
-                fields = tf.io.decode_csv(block, defaults, field_delim=sep, na_value="")
-            except tf.errors.InvalidArgumentError as e:
-                raise DatasetError(
-                    f"{path}: a line among {first_line:,}..{first_line + len(block) - 1:,} is "
-                    f"malformed: {e.message.splitlines()[0]}. Expected 40 fields (label, "
-                    "13 integer, 26 categorical)."
-                ) from None
+            columns = _criteo_block(tf, block, path, sep, defaults, first_line)
             first_line += len(block)
-            labels = fields[0].numpy().astype("float32")
-            if not np.isin(labels, (0.0, 1.0)).all():
-                bad = labels[~np.isin(labels, (0.0, 1.0))][0]
-                raise DatasetError(f"{path}: labels must be 0 or 1; found {bad:g}.")
-            columns = {LABEL: labels}
-            for c, f in zip(CRITEO_INTEGER, fields[1:14], strict=True):
-                columns[c] = np.log1p(np.maximum(f.numpy(), 0.0)).astype("float32")
-            for c, f in zip(CRITEO_CATEGORICAL, fields[14:], strict=True):
-                values = f.numpy()
-                columns[c] = values
-                if counts is not None:
-                    counts[c].update(values.tolist())
-            where = np.searchsorted(bounds, rng.random(len(labels)), side="right")
+            if counts is not None:
+                for c in CRITEO_CATEGORICAL:
+                    counts[c].update(columns[c].tolist())
+            where = np.searchsorted(bounds, rng.random(len(columns[LABEL])), side="right")
             for k, part in enumerate(PARTS):
                 rows = np.flatnonzero(where == k)
                 writers[part].write({c: v[rows] for c, v in columns.items()})
@@ -290,6 +269,38 @@ def convert_criteo(
         }
         _finish(work, manifest, writers)
     return ShardedDataset(folder)
+
+
+def _check_conversion(path, hash_buckets, ratios):
+    if not path.is_file():
+        raise DatasetError(f"Criteo file {str(path)!r} does not exist.")
+    if hash_buckets is not None and hash_buckets < 2:
+        raise ValueError(f"hash_buckets must be at least 2. Received: hash_buckets={hash_buckets}")
+    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
+        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
+
+
+def _criteo_block(tf, block, path, sep, defaults, first_line):
+    """`{column: values}` of a block of Criteo lines; malformed lines and
+    labels other than 0 and 1 are refused with their line numbers."""
+    try:
+        fields = tf.io.decode_csv(block, defaults, field_delim=sep, na_value="")
+    except tf.errors.InvalidArgumentError as e:
+        raise DatasetError(
+            f"{path}: a line among {first_line:,}..{first_line + len(block) - 1:,} is "
+            f"malformed: {e.message.splitlines()[0]}. Expected 40 fields (label, "
+            "13 integer, 26 categorical)."
+        ) from None
+    labels = fields[0].numpy().astype("float32")
+    if not np.isin(labels, (0.0, 1.0)).all():
+        bad = labels[~np.isin(labels, (0.0, 1.0))][0]
+        raise DatasetError(f"{path}: labels must be 0 or 1; found {bad:g}.")
+    columns = {LABEL: labels}
+    for c, f in zip(CRITEO_INTEGER, fields[1:14], strict=True):
+        columns[c] = np.log1p(np.maximum(f.numpy(), 0.0)).astype("float32")
+    for c, f in zip(CRITEO_CATEGORICAL, fields[14:], strict=True):
+        columns[c] = f.numpy()
+    return columns
 
 
 @dataclasses.dataclass(frozen=True)

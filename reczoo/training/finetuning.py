@@ -247,14 +247,8 @@ def finetune(
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}. Received: freeze={freeze!r}")
     check_output(output, overwrite=overwrite)
-    parent = from_preset(preset)
+    parent = _parent(preset)
     meta = parent.preset_metadata
-    if "hyperparameters" not in meta or "model" not in meta:
-        raise PresetError(
-            f"Preset {str(preset)!r} does not record the model and settings that trained it "
-            "(`reczoo train --output` and `reczoo zoo build` do), so it cannot be rebuilt "
-            "for new data."
-        )
     model = meta["model"]
     entry = registry.model_info(model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
@@ -282,6 +276,33 @@ def finetune(
         verbose=verbose, warm_start=warm_start, **settings,
     )  # fmt: skip
     release(result.model)
+    _record_parent(result, preset, meta, name, (data.name, epochs, freeze, output), growth)
+    if output is not None:
+        metadata = {k: v for k, v in result.items() if k != "history"}
+        result.model.save_to_preset(
+            output, metadata={**metadata, "split": result["protocol_details"]},
+            vocabularies=result.plan.data.vocabulary_lists(), overwrite=overwrite,
+        )  # fmt: skip
+    return result
+
+
+def _parent(preset):
+    """The preset, refused if it does not say how it was trained."""
+    parent = from_preset(preset)
+    meta = parent.preset_metadata
+    if "hyperparameters" not in meta or "model" not in meta:
+        raise PresetError(
+            f"Preset {str(preset)!r} does not record the model and settings that trained it "
+            "(`reczoo train --output` and `reczoo zoo build` do), so it cannot be rebuilt "
+            "for new data."
+        )
+    return parent
+
+
+def _record_parent(result, preset, meta, name, asked, growth):
+    """The row of a fine-tuning run: its parent preset, the vocabularies'
+    growth and the `reczoo finetune` command."""
+    dataset, epochs, freeze, output = asked
     result["parent"] = {
         "preset": name,
         "metadata_sha256": _metadata_sha256(preset),
@@ -290,19 +311,12 @@ def finetune(
     }
     result["freeze"] = freeze
     result["vocabulary_growth"] = {n: {"known": k, "grown": g} for n, (k, g) in growth.items()}
-    command = f"reczoo finetune --preset={name} --dataset={data.name}"
+    command = f"reczoo finetune --preset={name} --dataset={dataset}"
     if epochs is not None:
         command += f" --epochs={epochs}"
     if freeze:
         command += f" --freeze={freeze}"
     result["command"] = command + (" --output=DIR" if output else "")
-    if output is not None:
-        metadata = {k: v for k, v in result.items() if k != "history"}
-        result.model.save_to_preset(
-            output, metadata={**metadata, "split": result["protocol_details"]},
-            vocabularies=result.plan.data.vocabulary_lists(), overwrite=overwrite,
-        )  # fmt: skip
-    return result
 
 
 def _metadata_sha256(preset):

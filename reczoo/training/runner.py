@@ -264,11 +264,9 @@ def run(
             and model settings (`hidden_units`, `learning_rate`, ...).
 
     Returns:
-        A `RunResult`: the row (model, dataset, protocol, recipe,
-        hyperparameters, metrics (test), valid_metrics, train_samples_per_sec,
-        infer_samples_per_sec, epochs, steps, best_epoch, wall_seconds,
-        params, device, precision, jit, seed, versions, git_commit,
-        dataset_sha256, date, command) with `.model`, `.data` and `.split`.
+        A `RunResult`: the row (settings, test and validation metrics,
+        throughput, epochs, provenance and the reproducing `command`) with
+        `.model`, `.data`, `.split` and `.plan`.
     """
     data_types = datasets.InteractionDataset | datasets.CTRDataset | ShardedDataset
     if not isinstance(dataset, str | data_types):

@@ -61,36 +61,22 @@ class AutoIntBackbone(RankingBackbone):
     ):
         # === Layers ===
         embedding = FeatureEmbedding(
-            feature_spec,
-            output_mode="stack",
-            embeddings_regularizer=embeddings_regularizer,
-            dtype=dtype,
-            name="feature_embedding",
-        )
+            feature_spec, output_mode="stack", embeddings_regularizer=embeddings_regularizer,
+            dtype=dtype, name="feature_embedding",
+        )  # fmt: skip
         attention = [
-            InteractingLayer(
-                attention_dim,
-                num_heads,
-                use_residual=use_residual,
-                use_scale=use_scale,
-                layer_norm=layer_norm,
-                dtype=dtype,
-                name=f"interacting_{i}",
-            )
+            InteractingLayer(attention_dim, num_heads, use_residual=use_residual,
+                             use_scale=use_scale, layer_norm=layer_norm, dtype=dtype,
+                             name=f"interacting_{i}")
             for i in range(num_layers)
-        ]
+        ]  # fmt: skip
         attention_logit = keras.layers.Dense(1, dtype=dtype, name="attention_logit")
         tower = dnn_logit = linear = None
         if dnn_hidden_units:
             tower = MLP(
-                dnn_hidden_units,
-                activation=activation,
-                dropout=dropout,
-                batch_norm=batch_norm,
-                kernel_regularizer=kernel_regularizer,
-                dtype=dtype,
-                name="dnn",
-            )
+                dnn_hidden_units, activation=activation, dropout=dropout, batch_norm=batch_norm,
+                kernel_regularizer=kernel_regularizer, dtype=dtype, name="dnn",
+            )  # fmt: skip
             dnn_logit = keras.layers.Dense(1, dtype=dtype, name="dnn_logit")
         if use_wide:
             linear = FeatureLinear(

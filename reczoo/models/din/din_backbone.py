@@ -55,17 +55,7 @@ class DINBackbone(RankingBackbone):
         **kwargs,
     ):
         # === Layers ===
-        for name in (target_feature, history_feature):
-            if name not in feature_spec:
-                raise ValueError(
-                    f"DIN needs the feature {name!r}. Received features: {feature_spec.names}"
-                )
-        target, history = feature_spec[target_feature], feature_spec[history_feature]
-        if not isinstance(history, Sequence) or history.table_name != target.table_name:
-            raise ValueError(
-                f"DIN's history must be a Sequence sharing the target's table. Received: "
-                f"history table {history.table_name!r}, target table {target.table_name!r}"
-            )
+        self._check_features(feature_spec, target_feature, history_feature)
         embedding = FeatureEmbedding(
             feature_spec,
             embeddings_regularizer=embeddings_regularizer,
@@ -121,6 +111,20 @@ class DINBackbone(RankingBackbone):
         self.attention_activation = attention_activation
         self.attention_softmax = attention_softmax
         self.keep_tower_config(embedding, tower, activation)
+
+    @staticmethod
+    def _check_features(feature_spec, target_feature, history_feature):
+        for name in (target_feature, history_feature):
+            if name not in feature_spec:
+                raise ValueError(
+                    f"DIN needs the feature {name!r}. Received features: {feature_spec.names}"
+                )
+        target, history = feature_spec[target_feature], feature_spec[history_feature]
+        if not isinstance(history, Sequence) or history.table_name != target.table_name:
+            raise ValueError(
+                f"DIN's history must be a Sequence sharing the target's table. Received: "
+                f"history table {history.table_name!r}, target table {target.table_name!r}"
+            )
 
     def get_config(self):
         config = super().get_config()

@@ -68,35 +68,18 @@ class TwoTowerBackbone(Backbone):
         dtype=None,
         **kwargs,
     ):
-        # === Validation ===
         query_features, candidate_features = list(query_features), list(candidate_features)
-        for side, names in (("query", query_features), ("candidate", candidate_features)):
-            missing = [n for n in names if n not in feature_spec]
-            if not names or missing:
-                raise ValueError(
-                    f"The {side} tower's features {names} must be non-empty and in the "
-                    f"spec; missing {missing}. Spec features: {feature_spec.names}"
-                )
-        shared = set(query_features) & set(candidate_features)
-        if shared:
-            raise ValueError(f"A feature belongs to one tower only. In both: {sorted(shared)}")
-        if candidate_id_feature not in candidate_features:
-            raise ValueError(
-                f"`candidate_id_feature` {candidate_id_feature!r} must be a candidate "
-                f"feature: {candidate_features}"
-            )
+        self._check_towers(feature_spec, query_features, candidate_features, candidate_id_feature)
 
         # === Layers ===
         def tower(names, side):
             layers = [
                 FeatureEmbedding(
-                    feature_spec.subset(names),
-                    output_mode="concat",
-                    embeddings_regularizer=embeddings_regularizer,
-                    dtype=dtype,
+                    feature_spec.subset(names), output_mode="concat",
+                    embeddings_regularizer=embeddings_regularizer, dtype=dtype,
                     name=f"{side}_embedding",
                 )
-            ]
+            ]  # fmt: skip
             if hidden_units:
                 hidden = MLP(
                     hidden_units, activation=activation, dropout=dropout, dtype=dtype,
@@ -149,6 +132,24 @@ class TwoTowerBackbone(Backbone):
         self.dropout = dropout
         self.normalize = bool(normalize)
         self.embeddings_regularizer = query_layers[0].embeddings_regularizer
+
+    @staticmethod
+    def _check_towers(feature_spec, query_features, candidate_features, candidate_id_feature):
+        for side, names in (("query", query_features), ("candidate", candidate_features)):
+            missing = [n for n in names if n not in feature_spec]
+            if not names or missing:
+                raise ValueError(
+                    f"The {side} tower's features {names} must be non-empty and in the "
+                    f"spec; missing {missing}. Spec features: {feature_spec.names}"
+                )
+        shared = set(query_features) & set(candidate_features)
+        if shared:
+            raise ValueError(f"A feature belongs to one tower only. In both: {sorted(shared)}")
+        if candidate_id_feature not in candidate_features:
+            raise ValueError(
+                f"`candidate_id_feature` {candidate_id_feature!r} must be a candidate "
+                f"feature: {candidate_features}"
+            )
 
     def get_config(self):
         config = super().get_config()
