@@ -139,7 +139,7 @@ def test_shell_commands_run(page, command, workdir):
         pytest.skip("the command reads public data: set RECZOO_DATA_DIR")
     if "click_log.txt" in command:
         # The page's Python block writes it; each command runs in a new folder.
-        datasets.synthetic_criteo(workdir / "click_log.txt", rows=10_000)
+        datasets.synthetic_criteo(workdir / "click_log.txt", rows=4_000)
     for part in command.split(" && "):
         if "--strategy=" in part:
             args = [sys.executable, "-m", "reczoo.cli", *shlex.split(part)[1:]]

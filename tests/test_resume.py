@@ -62,16 +62,15 @@ NEXT_ITEM = [
 ]  # fmt: skip
 
 
-# Epoch-counted periods are also what the next-item run resumes; the plain
-# epoch-counted and example-counted ranking runs join the slow tier (the
-# default tier's two-worker run writes its checkpoints through the same
-# callback).
+# Killed processes resume in the slow tier; the default tier resumes a
+# next-item run interrupted in process (below), and its two-worker run writes
+# its checkpoints through the same callback.
 @pytest.mark.parametrize(
     "command",
     [
         pytest.param(COMMAND, marks=pytest.mark.slow),
         pytest.param(BY_EXAMPLES, marks=pytest.mark.slow),
-        NEXT_ITEM,
+        pytest.param(NEXT_ITEM, marks=pytest.mark.slow),
     ],
     ids=["epochs", "examples", "next-item"],
 )
@@ -116,3 +115,38 @@ def test_a_checkpoint_of_another_run_is_refused(workdir):
     assert done.returncode == 1
     assert "holds the checkpoint of another run" in done.stderr
     assert {p.name: p.read_bytes() for p in (folder / "ckpt").iterdir()} == saved
+
+
+class _Stop(Exception):
+    """Raised right after a checkpoint is written, as a kill there would."""
+
+
+def test_an_interrupted_run_resumes_in_process_to_the_same_result(tmp_path, monkeypatch):
+    # The default tier's check of resumption (the killed processes above are
+    # slow): a next-item run, whose sampler's seed state must come back too,
+    # stopped after its second period, then run again with the same arguments.
+    from reczoo import datasets
+    from reczoo.training import checkpoint, run
+
+    _clicks(tmp_path / "clicks.csv", users=120, per_user=15)
+    data = datasets.load_interactions(tmp_path / "clicks.csv", user="uid", item="sku", time="ts")
+    settings = {"protocol": "sasrec", "epochs": 5, "patience": 5, "embedding_dim": 16,
+                "max_length": 20, "batch_size": 32, "verbose": 0}  # fmt: skip
+    whole = run("sasrec", data, **settings)
+
+    saved = checkpoint.Checkpoint.on_epoch_end
+
+    def stop_after_two(self, epoch, logs=None):
+        saved(self, epoch, logs)
+        if epoch == 1:
+            raise _Stop
+
+    monkeypatch.setattr(checkpoint.Checkpoint, "on_epoch_end", stop_after_two)
+    with pytest.raises(_Stop):
+        run("sasrec", data, checkpoint_dir=tmp_path / "ckpt", **settings)
+    monkeypatch.setattr(checkpoint.Checkpoint, "on_epoch_end", saved)
+    assert json.loads((tmp_path / "ckpt" / "checkpoint.json").read_text())["periods"] == 2
+    resumed = run("sasrec", data, checkpoint_dir=tmp_path / "ckpt", **settings)
+    assert resumed["metrics"] == whole["metrics"]
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
+    assert resumed["steps"] == whole["steps"]

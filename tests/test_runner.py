@@ -90,7 +90,7 @@ def test_rating_regression_on_random_split(tmp_path):
 
 
 def test_ctr_run_on_criteo_sample(data_dir):
-    row = run("fm", "criteo-sample", epochs=1, verbose=0, batch_size=32, embedding_dim=4)
+    row = run("fm", "criteo-sample", epochs=1, verbose=0, batch_size=512, embedding_dim=4)
     assert set(row["metrics"]) == {"auc", "logloss"}
     assert row["protocol"] == "bars_ctr"
 
