@@ -100,6 +100,9 @@ def two_workers(small, tmp_path_factory):
     return args, checkpoints, _workers(args)
 
 
+# Two worker processes with gRPC collectives take about a minute of the two
+# cores: the slow tier. The default tier keeps the refusals (test_strategy_errors_are_named).
+@pytest.mark.slow
 def test_two_local_workers_train_one_model(two_workers):
     _, checkpoints, rows = two_workers
     for row in rows:

@@ -63,8 +63,7 @@ NEXT_ITEM = [
 
 
 # Killed processes resume in the slow tier; the default tier resumes a
-# next-item run interrupted in process (below), and its two-worker run writes
-# its checkpoints through the same callback.
+# next-item run interrupted in process (below).
 @pytest.mark.parametrize(
     "command",
     [

@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from reczoo.dtypes import lowest
-from reczoo.losses import SampledBinaryCrossentropy, SampledSoftmax, info_nce
+from reczoo.losses import SampledSoftmax, info_nce
 from reczoo.models import topk
 from reczoo.models.task import Task
 
@@ -185,9 +185,10 @@ class NextItem(Task):
                     ops.shape(targets), 1, self.num_scored, seed=self.seed_generator
                 )
                 negative = ops.sum(states * ops.take(table, negatives, axis=0), axis=-1)
-                logits = ops.stack([positive, negative], axis=-1)
-                labels = ops.stack([ops.ones_like(positive), ops.zeros_like(negative)], axis=-1)
-                losses = SampledBinaryCrossentropy(reduction=None)(labels, logits)
+                # `SampledBinaryCrossentropy` on [positive, negative], written out:
+                # stacking the two logits reorders how the shared item table's
+                # gradients are summed, and committed rows would move in the 6th digit.
+                losses = -ops.log_sigmoid(positive) - ops.log_sigmoid(-negative)
             else:
                 negatives = keras.random.randint(
                     (self.num_negatives,), 1, self.num_scored, seed=self.seed_generator
