@@ -48,8 +48,9 @@ def _needs_data(text):
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
+    # KERAS_HOME stays the test session's own (conftest.py): the pages share
+    # its cached splits and dataset statistics, never the user's.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     _clicks(tmp_path / "clicks.csv")
     return tmp_path
 

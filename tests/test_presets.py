@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from testing import tiny_batch, tiny_spec
@@ -9,8 +10,11 @@ import reczoo
 from reczoo import presets
 
 
-@pytest.fixture
-def trained(tmp_path):
+@pytest.fixture(scope="module")
+def trained():
+    # Trained once for the module: the tests save, load and tamper with
+    # presets of it, never train it further.
+    keras.utils.set_random_seed(1234)
     spec = tiny_spec()
     model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[8])
     features, labels = tiny_batch(spec)

@@ -302,6 +302,50 @@ def test_truncated_movielens_1m_ratings_are_refused(data_dir, tmp_path, monkeypa
         datasets.load("movielens-1m", download=False)
 
 
+def test_datasets_lists_a_failing_dataset_with_its_reason(tmp_path, monkeypatch, capsys):
+    # A local copy that fails its count check is one row of the listing, not
+    # the end of it; the command exits 1 naming it.
+    folder = tmp_path / "data" / "ml-latest-small"
+    folder.mkdir(parents=True)
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+    (folder / "movies.csv").write_text("movieId,title,genres\n1,Toy Story (1995),Comedy\n")
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    assert cli.main(["reczoo", "datasets"]) == 1
+    captured = capsys.readouterr()
+    rows = {line.split()[0]: line for line in captured.out.splitlines()[2:]}
+    assert len(rows) == len(datasets.list_datasets())
+    assert (
+        "FAILING: " in rows["movielens-latest"] and "published: 100,836" in rows["movielens-latest"]
+    )
+    assert "published: interactions=100,000" in rows["movielens-100k"]
+    assert "movielens-latest" in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_dataset_statistics_are_counted_once_per_version_of_the_files(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "ml-latest-small"
+    folder.mkdir(parents=True)
+    (folder / "movies.csv").write_text("movieId,title,genres\n1,A (1995),Comedy\n")
+    ratings = folder / "ratings.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n1,1,4.0,10\n2,1,3.0,11\n")
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    loads = []
+
+    class Counted:
+        def statistics(self):
+            return {"interactions": np.int64(len(ratings.read_text().splitlines()) - 1)}
+
+    monkeypatch.setattr(
+        datasets, "load", lambda name, download=True: loads.append(name) or Counted()
+    )
+    assert datasets.statistics("movielens-latest") == {"interactions": 2}
+    assert datasets.statistics("movielens-latest") == {"interactions": 2}
+    assert loads == ["movielens-latest"]  # the second listing read the cache
+    ratings.write_text(ratings.read_text() + "2,1,5.0,12\n")  # another version of the file
+    assert datasets.statistics("movielens-latest") == {"interactions": 3} and len(loads) == 2
+
+
 def test_sigterm_while_the_preset_is_written_leaves_nothing(workdir, capsys, monkeypatch):
     import os
     import signal

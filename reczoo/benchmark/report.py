@@ -348,10 +348,15 @@ def _figure_source(figure):
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
-def _png(figure):
+def _png(figure, render=True):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if not render:
+        # What `--check` compares: the hash of what is plotted, without the
+        # seconds that drawing the pixels takes.
+        return _SOURCE + _figure_source(figure).encode()
     FigureCanvasAgg(figure)
+    figure.tight_layout()
     out = io.BytesIO()
     # No software or date stamp: the same rows give the same bytes. The
     # hash of what is plotted goes in, so that `--check` can tell a stale
@@ -367,8 +372,9 @@ def plot_source(data):
     return None if at < 0 else data[at + len(_SOURCE) : at + len(_SOURCE) + 64]
 
 
-def plots(rows):
-    """`{file name: PNG bytes}` for every plot the rows support."""
+def plots(rows, render=True):
+    """`{file name: PNG bytes}` for every plot the rows support (without
+    `render`, what each PNG's `plot_source` would be, as bytes)."""
     from matplotlib.figure import Figure
 
     out = {}
@@ -403,16 +409,15 @@ def plots(rows):
         ax.set_ylabel(f"test {metric}")
         ax.set_title(f"{dataset} · {protocol}: accuracy against training speed", fontsize=9)
         ax.grid(True, alpha=0.3)
-        figure.tight_layout()
-        out[f"{slug(dataset, protocol)}.png"] = _png(figure)
-    out.update(_throughput_plots(rows))
+        out[f"{slug(dataset, protocol)}.png"] = _png(figure, render)
+    out.update(_throughput_plots(rows, render))
     for row in rows:
         if _has_curve(row):
-            out[f"{_curve_name(row)}.png"] = _curve_plot(row)
+            out[f"{_curve_name(row)}.png"] = _curve_plot(row, render)
     return out
 
 
-def _throughput_plots(rows):
+def _throughput_plots(rows, render=True):
     from matplotlib.figure import Figure
 
     out = {}
@@ -451,12 +456,11 @@ def _throughput_plots(rows):
             ax.grid(True, alpha=0.3)
         infer_ax.legend(fontsize=7)
         figure.suptitle(f"{shape}: throughput", fontsize=9)
-        figure.tight_layout()
-        out[f"throughput-{slug(shape)}.png"] = _png(figure)
+        out[f"throughput-{slug(shape)}.png"] = _png(figure, render)
     return out
 
 
-def _curve_plot(row):
+def _curve_plot(row, render=True):
     from matplotlib.figure import Figure
 
     history = [h for h in row["history"] if len(h) > 3]
@@ -480,8 +484,7 @@ def _curve_plot(row):
         ax.grid(True, alpha=0.3)
     figure.suptitle(f"{row.get('label') or row['model']} on {row['dataset']} "
                     f"({row.get('protocol')}), seed {row.get('seed')}", fontsize=9)  # fmt: skip
-    figure.tight_layout()
-    return _png(figure)
+    return _png(figure, render)
 
 
 # --- building -------------------------------------------------------------------
@@ -499,7 +502,7 @@ def build(output, rows=None, check=False):
             raise FileNotFoundError(f"No results.jsonl in {output}: nothing to report.")
         rows = read_rows(output)
     files = {output / "report.md": markdown(rows), output / "results.csv": csv_text(rows)}
-    files.update({output / "plots" / name: data for name, data in plots(rows).items()})
+    files.update({output / "plots" / name: data for name, data in plots(rows, not check).items()})
     changed = []
     for path, content in files.items():
         data = content.encode() if isinstance(content, str) else content

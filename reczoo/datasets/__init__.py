@@ -168,6 +168,36 @@ def load(name, download=True):
     return data
 
 
+def statistics(name):
+    """`load(name).statistics()` of a local dataset, kept in the reczoo cache
+    under the sha256 of its files: a dataset is read once, and read again
+    only when a file changes. Raises `DatasetError` when its files are not
+    here (nothing is downloaded) or fail their checks."""
+    import json
+    import os
+
+    info = dataset_info(name)
+    source = sources.SOURCES[info.source]
+    folder = sources.locate(source, download=False)
+    digest = sources.source_sha256(folder, source)[:16]
+    path = sources.cache_dir() / "statistics" / f"{name}-{digest}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass  # not yet counted, or a cache file cut short: count again
+    found = {
+        k: v.item() if hasattr(v, "item") else v for k, v in load(name, False).statistics().items()
+    }
+    try:  # a name of this process's own, renamed into place: never half a file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_name(f".{path.name}.{os.getpid()}")
+        staged.write_text(json.dumps(found))
+        os.replace(staged, path)
+    except OSError:
+        pass  # an unwritable cache only costs the next listing a read
+    return found
+
+
 def _check_published(data, info, folder):
     """Refuses a dataset whose files no checksum covers when its counts differ
     from the published ones: a truncated or edited file, or another release."""
@@ -206,6 +236,7 @@ __all__ = [
     "locate",
     "open_shards",
     "split",
+    "statistics",
     "synthetic_criteo",
     "to_implicit",
     "write_shards",
