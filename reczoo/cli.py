@@ -230,6 +230,9 @@ def _define_data_flags(fv):
         "give --user_col and --item_col as positions (0, 1, ...).", flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_string("sep", None, "--data_file's separator; sniffed when unset.", flag_values=fv)
+    flags.DEFINE_string(
+        "encoding", "utf-8", "--data_file's text encoding (latin-1, cp1252, ...).", flag_values=fv
+    )
 
 
 def _data_file(fv):
@@ -244,6 +247,7 @@ def _data_file(fv):
         time=_column(fv.time_col, fv.header),
         sep=fv.sep,
         header=fv.header,
+        encoding=fv.encoding,
     )
 
 
@@ -262,7 +266,12 @@ def parse_overrides(items):
             raise ValueError(f"--set takes KEY=VALUE. Received: {item!r}")
         try:
             out[key] = json.loads(text)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as error:
+            if text.lstrip().startswith(("[", "{")):
+                raise ValueError(
+                    f"--set={item}: the value is not valid JSON ({error.msg} at character "
+                    f"{error.pos}); write a list as [64,32] or 64,32."
+                ) from None
             out[key] = _number_list(text)
     return out
 
@@ -300,6 +309,8 @@ def _run_train(fv):
         raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH or --shards=DIR.")
     if fv.cpu_devices is not None and fv.strategy != "mirrored":
         raise ValueError("--cpu_devices is for --strategy=mirrored.")
+    if fv.cpu_devices is not None and fv.cpu_devices < 1:
+        raise ValueError(f"--cpu_devices must be 1 or more. Received: {fv.cpu_devices}")
     source = "dataset" if fv.dataset else "data_file" if fv.data_file else "shards"
     name = fv.dataset or fv.data_file or fv.shards
     overrides = parse_overrides(fv.set)
@@ -329,6 +340,9 @@ def _run_train(fv):
             "item_col": fv.item_col,
             "rating_col": fv.rating_col,
             "time_col": fv.time_col,
+            "sep": fv.sep,
+            "header": fv.header,
+            "encoding": fv.encoding,
         }
     row = execute(
         settings, dataset, verbose=0 if fv.quiet else 1, data_file=data_file,
@@ -608,8 +622,17 @@ def _run_recommend(fv):
 
 def _print_recommendations(fv, users, found):
     import json
+    import math
 
-    for user, items, scores in zip(users, found.items, found.scores, strict=True):
+    for user, all_items, all_scores in zip(users, found.items, found.scores, strict=True):
+        # A user with fewer than --k items left to recommend gets those only
+        # (the arrays' padding, scored -inf, is no recommendation).
+        kept = [(i, s) for i, s in zip(all_items, all_scores, strict=True) if math.isfinite(s)]
+        items, scores = [i for i, _ in kept], [s for _, s in kept]
+        if len(kept) < fv.k:
+            who = f"user {user}" if user is not None else "the history"
+            print(f"Note: {who} has {len(kept)} item(s) left to recommend, fewer than "
+                  f"--k={fv.k}.", file=sys.stderr)  # fmt: skip
         if fv.json:
             who = {"user": user} if user is not None else {"history": fv.history}
             print(json.dumps({**who, "items": [str(i) for i in items],
@@ -640,11 +663,18 @@ def _run_export(fv):
                          "--preset and --output are required.")  # fmt: skip
     if fv.k < 1:
         raise ValueError(f"--k must be a positive integer. Received: --k={fv.k}")
+    import json
+    from pathlib import Path
+
     from reczoo.export import export
 
     path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite)
+    k = json.loads((Path(path) / "reczoo_export.json").read_text())["k"]
+    if k < fv.k:
+        print(f"Note: --k={fv.k} is more than the catalogue's {k} items: each query gets "
+              f"all {k}.", file=sys.stderr)  # fmt: skip
     print(f"SavedModel written to {path}: signatures recommend(user_id) and "
-          f"recommend_features(user_id, ...), top {fv.k} raw item ids and scores.")  # fmt: skip
+          f"recommend_features(user_id, ...), top {k} raw item ids and scores.")  # fmt: skip
     return 0
 
 

@@ -83,13 +83,29 @@ def check_output(directory, overwrite=False):
             f"Preset folder {str(directory)!r} already exists and is not empty. Pass "
             "--overwrite (overwrite=True) to replace it once the new preset is complete."
         )
-    parent = directory.resolve().parent
+    resolved, here = directory.resolve(), Path.cwd().resolve()
+    if here == resolved or here.is_relative_to(resolved):
+        raise FileExistsError(
+            f"The preset folder {str(directory)!r} is the folder you are in, or holds it: a "
+            "preset replaces its folder whole. Give a new folder, such as ./my_preset."
+        )
+    parent = resolved.parent
     while not parent.exists():
         parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
+    _probe_writable(parent, directory)
+
+
+def _probe_writable(parent, directory):
+    """Makes and removes an entry in `parent`, where the preset is staged:
+    `os.access` misjudges some places (a pseudo filesystem, a root user)."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".reczoo-probe-", dir=parent)
+        os.rmdir(probe)
+    except OSError as e:
         raise PermissionError(
-            f"Cannot write the preset folder {str(directory)!r}: {parent} is not writable."
-        )
+            f"Cannot write the preset folder {str(directory)!r}: nothing can be made in "
+            f"{parent} ({e.strerror or e})."
+        ) from None
 
 
 def save_to_preset(
@@ -472,7 +488,26 @@ def _resolve(preset, sha256=None):
     )
 
 
-def from_preset(preset, sha256=None, compile=True):
+def _deserialized(config, directory, safe_mode):
+    """The task of `config`, in a safe-mode scope of this call's own: Keras'
+    process-wide `enable_unsafe_deserialization()` does not reach it."""
+    from keras.src.saving.serialization_lib import SafeModeScope
+
+    try:
+        with SafeModeScope(safe_mode):
+            return keras.saving.deserialize_keras_object(config, safe_mode=safe_mode)
+    except ValueError as error:
+        if safe_mode and "safe_mode" in str(error):
+            raise PresetError(
+                f"Preset {str(directory)!r} holds code in its config.json (a Lambda layer or "
+                "a serialized function), and presets load in safe mode: nothing of it was run "
+                "and the preset was not loaded. Only for a preset whose source you trust: "
+                "reczoo.from_preset(..., safe_mode=False)."
+            ) from None
+        raise
+
+
+def from_preset(preset, sha256=None, compile=True, safe_mode=True):
     """Loads a task from a built-in preset name, a local directory or a URL.
 
     Every file is checked against the sha256 in `metadata.json` before
@@ -487,6 +522,10 @@ def from_preset(preset, sha256=None, compile=True):
         sha256: the archive's sha256, required for URLs; for a directory,
             optionally the sha256 its `metadata.json` must have.
         compile: compile with the saved settings (or the task's defaults).
+        safe_mode: `False` lets this one call deserialize code a preset's
+            config holds (Lambda layers, serialized functions): only for a
+            preset whose source you trust. Keras' process-wide
+            `keras.config.enable_unsafe_deserialization()` has no effect here.
 
     Example:
 
@@ -502,7 +541,7 @@ def from_preset(preset, sha256=None, compile=True):
     if not compile:
         config.pop("compile_config", None)
     registry.load_backbones()
-    task = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    task = _deserialized(config, directory, safe_mode is not False)
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
         # Compact presets carry no optimizer state; the optimizer starts anew.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")

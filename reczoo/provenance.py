@@ -75,6 +75,43 @@ def staged_folder(target, overwrite=False):
         raise
 
 
+LOCK_FILE = ".reczoo.lock"
+
+
+class FolderInUse(FileExistsError):
+    """Another process holds a folder's lock."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder, wait=True):
+    """Holds `folder`'s lock file (`.reczoo.lock`, made if missing) for the
+    block: one reczoo process at a time reads-and-writes the folder.
+
+    Args:
+        folder: the folder (made if missing).
+        wait: wait for another holder to finish; with `False`, refuse at
+            once with `FolderInUse`, naming the folder.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{str(folder)!r} is a file, not a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_FILE))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise FolderInUse(
+            f"{str(folder)!r} is in use by another reczoo process (it holds "
+            f"{LOCK_FILE} there): wait for it to end, or choose another folder."
+        ) from None
+    try:
+        yield folder
+    finally:
+        lock.release()
+
+
 def _put_in_place(staging, target, overwrite):
     if not target.exists():
         try:

@@ -28,3 +28,18 @@ def data_dir():
     if not value or not Path(value).is_dir():
         pytest.skip("RECZOO_DATA_DIR is not set to a folder with the public datasets")
     return Path(value)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests sharing a module-scoped fixture (a trained model, a read
+    dataset) run on one pytest-xdist worker (`--dist loadgroup`): the
+    fixture is built once, not once per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None:
+            continue
+        scopes = {d[-1].scope for d in definitions.name2fixturedefs.values() if d}
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

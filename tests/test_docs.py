@@ -129,9 +129,17 @@ def _is_slow(command):
     )
 
 
+def _marks(command):
+    if _is_slow(command):
+        return [pytest.mark.slow]
+    if command.startswith("reczoo datasets"):
+        # Beside test_runner's listing: the second reads the cached statistics.
+        return [pytest.mark.xdist_group("dataset-statistics")]
+    return []
+
+
 @pytest.mark.parametrize(
-    "page,command",
-    [pytest.param(*pc, marks=pytest.mark.slow) if _is_slow(pc[1]) else pc for pc in COMMANDS],
+    "page,command", [pytest.param(*pc, marks=_marks(pc[1])) for pc in COMMANDS]
 )
 def test_shell_commands_run(page, command, workdir):
     from reczoo import cli

@@ -81,8 +81,8 @@ def test_never_overwrites_without_asking(trained, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
 
 
-def test_config_with_code_is_refused_by_safe_mode(trained, tmp_path):
-    model, _ = trained
+def _preset_with_code(model, tmp_path):
+    """A preset whose config holds a Lambda layer, checksums recomputed."""
     path = model.save_to_preset(tmp_path / "p")
     config = json.loads((path / "config.json").read_text())
     lam = {
@@ -103,8 +103,42 @@ def test_config_with_code_is_refused_by_safe_mode(trained, tmp_path):
     meta["files"]["config.json"] = presets.sha256_of(path / "config.json")
     (path / "metadata.json").write_text(json.dumps(meta))
     (path / "metadata.json.sha256").write_text(presets.sha256_of(path / "metadata.json"))
-    with pytest.raises(ValueError, match=r"(?i)unsafe|safe_mode"):
+    return path
+
+
+def test_config_with_code_is_refused_by_safe_mode(trained, tmp_path):
+    path = _preset_with_code(trained[0], tmp_path)
+    with pytest.raises(
+        presets.PresetError, match=r"holds code in its config.json.*safe_mode=False"
+    ):
         reczoo.from_preset(path)
+
+
+def test_safe_mode_holds_whatever_the_process_set(trained, tmp_path, monkeypatch):
+    from keras.src.saving import serialization_lib
+
+    path = _preset_with_code(trained[0], tmp_path)
+    seen = []  # the safe mode the Lambda layer is deserialized under
+    original = keras.layers.Lambda.from_config.__func__
+
+    def spy(cls, config, *args, **kwargs):
+        seen.append(serialization_lib.in_safe_mode())
+        return original(cls, config, *args, **kwargs)
+
+    monkeypatch.setattr(keras.layers.Lambda, "from_config", classmethod(spy))
+    before = serialization_lib.in_safe_mode()
+    keras.config.enable_unsafe_deserialization()  # anywhere in the process
+    try:
+        with pytest.raises(presets.PresetError, match="safe mode"):
+            reczoo.from_preset(path)
+        assert seen == [True]
+        # The named opt-out reaches this call only (the code here is no
+        # function at all, so Keras fails on it: after safe mode let it in).
+        with pytest.raises(Exception) as error:
+            reczoo.Ranker.from_preset(path, safe_mode=False)
+        assert seen == [True, False] and "safe mode" not in str(error.value)
+    finally:
+        serialization_lib.global_state.set_global_attribute("safe_mode_saving", before)
 
 
 def test_url_needs_and_checks_sha256(trained, tmp_path, monkeypatch):

@@ -141,6 +141,61 @@ CASES = [
     ),
     ("unknown recipe", {"clicks.csv": GOOD}, [*TRAIN, "--recipe=mlp/nope"], "Unknown recipe"),
     ("no such file", {}, TRAIN, "No such data file"),
+    ("data file is a folder", {"clicks.csv/a.csv": GOOD}, TRAIN, "is a folder, not a data file"),
+    (
+        "rating beyond float32",
+        {"clicks.csv": "uid,sku,r\na,b,4\na,c,1e39\n"},
+        [*TRAIN[:-1], "--rating_col=r"],
+        "line 3: column 'r' should be a finite number (within float32's range)",
+    ),
+    (
+        "latin-1 file",
+        {"clicks.csv": "uid,sku,ts\nJosé,a,1\n".encode("latin-1")},
+        TRAIN,
+        "--encoding=latin-1 on the command line",
+    ),
+    (
+        "user column is the item column",
+        {"clicks.csv": GOOD},
+        [*TRAIN[:5], "--item_col=uid", TRAIN[6]],
+        "The user and item columns of clicks.csv are both 'uid'",
+    ),
+    (
+        "list setting cut short",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--set=hidden_units=[64,32"],
+        "--set=hidden_units=[64,32: the value is not valid JSON",
+    ),
+    (
+        "negative learning rate",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--set=learning_rate=-0.01"],
+        "`learning_rate` must be a positive finite number",
+    ),
+    (
+        "diverged run saves nothing",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--set=learning_rate=1e30", "--epochs=3", "--output=out"],
+        "the run diverged and nothing was saved",
+    ),
+    (
+        "output is the folder above",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--output=..", "--overwrite"],
+        "is the folder you are in, or holds it",
+    ),
+    (
+        "output on a pseudo filesystem",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--output=/proc/reczoo-preset"],
+        "nothing can be made in /proc",
+    ),
+    (
+        "zero cpu devices",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--strategy=mirrored", "--cpu_devices=0"],
+        "--cpu_devices must be 1 or more",
+    ),
 ]
 
 
@@ -282,6 +337,8 @@ def test_a_model_takes_column_inputs_and_refuses_nan_labels():
         ValueError, match="labels hold a value that is not a finite number at row 1"
     ):
         model.fit(features, np.array([1.0, np.nan]), verbose=0)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]: row 1 holds 5.0"):
+        model.fit(features, np.array([1.0, 5.0]), verbose=0)
 
 
 def test_truncated_movielens_1m_ratings_are_refused(data_dir, tmp_path, monkeypatch):
@@ -300,6 +357,31 @@ def test_truncated_movielens_1m_ratings_are_refused(data_dir, tmp_path, monkeypa
     (folder / "ratings.dat").write_text("1.7::1193::5::978300760\n")
     with pytest.raises(datasets.DatasetError, match=r"line 1: column '0' should be a whole number"):
         datasets.load("movielens-1m", download=False)
+
+
+def test_the_folder_one_stands_in_is_never_the_output(workdir, capsys):
+    (workdir / "clicks.csv").write_text(GOOD)
+    (workdir / "notes.txt").write_text("mine")
+    before = snapshot(workdir)
+    assert cli.main([*TRAIN, f"--output={workdir}", "--overwrite"]) == 1
+    assert "is the folder you are in" in capsys.readouterr().err
+    assert snapshot(workdir) == before
+
+
+def test_the_reproducing_command_reads_the_file_as_it_was_read(workdir, capsys):
+    import json
+    import shlex
+
+    rows = [f"u{u};i{(u * 7 + t) % 30};{t}" for u in range(30) for t in range(6)]
+    (workdir / "log.txt").write_text("\n".join(rows) + "\n")
+    argv = ["reczoo", "train", "--model=pop", "--data_file=log.txt", "--noheader", "--sep=;",
+            "--user_col=0", "--item_col=1", "--time_col=2", "--protocol=loo_full", "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "--noheader" in first["command"] and "--sep=;" in shlex.split(first["command"])
+    assert cli.main([*shlex.split(first["command"]), "--quiet"]) == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["metrics"] == first["metrics"]
 
 
 def test_datasets_lists_a_failing_dataset_with_its_reason(tmp_path, monkeypatch, capsys):

@@ -109,6 +109,7 @@ def test_train_usage_errors(capsys):
     assert "KEY=VALUE" in capsys.readouterr().err
 
 
+@pytest.mark.xdist_group("dataset-statistics")
 def test_datasets_command(data_dir, capsys):
     assert cli.main(["reczoo", "datasets"]) == 0
     out = capsys.readouterr().out

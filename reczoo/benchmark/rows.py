@@ -1,15 +1,16 @@
 """The rows of a benchmark folder: results.jsonl, and results.csv made from it.
 
 Both are written whole and atomically (a temporary file renamed over), and
-only when their content changes.
+only when their content changes; rows are added under the folder's lock.
 """
 
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
-from reczoo.provenance import finite
+from reczoo.provenance import finite, folder_lock
 
 RESULTS = "results.jsonl"
 
@@ -38,6 +39,20 @@ def read_rows(output):
     return rows
 
 
+def update_rows(output, new):
+    """Puts `new` rows in `output`'s results under the folder's lock, in
+    place of earlier rows of the same runs; returns all the rows.
+
+    The rows are read again under the lock, never taken from an earlier
+    read: two suites writing one folder keep each other's rows.
+    """
+    runs = {r.get("run_id") for r in new}
+    with folder_lock(output):
+        rows = [r for r in read_rows(output) if r.get("run_id") not in runs] + list(new)
+        write_rows(output, rows)
+    return rows
+
+
 def write_rows(output, rows):
     """Writes `results.jsonl` and `results.csv`, each whole, each atomically."""
     text = "".join(json.dumps(finite(r), sort_keys=True, allow_nan=False) + "\n" for r in rows)
@@ -53,9 +68,14 @@ def write_if_changed(path, content):
     if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    # A name of this process's own: two writers never share one.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return True
 
 

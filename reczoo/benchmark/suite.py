@@ -4,8 +4,9 @@
 
 Every entry of the suite (`reczoo.benchmark.suites`) runs once per seed, in
 this process, one after the other, so that two runs never share the cores.
-Its rows go to `DIR/results.jsonl` (rewritten whole after each entry, so an
-interrupted suite loses at most the entry it was running) and
+Its rows go to `DIR/results.jsonl` (rewritten whole after each entry under
+the folder's lock, so an interrupted suite loses at most the entry it was
+running, and two suites on one folder keep each other's rows) and
 `DIR/results.csv`; at the end `DIR/report.md` and `DIR/plots/` are built
 from the rows (`reczoo.benchmark.report`). The same command on the same
 folder skips the entries that finished; failed and skipped entries run again.
@@ -23,8 +24,8 @@ from pathlib import Path
 from reczoo.benchmark import devices
 from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
-from reczoo.benchmark.rows import RESULTS, read_rows, write_rows
-from reczoo.provenance import run_record
+from reczoo.benchmark.rows import RESULTS, read_rows, update_rows
+from reczoo.provenance import folder_lock, run_record
 from reczoo.terminal import native_stderr_held
 
 
@@ -92,13 +93,14 @@ def run_suite(
         shared = {"suite": name, "entry": entry.key, "run_id": run_id, "kind": entry.kind,
                   "seed": seed, "suite_command": command, "entry_seconds": round(seconds, 2)}  # fmt: skip
         _complete(new, entry, shared, device_fields, seconds)
-        rows = [r for r in rows if r.get("run_id") != run_id] + new
-        write_rows(output, rows)
+        rows = update_rows(output, new)
         if all(r["status"] == "ok" for r in new):
             _drop_checkpoints(output, checkpoints)
         progress.done(seconds, new)
         _clear_session()
-    reports.build(output, rows)
+    with folder_lock(output):
+        rows = read_rows(output)  # with rows another suite added meanwhile
+        reports.build(output, rows)
     print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows

@@ -52,6 +52,15 @@ def load_interactions(
     ```
     """
     path = Path(path)
+    roles = {"user": user, "item": item, "rating": rating, "time": time}
+    given = [(role, column) for role, column in roles.items() if column is not None]
+    for k, (role, column) in enumerate(given):
+        other = next((r for r, c in given[k + 1 :] if c == column), None)
+        if other is not None:
+            raise ValueError(
+                f"The {role} and {other} columns of {path} are both {column!r}: each role "
+                "needs a column of its own."
+            )
     names, columns, sep = read_table(path, sep=sep, header=header, encoding=encoding)
     first = 2 if header else 1
     u = columns[column_index(names, user, path, "user")]

@@ -100,6 +100,8 @@ def read_bytes(path):
     """A file's bytes, decompressed if it is gzip, bzip2 or a one-file zip
     (by its content, whatever its name)."""
     path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder, not a data file: give the file inside it.")
     if not path.is_file():
         raise DatasetError(f"No such data file: {path}")
     raw = path.read_bytes()
@@ -131,8 +133,9 @@ def read_text(path, encoding="utf-8"):
         return raw.decode(encoding)
     except UnicodeDecodeError as e:
         raise DatasetError(
-            f"{path} is not valid {encoding.removesuffix('-sig')} text (byte {e.start}); pass "
-            "the right encoding (MovieLens 100K/1M files are latin-1)."
+            f"{path} is not valid {encoding.removesuffix('-sig')} text (byte {e.start}); give "
+            "its encoding: --encoding=latin-1 on the command line, encoding='latin-1' in "
+            "Python (MovieLens 100K/1M files are latin-1)."
         ) from None
 
 
@@ -177,18 +180,26 @@ def parse_numbers(values, path, name, dtype, first_line):
 
     integer = np.dtype(dtype).kind in "iu"
     try:
-        array = np.asarray(values).astype(dtype) if integer else np.asarray(values, "float64")
-        if integer or np.isfinite(array).all():
-            return array if integer else array.astype(dtype)
+        if integer:
+            return np.asarray(values).astype(dtype)
+        with np.errstate(over="ignore"):
+            # Finite after the cast to `dtype`: 1e39 is finite in float64,
+            # infinite in float32.
+            array = np.asarray(values, "float64").astype(dtype)
+        if np.isfinite(array).all():
+            return array
     except (ValueError, OverflowError):
         pass
-    parse = _integer if integer else _finite
     out = np.empty(len(values), dtype=dtype)
     for i, value in enumerate(values):
         try:
-            out[i] = parse(value)
+            out[i] = _integer(value) if integer else _finite(value, dtype)
         except (ValueError, OverflowError):
-            kind = "a whole number within int64" if integer else "a finite number"
+            kind = (
+                "a whole number within int64"
+                if integer
+                else f"a finite number (within {np.dtype(dtype).name}'s range)"
+            )
             raise DatasetError(
                 f"{path}, line {first_line + i}: column {name!r} should be {kind}. "
                 f"Received: {value!r}"
@@ -209,8 +220,11 @@ def _integer(value):
     return number
 
 
-def _finite(value):
+def _finite(value, dtype="float64"):
+    import numpy as np
+
     real = float(value)
-    if not math.isfinite(real):
-        raise ValueError(value)
+    with np.errstate(over="ignore"):
+        if not math.isfinite(real) or not np.isfinite(np.asarray(real).astype(dtype)):
+            raise ValueError(value)
     return real

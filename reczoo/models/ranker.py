@@ -88,6 +88,8 @@ class Ranker(Task):
         ]
 
     def _fit_inputs(self, x, y, args, kwargs):
+        if self.objective == "binary" and isinstance(y, np.ndarray | list | tuple):
+            _check_probabilities(np.asarray(y))
         # BPR reads pairs of rows: in-memory pairs are checked and shuffled
         # whole, once, and Keras must not shuffle rows apart.
         if self.objective != "bpr" or not isinstance(y, np.ndarray | list | tuple):
@@ -198,3 +200,19 @@ class Ranker(Task):
         config = super().get_config()
         config.update({"objective": self.objective})
         return config
+
+
+def _check_probabilities(y):
+    """A binary ranker's labels are clicks (0 or 1) or probabilities: a 5.0
+    (a rating) would train on a loss that has no meaning."""
+    if np.issubdtype(y.dtype, np.number) and y.size:
+        outside = np.flatnonzero(
+            (y.reshape(len(y), -1) < 0).any(1) | (y.reshape(len(y), -1) > 1).any(1)
+        )
+        if outside.size:
+            row = int(outside[0])
+            raise ValueError(
+                f"A binary ranker's labels must lie in [0, 1]: row {row} holds "
+                f"{y[row].tolist()!r}. For ratings, use objective='regression', or binarize them "
+                "(reczoo.datasets.to_implicit)."
+            )

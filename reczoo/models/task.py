@@ -91,6 +91,13 @@ class Task(keras.Model):
                 object.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, ...).
         """
+        if learning_rate is not None and not (
+            isinstance(learning_rate, int | float) and 0 < learning_rate < float("inf")
+        ):
+            raise ValueError(
+                "`learning_rate` must be a positive finite number (a negative one climbs the "
+                f"loss). Received: learning_rate={learning_rate!r}"
+            )
         if isinstance(optimizer, dict):
             config = {"learning_rate": self.default_learning_rate, **optimizer.get("config", {})}
             if learning_rate is not None:
@@ -163,12 +170,12 @@ class Task(keras.Model):
         )  # fmt: skip
 
     @classmethod
-    def from_preset(cls, preset, sha256=None, compile=True):
+    def from_preset(cls, preset, sha256=None, compile=True, safe_mode=True):
         """Loads a preset of this kind of task (see `reczoo.from_preset`):
         `reczoo.NextItem.from_preset("sasrec_amazon_games")`."""
         from reczoo.presets import PresetError, from_preset
 
-        task = from_preset(preset, sha256=sha256, compile=compile)
+        task = from_preset(preset, sha256=sha256, compile=compile, safe_mode=safe_mode)
         if not isinstance(task, cls):
             raise PresetError(
                 f"Preset {str(preset)!r} holds a {type(task).__name__}, not a {cls.__name__}: "

@@ -19,6 +19,7 @@ is refused, never overwritten.
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import keras
@@ -85,12 +86,19 @@ class Checkpoint(keras.callbacks.Callback):
 
     def restore_model(self):
         """Puts the saved variables back into the task and its optimizer."""
-        with np.load(self.directory / self.saved["arrays"]) as arrays:
-            task_values = [arrays[f"task_{i}"] for i in range(self.saved["task_variables"])]
-            optimizer_values = [
-                arrays[f"optimizer_{i}"] for i in range(self.saved["optimizer_variables"])
-            ]
-            best = [arrays[f"best_{i}"] for i in range(self.saved["best_weights"])]
+        path = self.directory / self.saved["arrays"]
+        try:
+            with np.load(path) as arrays:
+                task_values = [arrays[f"task_{i}"] for i in range(self.saved["task_variables"])]
+                optimizer_values = [
+                    arrays[f"optimizer_{i}"] for i in range(self.saved["optimizer_variables"])
+                ]
+                best = [arrays[f"best_{i}"] for i in range(self.saved["best_weights"])]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+            raise CheckpointError(
+                f"{path} is damaged or cut short ({type(e).__name__}: {e}); remove "
+                f"{str(self.directory)!r} to start the run over."
+            ) from None
         _assign(self.model.variables, task_values, "task")
         optimizer = self.model.optimizer
         if not optimizer.built:
@@ -161,7 +169,7 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def _replace(path, write):
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         write(f)
         f.flush()

@@ -14,7 +14,8 @@ def format_command(settings, data_file=None, shards=None):
 
     Args:
         settings: the run's `RunSettings`.
-        data_file: `{"path", "user_col", ...}` of a run on your own file.
+        data_file: `{"path", "user_col", ..., "sep", "header"}` of a run on
+            your own file.
         shards: the shard folder of a run on shards.
     """
     parts = ["reczoo", "train", f"--model={settings.model}"]
@@ -28,6 +29,13 @@ def format_command(settings, data_file=None, shards=None):
         for flag in ("user_col", "item_col", "rating_col", "time_col"):
             if data_file.get(flag) is not None:
                 parts.append(f"--{flag}={data_file[flag]}")
+        # How the file was read, so that the command reads it the same way.
+        if data_file.get("sep") is not None:
+            parts.append(f"--sep={data_file['sep']}")
+        if data_file.get("header") is False:
+            parts.append("--noheader")
+        if data_file.get("encoding") not in (None, "utf-8"):
+            parts.append(f"--encoding={data_file['encoding']}")
     parts.append(f"--protocol={settings.protocol.name}")
     if settings.named_recipe is not None:
         parts.append(f"--recipe={settings.named_recipe}")

@@ -7,12 +7,15 @@ metrics in the logs as `val_<metric>`, where Keras' own `EarlyStopping`
 (restoring the best weights) and `ReduceLROnPlateau` read them.
 """
 
+import contextlib
 import dataclasses
+import math
 import sys
 import time
 
 import keras
 
+from reczoo import provenance
 from reczoo.training.checkpoint import Checkpoint
 
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
@@ -32,6 +35,43 @@ class Timer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.perf_counter() - self._start
+
+
+class TrainingDiverged(ValueError):
+    """The training loss became NaN or infinite."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops a run whose loss is no longer a finite number, naming the step.
+
+    Keras reads each step's logs in a thread beside training when every
+    batch callback says it may (`async_safe`): checking the loss there
+    costs the training loop nothing. The error reaches `fit` a step later,
+    before any later period is evaluated or checkpointed.
+    """
+
+    async_safe = True
+
+    def __init__(self, steps_per_period):
+        super().__init__()
+        self.steps_per_period = steps_per_period
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            step = self._epoch * self.steps_per_period + batch + 1
+            raise TrainingDiverged(
+                f"The training loss became {float(loss)} at step {step}: the run diverged and "
+                "nothing was saved. Lower the learning rate (--set=learning_rate=...), or "
+                "look for extreme values in the data."
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.on_train_batch_end(self.steps_per_period - 1, logs)
 
 
 class Evaluation(keras.callbacks.Callback):
@@ -97,7 +137,7 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     steps_per_period, periods = settings.schedule(plan.steps_per_epoch)
     epochs_per_period = settings.eval_every if settings.epochs else None
     timer = Timer()
-    callbacks = [timer]
+    callbacks = [timer, DivergenceGuard(steps_per_period)]
     evaluation = stopping = reduce_lr = None
     if plan.has_validation():
         metric, mode = plan.monitor
@@ -119,37 +159,42 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
                 min_lr=1e-6,
             )
             callbacks.append(reduce_lr)
-    done = 0
-    if checkpoint_dir is not None:
-        if multi_worker and distribute.worker_index(strategy) > 0:
-            checkpoint_dir = f"{checkpoint_dir}/worker-{distribute.worker_index(strategy)}"
-        checkpoint = Checkpoint(checkpoint_dir, identity, stopping, reduce_lr, evaluation, timer)
-        callbacks.append(checkpoint)  # last: it restores the others' state
-        done = checkpoint.periods_done
-        if checkpoint.finished:
-            periods = done
-    # The stream starts where the finished periods left it.
-    steps = done * steps_per_period
-    first, skip = steps // plan.steps_per_epoch + 1, steps % plan.steps_per_epoch
-    if multi_worker:
-        fitted = distribute.fit_loop(
-            task, strategy, plan.stream_function(first, skip), callbacks, done, periods,
-            steps_per_period,
-        )  # fmt: skip
+    with contextlib.ExitStack() as held:
+        done = 0
+        if checkpoint_dir is not None:
+            if multi_worker and distribute.worker_index(strategy) > 0:
+                checkpoint_dir = f"{checkpoint_dir}/worker-{distribute.worker_index(strategy)}"
+            # One process at a time trains into a checkpoint folder.
+            held.enter_context(provenance.folder_lock(checkpoint_dir, wait=False))
+            checkpoint = Checkpoint(
+                checkpoint_dir, identity, stopping, reduce_lr, evaluation, timer
+            )
+            callbacks.append(checkpoint)  # last: it restores the others' state
+            done = checkpoint.periods_done
+            if checkpoint.finished:
+                periods = done
+        # The stream starts where the finished periods left it.
+        steps = done * steps_per_period
+        first, skip = steps // plan.steps_per_epoch + 1, steps % plan.steps_per_epoch
+        if multi_worker:
+            fitted = distribute.fit_loop(
+                task, strategy, plan.stream_function(first, skip), callbacks, done, periods,
+                steps_per_period,
+            )  # fmt: skip
+            return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
+        stream = plan.stream(first).skip(skip)
+        fitted = task.fit(
+            stream,
+            initial_epoch=done,
+            epochs=periods,
+            steps_per_epoch=steps_per_period,
+            callbacks=callbacks,
+            # Keras' own progress inside each evaluation period at verbose 2: a
+            # live bar in a terminal, a line per period in a log file.
+            verbose=(1 if sys.stdout.isatty() else 2) if verbose >= 2 else 0,
+            shuffle=False,  # the stream is shuffled by the plan
+        )
         return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
-    stream = plan.stream(first).skip(skip)
-    fitted = task.fit(
-        stream,
-        initial_epoch=done,
-        epochs=periods,
-        steps_per_epoch=steps_per_period,
-        callbacks=callbacks,
-        # Keras' own progress inside each evaluation period at verbose 2: a
-        # live bar in a terminal, a line per period in a log file.
-        verbose=(1 if sys.stdout.isatty() else 2) if verbose >= 2 else 0,
-        shuffle=False,  # the stream is shuffled by the plan
-    )
-    return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
 
 
 def _log(fitted, done, steps_per_period, evaluation, stopping, timer):

@@ -111,3 +111,19 @@ def test_reczoo_recommend_answers_for_a_preset_in_raw_ids(presets, name, capsys)
     assert "rank" in capsys.readouterr().out
     assert main(["reczoo", "recommend", f"--preset={folders[name]}", "--user=nobody"]) == 1
     assert "Unknown user 'nobody'" in capsys.readouterr().err
+
+
+def test_k_beyond_the_unseen_catalogue_lists_what_is_left(presets, capsys):
+    _, folders = presets
+    assert main(["reczoo", "recommend", f"--preset={folders['fm']}", "--user=u3", "--k=50",
+                 "--json"]) == 0  # fmt: skip
+    out = capsys.readouterr()
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON: {constant}")
+
+    line = json.loads(out.out.strip(), parse_constant=refuse)
+    # 20 items, 8 of them seen by u3 (its last 2 held out count as unseen).
+    assert 0 < len(line["items"]) < 20 and "None" not in line["items"]
+    assert all(np.isfinite(line["scores"]))
+    assert f"has {len(line['items'])} item(s) left to recommend, fewer than --k=50" in out.err

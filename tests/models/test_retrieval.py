@@ -201,7 +201,7 @@ def test_two_tower_and_youtube_dnn_beat_popularity_on_movielens(trained):
     assert youtube["metrics"]["top_100_accuracy"] > pop["top_100_accuracy"] + 0.03
 
 
-def test_the_export_answers_raw_ids_in_a_process_without_reczoo(trained):
+def test_the_export_answers_raw_ids_in_a_process_without_reczoo(trained, capsys):
     _, folder = trained
     reczoo.export(folder / "preset", folder / "export", k=5)
     task = reczoo.from_preset(folder / "preset")
@@ -231,6 +231,13 @@ def test_the_export_answers_raw_ids_in_a_process_without_reczoo(trained):
     assert served["items"] == expected.items.astype(str).tolist()
     np.testing.assert_allclose(served["scores"], expected.scores, rtol=1e-5, atol=1e-6)
     assert len(served["new"][0]) == 5
+    # A --k beyond the catalogue gives every item, and says so.
+    from reczoo import cli
+
+    assert cli.main(["reczoo", "export", f"--preset={folder / 'preset'}",
+                     f"--output={folder / 'every_item'}", "--k=100000"]) == 0  # fmt: skip
+    told = capsys.readouterr()
+    assert "top 1682 raw item ids" in told.out and "--k=100000 is more than" in told.err
     # A model that is no retriever is refused, naming what it is.
     with pytest.raises(ValueError, match="Ranker"):
         reczoo.export(reczoo.get_model("fm", feature_spec=_spec()), folder / "fm", vocabularies={})
