@@ -444,7 +444,13 @@ def _run_shards(fv):
     if fv.output is None:
         raise ValueError("--output=DIR is required: the new shard folder.")
     if fv.input is not None:
-        ratios = [float(r) for r in fv.ratios]
+        try:
+            ratios = [float(r) for r in fv.ratios]
+        except ValueError:
+            raise ValueError(
+                "--ratios takes three fractions (train, validation, test) such as 0.8,0.1,0.1. "
+                f"Received: --ratios={','.join(fv.ratios)}"
+            ) from None
         data = datasets.convert_criteo(
             fv.input, fv.output, min_count=fv.min_count, hash_buckets=fv.hash_buckets,
             ratios=ratios, seed=fv.seed, rows_per_shard=fv.rows_per_shard,

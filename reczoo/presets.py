@@ -23,6 +23,7 @@ another layout, or whose backbone computes something else from the same
 weights, refuses it naming both versions.
 """
 
+import contextlib
 import datetime
 import gzip
 import json
@@ -31,6 +32,7 @@ import re
 import tarfile
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import keras
@@ -488,6 +490,23 @@ def _resolve(preset, sha256=None):
     )
 
 
+@contextlib.contextmanager
+def _readable(directory, name):
+    """A file of a verified preset that still cannot be read is named, with
+    what is wrong with it (not h5py's or json's bare error)."""
+    try:
+        yield
+    except PresetError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        reason = " ".join(str(e).split())[:300]
+        raise PresetError(
+            f"Preset {str(directory)!r}: {name} cannot be read ({type(e).__name__}: {reason}). "
+            f"Its sha256 matches {METADATA_FILE}, so it was written or re-signed damaged: "
+            "rebuild or download the preset again."
+        ) from None
+
+
 def _deserialized(config, directory, safe_mode):
     """The task of `config`, in a safe-mode scope of this call's own: Keras'
     process-wide `enable_unsafe_deserialization()` does not reach it."""
@@ -537,12 +556,17 @@ def from_preset(preset, sha256=None, compile=True, safe_mode=True):
     directory, expected = _resolve(preset, sha256)
     metadata = verify_preset(directory, expected)
     check_versions(metadata, directory)
-    config = json.loads((directory / CONFIG_FILE).read_text())
+    with _readable(directory, CONFIG_FILE):
+        config = json.loads((directory / CONFIG_FILE).read_text())
     if not compile:
         config.pop("compile_config", None)
     registry.load_backbones()
     task = _deserialized(config, directory, safe_mode is not False)
-    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
+    with (
+        _readable(directory, WEIGHTS_FILE),
+        warnings.catch_warnings(),
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         # Compact presets carry no optimizer state; the optimizer starts anew.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         weights = directory / WEIGHTS_FILE
@@ -562,13 +586,17 @@ def from_preset(preset, sha256=None, compile=True, safe_mode=True):
                 "list: it is covered by no checksum, so the preset was not loaded."
             )
         if listed in metadata["files"]:
-            raw = vocab_path.read_bytes()
-            vocabularies = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+            with _readable(directory, listed):
+                raw = vocab_path.read_bytes()
+                vocabularies = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
     task.preset_metadata = metadata
     task.vocabularies = vocabularies
     for name in task.asset_names:
         listed = f"{ASSETS_DIR}/{name}.npz"
         if listed in metadata["files"]:
-            with np.load(directory / listed, allow_pickle=False) as arrays:
+            with (
+                _readable(directory, listed),
+                np.load(directory / listed, allow_pickle=False) as arrays,
+            ):
                 task.restore_assets(name, {k: arrays[k] for k in arrays.files})
     return task

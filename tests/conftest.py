@@ -30,16 +30,15 @@ def data_dir():
     return Path(value)
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_itemcollected(item):
     """Tests sharing a module-scoped fixture (a trained model, a read
     dataset) run on one pytest-xdist worker (`--dist loadgroup`): the
     fixture is built once, not once per worker."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        definitions = getattr(item, "_fixtureinfo", None)
-        if definitions is None:
-            continue
-        scopes = {d[-1].scope for d in definitions.name2fixturedefs.values() if d}
-        if "module" in scopes:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    if item.get_closest_marker("xdist_group"):
+        return
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return
+    scopes = {d[-1].scope for d in definitions.name2fixturedefs.values() if d}
+    if "module" in scopes:
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -7,7 +7,7 @@ import pytest
 
 import reczoo
 from reczoo import datasets
-from reczoo.training.finetuning import KeepRows, finetune
+from reczoo.training.finetuning import KeepRows, finetune, transfer
 
 # GRU4Rec: the quickest next-item model to trace; the rows kept and grown are
 # the shared item table's and the user vocabulary's, whatever the backbone.
@@ -141,3 +141,15 @@ def test_rows_of_absent_ids_are_kept_when_nothing_grew(pretrained, tmp_path):
     present = [index[f"i{i}"] for i in known[:20]]
     np.testing.assert_array_equal(after[absent], before[absent])
     assert not np.allclose(after[present], before[present])
+
+
+def test_data_of_another_kind_is_refused_naming_the_features():
+    from reczoo.presets import PresetError
+
+    def fm(*names):
+        return reczoo.get_model(
+            "fm", feature_spec=reczoo.FeatureSpec([reczoo.Categorical(n, 5, 2) for n in names])
+        )
+
+    with pytest.raises(PresetError, match=r"missing: \['genre'\], new: none"):
+        transfer(fm("user_id", "item_id", "genre"), fm("user_id", "item_id"), {})

@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import keras
@@ -258,6 +259,27 @@ def test_a_truncated_weights_file_is_refused(trained, tmp_path):
     weights = path / "model.weights.h5"
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(presets.PresetError, match=r"Checksum mismatch for model\.weights\.h5"):
+        reczoo.from_preset(path)
+
+
+def _resign(path):
+    """Recomputes a preset's checksums, as someone editing it would."""
+    meta = json.loads((path / "metadata.json").read_text())
+    for name in meta["files"]:
+        meta["files"][name] = presets.sha256_of(path / name)
+    (path / "metadata.json").write_text(json.dumps(meta))
+    (path / "metadata.json.sha256").write_text(presets.sha256_of(path / "metadata.json"))
+
+
+@pytest.mark.parametrize("damage", ["config", "weights", "vocabularies"])
+def test_a_damaged_file_with_good_checksums_is_named(trained, tmp_path, damage):
+    model, _ = trained
+    path = model.save_to_preset(tmp_path / "p", vocabularies={"item": ["[PAD]", "a"]})
+    name = {"config": "config.json", "weights": "model.weights.h5",
+            "vocabularies": "assets/vocabularies.json"}[damage]  # fmt: skip
+    (path / name).write_bytes((path / name).read_bytes()[:12])
+    _resign(path)
+    with pytest.raises(presets.PresetError, match=rf"{re.escape(name)} cannot be read \(\w+"):
         reczoo.from_preset(path)
 
 

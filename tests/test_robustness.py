@@ -191,6 +191,12 @@ CASES = [
         "nothing can be made in /proc",
     ),
     (
+        "shard ratios that are no numbers",
+        {"log.txt": "1\t5\ta\n"},
+        ["reczoo", "shards", "--input=log.txt", "--output=s", "--ratios=a,b,c"],
+        "--ratios takes three fractions",
+    ),
+    (
         "zero cpu devices",
         {"clicks.csv": GOOD},
         [*TRAIN, "--strategy=mirrored", "--cpu_devices=0"],
@@ -226,7 +232,7 @@ def test_bad_input_gets_one_line_and_changes_nothing(case, files, argv, message,
     assert code != 0, case
     assert len(err.splitlines()) == 1, err
     assert "Traceback" not in err
-    assert err.startswith("reczoo train: error: "), err
+    assert err.startswith(f"reczoo {argv[1]}: error: "), err
     assert message in err, err
     assert snapshot(workdir) == before, "the user's files changed"
 

@@ -92,6 +92,26 @@ def _embedding_tables(task, vocabulary_of):
     return out
 
 
+def _shape_mismatch(source, target, old, new):
+    """Why a model built for the new data cannot take the preset's weights,
+    in the data's terms: the features each reads."""
+    had = [f.name for f in source.feature_spec]
+    has = [f.name for f in target.feature_spec]
+    dataset = (getattr(source, "preset_metadata", None) or {}).get("dataset")
+    if had != has:
+        missing, extra = sorted(set(had) - set(has)), sorted(set(has) - set(had))
+        return (
+            f"The preset was trained on data with the features {had}; the new data gives "
+            f"{has} (missing: {missing or 'none'}, new: {extra or 'none'}). Fine-tune on data "
+            f"of the same kind as the preset's ({dataset or 'see its metadata.json'}), with "
+            "the same columns."
+        )
+    return (
+        f"The preset has {old} weights and the model built for the new data {new}, over the "
+        f"same features {has}: the new data's settings build another architecture."
+    )
+
+
 def transfer(source, target, growth, trained=None, freeze=None, vocabulary_of=None):
     """Copies `source`'s weights into `target`, a task of the same architecture
     whose vocabularies grew as `growth` says (`{name: (known, grown)}`).
@@ -111,10 +131,7 @@ def transfer(source, target, growth, trained=None, freeze=None, vocabulary_of=No
         raise ValueError(f"freeze must be one of {FREEZE}. Received: freeze={freeze!r}")
     old, new = source.weights, target.weights
     if len(old) != len(new):
-        raise PresetError(
-            f"The preset has {len(old)} weights and the model built for the new data "
-            f"{len(new)}: they are not the same architecture."
-        )
+        raise PresetError(_shape_mismatch(source, target, len(old), len(new)))
     tables = _embedding_tables(target, vocabulary_of) if vocabulary_of else {}
     grown = 0
     for o, n in zip(old, new, strict=True):
