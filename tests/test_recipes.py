@@ -126,7 +126,7 @@ def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, mo
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     protocol = reczoo.datasets.Protocol("toy", "loo_sampled", num_negatives=20)
     result = run(
-        "sasrec", walk(), protocol=protocol, verbose=0, embedding_dim=8,
+        "gru4rec", walk(), protocol=protocol, verbose=0, embedding_dim=8,
         eval_every_examples=256, max_evaluations=2,
     )  # fmt: skip
     assert result["recipe"] is None

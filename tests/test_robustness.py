@@ -390,6 +390,26 @@ def test_the_reproducing_command_reads_the_file_as_it_was_read(workdir, capsys):
     assert again["metrics"] == first["metrics"]
 
 
+def test_a_cut_short_checkpoint_is_named(workdir, capsys):
+    (workdir / "clicks.csv").write_text(GOOD)
+    argv = [*TRAIN, "--epochs=1", "--checkpoint_dir=ck", "--quiet"]
+    assert cli.main(argv) == 0
+    (arrays,) = (workdir / "ck").glob("checkpoint-*.npz")
+    arrays.write_bytes(arrays.read_bytes()[:100])
+    capsys.readouterr()
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is damaged or cut short (BadZipFile" in err, err
+
+
+@pytest.mark.parametrize("action", ["build", "evaluate", "index"])
+def test_unknown_zoo_names_are_named_by_every_action(action, capsys):
+    assert cli.main(["reczoo", "zoo", action, "no_such_preset"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Unknown" in err and "no_such_preset" in err, err
+    assert "KeyError" not in err
+
+
 def test_datasets_lists_a_failing_dataset_with_its_reason(tmp_path, monkeypatch, capsys):
     # A local copy that fails its count check is one row of the listing, not
     # the end of it; the command exits 1 naming it.

@@ -109,15 +109,6 @@ def test_train_usage_errors(capsys):
     assert "KEY=VALUE" in capsys.readouterr().err
 
 
-@pytest.mark.xdist_group("dataset-statistics")
-def test_datasets_command(data_dir, capsys):
-    assert cli.main(["reczoo", "datasets"]) == 0
-    out = capsys.readouterr().out
-    line = next(line for line in out.splitlines() if line.startswith("movielens-100k"))
-    assert "yes" in line and "interactions=100000" in line and "users=943" in line
-    assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
-
-
 def test_training_stream_keeps_batch_order_without_tf_data_autotuning():
     # Autotuning held `fit` open for seconds after an epoch's last batch.
     from reczoo.datasets import pipelines

@@ -9,6 +9,7 @@ never redrawn per epoch.
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -335,9 +336,15 @@ def _leave_one_out(dataset, protocol, seed, cache):
             result, valid_users=users, test_users=users, valid_items=valid_items,
             test_items=test_items, valid_negatives=valid_neg, test_negatives=test_neg,
         )  # fmt: skip
-        tmp = path.with_suffix(".tmp.npz")
-        full.save(tmp)
-        tmp.replace(path)
+        # A name of this process's own: two runs drawing the same split at
+        # once each write whole, and the last rename wins.
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        try:
+            full.save(tmp)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return result
 
 

@@ -122,3 +122,16 @@ def test_the_ncf_split_of_movielens_1m_holds_out_what_ncf_did(data_dir):
     theirs = dict(zip(ncf["users"].tolist(), zip(ncf["timestamps"].tolist(),
                                                  ncf["ratings"].tolist(), strict=True), strict=True))  # fmt: skip
     assert ours == theirs
+
+
+@pytest.mark.xdist_group("dataset-statistics")
+def test_datasets_command(data_dir, capsys):
+    # In the test session's KERAS_HOME, beside the README's `reczoo datasets`
+    # (one worker): one of them counts, the other reads the cached statistics.
+    from reczoo import cli
+
+    assert cli.main(["reczoo", "datasets"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("movielens-100k"))
+    assert "yes" in line and "interactions=100000" in line and "users=943" in line
+    assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
