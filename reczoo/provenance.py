@@ -83,6 +83,29 @@ class FolderInUse(FileExistsError):
 
 
 @contextlib.contextmanager
+def file_lock(path, wait=True, what=None):
+    """Holds the lock file `path` (made if missing) for the block: one
+    process at a time. Without `wait`, another holder is refused at once
+    with `FolderInUse`, naming `what` (default: the lock's folder)."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise FolderInUse(
+            f"{str(what or path.parent)!r} is in use by another reczoo process (it holds "
+            f"{path.name} there): wait for it to end, or choose another folder."
+        ) from None
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
 def folder_lock(folder, wait=True):
     """Holds `folder`'s lock file (`.reczoo.lock`, made if missing) for the
     block: one reczoo process at a time reads-and-writes the folder.
@@ -92,24 +115,11 @@ def folder_lock(folder, wait=True):
         wait: wait for another holder to finish; with `False`, refuse at
             once with `FolderInUse`, naming the folder.
     """
-    from filelock import FileLock, Timeout
-
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{str(folder)!r} is a file, not a folder.")
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / LOCK_FILE))
-    try:
-        lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
-        raise FolderInUse(
-            f"{str(folder)!r} is in use by another reczoo process (it holds "
-            f"{LOCK_FILE} there): wait for it to end, or choose another folder."
-        ) from None
-    try:
+    with file_lock(folder / LOCK_FILE, wait=wait, what=folder):
         yield folder
-    finally:
-        lock.release()
 
 
 def _put_in_place(staging, target, overwrite):

@@ -529,15 +529,12 @@ def open_shards(folder):
 def cached_criteo(path, name, sha256, min_count=10):
     """`path` converted once into the reczoo cache, keyed by the dataset's
     `sha256` and the conversion's settings; later loads open the shards."""
-    import fcntl
-
     from reczoo.datasets.sources import cache_dir
+    from reczoo.provenance import file_lock
 
     folder = cache_dir() / "shards" / f"{name}-{sha256[:16]}-min{min_count}"
-    folder.parent.mkdir(parents=True, exist_ok=True)
     # Workers started together on one host convert once: the others wait.
-    with open(folder.with_name(f".{folder.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(folder.with_name(f".{folder.name}.lock")):
         if (folder / MANIFEST).is_file():
             return ShardedDataset(folder)
         return convert_criteo(path, folder, min_count=min_count, name=name, overwrite=True)

@@ -114,7 +114,13 @@ def locate(source, download=True):
             f"'{source.folder}/')."
         )
     try:
-        _download(source, target)
+        # Two processes needing the same files download them once: the
+        # second waits, then finds them in place.
+        with provenance.file_lock(target.with_name(f".{target.name}.lock")):
+            if not _complete(target, source):
+                _download(source, target)
+            for f in source.files:
+                _verify(target / f.name, f.sha256)
     except DatasetError:
         raise
     except Exception as e:

@@ -150,7 +150,8 @@ def test_download_extracts_and_verifies(tmp_path, monkeypatch):
     folder = sources.locate(source)
     assert folder == tmp_path / "home" / "datasets" / "reczoo" / "toy"
     assert (folder / "u.data").read_bytes() == b"1\t1\t5\t1\n"
-    assert sorted(p.name for p in folder.parent.iterdir()) == ["toy"]
+    # Nothing staged is left; the download's lock file (".toy.lock") stays.
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".toy.lock", "toy"]
 
 
 def test_wrong_archive_hash_is_refused(tmp_path, monkeypatch):
