@@ -75,6 +75,24 @@ def staged_folder(target, overwrite=False):
         raise
 
 
+def write_atomically(path, write, durable=False):
+    """Writes the file `path` whole or not at all: `write(tmp)` fills a file
+    beside it under a name of this process's own (two writers never share
+    one), which is then renamed over `path`. With `durable`, the bytes are
+    synced to disk before the rename (a power cut keeps the old or the new)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 LOCK_FILE = ".reczoo.lock"
 
 

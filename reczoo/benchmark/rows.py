@@ -7,10 +7,9 @@ only when their content changes; rows are added under the folder's lock.
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
-from reczoo.provenance import finite, folder_lock
+from reczoo.provenance import finite, folder_lock, write_atomically
 
 RESULTS = "results.jsonl"
 
@@ -68,14 +67,7 @@ def write_if_changed(path, content):
     if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A name of this process's own: two writers never share one.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return True
 
 

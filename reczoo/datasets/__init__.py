@@ -174,7 +174,8 @@ def statistics(name):
     only when a file changes. Raises `DatasetError` when its files are not
     here (nothing is downloaded) or fail their checks."""
     import json
-    import os
+
+    from reczoo.provenance import write_atomically
 
     info = dataset_info(name)
     source = sources.SOURCES[info.source]
@@ -188,11 +189,9 @@ def statistics(name):
     found = {
         k: v.item() if hasattr(v, "item") else v for k, v in load(name, False).statistics().items()
     }
-    try:  # a name of this process's own, renamed into place: never half a file
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f".{path.name}.{os.getpid()}")
-        staged.write_text(json.dumps(found))
-        os.replace(staged, path)
+        write_atomically(path, lambda tmp: tmp.write_text(json.dumps(found)))
     except OSError:
         pass  # an unwritable cache only costs the next listing a read
     return found

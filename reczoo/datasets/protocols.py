@@ -9,7 +9,6 @@ never redrawn per epoch.
 import dataclasses
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from reczoo.datasets.pipelines import left_pad
 from reczoo.datasets.sampling import evaluation_negatives
 from reczoo.datasets.sources import DatasetError, cache_dir
+from reczoo.provenance import write_atomically
 
 _KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "fixed_split")
 
@@ -336,15 +336,9 @@ def _leave_one_out(dataset, protocol, seed, cache):
             result, valid_users=users, test_users=users, valid_items=valid_items,
             test_items=test_items, valid_negatives=valid_neg, test_negatives=test_neg,
         )  # fmt: skip
-        # A name of this process's own: two runs drawing the same split at
-        # once each write whole, and the last rename wins.
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-        try:
-            full.save(tmp)
-            tmp.replace(path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        # Two runs drawing the same split at once each write it whole; the
+        # last rename wins.
+        write_atomically(path, full.save)
     return result
 
 

@@ -18,12 +18,13 @@ is refused, never overwritten.
 """
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from reczoo.provenance import write_atomically
 
 STATE_FILE = "checkpoint.json"
 
@@ -160,21 +161,14 @@ class Checkpoint(keras.callbacks.Callback):
         }  # fmt: skip
         # This period's arrays under a name of their own, then the state that
         # names them: a kill in between leaves the previous state and arrays.
-        _replace(self.directory / name, lambda f: np.savez(f, **arrays))
-        _replace(self.directory / STATE_FILE, lambda f: f.write(json.dumps(state).encode()))
+        write_atomically(self.directory / name, lambda t: np.savez(t, **arrays), durable=True)
+        write_atomically(
+            self.directory / STATE_FILE, lambda t: t.write_text(json.dumps(state)), durable=True
+        )
         for old in self.directory.glob("checkpoint-*.npz"):
             if old.name != name:
                 old.unlink()
         self.saved = state
-
-
-def _replace(path, write):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _assign(variables, values, what):
