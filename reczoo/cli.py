@@ -233,12 +233,55 @@ def _define_data_flags(fv):
     flags.DEFINE_string(
         "encoding", "utf-8", "--data_file's text encoding (latin-1, cp1252, ...).", flag_values=fv
     )
+    flags.DEFINE_string(
+        "label_col", None, "With it, --data_file is a click log with features: its 0/1 label "
+        "column (give the feature columns below; every other one is dropped or refused).",
+        flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string("categorical_cols", None, "Click log: categorical columns, ranges "
+                        "such as C1-C26 accepted.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("numerical_cols", None, "Click log: numerical columns (I1-I13).",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("multi_cols", None, "Click log: bag columns with their separator, "
+                        "genres:| (several: genres:|,tags:;).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("drop_cols", None, "Click log: columns to leave out.", flag_values=fv)
+    flags.DEFINE_enum("numerical_transform", "none", ["none", "log1p"],
+                      "Click log: numbers as they are, or log(1 + x) (counts).",
+                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("min_count", 1, "Click log: categorical values seen fewer times "
+                         "share id 0.", flag_values=fv)  # fmt: skip
+
+
+TABLE_FLAGS = ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols",
+               "numerical_transform", "min_count")  # fmt: skip
+
+
+def _multi_cols(text):
+    """`"genres:|,tags:;"` to `{"genres": "|", "tags": ";"}`."""
+    out = {}
+    for part in [p for p in (text or "").split(",") if p.strip()]:
+        column, colon, separator = part.rpartition(":")
+        if not colon or not column or not separator:
+            raise ValueError(f"--multi_cols takes COLUMN:SEPARATOR items such as genres:|. "
+                             f"Received: {part!r}")  # fmt: skip
+        out[column] = separator
+    return out
 
 
 def _data_file(fv):
     """The dataset of --data_file, read as the flags say."""
     from reczoo import datasets
+    from reczoo.datasets.click_logs import column_list
 
+    if fv.label_col is not None:
+        return datasets.load_table(
+            fv.data_file, label=_column(fv.label_col, fv.header),
+            categorical=[_column(c, fv.header) for c in column_list(fv.categorical_cols)],
+            numerical=[_column(c, fv.header) for c in column_list(fv.numerical_cols)],
+            multi=_multi_cols(fv.multi_cols), drop=column_list(fv.drop_cols),
+            min_count=fv.min_count, numerical_transform=fv.numerical_transform,
+            sep=fv.sep, header=fv.header, encoding=fv.encoding,
+        )  # fmt: skip
     return datasets.load_interactions(
         fv.data_file,
         user=_column(fv.user_col, fv.header),
@@ -312,6 +355,8 @@ def _run_train(fv):
     if fv.cpu_devices is not None and fv.cpu_devices < 1:
         raise ValueError(f"--cpu_devices must be 1 or more. Received: {fv.cpu_devices}")
     source = "dataset" if fv.dataset else "data_file" if fv.data_file else "shards"
+    if fv.data_file and fv.label_col is not None:
+        source = "click_log"
     name = fv.dataset or fv.data_file or fv.shards
     overrides = parse_overrides(fv.set)
     # Every flag, setting and the output location, before any data is read.
@@ -344,6 +389,9 @@ def _run_train(fv):
             "header": fv.header,
             "encoding": fv.encoding,
         }
+        if fv.label_col is not None:
+            data_file = {"path": fv.data_file, "sep": fv.sep, "header": fv.header,
+                         "encoding": fv.encoding, **{f: getattr(fv, f) for f in TABLE_FLAGS}}  # fmt: skip
     row = execute(
         settings, dataset, verbose=0 if fv.quiet else 1, data_file=data_file,
         checkpoint_dir=fv.checkpoint_dir, strategy=strategy,

@@ -13,6 +13,7 @@ import dataclasses
 
 from reczoo.datasets import loaders, shards, sources
 from reczoo.datasets.base import CTRDataset, InteractionDataset, Vocabulary
+from reczoo.datasets.click_logs import load_table
 from reczoo.datasets.loaders import load_interactions
 from reczoo.datasets.preprocessing import compact, history_ctr, k_core, to_implicit
 from reczoo.datasets.protocols import (
@@ -232,6 +233,7 @@ __all__ = [
     "list_datasets",
     "load",
     "load_interactions",
+    "load_table",
     "locate",
     "open_shards",
     "split",

@@ -26,7 +26,8 @@ def format_command(settings, data_file=None, shards=None):
         parts.append(f"--dataset={settings.dataset}")
     else:
         parts.append(f"--data_file={data_file['path']}")
-        for flag in ("user_col", "item_col", "rating_col", "time_col"):
+        table = ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols")
+        for flag in (*table, "user_col", "item_col", "rating_col", "time_col"):
             if data_file.get(flag) is not None:
                 parts.append(f"--{flag}={data_file[flag]}")
         # How the file was read, so that the command reads it the same way.
@@ -36,6 +37,10 @@ def format_command(settings, data_file=None, shards=None):
             parts.append("--noheader")
         if data_file.get("encoding") not in (None, "utf-8"):
             parts.append(f"--encoding={data_file['encoding']}")
+        if data_file.get("numerical_transform") not in (None, "none"):
+            parts.append(f"--numerical_transform={data_file['numerical_transform']}")
+        if data_file.get("min_count") not in (None, 1):
+            parts.append(f"--min_count={data_file['min_count']}")
     parts.append(f"--protocol={settings.protocol.name}")
     if settings.named_recipe is not None:
         parts.append(f"--recipe={settings.named_recipe}")

@@ -331,7 +331,8 @@ def history_length(split, quantile=0.9, low=10, high=200):
 def default_protocol(dataset, source="dataset"):
     """The protocol of a run that names none, known before any file is read:
     the public dataset's own, `"ncf"` for your interactions file
-    (`source="data_file"`) and `"shards"` for a shard folder
+    (`source="data_file"`), `"random_split"` for your click log with
+    features (`source="click_log"`) and `"shards"` for a shard folder
     (`source="shards"`). `dataset` is a name or a dataset object."""
     from reczoo import datasets
 
@@ -339,6 +340,8 @@ def default_protocol(dataset, source="dataset"):
         return "shards"
     if source == "data_file":
         return "ncf"
+    if source == "click_log":
+        return "random_split"
     if isinstance(dataset, str):
         return datasets.dataset_info(dataset).default_protocol
     if dataset.name in datasets.DATASETS:
