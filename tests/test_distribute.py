@@ -21,6 +21,10 @@ from reczoo.datasets import loaders
 from reczoo.datasets.synthetic import DEFAULT_CARDINALITY
 from reczoo.training import RunSettings
 
+# One worker runs them all: two of them at once start four TensorFlow
+# processes on two cores, and the multi-process runs time out.
+pytestmark = pytest.mark.xdist_group("test_distribute")
+
 TRAIN = [sys.executable, "-m", "reczoo.cli", "train", "--model=deepfm", "--quiet"]
 # `reczoo train --dataset=criteo` on a synthetic train.txt: the real file's
 # published row count (45,840,617), its only check, is lifted.

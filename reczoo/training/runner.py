@@ -330,10 +330,9 @@ def execute(
         order = train_part.order()
         task.set_interactions(train_part.users[order], train_part.items[order])
     row["wall_seconds"] = round(time.perf_counter() - wall_start, 2)
-    row["command"] = format_command(
-        settings, data_file,
-        shards=getattr(data, "folder", None) if isinstance(data, ShardedDataset) else None,
-    )  # fmt: skip
+    # A public dataset streamed from its cached shards is named as such.
+    by_folder = isinstance(data, ShardedDataset) and settings.dataset not in datasets.DATASETS
+    row["command"] = format_command(settings, data_file, shards=data.folder if by_folder else None)
     chief = strategy is None or distribute.worker_index(strategy) == 0
     if settings.output is not None and chief:
         task.save_to_preset(
