@@ -89,6 +89,16 @@ def test_rating_regression_on_random_split(tmp_path):
     assert row["hyperparameters"]["objective"] == "regression"
 
 
+def test_a_ctr_dataset_by_name_takes_its_own_protocol():
+    from reczoo.training import default_protocol
+
+    assert default_protocol("criteo-sample") == "bars_ctr"
+    assert default_protocol("clicks.csv", source="click_log") == "random_split"
+
+
+# Training and scoring a CTR run is checked in the default tier on a click log
+# (tests/datasets/test_click_logs.py); on the named Criteo sample here.
+@pytest.mark.slow
 def test_ctr_run_on_criteo_sample(data_dir):
     row = run("fm", "criteo-sample", epochs=1, verbose=0, batch_size=512, embedding_dim=4)
     assert set(row["metrics"]) == {"auc", "logloss"}
