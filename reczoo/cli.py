@@ -152,9 +152,9 @@ def _run_finetune(fv):
         raise ValueError("usage: reczoo finetune --preset=NAME (--dataset=NAME | "
                          "--data_file=PATH) [--epochs=N] --output=DIR: --preset and "
                          "--output are required.")  # fmt: skip
-    if (fv.dataset is None) == (fv.data_file is None):
+    if (fv.dataset is None) == (fv.data_file is None and fv.train_file is None):
         raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
-    data = fv.dataset if fv.data_file is None else _data_file(fv)
+    data = fv.dataset if _data_source(fv) == "dataset" else _data_file(fv)[0]
     row = finetune(
         fv.preset, data, protocol=fv.protocol, epochs=fv.epochs, output=fv.output,
         learning_rate=fv.learning_rate, freeze=None if fv.freeze == "none" else fv.freeze,
@@ -213,11 +213,13 @@ def _define_train(fv):
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
 
 
-def _define_data_flags(fv):
-    """--dataset, or --data_file and how to read it (train, finetune)."""
-    flags.DEFINE_string(
-        "dataset", None, "Public dataset name (see `reczoo datasets`).", flag_values=fv
-    )
+def _define_data_flags(fv, public=True):
+    """--dataset, or --data_file and how to read it (train, finetune; the
+    benchmark takes the file flags only)."""
+    if public:
+        flags.DEFINE_string(
+            "dataset", None, "Public dataset name (see `reczoo datasets`).", flag_values=fv
+        )
     flags.DEFINE_string(
         "data_file", None, "Your own interactions file (CSV, TSV, .dat).", flag_values=fv
     )
@@ -244,54 +246,138 @@ def _define_data_flags(fv):
                         flag_values=fv)  # fmt: skip
     flags.DEFINE_string("multi_cols", None, "Click log: bag columns with their separator, "
                         "genres:| (several: genres:|,tags:;).", flag_values=fv)  # fmt: skip
-    flags.DEFINE_string("drop_cols", None, "Click log: columns to leave out.", flag_values=fv)
-    flags.DEFINE_enum("numerical_transform", "none", ["none", "log1p"],
-                      "Click log: numbers as they are, or log(1 + x) (counts).",
+    flags.DEFINE_string("drop_cols", None, "Columns to leave out.", flag_values=fv)
+    # reczoo.datasets.schema.TRANSFORMS, named here to keep TensorFlow unloaded.
+    flags.DEFINE_enum("numerical_transform", "none", ["none", "log1p", "standardize", "bucketize"],
+                      "Numerical columns as they are, log(1 + x) (counts), standardized or "
+                      "bucketized into 10 quantile bins (both fitted on training rows).",
                       flag_values=fv)  # fmt: skip
-    flags.DEFINE_integer("min_count", 1, "Click log: categorical values seen fewer times "
-                         "share id 0.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("min_count", 1, "Categorical values seen fewer times share id 0.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("schema", None, "A schema file (JSON) of --data_file's columns, "
+                        "instead of the column flags; `reczoo schema infer` writes one.",
+                        flag_values=fv)  # fmt: skip
+    for stage in ("train", "valid", "test"):
+        flags.DEFINE_string(f"{stage}_file", None, f"Your {stage} split (with --train_file and "
+                            "--test_file instead of --data_file; protocol fixed_split).",
+                            flag_values=fv)  # fmt: skip
+    for owner in ("item", "user"):
+        flags.DEFINE_string(f"{owner}_table", None, f"A table of {owner} attributes joined on "
+                            f"the {owner} column (--sep, --header, --encoding apply to it too).",
+                            flag_values=fv)  # fmt: skip
+        flags.DEFINE_string(f"{owner}_key", None, f"--{owner}_table's {owner} id column.",
+                            flag_values=fv)  # fmt: skip
+        flags.DEFINE_string(f"{owner}_cols", None, f"--{owner}_table's categorical columns "
+                            "(ranges such as 5-23 accepted).", flag_values=fv)  # fmt: skip
+        flags.DEFINE_string(
+            f"{owner}_numerical_cols", None, f"--{owner}_table's numerical columns.", flag_values=fv
+        )
+        flags.DEFINE_string(f"{owner}_multi_cols", None, f"--{owner}_table's bag columns "
+                            "(genres:|).", flag_values=fv)  # fmt: skip
+        flags.DEFINE_string(
+            f"{owner}_drop_cols", None, f"--{owner}_table's columns to leave out.", flag_values=fv
+        )
 
 
-TABLE_FLAGS = ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols",
-               "numerical_transform", "min_count")  # fmt: skip
+# Flags that declare columns: refused beside --schema, which holds them.
+COLUMN_FLAGS = ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols",
+                "numerical_transform", "min_count", "user_col", "item_col", "rating_col",
+                "time_col", "sep", "header", "encoding",
+                *(f"{o}_{f}" for o in ("item", "user")
+                  for f in ("table", "key", "cols", "numerical_cols", "multi_cols",
+                            "drop_cols")))  # fmt: skip
 
 
-def _multi_cols(text):
-    """`"genres:|,tags:;"` to `{"genres": "|", "tags": ";"}`."""
-    out = {}
-    for part in [p for p in (text or "").split(",") if p.strip()]:
-        column, colon, separator = part.rpartition(":")
-        if not colon or not column or not separator:
-            raise ValueError(f"--multi_cols takes COLUMN:SEPARATOR items such as genres:|. "
-                             f"Received: {part!r}")  # fmt: skip
-        out[column] = separator
-    return out
+def _data_source(fv):
+    """What the data flags name: `"dataset"`, `"data_file"` (interactions
+    read as before), `"click_log"`, `"split_files"` or `"table"` (a schema
+    or side tables), checked before anything is read."""
+    files = [getattr(fv, f"{s}_file") for s in ("train", "valid", "test")]
+    if any(files):
+        if fv.data_file is not None:
+            raise ValueError("Give --data_file, or split files (--train_file, --valid_file, "
+                             "--test_file), not both.")  # fmt: skip
+        if not (fv.train_file and fv.test_file):
+            raise ValueError("Split files need --train_file and --test_file (and optionally "
+                             "--valid_file).")  # fmt: skip
+        return "split_files"
+    if fv.data_file is None:
+        return "dataset"
+    if fv.schema is not None:
+        from reczoo.datasets.schema import Schema
+
+        return "click_log" if Schema.load(fv.schema).kind == "ctr" else "table"
+    if fv.label_col is not None:
+        return "click_log"
+    if fv.item_table or fv.user_table:
+        return "table"
+    return "data_file"
 
 
 def _data_file(fv):
-    """The dataset of --data_file, read as the flags say."""
+    """The dataset the data flags name, and those flags as the reproducing
+    command writes them (`{flag: value}`)."""
     from reczoo import datasets
-    from reczoo.datasets.click_logs import column_list
+    from reczoo.datasets.schema import Schema, column_list, multi_list
 
-    if fv.label_col is not None:
-        return datasets.load_table(
-            fv.data_file, label=_column(fv.label_col, fv.header),
-            categorical=[_column(c, fv.header) for c in column_list(fv.categorical_cols)],
-            numerical=[_column(c, fv.header) for c in column_list(fv.numerical_cols)],
-            multi=_multi_cols(fv.multi_cols), drop=column_list(fv.drop_cols),
-            min_count=fv.min_count, numerical_transform=fv.numerical_transform,
-            sep=fv.sep, header=fv.header, encoding=fv.encoding,
+    source = _data_source(fv)
+    stages = {s: getattr(fv, f"{s}_file") for s in ("train", "valid", "test")}
+    if source == "split_files":
+        path, record = {s: p for s, p in stages.items() if p}, {f"{s}_file": p for s, p in
+                                                               stages.items()}  # fmt: skip
+    else:
+        path, record = fv.data_file, {"path": fv.data_file}
+    if fv.schema is not None:
+        given = [f for f in COLUMN_FLAGS if fv[f].present]
+        if given:
+            raise ValueError(f"--schema holds the columns and how to read the file; leave out "
+                             f"{', '.join('--' + f for f in given)} (or edit the schema).")  # fmt: skip
+        record["schema"] = fv.schema
+        return datasets.load_table(path, schema=fv.schema), record
+    if source == "data_file":
+        record.update(user_col=fv.user_col, item_col=fv.item_col, rating_col=fv.rating_col,
+                      time_col=fv.time_col, sep=fv.sep, header=fv.header, encoding=fv.encoding)  # fmt: skip
+        data = datasets.load_interactions(
+            fv.data_file, user=_column(fv.user_col, fv.header),
+            item=_column(fv.item_col, fv.header), rating=_column(fv.rating_col, fv.header),
+            time=_column(fv.time_col, fv.header), sep=fv.sep, header=fv.header,
+            encoding=fv.encoding,
         )  # fmt: skip
-    return datasets.load_interactions(
-        fv.data_file,
-        user=_column(fv.user_col, fv.header),
-        item=_column(fv.item_col, fv.header),
-        rating=_column(fv.rating_col, fv.header),
-        time=_column(fv.time_col, fv.header),
-        sep=fv.sep,
-        header=fv.header,
-        encoding=fv.encoding,
-    )
+        return data, record
+    click_log = fv.label_col is not None
+    # In a click log the user and item columns are optional features.
+    interaction = {f: getattr(fv, f) for f in ("user_col", "item_col", "rating_col", "time_col")
+                   if not click_log or fv[f].present}  # fmt: skip
+    sides = {}
+    for owner in ("item", "user"):
+        if getattr(fv, f"{owner}_table"):
+            if not getattr(fv, f"{owner}_key"):
+                raise ValueError(f"--{owner}_table needs --{owner}_key, its {owner} id column.")
+            sides[owner] = {
+                "path": getattr(fv, f"{owner}_table"), "key": getattr(fv, f"{owner}_key"),
+                "categorical": column_list(getattr(fv, f"{owner}_cols")),
+                "numerical": column_list(getattr(fv, f"{owner}_numerical_cols")),
+                "multi": multi_list(getattr(fv, f"{owner}_multi_cols"), f"--{owner}_multi_cols"),
+                "drop": column_list(getattr(fv, f"{owner}_drop_cols")),
+                "numerical_transform": fv.numerical_transform,
+            }  # fmt: skip
+    schema = Schema.from_options(
+        label=fv.label_col, categorical=column_list(fv.categorical_cols),
+        numerical=column_list(fv.numerical_cols), multi=multi_list(fv.multi_cols),
+        drop=column_list(fv.drop_cols), user=interaction.get("user_col"),
+        item=interaction.get("item_col"), rating=interaction.get("rating_col"),
+        time=interaction.get("time_col"), min_count=fv.min_count,
+        numerical_transform=fv.numerical_transform, sep=fv.sep, header=fv.header,
+        encoding=fv.encoding, item_table=sides.get("item"), user_table=sides.get("user"),
+    )  # fmt: skip
+    for flag in ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols",
+                 *interaction, "numerical_transform", "min_count"):  # fmt: skip
+        record[flag] = getattr(fv, flag)
+    for owner in sides:
+        for flag in ("table", "key", "cols", "numerical_cols", "multi_cols", "drop_cols"):
+            record[f"{owner}_{flag}"] = getattr(fv, f"{owner}_{flag}")
+    record.update(sep=fv.sep, header=fv.header, encoding=fv.encoding)
+    return datasets.load_table(path, schema=schema), record
 
 
 def parse_overrides(items):
@@ -348,16 +434,15 @@ def _run_train(fv):
 
     if fv.model is None:
         raise ValueError("--model is required (see `reczoo models`).")
-    if sum(x is not None for x in (fv.dataset, fv.data_file, fv.shards)) != 1:
-        raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH or --shards=DIR.")
+    if sum(x is not None for x in (fv.dataset, fv.data_file or fv.train_file, fv.shards)) != 1:
+        raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH (or split files: "
+                         "--train_file, --test_file) or --shards=DIR.")  # fmt: skip
     if fv.cpu_devices is not None and fv.strategy != "mirrored":
         raise ValueError("--cpu_devices is for --strategy=mirrored.")
     if fv.cpu_devices is not None and fv.cpu_devices < 1:
         raise ValueError(f"--cpu_devices must be 1 or more. Received: {fv.cpu_devices}")
-    source = "dataset" if fv.dataset else "data_file" if fv.data_file else "shards"
-    if fv.data_file and fv.label_col is not None:
-        source = "click_log"
-    name = fv.dataset or fv.data_file or fv.shards
+    source = "shards" if fv.shards else _data_source(fv)
+    name = fv.dataset or fv.data_file or fv.shards or fv.train_file
     overrides = parse_overrides(fv.set)
     # Every flag, setting and the output location, before any data is read.
     settings = RunSettings.build(
@@ -377,21 +462,10 @@ def _run_train(fv):
     dataset = fv.dataset
     if fv.shards is not None:
         dataset = datasets.open_shards(fv.shards)
-    if fv.data_file is not None:
-        dataset = _data_file(fv)
-        data_file = {
-            "path": fv.data_file,
-            "user_col": fv.user_col,
-            "item_col": fv.item_col,
-            "rating_col": fv.rating_col,
-            "time_col": fv.time_col,
-            "sep": fv.sep,
-            "header": fv.header,
-            "encoding": fv.encoding,
-        }
-        if fv.label_col is not None:
-            data_file = {"path": fv.data_file, "sep": fv.sep, "header": fv.header,
-                         "encoding": fv.encoding, **{f: getattr(fv, f) for f in TABLE_FLAGS}}  # fmt: skip
+    if fv.data_file is not None or fv.train_file is not None:
+        dataset, data_file = _data_file(fv)
+        for note in getattr(dataset, "notes", ()):
+            print(f"reczoo train: note: {note}", file=sys.stderr, flush=True)
     row = execute(
         settings, dataset, verbose=0 if fv.quiet else 1, data_file=data_file,
         checkpoint_dir=fv.checkpoint_dir, strategy=strategy,
@@ -558,7 +632,11 @@ def _run_datasets(fv):
 
 def _define_benchmark(fv):
     flags.DEFINE_string(
-        "suite", "quick", "Suite: quick, paper, frappe or throughput.", flag_values=fv
+        "suite",
+        "quick",
+        "Suite: quick, paper, frappe, finetune, throughput, or ranking (on "
+        "your data: --data_file and its columns, or --datasets=NAME).",
+        flag_values=fv,
     )
     flags.DEFINE_string(
         "models", None, "Comma-separated wildcards over entry labels and models.", flag_values=fv
@@ -586,6 +664,9 @@ def _define_benchmark(fv):
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "One line per run, no Keras progress.", flag_values=fv)
+    _define_data_flags(fv, public=False)
+    flags.DEFINE_string("protocol", None, "--suite=ranking: the split of your data; default: "
+                        "its own (random_split for a click log).", flag_values=fv)  # fmt: skip
 
 
 def _run_benchmark(fv, *positional):
@@ -594,10 +675,21 @@ def _run_benchmark(fv, *positional):
             f"unexpected arguments {list(positional)}; did you mean `reczoo benchmark report DIR`?"
         )
     from reczoo.benchmark.suite import run_suite
+    from reczoo.training import default_protocol
 
+    data = data_file = protocol = None
+    if fv.data_file is not None or fv.train_file is not None:
+        source = _data_source(fv)
+        data, data_file = _data_file(fv)
+        for note in data.notes:
+            print(f"reczoo benchmark: note: {note}", file=sys.stderr, flush=True)
+        protocol = fv.protocol or default_protocol(data, source=source)
+    elif fv.protocol is not None:
+        protocol = fv.protocol
     run_suite(
         fv.suite, models=fv.models, datasets=fv.datasets, output=fv.output, device=fv.device,
         precision=fv.precision, jit=fv.jit, seeds=fv.seeds, peers=fv.peers, quiet=fv.quiet,
+        data=data, data_flags=data_file, protocol=protocol,
     )  # fmt: skip
     return 0
 
@@ -732,6 +824,45 @@ def _run_export(fv):
     return 0
 
 
+# --- reczoo schema infer ---------------------------------------------------------
+
+
+def _define_schema_infer(fv):
+    flags.DEFINE_string("data_file", None, "The file (or folder, glob, parquet) to look at.",
+                        flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("sep", None, "Its separator; sniffed when unset.", flag_values=fv)
+    flags.DEFINE_boolean("header", True, "Its first line names the columns.", flag_values=fv)
+    flags.DEFINE_string("encoding", "utf-8", "Its text encoding.", flag_values=fv)
+    flags.DEFINE_string("output", None, "Write the schema here (a new file) instead of "
+                        "printing it.", flag_values=fv)  # fmt: skip
+
+
+def _run_schema_infer(fv):
+    import json
+
+    from reczoo.datasets.schema import infer
+
+    if not fv.data_file:
+        raise ValueError("usage: reczoo schema infer --data_file=PATH [--output=schema.json]")
+    config = infer(fv.data_file, sep=fv.sep, header=fv.header, encoding=fv.encoding)
+    text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+    if fv.output is None:
+        print(text, end="", flush=True)
+        return 0
+    output = Path(fv.output)
+    try:
+        with open(output, "x", encoding="utf-8") as f:  # never over a file of yours
+            f.write(text)
+    except FileExistsError:
+        raise FileExistsError(f"{output} exists; reczoo leaves it as it is. Give another "
+                              "--output, or remove it first.") from None  # fmt: skip
+    roles = [c["role"] for c in config["columns"].values()]
+    counted = ", ".join(f"{roles.count(r)} {r}" for r in dict.fromkeys(roles))
+    print(f"Schema of {fv.data_file} written to {output}: {counted}. Read it, edit it, then "
+          f"train with --data_file={fv.data_file} --schema={output}.", flush=True)  # fmt: skip
+    return 0
+
+
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
@@ -790,6 +921,12 @@ COMMANDS = {
         _run_benchmark,
         positional="ARGS",
     ),
+    "schema infer": Command(
+        "schema infer",
+        "Print (or write) a schema guessed from a data file, for you to edit.",
+        _define_schema_infer,
+        _run_schema_infer,
+    ),
     "benchmark report": Command(
         "benchmark report",
         "Rebuild report.md, results.csv and plots of a benchmark folder from its rows.",
@@ -830,7 +967,7 @@ def main(argv):
         print(_usage())
         return 0
     name = args.pop(0)
-    if name == "benchmark" and args and args[0] == "report":
+    if (name, args[0] if args else None) in (("benchmark", "report"), ("schema", "infer")):
         name = f"{name} {args.pop(0)}"
     command = COMMANDS.get(name)
     if command is None:

@@ -40,6 +40,9 @@ def run_suite(
     seeds=(0,),
     peers=False,
     quiet=False,
+    data=None,
+    data_flags=None,
+    protocol=None,
 ):
     """Runs `suite` into `output`; returns every row in the folder.
 
@@ -58,10 +61,29 @@ def run_suite(
             whose environment is missing is recorded as skipped, with the
             command that creates it.
         quiet: one line per entry instead of Keras' progress.
+        data: your dataset (`reczoo.datasets.load_table`) for a suite made
+            for any data (`"ranking"`); or give a public one in `datasets`.
+        data_flags: the flags that read `data` (`{flag: value}`), for the
+            rows' and the entries' commands.
+        protocol: the protocol of such a suite (default: the data's own).
     """
     devices.check(precision, jit)
     seeds = _seeds(seeds)
-    if isinstance(suite, str):
+    if isinstance(suite, str) and suite in suite_entries.DATA_SUITES:
+        data = _suite_data(suite, data, datasets)
+        if protocol is None:
+            from reczoo.training import default_protocol
+
+            protocol = default_protocol(data, "click_log" if data.kind == "ctr" and data_flags
+                                        else "dataset")  # fmt: skip
+        name = suite
+        chosen = suite_entries.filtered(
+            suite, suite_entries.for_data(suite, data.name, data.kind, protocol), models
+        )
+    elif data is not None:
+        raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
+                         f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip
+    elif isinstance(suite, str):
         name, chosen = suite, suite_entries.entries(suite, models, datasets, peers)
     else:
         name, chosen = "custom", list(suite)
@@ -87,9 +109,10 @@ def run_suite(
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(run_id)
-        new = _attempt(entry, seed, strategy, (precision, jit_on, kind, quiet), checkpoints)
+        new = _attempt(entry, seed, strategy, (precision, jit_on, kind, quiet), checkpoints,
+                       (data, data_flags))  # fmt: skip
         seconds = time.perf_counter() - started
-        command = suite_command(name, entry, seed, precision, jit, device)
+        command = suite_command(name, entry, seed, precision, jit, device, data_flags)
         shared = {"suite": name, "entry": entry.key, "run_id": run_id, "kind": entry.kind,
                   "seed": seed, "suite_command": command, "entry_seconds": round(seconds, 2)}  # fmt: skip
         _complete(new, entry, shared, device_fields, seconds)
@@ -106,14 +129,31 @@ def run_suite(
     return rows
 
 
-def _attempt(entry, seed, strategy, options, checkpoints):
+def _suite_data(suite, data, names):
+    """The dataset a data suite runs on: yours, or one public one by name."""
+    if data is not None:
+        if names:
+            raise ValueError("Give your data or --datasets=NAME, not both.")
+        return data
+    wanted = suite_entries._split(names or [])
+    if len(wanted) != 1:
+        raise ValueError(
+            f"Suite {suite!r} runs on one dataset: your own (--data_file with its columns, or "
+            "--schema) or a public one (--datasets=NAME)."
+        )
+    from reczoo import datasets
+
+    return datasets.load(wanted[0])
+
+
+def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
     """The rows of one entry at one seed; a failure is a row, and the suite goes on."""
     precision, jit_on, kind, quiet = options
     try:
         # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
         # and shown only if the entry fails.
         with strategy.scope(), native_stderr_held():
-            return _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints)
+            return _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints, given)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # recorded; the suite goes on
@@ -163,7 +203,8 @@ def _run_id(entry, seed, context):
     return f"{entry.key}|seed={seed}|{context['precision']}|jit={context['jit']}"
 
 
-def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None):
+def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
+               given=(None, None)):  # fmt: skip
     from reczoo.benchmark.throughput import latency
     from reczoo.training.runner import run
 
@@ -175,9 +216,11 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None)
         if jit_on:
             overrides["jit_compile"] = True
         epochs = overrides.pop("epochs", None)
-        result = run(entry.model, entry.dataset, protocol=entry.protocol, seed=seed,
-                     epochs=epochs, recipe=entry.recipe or "none", verbose=verbose,
-                     checkpoint_dir=checkpoint_dir, **overrides)  # fmt: skip
+        data, data_flags = given
+        result = run(entry.model, data if data is not None else entry.dataset,
+                     protocol=entry.protocol, seed=seed, epochs=epochs,
+                     recipe=entry.recipe or "none", verbose=verbose,
+                     checkpoint_dir=checkpoint_dir, data_file=data_flags, **overrides)  # fmt: skip
         p50, p99 = latency(result.model)
         return [{**dict(result), "status": "ok", "latency_batch_size": 1,
                  "latency_ms_p50": p50, "latency_ms_p99": p99}]  # fmt: skip
@@ -230,10 +273,17 @@ def _clear_session():
     keras.utils.clear_session(free_memory=True)
 
 
-def suite_command(suite, entry, seed, precision, jit, device):
+def suite_command(suite, entry, seed, precision, jit, device, data_flags=None):
     """The `reczoo benchmark` command that runs this entry alone."""
-    parts = ["reczoo", "benchmark", f"--suite={suite}", f"--models={entry.label}",
-             f"--datasets={entry.dataset}"]  # fmt: skip
+    parts = ["reczoo", "benchmark", f"--suite={suite}", f"--models={entry.label}"]
+    if data_flags:
+        from reczoo.training.command import data_flags as flags_of
+
+        parts += flags_of(data_flags)
+        if suite in suite_entries.DATA_SUITES:
+            parts.append(f"--protocol={entry.protocol}")
+    else:
+        parts.append(f"--datasets={entry.dataset}")
     if seed:
         parts.append(f"--seeds={seed}")
     if entry.kind == "peer":

@@ -180,8 +180,33 @@ def _suites():
     }
 
 
+# The ranking roster run on your own data (`--suite=ranking --data_file=...`),
+# each model with defaults adapted to the data: CTR models on a click log,
+# collaborative filtering and feature rankers on interactions.
+RANKING = {
+    "ctr": ("fm", "mlp", "deepfm", "ipnn", "dcnv2", "xdeepfm", "autoint"),
+    "interactions": ("pop", "bpr_mf", "gmf", "mlp", "neumf", "deepfm", "dcnv2"),
+}
+# Suites made from the data they are given rather than from recipes.
+DATA_SUITES = ("ranking",)
+
+
+def for_data(suite, name, kind, protocol):
+    """The entries of a data suite on the dataset `name` (a `"ctr"` or
+    `"interactions"` dataset) under `protocol`."""
+    if suite not in DATA_SUITES:
+        raise ValueError(
+            f"Suite {suite!r} runs its own datasets; on your data run --suite="
+            f"{' or '.join(DATA_SUITES)}."
+        )
+    return [
+        Entry(model, "accuracy", model, name, protocol=protocol, estimate_s=60.0)
+        for model in RANKING[kind]
+    ]
+
+
 def list_suites():
-    return sorted(_suites())
+    return sorted([*_suites(), *DATA_SUITES])
 
 
 def entries(suite, models=None, datasets=None, peers=False):
@@ -195,12 +220,14 @@ def entries(suite, models=None, datasets=None, peers=False):
         peers: keep the peer entries (they need the peers' environments).
     """
     suites = _suites()
+    if suite in DATA_SUITES:
+        raise ValueError(
+            f"Suite {suite!r} runs on your data: give --data_file (with its columns) or "
+            "--datasets=NAME."
+        )
     if suite not in suites:
         raise ValueError(f"Unknown suite {suite!r}. Known suites: {', '.join(sorted(suites))}.")
-    chosen = [e for e in suites[suite] if peers or e.kind != "peer"]
-    if models:
-        patterns = [p.strip() for p in _split(models)]
-        chosen = [e for e in chosen if any(fnmatch.fnmatch(e.label, p) for p in patterns)]
+    chosen = filtered(suite, [e for e in suites[suite] if peers or e.kind != "peer"], models)
     if datasets:
         wanted = set(_split(datasets))
         known = {e.dataset for e in suites[suite]}
@@ -213,6 +240,16 @@ def entries(suite, models=None, datasets=None, peers=False):
         chosen = [e for e in chosen if e.dataset in wanted]
     if not chosen:
         raise ValueError(f"No entry of suite {suite!r} matches models={models!r}.")
+    return chosen
+
+
+def filtered(suite, chosen, models):
+    """The entries whose label matches one of `models`' wildcards (all when None)."""
+    if models:
+        patterns = [p.strip() for p in _split(models)]
+        chosen = [e for e in chosen if any(fnmatch.fnmatch(e.label, p) for p in patterns)]
+        if not chosen:
+            raise ValueError(f"No entry of suite {suite!r} matches models={models!r}.")
     return chosen
 
 

@@ -61,6 +61,33 @@ class Vocabulary:
         return [str(v) for v in self.values]
 
 
+class HashedVocabulary(Vocabulary):
+    """The ids of a hashed column: `buckets` ids by `hash_ids`, and row 0.
+
+    An open vocabulary: a value never seen still gets an id."""
+
+    def __init__(self, name, buckets):
+        super().__init__(name, [f"#{k}" for k in range(1, buckets + 1)])
+        self.buckets = buckets
+
+    def encode(self, raw, strict=False):
+        return hash_ids(raw, self.buckets)
+
+
+def hash_ids(values, buckets):
+    """Ids `1..buckets` of raw values by a stable hash (the first 8 bytes of
+    blake2b of the UTF-8 text, little-endian, modulo `buckets`); the empty
+    value is 0. A value gets the same id in every process and at serving."""
+    import hashlib
+
+    values = np.asarray(values).astype(str)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    ids = [0 if v == "" else 1 + int.from_bytes(
+               hashlib.blake2b(v.encode(), digest_size=8).digest(), "little") % buckets
+           for v in distinct.tolist()]  # fmt: skip
+    return np.asarray(ids, dtype="int32")[inverse.reshape(-1)].reshape(values.shape)
+
+
 def grow(vocabularies, own):
     """Each of `own`'s vocabularies (`{name: Vocabulary}`) grown from
     `vocabularies` (`{name: [raw values in id order]}`, such as a preset's):
@@ -129,6 +156,12 @@ class InteractionDataset:
     titles: dict = dataclasses.field(default_factory=dict)
     sha256: str = ""
     files: dict = dataclasses.field(default_factory=dict)
+    # Your own data: split files, the schema read with, what was noticed,
+    # and whether side features were declared (they are then used).
+    fixed_split: dict | None = None
+    schema: object = None
+    notes: list = dataclasses.field(default_factory=list)
+    declared_features: bool = False
     kind = "interactions"
 
     @property
@@ -176,6 +209,9 @@ class InteractionDataset:
         if side_features:
             for table, owner in ((self.user_features, "user"), (self.item_features, "item")):
                 for name, values in table.items():
+                    if values.dtype.kind == "f":
+                        features.append(Numerical(name))
+                        continue
                     size = len(self.vocabularies[f"{owner}.{name}"])
                     if values.ndim == 1:
                         features.append(Categorical(name, size, embedding_dim))
@@ -194,9 +230,9 @@ class InteractionDataset:
             elif f.name == "item_id":
                 out[f.name] = items
             elif f.name in self.user_features:
-                out[f.name] = self.user_features[f.name][users]
+                out[f.name] = _column(self.user_features[f.name][users])
             elif f.name in self.item_features:
-                out[f.name] = self.item_features[f.name][items]
+                out[f.name] = _column(self.item_features[f.name][items])
             else:
                 raise ValueError(f"Dataset {self.name!r} cannot provide feature {f.name!r}.")
         return out
@@ -371,6 +407,11 @@ class InteractionDataset:
         return {k: v.to_list() for k, v in self.vocabularies.items()}
 
 
+def _column(values):
+    """A numerical side feature as a column, ids as they are."""
+    return values.reshape(-1, 1) if values.dtype.kind == "f" and values.ndim == 1 else values
+
+
 def _growth(known, grown):
     return {n: (len(known[n]), len(v)) for n, v in grown.items() if n in known}
 
@@ -405,6 +446,15 @@ class CTRDataset:
     tables: dict = dataclasses.field(default_factory=dict)
     fixed_split: dict | None = None
     files: dict = dataclasses.field(default_factory=dict)
+    # Your own data: times (a temporal split), per-column embedding widths,
+    # numerical columns still to fit on training rows (`fit_transforms`) and
+    # what was fitted, the schema read with, and what was noticed.
+    timestamps: np.ndarray | None = None
+    embedding_dims: dict = dataclasses.field(default_factory=dict)
+    pending: dict = dataclasses.field(default_factory=dict)
+    transform_state: dict = dataclasses.field(default_factory=dict)
+    schema: object = None
+    notes: list = dataclasses.field(default_factory=list)
     kind = "ctr"
 
     @property
@@ -442,16 +492,21 @@ class CTRDataset:
     def feature_spec(self, embedding_dim=16):
         """One feature per column; columns in `tables` share that table."""
         size = {c: len(v) for c, v in self.vocabularies.items()}
+        # A column sharing a table has that table's size and width.
+        shared = {c: self.tables.get(c, c) for c in (*self.categorical, *self.multi_hot,
+                                                      *self.sequences)}  # fmt: skip
+        size.update({c: size[t] for c, t in shared.items() if t in size and c not in size})
+        dim = {c: self.embedding_dims.get(t, self.embedding_dims.get(c, embedding_dim))
+               for c, t in shared.items()}  # fmt: skip
         features = [
-            Categorical(c, size[c], embedding_dim, table=self.tables.get(c))
-            for c in self.categorical
+            Categorical(c, size[c], dim[c], table=self.tables.get(c)) for c in self.categorical
         ]
         features += [
-            MultiHot(c, size[c], embedding_dim, v.shape[1], table=self.tables.get(c))
+            MultiHot(c, size[c], dim[c], v.shape[1], table=self.tables.get(c))
             for c, v in self.multi_hot.items()
         ]
         features += [
-            Sequence(c, size[c], embedding_dim, v.shape[1], table=self.tables.get(c))
+            Sequence(c, size[c], dim[c], v.shape[1], table=self.tables.get(c))
             for c, v in self.sequences.items()
         ]
         features += [Numerical(c) for c in self.numerical]

@@ -18,7 +18,8 @@ from reczoo.datasets.sampling import evaluation_negatives
 from reczoo.datasets.sources import DatasetError, cache_dir
 from reczoo.provenance import write_atomically
 
-_KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "fixed_split")
+_KINDS = ("loo_sampled", "loo_full", "random_split", "temporal_split", "user_split",
+          "fixed_split")  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +31,10 @@ class Protocol:
         kind: `"loo_sampled"` (leave-last-out, ranked against sampled
             negatives), `"loo_full"` (leave-last-out, ranked against every
             item, history masked), `"random_split"` (seeded row split) or
-            `"temporal_split"` (global time cuts at the ratios' quantiles) or
-            `"fixed_split"` (the rows a dataset publishes as its split).
+            `"temporal_split"` (global time cuts at the ratios' quantiles),
+            `"user_split"` (each user's rows in one part, users drawn at the
+            ratios: test users are new to the model) or `"fixed_split"` (the
+            rows a dataset publishes as its split, or your split files).
         num_negatives: negatives per evaluated user (`loo_sampled`).
         sampling: `"uniform"` or `"popularity"` (by training count).
         ratios: train/validation/test fractions (`random_split`,
@@ -89,6 +92,9 @@ PROTOCOLS = {
         # are tuned.
         Protocol("tfrs_retrieval_tuning", "random_split", ratios=(0.7, 0.1, 0.2), seed=42),
         Protocol("temporal_split", "temporal_split", ratios=(0.8, 0.1, 0.1)),
+        Protocol("user_split", "user_split", ratios=(0.8, 0.1, 0.1)),
+        # Your own split files (--train_file, --valid_file, --test_file).
+        Protocol("fixed_split", "fixed_split"),
     )
 }
 
@@ -97,9 +103,10 @@ PROTOCOLS = {
 # under them would mean nothing for another): the kind that fits each.
 TASK_OF = {"tfrs_retrieval": "retrieval", "tfrs_retrieval_tuning": "retrieval"}
 _FITS = {
-    "ranking": "loo_sampled, loo_full, random_split, temporal_split or fixed_split protocols",
+    "ranking": "loo_sampled, loo_full, random_split, temporal_split, user_split or fixed_split "
+    "protocols",
     "next_item": "leave-last-out protocols (sasrec, ncf, loo_full, ...)",
-    "retrieval": "row splits (tfrs_retrieval, random_split, temporal_split)",
+    "retrieval": "row splits (tfrs_retrieval, random_split, temporal_split, user_split)",
 }
 
 
@@ -111,7 +118,7 @@ def check_fits(protocol, kind, model="this model"):
     if kind == "next_item":
         fits = protocol.leave_one_out
     elif kind == "retrieval":
-        fits = protocol.kind in ("random_split", "temporal_split")
+        fits = protocol.kind in ("random_split", "temporal_split", "user_split")
     else:
         fits = True
     if made_for is not None and made_for != kind:
@@ -253,19 +260,57 @@ def split(dataset, protocol, seed=0, cache=True):
         if fixed is None:
             raise ValueError(
                 f"Protocol {protocol.name!r} uses the split a dataset comes with; "
-                f"{dataset.name!r} has none. Use bars_ctr or random_split; frappe-x1 has one."
+                f"{dataset.name!r} has none. Use bars_ctr or random_split; frappe-x1 has one, "
+                "and your own data has one when read from split files (--train_file, "
+                "--valid_file, --test_file)."
             )
-        return RowSplit(dataset, protocol, seed, fixed["train"], fixed["valid"], fixed["test"])
+        return _row_split(dataset, protocol, seed, fixed["train"], fixed["valid"], fixed["test"])
     n = dataset.num_interactions
+    if protocol.kind == "user_split":
+        return _user_split(dataset, protocol, seed)
     if protocol.kind == "random_split":
         order = np.random.default_rng(seed).permutation(n)
     else:
         if getattr(dataset, "timestamps", None) is None:
-            raise ValueError(f"temporal_split needs timestamps; {dataset.name!r} has none.")
+            raise ValueError(
+                f"temporal_split needs timestamps; {dataset.name!r} has none (give your data's "
+                "time column: --time_col, or the role 'time' in a schema)."
+            )
         order = np.argsort(dataset.timestamps, kind="stable")
     a = round(protocol.ratios[0] * n)
     b = a + round(protocol.ratios[1] * n)
-    return RowSplit(dataset, protocol, seed, order[:a], order[a:b], order[b:])
+    return _row_split(dataset, protocol, seed, order[:a], order[a:b], order[b:])
+
+
+def _row_split(dataset, protocol, seed, train, valid, test):
+    """A `RowSplit` whose data has its numerical transforms (standardize,
+    bucketize) fitted on the training rows only."""
+    from reczoo.datasets.click_logs import fit_transforms
+
+    return RowSplit(fit_transforms(dataset, train), protocol, seed, train, valid, test)
+
+
+def _user_split(dataset, protocol, seed):
+    """Users drawn (seeded) into train, validation and test at the ratios;
+    each user's rows go to the user's part."""
+    if dataset.kind == "interactions":
+        users = dataset.users
+    elif getattr(dataset, "user_column", None) is not None:
+        users = dataset.categorical[dataset.user_column]
+    else:
+        raise ValueError(
+            f"user_split needs a user column; {dataset.name!r} has none (give one: --user_col, "
+            "or the role 'user' in a schema)."
+        )
+    present = np.unique(users)
+    order = np.random.default_rng(seed).permutation(present)
+    a = round(protocol.ratios[0] * len(order))
+    b = a + round(protocol.ratios[1] * len(order))
+    part = np.zeros(int(present.max(initial=0)) + 1, dtype="int8")
+    part[order[a:b]], part[order[b:]] = 1, 2
+    rows = part[users]
+    train, valid, test = (np.flatnonzero(rows == k) for k in range(3))
+    return _row_split(dataset, protocol, seed, train, valid, test)
 
 
 def _cache_path(dataset, protocol, seed):

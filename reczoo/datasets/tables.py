@@ -228,3 +228,102 @@ def _finite(value, dtype="float64"):
         if not math.isfinite(real) or not np.isfinite(np.asarray(real).astype(dtype)):
             raise ValueError(value)
     return real
+
+
+def data_files(path):
+    """The files of `path`: the file itself, a folder's data files (sorted;
+    hidden files and `_SUCCESS`-style markers left out), or a glob's matches
+    (`clicks/part-*.csv`)."""
+    path = Path(path)
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        base = Path(text.split("*")[0].split("?")[0].split("[")[0])
+        root = base if base.is_dir() else base.parent
+        pattern = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+        found = sorted(p for p in root.glob(pattern) if p.is_file())
+        if not found:
+            raise DatasetError(f"No file matches {text}.")
+        return found
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir()
+                       if p.is_file() and not p.name.startswith((".", "_")))  # fmt: skip
+        if not found:
+            raise DatasetError(f"{path} is a folder with no data files in it.")
+        return found
+    if not path.is_file():
+        raise DatasetError(f"No such data file: {path}")
+    return [path]
+
+
+def is_parquet(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"PAR1"
+
+
+def read_columns(path, sep=None, header=True, encoding="utf-8"):
+    """Reads a file, a folder of parts or a glob (CSV/TSV, compressed or not,
+    or parquet) as one table of string columns.
+
+    Parts must share their columns; parquet values are written as a CSV
+    would hold them (`""` for a null), so a parquet file and the same table
+    as CSV read alike.
+
+    Returns:
+        `(names, columns, sep, parts)`: `read_table`'s first three and the
+        list of `(path, rows)` read.
+    """
+    parts = data_files(path)
+    names = columns = None
+    read = []
+    for part in parts:
+        if is_parquet(part):
+            part_names, part_columns = _read_parquet(part)
+            part_sep = sep
+        else:
+            part_names, part_columns, part_sep = read_table(
+                part, sep=sep, header=header, encoding=encoding
+            )
+        if names is None:
+            names, columns, sep = part_names, part_columns, part_sep
+        elif part_names != names:
+            raise DatasetError(
+                f"{part} has columns {part_names}, but {parts[0]} has {names}: the parts of "
+                "one table must share their columns."
+            )
+        else:
+            for column, more in zip(columns, part_columns, strict=True):
+                column.extend(more)
+        read.append((part, len(part_columns[0]) if part_columns else 0))
+    return names, columns, sep, read
+
+
+def _read_parquet(path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        raise DatasetError(f"{path} is parquet: install pyarrow to read it.") from None
+    try:
+        table = pq.read_table(path)
+    except Exception as e:  # pyarrow raises several kinds for a damaged file
+        raise DatasetError(f"{path} is a damaged parquet file: {e}") from None
+    if table.num_rows == 0:
+        raise DatasetError(f"{path} has columns but no rows.")
+    columns = []
+    for column in table.columns:
+        values = column.to_pylist()
+        columns.append([_as_text(v) for v in values])
+    return list(table.column_names), columns
+
+
+def _as_text(value):
+    """A parquet value as a CSV file holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 2**53 else repr(value)
+    if isinstance(value, list | tuple):
+        # A list column: the bag's values, joined by the multi separator "|".
+        return "|".join(_as_text(v) for v in value)
+    return str(value)

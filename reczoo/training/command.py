@@ -14,8 +14,9 @@ def format_command(settings, data_file=None, shards=None):
 
     Args:
         settings: the run's `RunSettings`.
-        data_file: `{"path", "user_col", ..., "sep", "header"}` of a run on
-            your own file.
+        data_file: the flags that read your own data, `{flag: value}`
+            (`"path"` for `--data_file`; `False` for a `--noflag`; values
+            at their defaults are left out).
         shards: the shard folder of a run on shards.
     """
     parts = ["reczoo", "train", f"--model={settings.model}"]
@@ -25,22 +26,7 @@ def format_command(settings, data_file=None, shards=None):
     elif data_file is None:
         parts.append(f"--dataset={settings.dataset}")
     else:
-        parts.append(f"--data_file={data_file['path']}")
-        table = ("label_col", "categorical_cols", "numerical_cols", "multi_cols", "drop_cols")
-        for flag in (*table, "user_col", "item_col", "rating_col", "time_col"):
-            if data_file.get(flag) is not None:
-                parts.append(f"--{flag}={data_file[flag]}")
-        # How the file was read, so that the command reads it the same way.
-        if data_file.get("sep") is not None:
-            parts.append(f"--sep={data_file['sep']}")
-        if data_file.get("header") is False:
-            parts.append("--noheader")
-        if data_file.get("encoding") not in (None, "utf-8"):
-            parts.append(f"--encoding={data_file['encoding']}")
-        if data_file.get("numerical_transform") not in (None, "none"):
-            parts.append(f"--numerical_transform={data_file['numerical_transform']}")
-        if data_file.get("min_count") not in (None, 1):
-            parts.append(f"--min_count={data_file['min_count']}")
+        parts += data_flags(data_file)
     parts.append(f"--protocol={settings.protocol.name}")
     if settings.named_recipe is not None:
         parts.append(f"--recipe={settings.named_recipe}")
@@ -54,3 +40,22 @@ def format_command(settings, data_file=None, shards=None):
         text = value if isinstance(value, str) else json.dumps(value)
         parts.append(f"--set={key}={text}")
     return " ".join(shlex.quote(p) for p in parts)
+
+
+# Flag values that need not be written: the defaults.
+_DEFAULTS = {"header": True, "encoding": "utf-8", "numerical_transform": "none", "min_count": 1}
+
+
+def data_flags(data_file):
+    out = []
+    for flag, value in data_file.items():
+        flag = "data_file" if flag == "path" else flag
+        if value is None or _DEFAULTS.get(flag, object()) == value:
+            continue
+        if value is False:
+            out.append(f"--no{flag}")
+        elif value is True:
+            out.append(f"--{flag}")
+        else:
+            out.append(f"--{flag}={value}")
+    return out

@@ -302,6 +302,8 @@ def execute(
         settings = settings.replace(dataset=data.name)
     keras.utils.set_random_seed(settings.seed)
     split = _split(settings, data)
+    if isinstance(split, datasets.RowSplit):
+        data = split.dataset  # numerical transforms fitted on its training rows
     with contextlib.ExitStack() as stack:
         pretrained = {}
         if settings.pretrain:
@@ -391,8 +393,20 @@ def _row(settings, data, task, plan, fitted, strategy):
         "dataset_sha256": data.sha256,
         "dataset_files": data.files,
         "dataset_statistics": data.statistics(),
+        **_schema(data),
         **provenance.run_record(),
     }
+
+
+def _schema(data):
+    """Your data's schema as it was read, and its sha256, for the row."""
+    schema = getattr(data, "schema", None)
+    if schema is None:
+        return {}
+    out = {"schema": schema.to_dict(), "schema_sha256": schema.sha256}
+    if getattr(data, "transform_state", None):
+        out["schema_fitted"] = data.transform_state
+    return out
 
 
 def _progress(log, plan, settings):

@@ -224,6 +224,9 @@ class RunSettings:
         a next-item model's history length, a retriever's watch history, a
         stream's shuffle buffer, a ranker's objective and counted feature."""
         entry, changes, model = self.entry, {}, {}
+        if getattr(data, "declared_features", False) and "side_features" not in self.overrides:
+            # Item or user tables given with your data are there to be used.
+            changes["side_features"] = True
         if entry.kind == "next_item":
             if self.max_length is None:
                 changes["max_length"] = history_length(split)
@@ -261,11 +264,16 @@ class RunSettings:
 
         Each Keras epoch of the run is one evaluation period: `eval_every`
         data epochs under an epoch-counted procedure (the run's epochs
-        rounded up to a multiple of it), else `eval_every_examples` examples.
+        rounded up to a multiple of it), else `eval_every_examples` examples,
+        or one epoch where an epoch holds fewer (unless `eval_every_examples`
+        was given): small data is evaluated every epoch, not every few
+        hundred.
         """
         if self.epochs is not None:
             return self.eval_every * steps_per_epoch, math.ceil(self.epochs / self.eval_every)
         steps = max(1, math.ceil(self.eval_every_examples / self.batch_size))
+        if "eval_every_examples" not in self.overrides:
+            steps = min(steps, max(1, steps_per_epoch))
         return steps, self.max_evaluations
 
 
@@ -332,12 +340,15 @@ def default_protocol(dataset, source="dataset"):
     """The protocol of a run that names none, known before any file is read:
     the public dataset's own, `"ncf"` for your interactions file
     (`source="data_file"`), `"random_split"` for your click log with
-    features (`source="click_log"`) and `"shards"` for a shard folder
+    features (`source="click_log"`), `"fixed_split"` for your split files
+    (`source="split_files"`) and `"shards"` for a shard folder
     (`source="shards"`). `dataset` is a name or a dataset object."""
     from reczoo import datasets
 
     if source == "shards" or getattr(dataset, "streaming", False):
         return "shards"
+    if source == "split_files":
+        return "fixed_split"
     if source == "data_file":
         return "ncf"
     if source == "click_log":
@@ -346,4 +357,6 @@ def default_protocol(dataset, source="dataset"):
         return datasets.dataset_info(dataset).default_protocol
     if dataset.name in datasets.DATASETS:
         return datasets.dataset_info(dataset.name).default_protocol
+    if getattr(dataset, "fixed_split", None) is not None:
+        return "fixed_split"
     return "bars_ctr" if dataset.kind == "ctr" else "ncf"

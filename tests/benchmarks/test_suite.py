@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from reczoo import registry
 from reczoo.benchmark import report, suites
 from reczoo.benchmark import rows as rows_module
 from reczoo.benchmark import suite as suite_module
@@ -194,12 +195,20 @@ def test_missing_peer_environment_is_skipped_with_its_setup_command(tmp_path, mo
 def test_suites_name_registered_recipes_and_shapes():
     from reczoo.benchmark.throughput import SHAPES
 
-    for name in suites.list_suites():
+    for name in set(suites.list_suites()) - set(suites.DATA_SUITES):
         for entry in suites.entries(name, peers=True):
             if entry.kind == "accuracy" and entry.recipe:
                 assert entry.recipe.startswith(entry.label + "/")
             if entry.kind == "throughput":
                 assert entry.dataset in SHAPES
+    for kind, models in suites.RANKING.items():
+        # The ranking roster on your data: registered rankers, five or more.
+        assert len(models) >= 5 and all(registry.model_info(m).kind == "ranking" for m in models)
+        assert [e.model for e in suites.for_data("ranking", "mine", kind, "random_split")] == list(
+            models
+        )
+    with pytest.raises(ValueError, match="runs on your data: give --data_file"):
+        suites.entries("ranking")
     quick = suites.entries("quick")
     assert {e.dataset for e in quick} >= {"frappe-x1", "amazon-games", "movielens-100k"}
     assert sum(e.estimate_s for e in quick) < 15 * 60

@@ -5,25 +5,10 @@ import shlex
 
 import numpy as np
 import pytest
+from testing import click_log
 
 from reczoo import cli, datasets
 from reczoo.datasets.click_logs import column_list
-
-
-def click_log(path, rows=400, seed=0):
-    """A Criteo-like log: Id, Label, C1..C3, I1..I2 and a genres bag; the
-    label follows C1 and I1, so a model can learn it."""
-    rng = np.random.default_rng(seed)
-    lines = ["Id,Label,C1,C2,C3,I1,I2,genres"]
-    for row in range(rows):
-        c1, c2, c3 = rng.integers(0, 8), rng.integers(0, 30), rng.integers(0, 3)
-        i1, i2 = rng.integers(0, 50), rng.normal()
-        label = int((c1 < 4) ^ (i1 > 40))
-        genres = "|".join(sorted(set(rng.choice(["a", "b", "c", "d"], size=rng.integers(0, 3)))))
-        i2_text = "" if row % 17 == 0 else f"{i2:.3f}"
-        lines.append(f"{row},{label},u{c1},s{c2},k{c3},{i1},{i2_text},{genres}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_column_ranges():
