@@ -545,16 +545,23 @@ def fit_transforms(data, rows):
         return data
     numerical, categorical = dict(data.numerical), dict(data.categorical)
     vocabularies, state = dict(data.vocabularies), {}
+    given = data.transform_state or {}  # a preset's, when fine-tuning
     for name, column in data.pending.items():
         values = data.numerical[name].astype("float64")
         train = values[rows] if len(rows) else values
+        known = given.get(name, {})
+        if known.get("transform", column.transform) != column.transform:
+            raise SchemaError(f"numerical column {name!r} is {column.transform}d here, "
+                              f"{known['transform']}d in the preset.")  # fmt: skip
         if column.transform == "standardize":
             mean, std = float(train.mean()), float(train.std())
+            mean, std = known.get("mean", mean), known.get("std", std)
             std = std if std > 0 else 1.0
             numerical[name] = ((values - mean) / std).astype("float32")
             state[name] = {"transform": "standardize", "mean": mean, "std": std}
         else:
             edges = np.unique(np.quantile(train, np.linspace(0, 1, column.bins + 1)[1:-1]))
+            edges = np.asarray(known.get("edges", edges), dtype="float64")
             del numerical[name]
             categorical[name] = (np.searchsorted(edges, values, side="right") + 1).astype("int32")
             vocabularies[name] = Vocabulary(name, [f"bin{k}" for k in range(1, len(edges) + 2)])

@@ -12,6 +12,7 @@ In Python `reczoo.finetune(preset, dataset, ...)`; from the shell
 `reczoo finetune --preset=NAME --dataset=NAME --output=DIR`.
 """
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -85,7 +86,8 @@ def _embedding_tables(task, vocabulary_of):
         if not isinstance(layer, FeatureEmbedding):
             continue
         for table, embedding in layer.embeddings.items():
-            names = {vocabulary_of(f.name) for f in layer.feature_spec if f.table_name == table}
+            names = {vocabulary_of(f.name) for f in layer.feature_spec
+                     if getattr(f, "table_name", None) == table}  # fmt: skip
             names.discard(None)
             if len(names) == 1:
                 out[embedding.embeddings.path] = names.pop()
@@ -269,6 +271,8 @@ def finetune(
     model = meta["model"]
     entry = registry.model_info(model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
+    if data.kind == "ctr":
+        data = _same_columns(parent, data, meta)
     settings = dict(meta["hyperparameters"])
     for key in ("pretrain", *entry.init_settings):
         settings.pop(key, None)
@@ -301,6 +305,33 @@ def finetune(
             vocabularies=result.plan.data.vocabulary_lists(), overwrite=overwrite,
         )  # fmt: skip
     return result
+
+
+def _same_columns(parent, data, meta):
+    """A click log fine-tunes a preset of the same columns: one the preset
+    lacks, or one it reads that the data lacks, is refused by name. The
+    preset's fitted transforms (standardize, bucketize) are kept."""
+    had = {f.name for f in parent.feature_spec}
+    has = {f.name for f in data.feature_spec()}
+    extra, missing = sorted(has - had), sorted(had - has)
+    if extra:
+        raise ValueError(
+            f"Column{'s' * (len(extra) > 1)} {', '.join(map(repr, extra))} of the new data "
+            f"{'are' if len(extra) > 1 else 'is'} not in the preset, which reads "
+            f"{sorted(had)}: a fine-tuned model keeps its preset's inputs. Drop "
+            f"{'them' if len(extra) > 1 else 'it'} (--drop_cols={','.join(extra)}), or train "
+            "a new model."
+        )
+    if missing:
+        raise ValueError(
+            f"The preset reads column{'s' * (len(missing) > 1)} "
+            f"{', '.join(map(repr, missing))}, which the new data lacks: give "
+            f"{'them' if len(missing) > 1 else 'it'} with the same role as in the preset."
+        )
+    fitted = meta.get("schema_fitted") or {}
+    if fitted and getattr(data, "pending", None):
+        data = dataclasses.replace(data, transform_state={**fitted, **data.transform_state})
+    return data
 
 
 def _parent(preset):

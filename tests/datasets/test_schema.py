@@ -293,3 +293,57 @@ def test_train_through_a_schema_file_gives_the_flags_row(tmp_path, monkeypatch, 
     # The recorded command reproduces the row.
     assert cli.main([*shlex.split(again["command"]), "--quiet"]) == 0
     assert last_row(capsys)["metrics"] == row["metrics"]
+
+
+def test_a_click_log_preset_fine_tunes_on_a_second_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    click_log(tmp_path / "a.csv", rows=300, seed=0)
+    click_log(tmp_path / "b.csv", rows=200, seed=1)
+    lines = (tmp_path / "b.csv").read_text().splitlines()
+    rows = [lines[0] + ",C4"]
+    for k, line in enumerate(lines[1:]):
+        parts = line.split(",")
+        parts[3] = parts[3].replace("s", "t")  # C2: values the preset never saw
+        rows.append(",".join(parts) + f",z{k % 3}")
+    (tmp_path / "b.csv").write_text("\n".join(rows) + "\n")
+    columns = ["--label_col=Label", "--categorical_cols=C1-C3", "--numerical_cols=I1-I2",
+               "--multi_cols=genres:|", "--numerical_transform=standardize"]  # fmt: skip
+    assert cli.main(["reczoo", "train", "--model=deepfm", "--data_file=a.csv", *columns,
+                     "--drop_cols=Id", "--epochs=1", "--output=p1", "--quiet"]) == 0  # fmt: skip
+    fitted = last_row(capsys)["schema_fitted"]
+    tune = ["reczoo", "finetune", "--preset=p1", "--data_file=b.csv", *columns, "--epochs=1",
+            "--output=p2", "--quiet"]  # fmt: skip
+    # C4 given a role: a column the preset never read.
+    assert cli.main([*tune, "--categorical_cols=C1-C4", "--drop_cols=Id"]) == 1
+    err = capsys.readouterr().err
+    assert "Column 'C4' of the new data is not in the preset" in err and "--drop_cols=C4" in err
+    assert not (tmp_path / "p2").exists()
+    assert cli.main([*tune, "--drop_cols=Id,C4"]) == 0
+    row = last_row(capsys)
+    assert row["vocabulary_growth"]["C2"]["grown"] > row["vocabulary_growth"]["C2"]["known"]
+    assert row["vocabulary_growth"]["C1"]["grown"] == row["vocabulary_growth"]["C1"]["known"]
+    assert row["schema_fitted"] == fitted  # the preset's scaling, not refitted
+    assert row["parent"]["preset"] == "p1" and 0.0 <= row["metrics"]["auc"] <= 1.0
+
+
+def test_the_ranking_suite_compares_five_models_on_your_click_log(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    click_log(tmp_path / "clicks.csv", rows=400)
+    argv = ["reczoo", "benchmark", "--suite=ranking", "--models=fm,mlp,deepfm,dcnv2,ipnn",
+            "--data_file=clicks.csv", "--label_col=Label", "--categorical_cols=C1-C3",
+            "--numerical_cols=I1-I2", "--multi_cols=genres:|", "--drop_cols=Id",
+            "--output=out", "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    rows = [
+        json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()
+    ]
+    assert sorted(r["model"] for r in rows) == ["dcnv2", "deepfm", "fm", "ipnn", "mlp"]
+    assert all(r["status"] == "ok" and r["protocol"] == "random_split" for r in rows)
+    assert {r["dataset"] for r in rows} == {"clicks"}
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## clicks · random_split" in report
+    assert (tmp_path / "out" / "plots" / "clicks-random_split.png").exists()
+    # Each entry's command runs it alone, reading the file the same way.
+    command = rows[0]["suite_command"]
+    assert "--data_file=clicks.csv" in command and "--label_col=Label" in command
+    assert "--suite=ranking" in command and "--protocol=random_split" in command
