@@ -18,12 +18,14 @@ import numpy as np
 import pytest
 
 from reczoo import datasets
+from reczoo.datasets.synthetic import EXAMPLE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 SLOW_DATASETS = ("amazon-games", "frappe", "criteo")
-NEEDS_DATA = ("datasets.load(", "reczoo.run(", "--dataset=", "reczoo benchmark --")
+NEEDS_DATA = ("datasets.load(", "reczoo.run(", "--dataset=", "reczoo benchmark --",
+              "$RECZOO_DATA_DIR")  # fmt: skip
 
 
 def blocks(page, language):
@@ -125,7 +127,11 @@ def _is_slow(command):
     suite = command.startswith("reczoo benchmark") and " report " not in f"{command} "
     # A strategy runs in a process of its own (it must start before TensorFlow).
     return (
-        suite or "--strategy=" in command or any(f"--dataset={d}" in command for d in SLOW_DATASETS)
+        suite
+        or "--strategy=" in command
+        or any(f"--dataset={d}" in command for d in SLOW_DATASETS)
+        # A full public dataset read as your own files.
+        or "$RECZOO_DATA_DIR" in command
     )
 
 
@@ -149,6 +155,10 @@ def test_shell_commands_run(page, command, workdir):
     if "click_log.txt" in command:
         # The page's Python block writes it; each command runs in a new folder.
         datasets.synthetic_criteo(workdir / "click_log.txt", rows=4_000)
+    if any(name in command for name in EXAMPLE_FILES):
+        datasets.write_examples(workdir)  # as docs/your_data.md's first block does
+    # As a shell would: $RECZOO_DATA_DIR is the shared data's folder.
+    command = os.path.expandvars(command)
     for part in command.split(" && "):
         if "--strategy=" in part:
             args = [sys.executable, "-m", "reczoo.cli", *shlex.split(part)[1:]]

@@ -26,7 +26,8 @@ from reczoo.datasets.protocols import (
 )
 from reczoo.datasets.shards import ShardedDataset, convert_criteo, open_shards, write_shards
 from reczoo.datasets.sources import DatasetError
-from reczoo.datasets.synthetic import synthetic_criteo
+from reczoo.datasets.schema import Schema, SchemaError, infer
+from reczoo.datasets.synthetic import synthetic_criteo, write_examples
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +223,8 @@ __all__ = [
     "LeaveOneOutSplit",
     "Protocol",
     "RowSplit",
+    "Schema",
+    "SchemaError",
     "ShardedDataset",
     "Vocabulary",
     "compact",
@@ -229,6 +232,7 @@ __all__ = [
     "dataset_info",
     "get_protocol",
     "history_ctr",
+    "infer",
     "k_core",
     "list_datasets",
     "load",
@@ -240,5 +244,6 @@ __all__ = [
     "statistics",
     "synthetic_criteo",
     "to_implicit",
+    "write_examples",
     "write_shards",
 ]

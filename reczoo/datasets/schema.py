@@ -504,6 +504,9 @@ def _guess(name, key, values):
             return {"role": "item", "about": about}
         if key in _RATINGS:
             return {"role": "rating", "about": about}
+        if distinct == len(values) and len(values) >= 100 and float(max(numbers)).is_integer():
+            return {"role": "drop", "about": about + "; a distinct value on every row (a row "
+                    "id?): nothing to learn"}  # fmt: skip
         if key.endswith("id"):
             return {"role": "categorical", "about": about + "; an id by its name"}
         if distinct <= 1:

@@ -80,3 +80,91 @@ def synthetic_criteo(path, rows, seed=0, cardinality=DEFAULT_CARDINALITY, chunk_
             ]
             f.write("\n".join(lines) + "\n")
     return path
+
+
+# What `write_examples` writes (docs/your_data.md follows along with them).
+EXAMPLE_FILES = ("shop_clicks.csv", "ratings.csv", "movies.csv", "clicks_parquet")
+GENRES = ("Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Animation")
+
+
+def write_examples(folder=".", seed=0):
+    """Writes small example files of the three shapes your data may have,
+    with a signal a model can learn, for following docs/your_data.md
+    without data of your own:
+
+    - `shop_clicks.csv`: a click log with a header: `id`, a 0/1 `clicked`
+      label, categorical `C1`-`C6`, numerical counts `I1`-`I3` (some empty)
+      and a `tags` bag (`a|b`); 6,000 rows.
+    - `ratings.csv` (`userId,movieId,rating,timestamp`, 300 users) and
+      `movies.csv` (`movieId,title,genres`, genres `Action|Comedy`): ratings
+      with an item table, in MovieLens' `ml-latest` layout; users rate
+      movies of the genres they like.
+    - `clicks_parquet/`: `shop_clicks.csv` as a folder of three parquet parts.
+
+    Files already in `folder` are left as they are. Returns the folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    _write_new(folder / "shop_clicks.csv", _shop_clicks(rng))
+    ratings, movies = _ratings(rng)
+    _write_new(folder / "ratings.csv", ratings)
+    _write_new(folder / "movies.csv", movies)
+    parts = folder / "clicks_parquet"
+    if not parts.exists():
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        parts.mkdir()
+        table = pacsv.read_csv(folder / "shop_clicks.csv")
+        step = -(-table.num_rows // 3)
+        for k in range(3):
+            pq.write_table(table.slice(k * step, step), parts / f"part-{k}.parquet")
+    return folder
+
+
+def _write_new(path, lines):
+    if not path.exists():
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _shop_clicks(rng, rows=6_000):
+    sizes = (50, 200, 8, 1_000, 30, 4)
+    weights = [rng.normal(0, 1.0, size) for size in sizes]
+    tag_weight = rng.normal(0, 1.0, 12)
+    lines = ["id,clicked," + ",".join(f"C{k}" for k in range(1, 7)) + ",I1,I2,I3,tags"]
+    for row in range(rows):
+        ids = [int(min(rng.zipf(1.3), s) - 1) for s in sizes]
+        counts = rng.poisson([3.0, 40.0, 500.0])
+        tags = sorted(set(rng.integers(0, 12, rng.integers(0, 4)).tolist()))
+        logit = sum(w[i] for w, i in zip(weights, ids, strict=True)) * 0.8
+        logit += sum(tag_weight[t] for t in tags) * 0.5 + 0.3 * np.log1p(counts[0]) - 1.0
+        label = int(rng.random() < 1 / (1 + np.exp(-logit)))
+        values = [f"{k}{i:x}" for k, i in zip("abcdef", ids, strict=True)]
+        numbers = ["" if rng.random() < 0.1 else str(c) for c in counts]
+        bag = "|".join(f"t{t}" for t in tags)
+        lines.append(f"{row},{label}," + ",".join(values) + "," + ",".join(numbers) + f",{bag}")
+    return lines
+
+
+def _ratings(rng, users=300, movies=400):
+    genres = [sorted(set(rng.choice(len(GENRES), rng.integers(1, 4)).tolist()))
+              for _ in range(movies)]  # fmt: skip
+    movie_lines = ["movieId,title,genres"] + [
+        f'{m + 1},"Movie {m + 1}, The ({1970 + m % 50})",' + "|".join(GENRES[g] for g in genres[m])
+        for m in range(movies)
+    ]
+    rating_lines = ["userId,movieId,rating,timestamp"]
+    popularity = 1.0 / np.arange(1, movies + 1) ** 0.6
+    for user in range(1, users + 1):
+        liked = set(rng.choice(len(GENRES), 2, replace=False).tolist())
+        match = np.array([1.0 + 6.0 * bool(liked & set(g)) for g in genres])
+        p = popularity * match
+        seen = rng.choice(movies, size=int(rng.integers(15, 40)), replace=False, p=p / p.sum())
+        for t, movie in enumerate(seen):
+            stars = 3.5 + 1.5 * bool(liked & set(genres[movie])) - rng.random()
+            rating_lines.append(
+                f"{user},{movie + 1},{round(stars * 2) / 2},{1_500_000_000 + t * 3600 + user}"
+            )
+    return rating_lines, movie_lines
