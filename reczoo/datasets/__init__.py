@@ -24,9 +24,9 @@ from reczoo.datasets.protocols import (
     get_protocol,
     split,
 )
+from reczoo.datasets.schema import Schema, SchemaError, infer
 from reczoo.datasets.shards import ShardedDataset, convert_criteo, open_shards, write_shards
 from reczoo.datasets.sources import DatasetError
-from reczoo.datasets.schema import Schema, SchemaError, infer
 from reczoo.datasets.synthetic import synthetic_criteo, write_examples
 
 

@@ -112,7 +112,6 @@ def write_examples(folder=".", seed=0):
     _write_new(folder / "movies.csv", movies)
     parts = folder / "clicks_parquet"
     if not parts.exists():
-        import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
