@@ -463,10 +463,10 @@ def read_frappe_x1(folder, sha256="", raw_folder=None, negatives=2, seed=2017):
     the user and context and take an item that user never used in that
     context, drawn with `seed`. Validation and test are exactly BARS'.
     """
-    from reczoo.datasets import sources
+    from reczoo.datasets import catalog, sources
 
     field_names = ("user", "item", *FRAPPE_CONTEXT)
-    raw_folder = Path(raw_folder) if raw_folder else sources.locate(sources.SOURCES["frappe"])
+    raw_folder = Path(raw_folder) if raw_folder else sources.locate(catalog.SOURCES["frappe"])
     path = raw_folder / "raw" / "frappe.csv"
     names, columns, _ = read_table(path, sep="\t")
     raw = np.stack(

@@ -1,6 +1,9 @@
-"""Feature definitions and the shared embedding layer."""
+"""Feature definitions and the shared embedding layer.
 
-from reczoo.features.embedding import FeatureEmbedding
+The definitions import no Keras (datasets and `reczoo datasets` use them
+without starting TensorFlow); `FeatureEmbedding` loads Keras on first use.
+"""
+
 from reczoo.features.spec import (
     Categorical,
     Feature,
@@ -9,6 +12,15 @@ from reczoo.features.spec import (
     Numerical,
     Sequence,
 )
+
+
+def __getattr__(name):
+    if name == "FeatureEmbedding":
+        from reczoo.features.embedding import FeatureEmbedding
+
+        return FeatureEmbedding
+    raise AttributeError(f"module 'reczoo.features' has no attribute {name!r}")
+
 
 __all__ = [
     "Categorical",

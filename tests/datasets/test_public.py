@@ -135,3 +135,39 @@ def test_datasets_command(data_dir, capsys):
     line = next(line for line in out.splitlines() if line.startswith("movielens-100k"))
     assert "yes" in line and "interactions=100000" in line and "users=943" in line
     assert next(line for line in out.splitlines() if line.startswith("movielens-1m"))
+
+
+def test_each_public_dataset_registers_itself_from_its_own_module():
+    import importlib
+    import pkgutil
+
+    from reczoo.datasets import catalog, public
+
+    modules = [m.name for m in pkgutil.iter_modules(public.__path__)]
+    assert {"movielens", "amazon_games", "frappe", "criteo"} <= set(modules)
+    by_module = {}
+    for name, info in catalog.DATASETS.items():
+        assert info.source in catalog.SOURCES, name
+        module = importlib.import_module(info.reader.__module__)
+        by_module.setdefault(module.__name__, []).append(name)
+    # Readers defined in a dataset's module, or the shared parsers it names.
+    assert all(m.startswith("reczoo.datasets.") for m in by_module)
+    # Registering twice under one name with other files is refused.
+    with pytest.raises(ValueError, match="already registered"):
+        catalog.register_dataset(
+            catalog.DatasetInfo(
+                "movielens-100k", "movielens-100k", lambda f, s: None, "ncf", "another", {}
+            )
+        )
+
+
+def test_reczoo_datasets_lists_without_starting_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from reczoo import cli; code = cli.main(['reczoo', 'datasets', "
+            "'--nostats']); assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'; "
+            "sys.exit(code)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "movielens-100k" in done.stdout and "criteo-sample" in done.stdout

@@ -86,10 +86,11 @@ def test_infer_proposes_roles_from_the_content(tmp_path):
     path = click_log(tmp_path / "clicks.csv", rows=150)
     config = infer(path)
     roles = {name: c["role"] for name, c in config["columns"].items()}
-    assert roles == {"Id": "categorical", "Label": "label", "C1": "categorical",
+    assert roles == {"Id": "drop", "Label": "label", "C1": "categorical",
                      "C2": "categorical", "C3": "categorical", "I1": "numerical",
                      "I2": "numerical", "genres": "multi"}  # fmt: skip
     assert "distinct" in config["columns"]["C2"]["about"]
+    assert "a distinct value on every row" in config["columns"]["Id"]["about"]
     assert "empty" in config["columns"]["I2"]["about"]
     # The guess loads as it is (the "about" notes are for the reader).
     assert datasets.load_table(path, schema=config).kind == "ctr"
