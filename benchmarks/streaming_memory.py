@@ -10,6 +10,10 @@ process of its own and reports its peak resident memory (`ru_maxrss`):
 - `convert (hashing)`: `reczoo shards --input=LOG --hash_buckets=1048576`
   (both in blocks of 16,384 rows, so that the smallest log already fills
   the conversion's pipeline);
+- `convert (schema)`: `reczoo shards --input=LOG --schema=schema.json`, the
+  same log read under a schema file (label, 13 numerical columns with
+  `log1p`, 26 categorical with `min_count` 10), as your own click log is:
+  the general converter, in the same blocks;
 - `train from shards`: `reczoo train --model=deepfm --shards=... --epochs=1`
   on the min_count shards (batch 4096, shuffle buffer 20,000 rows, which
   the smallest log's 80,000 training rows fill): one
@@ -69,6 +73,15 @@ def steps(log, work):
                 "--block_rows=16384",
             ]
         ),
+        "convert (schema)": _cli(
+            [
+                "shards",
+                f"--input={log}",
+                f"--output={work / 'by_schema'}",
+                f"--schema={_schema(work)}",
+                "--block_rows=16384",
+            ]
+        ),
         "train from shards": _cli(
             [
                 "train",
@@ -84,6 +97,16 @@ def steps(log, work):
             f"from reczoo.datasets import loaders; loaders.read_criteo({str(log)!r})"
         ),
     }
+
+
+def _schema(work):
+    """Criteo's layout as a schema file (no header: columns by position)."""
+    columns = {"0": "label"}
+    columns.update({str(k): {"role": "numerical", "transform": "log1p"} for k in range(1, 14)})
+    columns.update({str(k): {"role": "categorical", "min_count": 10} for k in range(14, 40)})
+    path = work / "schema.json"
+    path.write_text(json.dumps({"format": {"sep": "\t", "header": False}, "columns": columns}))
+    return path
 
 
 def main():

@@ -554,6 +554,9 @@ def _define_shards(fv):
     )  # fmt: skip
     flags.DEFINE_integer("max_rows", None, "--input: read only the first N rows.", flag_values=fv)
     flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
+    flags.DEFINE_string("schema", None, "--input is your click log (a file, folder or glob of "
+                        "parts, CSV or parquet) read under this schema file; without it, "
+                        "Criteo's layout.", flag_values=fv)  # fmt: skip
 
 
 def _run_shards(fv):
@@ -573,6 +576,18 @@ def _run_shards(fv):
                 "--ratios takes three fractions (train, validation, test) such as 0.8,0.1,0.1. "
                 f"Received: --ratios={','.join(fv.ratios)}"
             ) from None
+        if fv.schema is not None:
+            given = [f"--{f}" for f in ("min_count", "hash_buckets") if fv[f].present]
+            if given:
+                raise ValueError(f"--schema holds each column's min_count or hash_buckets; "
+                                 f"leave out {', '.join(given)}.")  # fmt: skip
+            data = datasets.convert_table(
+                fv.input, fv.output, fv.schema, ratios=ratios, seed=fv.seed,
+                rows_per_shard=fv.rows_per_shard, block_rows=fv.block_rows,
+                max_rows=fv.max_rows, overwrite=fv.overwrite,
+            )  # fmt: skip
+            print(json.dumps({"folder": fv.output, **data.statistics()}), flush=True)
+            return 0
         data = datasets.convert_criteo(
             fv.input, fv.output, min_count=fv.min_count, hash_buckets=fv.hash_buckets,
             ratios=ratios, seed=fv.seed, rows_per_shard=fv.rows_per_shard,

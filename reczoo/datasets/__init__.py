@@ -32,7 +32,13 @@ from reczoo.datasets.protocols import (
     split,
 )
 from reczoo.datasets.schema import Schema, SchemaError, infer
-from reczoo.datasets.shards import ShardedDataset, convert_criteo, open_shards, write_shards
+from reczoo.datasets.shards import (
+    ShardedDataset,
+    convert_criteo,
+    convert_table,
+    open_shards,
+    write_shards,
+)
 from reczoo.datasets.sources import DatasetError
 from reczoo.datasets.synthetic import synthetic_criteo, write_examples
 
@@ -133,6 +139,7 @@ __all__ = [
     "Vocabulary",
     "compact",
     "convert_criteo",
+    "convert_table",
     "dataset_info",
     "get_protocol",
     "history_ctr",

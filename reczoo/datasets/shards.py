@@ -271,6 +271,166 @@ def convert_criteo(
     return ShardedDataset(folder)
 
 
+def convert_table(
+    path,
+    folder,
+    schema,
+    ratios=(0.8, 0.1, 0.1),
+    seed=0,
+    rows_per_shard=1_000_000,
+    block_rows=65_536,
+    max_rows=None,
+    name=None,
+    overwrite=False,
+):
+    """Converts your click log (a file, a folder or glob of parts, CSV or
+    parquet) into shards under `schema`, in one pass, in blocks.
+
+    The schema's label, categorical (and user and item) and numerical
+    columns are kept; each categorical column becomes ids when read, by a
+    vocabulary of the values seen at least its `min_count` times in the
+    whole file, or by hashing into its `hash_buckets`. Numerical columns take
+    `none` or `log1p` (`standardize` and `bucketize` need the training rows'
+    values first: read the table in memory for those). Each row goes to
+    train, validation or test at random (`ratios`, `seed`).
+
+    Memory holds a few blocks of rows plus, for a vocabulary, a count per
+    distinct value; hashed columns need no counts.
+
+    Returns:
+        The `ShardedDataset`.
+    """
+    from reczoo.datasets.schema import Schema
+    from reczoo.datasets.tables import iter_blocks
+
+    if not isinstance(schema, Schema):
+        schema = Schema.from_dict(schema) if isinstance(schema, dict) else Schema.load(schema)
+    table = schema.table
+    _check_shardable(schema)
+    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
+        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
+    label = table.one("label")
+    categorical = [c for c in table.columns if c.role in ("categorical", "user", "item")]
+    numerical = [c for c in table.columns if c.role == "numerical"]
+    counts = {c.name: collections.Counter() for c in categorical if not c.hash_buckets}
+    rng = np.random.default_rng(seed)
+    bounds = np.cumsum(ratios)[:2]
+    seen, digest, files = 0, hashlib.sha256(), {}
+    with _new_folder(folder, overwrite) as work:
+        writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
+        blocks = iter_blocks(path, table.sep, table.header, table.encoding, block_rows)
+        for names, columns, part, first_line in blocks:
+            if part.name not in files:
+                _check_names(table, names, part)
+                files[part.name] = True
+                digest.update(sha256_of(part).encode())
+            if max_rows is not None:
+                columns = [c[: max_rows - seen] for c in columns]
+            n = len(columns[0])
+            if n == 0:
+                break
+            get = {c.name: columns[names.index(c.name) if c.name in names else int(c.name)]
+                   for c in (label, *categorical, *numerical)}  # fmt: skip
+            block = {LABEL: _block_labels(get[label.name], part, first_line, label.name)}
+            for c in numerical:
+                values = _block_numbers(get[c.name], part, first_line, c.name)
+                if c.transform == "log1p":
+                    values = np.log1p(np.maximum(values, 0.0))
+                block[c.name] = values.astype("float32")
+            for c in categorical:
+                raw = get[c.name]
+                if c.name in counts:
+                    counts[c.name].update(raw)
+                block[c.name] = np.asarray([v.encode() for v in raw], dtype=object)
+            where = np.searchsorted(bounds, rng.random(n), side="right")
+            for k, part_name in enumerate(PARTS):
+                rows = np.flatnonzero(where == k)
+                writers[part_name].write({c: v[rows] for c, v in block.items()})
+            seen += n
+            if max_rows is not None and seen >= max_rows:
+                break
+        encoding = {}
+        for c in categorical:
+            if c.hash_buckets:
+                encoding[c.name] = {"kind": "hash", "size": int(c.hash_buckets) + 1}
+                continue
+            keep = sorted(v for v, k in counts[c.name].items() if v and k >= c.min_count)
+            encoding[c.name] = {"kind": "vocabulary", "size": len(keep) + 1,
+                                "min_count": c.min_count}  # fmt: skip
+            _write_vocabulary(work, c.name, [PAD, *keep])
+        source = Path(str(path))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": name or source.name.split(".")[0] or source.name,
+            "source": {
+                "file": source.name,
+                "sha256": digest.hexdigest(),
+                "format": "schema",
+                "schema": schema.to_dict(),
+                "schema_sha256": schema.sha256,
+            },
+            "categorical": [c.name for c in categorical],
+            "numerical": [c.name for c in numerical],
+            "encoding": encoding,
+            "split": {"ratios": list(ratios), "seed": seed},
+            "block_rows": block_rows,
+            **({"max_rows": max_rows} if max_rows is not None else {}),
+        }
+        _finish(work, manifest, writers)
+    return ShardedDataset(folder)
+
+
+def _check_shardable(schema):
+    table = schema.table
+    if schema.kind != "ctr":
+        raise ValueError("Shards hold a click log: the schema needs a label column.")
+    if schema.item_table is not None or schema.user_table is not None:
+        raise ValueError("Side tables are joined in memory (reczoo train --item_table ...); "
+                         "shards hold the log's own columns.")  # fmt: skip
+    unsupported = [f"{c.name} ({c.role})" for c in table.columns
+                   if c.role in ("multi", "sequence", "rating", "time")]  # fmt: skip
+    unsupported += [f"{c.name} (transform {c.transform})" for c in table.columns
+                    if c.role == "numerical" and c.transform in ("standardize", "bucketize")]  # fmt: skip
+    if unsupported:
+        raise ValueError(
+            f"Shards hold labels, categorical and numerical columns (none or log1p); "
+            f"drop or change {', '.join(unsupported)}, or read the table in memory."
+        )
+    dims = [c.name for c in table.columns if c.embedding_dim]
+    if dims:
+        raise ValueError(f"Shards take the model's embedding width; remove embedding_dim from "
+                         f"{dims}.")  # fmt: skip
+
+
+def _check_names(table, names, part):
+    for c in table.columns:
+        if c.name not in names and not (not table.header and c.name.isdigit()
+                                        and int(c.name) < len(names)):  # fmt: skip
+            raise DatasetError(f"{part} has no {c.role} column {c.name!r}. Columns found: {names}")
+    if table.header:
+        left = [n for n in names if table.get(n) is None]
+        if left:
+            raise DatasetError(f"Columns {left} of {part} have no role: give each one or drop it.")
+
+
+def _block_labels(values, part, first_line, column):
+    labels = _block_numbers(values, part, first_line, column)
+    bad = np.flatnonzero((labels != 0) & (labels != 1))
+    if bad.size:
+        raise DatasetError(
+            f"{part}, line {first_line + int(bad[0])}: label column {column!r} should be 0 or "
+            f"1. Received: {values[int(bad[0])]!r}"
+        )
+    return labels.astype("float32")
+
+
+def _block_numbers(values, part, first_line, column):
+    from reczoo.datasets.tables import parse_numbers
+
+    filled = ["0" if not v.strip() else v for v in values]
+    return parse_numbers(filled, part, column, "float64", first_line)
+
+
 def _check_conversion(path, hash_buckets, ratios):
     if not path.is_file():
         raise DatasetError(f"Criteo file {str(path)!r} does not exist.")

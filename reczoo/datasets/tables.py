@@ -327,3 +327,100 @@ def _as_text(value):
         # A list column: the bag's values, joined by the multi separator "|".
         return "|".join(_as_text(v) for v in value)
     return str(value)
+
+
+def iter_blocks(path, sep=None, header=True, encoding="utf-8", block_rows=65_536):
+    """Streams a file, a folder of parts or a glob (CSV/TSV, gzip or bzip2,
+    or parquet) in blocks of at most `block_rows` rows, never holding the
+    whole table: yields `(names, columns, part, first_line)`, `columns` a
+    list of string lists and `first_line` the file line of the block's
+    first row. Parts must share their columns."""
+    names = None
+    for part in data_files(path):
+        if is_parquet(part):
+            blocks = _parquet_blocks(part, block_rows)
+        else:
+            blocks = _text_blocks(part, sep, header, encoding, block_rows)
+        for part_names, columns, first_line in blocks:
+            if names is None:
+                names = part_names
+            elif part_names != names:
+                raise DatasetError(f"{part} has columns {part_names}, but the first part has "
+                                   f"{names}: the parts of one table must share their columns.")  # fmt: skip
+            yield names, columns, part, first_line
+
+
+def _parquet_blocks(path, block_rows):
+    import pyarrow.parquet as pq
+
+    try:
+        reader = pq.ParquetFile(path)
+    except Exception as e:  # pyarrow raises several kinds for a damaged file
+        raise DatasetError(f"{path} is a damaged parquet file: {e}") from None
+    names = list(reader.schema_arrow.names)
+    line = 1
+    for batch in reader.iter_batches(batch_size=block_rows):
+        columns = [[_as_text(v) for v in column.to_pylist()] for column in batch.columns]
+        yield names, columns, line
+        line += batch.num_rows
+
+
+def _open_text(path, encoding):
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    if encoding.lower().replace("-", "").replace("_", "") == "utf8":
+        encoding = "utf-8-sig"
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    if magic == b"BZh":
+        return bz2.open(path, "rt", encoding=encoding, newline="")
+    if magic[:2] == b"PK":
+        return io.StringIO(read_text(path, encoding), newline="")
+    return open(path, encoding=encoding, newline="")
+
+
+def _text_blocks(path, sep, header, encoding, block_rows):
+    with _open_text(path, encoding) as f:
+        head = [f.readline() for _ in range(20)]
+        if sep is None:
+            sep = sniff_separator(path, [line.rstrip("\r\n") for line in head if line.strip()])
+        lines = _chain(head, f)
+        if sep in ("::", " "):
+            rows = (line.rstrip("\r\n").split(sep) for line in lines)
+        else:
+            rows = csv.reader(lines, delimiter=sep)
+        names = width = None
+        block, first = [], 1
+        try:
+            for number, row in _numbered(rows, path):
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if names is None:
+                    width = len(row)
+                    if header:
+                        names, first = [c.strip() for c in row], number + 1
+                        continue
+                    names = [str(i) for i in range(width)]
+                if len(row) != width:
+                    raise DatasetError(
+                        f"{path}, line {number}: expected {width} fields separated by {sep!r}, "
+                        f"found {len(row)}."
+                    )
+                block.append(row)
+                if len(block) == block_rows:
+                    yield names, [list(c) for c in zip(*block, strict=True)], first
+                    block, first = [], number + 1
+        except UnicodeDecodeError as e:
+            raise DatasetError(f"{path} is not valid {encoding} text ({e.reason}); give its "
+                               "encoding (--encoding=latin-1).") from None  # fmt: skip
+        if block:
+            yield names, [list(c) for c in zip(*block, strict=True)], first
+        elif names is None:
+            raise DatasetError(f"{path} is empty: it has no header and no rows.")
+
+
+def _chain(head, rest):
+    for line in head:
+        if line:
+            yield line
+    yield from rest

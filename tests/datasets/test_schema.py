@@ -348,3 +348,67 @@ def test_the_ranking_suite_compares_five_models_on_your_click_log(tmp_path, monk
     command = rows[0]["suite_command"]
     assert "--data_file=clicks.csv" in command and "--label_col=Label" in command
     assert "--suite=ranking" in command and "--protocol=random_split" in command
+
+
+def test_shards_under_a_schema_match_the_table_read_in_memory(tmp_path):
+    path = click_log(tmp_path / "clicks.csv", rows=500)
+    config = {"columns": {"Id": "drop", "Label": "label", "genres": "drop",
+                          "C1": {"role": "categorical", "min_count": 2},
+                          "C2": {"role": "categorical", "hash_buckets": 16}, "C3": "categorical",
+                          "I1": {"role": "numerical", "transform": "log1p"},
+                          "I2": "numerical"}}  # fmt: skip
+    shards = datasets.convert_table(path, tmp_path / "shards", config, block_rows=64,
+                                    rows_per_shard=128, seed=1)  # fmt: skip
+    stats = shards.statistics()
+    assert stats["rows"] == 500 and stats["shards"] > 3
+    assert stats["positives"] == int(datasets.load_table(path, schema=config).labels.sum())
+    # The vocabulary counts the whole file, as the in-memory table does.
+    data = datasets.load_table(path, schema=config)
+    assert shards.vocabulary("C1") == data.vocabularies["C1"].to_list()
+    assert shards.encoding["C2"] == {"kind": "hash", "size": 17}
+    features, labels = next(iter(shards.dataset("train", batch_size=1000)))
+    assert features["C1"].shape[0] == labels.shape[0] == stats["train_rows"]
+    assert float(features["I1"].numpy().max()) <= np.log1p(49) + 1e-5
+    assert shards.manifest["source"]["schema"]["columns"]["C2"]["hash_buckets"] == 16
+    # A folder of parquet parts converts to the same rows.
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    (tmp_path / "parts").mkdir()
+    table = pacsv.read_csv(path)
+    for k in range(2):
+        pq.write_table(table.slice(k * 250, 250), tmp_path / "parts" / f"p{k}.parquet")
+    again = datasets.convert_table(tmp_path / "parts", tmp_path / "shards2", config,
+                                   block_rows=64, rows_per_shard=128, seed=1)  # fmt: skip
+    assert again.statistics() == stats and again.vocabulary("C1") == shards.vocabulary("C1")
+
+
+def test_shards_refuse_what_they_cannot_hold_and_name_bad_lines(tmp_path):
+    path = click_log(tmp_path / "clicks.csv", rows=50)
+    with pytest.raises(ValueError, match=r"drop or change genres \(multi\)"):
+        datasets.convert_table(path, tmp_path / "s", {**_config_of(COLUMNS)})
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Label,C1\n1,a\n0,b\n3,c\n")
+    with pytest.raises(datasets.DatasetError, match=r"bad.csv, line 4: label column 'Label'"):
+        datasets.convert_table(
+            bad, tmp_path / "s", {"columns": {"Label": "label", "C1": "categorical"}}
+        )
+    assert not (tmp_path / "s").exists()  # nothing half-written
+
+
+def _config_of(columns):
+    return Schema.from_options(**columns).to_dict()
+
+
+def test_reczoo_shards_takes_a_schema(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    click_log(tmp_path / "clicks.csv", rows=200)
+    config = {"columns": {"Id": "drop", "Label": "label", "genres": "drop", "C1": "categorical",
+                          "C2": "categorical", "C3": "categorical", "I1": "numerical",
+                          "I2": "numerical"}}  # fmt: skip
+    (tmp_path / "schema.json").write_text(json.dumps(config))
+    argv = ["reczoo", "shards", "--input=clicks.csv", "--schema=schema.json", "--output=sh"]
+    assert cli.main([*argv, "--min_count=3"]) == 1
+    assert "leave out --min_count" in capsys.readouterr().err
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"] == 200
