@@ -49,6 +49,7 @@ _LAZY = {
     "save_to_preset": "reczoo.presets",
     "run": "reczoo.training",
     "finetune": "reczoo.training",
+    "predict": "reczoo.training",
     "RunResult": "reczoo.training",
     "run_suite": "reczoo.benchmark",
 }
@@ -107,6 +108,7 @@ __all__ = [
     "metrics",
     "model_info",
     "models",
+    "predict",
     "register_model",
     "register_presets",
     "register_recipe",

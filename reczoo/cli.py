@@ -839,6 +839,65 @@ def _run_export(fv):
     return 0
 
 
+# --- reczoo predict ------------------------------------------------------------
+
+
+def _define_predict(fv):
+    flags.DEFINE_string("preset", None, "A preset trained on a click log (`reczoo train "
+                        "--label_col=... --output=DIR`).", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("data_file", None, "The rows to score (a file, folder or glob of parts, "
+                        "CSV or parquet), read as the preset's training rows were; the label "
+                        "column may be absent.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("output", None, "Write a CSV here (a new file): --keep_cols, then "
+                        "score; default: print it.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("keep_cols", None, "Columns of the rows to copy beside each score "
+                        "(an id, say).", flag_values=fv)  # fmt: skip
+
+
+def _run_predict(fv):
+    import csv
+    import io
+    import json
+
+    from reczoo.datasets.schema import column_list
+    from reczoo.datasets.tables import read_columns
+    from reczoo.training.scoring import predict
+
+    if not fv.preset or not fv.data_file:
+        raise ValueError("usage: reczoo predict --preset=DIR --data_file=PATH "
+                         "[--output=scores.csv] [--keep_cols=id]")  # fmt: skip
+    output = Path(fv.output) if fv.output else None
+    if output is not None and output.exists():
+        raise FileExistsError(f"{output} exists; reczoo leaves it as it is. Give another "
+                              "--output, or remove it first.")  # fmt: skip
+    found = predict(fv.preset, fv.data_file)
+    keep = column_list(fv.keep_cols)
+    kept = []
+    if keep:
+        table = found.data.schema.table
+        names, columns, _, _ = read_columns(fv.data_file, table.sep, table.header, table.encoding)
+        missing = [c for c in keep if c not in names]
+        if missing:
+            raise ValueError(f"--keep_cols: {fv.data_file} has no column {missing}. "
+                             f"Columns found: {names}")  # fmt: skip
+        kept = [columns[names.index(c)] for c in keep]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*keep, "score"])
+    for row, score in enumerate(found.scores.tolist()):
+        writer.writerow([*(c[row] for c in kept), f"{score:.6g}"])
+    if output is None:
+        print(buffer.getvalue(), end="", flush=True)
+    else:
+        with open(output, "x", encoding="utf-8") as f:  # never over a file of yours
+            f.write(buffer.getvalue())
+    summary = {"rows": len(found.scores), "metrics": found.metrics,
+               "unknown_values": found.unknown, "output": fv.output}  # fmt: skip
+    print(json.dumps(_finite(summary), allow_nan=False), file=sys.stderr if output is None
+          else sys.stdout, flush=True)  # fmt: skip
+    return 0
+
+
 # --- reczoo schema infer ---------------------------------------------------------
 
 
@@ -936,6 +995,12 @@ COMMANDS = {
         _run_benchmark,
         positional="ARGS",
     ),
+    "predict": Command(
+        "predict",
+        "Score new rows of a click log with a preset trained on one (raw values in).",
+        _define_predict,
+        _run_predict,
+    ),
     "schema infer": Command(
         "schema infer",
         "Print (or write) a schema guessed from a data file, for you to edit.",
@@ -1009,7 +1074,7 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
-    if name in ("train", "benchmark", "recommend", "export", "zoo", "finetune"):
+    if name in ("train", "benchmark", "recommend", "export", "zoo", "finetune", "predict"):
         from reczoo.terminal import import_tensorflow
 
         import_tensorflow()

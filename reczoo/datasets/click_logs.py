@@ -23,6 +23,7 @@ import numpy as np
 
 from reczoo.datasets.base import CTRDataset, HashedVocabulary, Vocabulary, hash_ids
 from reczoo.datasets.schema import (
+    ID_ROLES,
     TRANSFORMS,
     Schema,
     SchemaError,
@@ -113,8 +114,11 @@ class _Reader:
     """Reads one dataset under a schema; every message names the file, the
     column and, for a bad value, its line."""
 
-    def __init__(self, schema, path, name):
+    def __init__(self, schema, path, name, optional_label=False):
         self.schema, self.table, self.notes = schema, schema.table, []
+        # Scoring new rows (`reczoo predict`): a file without the label reads.
+        self.optional_label = optional_label
+        self.unlabelled = False
         self.extra_files = {}  # side tables' files
         if isinstance(path, dict):
             unknown = set(path) - set(STAGES)
@@ -134,12 +138,16 @@ class _Reader:
         self.names, self.columns, self.first_lines = names, columns, first_lines
         self._check_columns(self.table, names, self.where)
         data = self._click_log() if self.schema.kind == "ctr" else self._interactions()
+        data.labelled = not self.unlabelled
         if len(bounds) > 1:
             data.fixed_split = {s: np.arange(a, b) for s, (a, b) in bounds.items()}
             data.fixed_split.setdefault("valid", np.arange(0))
         data.files = {**files, **self.extra_files}
         # The schema as read: a sniffed separator is written down.
-        data.schema = dataclasses.replace(self.schema, table=self.table)
+        table = self.table
+        if self.unlabelled:  # rows to score: the schema keeps its label
+            table = self.schema.table.with_format(table.sep, table.header, table.encoding)
+        data.schema = dataclasses.replace(self.schema, table=table)
         choices = [sorted((k, v["sha256"]) for k, v in data.files.items()), data.schema.to_dict(),
                    {s: str(p.name) for s, p in self.paths.items()}]  # fmt: skip
         data.sha256 = hashlib.sha256(json.dumps(choices).encode()).hexdigest()
@@ -181,11 +189,18 @@ class _Reader:
         return self.where, row + 1  # pragma: no cover
 
     def _check_columns(self, table, names, where):
+        if self.optional_label and table is self.table:
+            label = table.one("label")
+            if label is not None and label.name not in names:
+                self.table = table = dataclasses.replace(
+                    table, columns=tuple(c for c in table.columns if c.role != "label")
+                )
+                self.unlabelled = True
         for column in table.columns:
             column_index(names, position(column.name, table.header), where, column.role)
         if table.key is not None:
             column_index(names, position(table.key, table.header), where, "key")
-        if table.header:
+        if table.header and not self.optional_label:  # scoring reads only the columns it needs
             given = {c.name for c in table.columns} | {table.key}
             left = [n for n in names if n not in given]
             if left:
@@ -212,12 +227,20 @@ class _Reader:
     def _click_log(self):
         table = self.table
         label = table.one("label")
+        if label is None:  # new rows to score, without their label
+            rows = len(self.columns[0])
+            data = CTRDataset(name=self.name, labels=np.zeros(rows, "float32"), categorical={})
+            return self._click_log_features(data)
         raw_labels = self.values(label)
         labels = self._numbers(label, raw_labels, "float32")
         wrong = np.flatnonzero((labels != 0) & (labels != 1))
         if wrong.size:
             self.bad(int(wrong[0]), label, "0 or 1", raw_labels[int(wrong[0])])
         data = CTRDataset(name=self.name, labels=labels, categorical={})
+        return self._click_log_features(data)
+
+    def _click_log_features(self, data):
+        table = self.table
         if table.one("rating") is not None:
             raise SchemaError(
                 f"A click log's label is its target: give the rating column "
@@ -534,6 +557,34 @@ def _is_parquet_name(part):
     from reczoo.datasets.tables import is_parquet
 
     return is_parquet(part)
+
+
+def read_for(schema, path, vocabularies, fitted=None):
+    """New rows (a file, folder, glob or parquet) read as a preset trained
+    under `schema` reads them: every value through the preset's
+    `vocabularies` (values it never saw get the out-of-vocabulary id 0),
+    numerical columns through its `fitted` transforms. The label column may
+    be absent (`data.labelled` says). Returns a `CTRDataset`."""
+    if not isinstance(schema, Schema):
+        schema = Schema.from_dict(schema)
+    # The preset's vocabularies decide what is known: count nothing here.
+    columns = tuple(
+        dataclasses.replace(c, min_count=1) if c.role in (*ID_ROLES, "user", "item") else c
+        for c in schema.table.columns
+    )
+    schema = dataclasses.replace(schema, table=dataclasses.replace(schema.table, columns=columns))
+    data = _Reader(schema, path, None, optional_label=True).read()
+    labelled = data.labelled
+    data, growth = data.aligned(vocabularies)
+    for name, (known, grown) in growth.items():
+        for store in (data.categorical, data.multi_hot, data.sequences):
+            if name in store and grown > known:
+                store[name] = np.where(store[name] >= known, 0, store[name]).astype("int32")
+    if fitted:
+        data = dataclasses.replace(data, transform_state=dict(fitted))
+    data = fit_transforms(data, np.arange(0))
+    data.labelled = labelled
+    return data
 
 
 def fit_transforms(data, rows):

@@ -11,6 +11,7 @@ from reczoo.training.finetuning import finetune
 from reczoo.training.loop import TrainingLog, train
 from reczoo.training.plans import KS, NextItemPlan, RankingPlan, RetrievalPlan, StreamingPlan
 from reczoo.training.runner import RunResult, build_task, execute, run
+from reczoo.training.scoring import Predictions, predict
 from reczoo.training.settings import EPOCH_BASE, RUN_KEYS, RunSettings, default_protocol
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "KS",
     "RUN_KEYS",
     "NextItemPlan",
+    "Predictions",
     "RankingPlan",
     "RetrievalPlan",
     "RunResult",
@@ -29,6 +31,7 @@ __all__ = [
     "execute",
     "finetune",
     "format_command",
+    "predict",
     "run",
     "train",
 ]

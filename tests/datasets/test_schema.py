@@ -412,3 +412,39 @@ def test_reczoo_shards_takes_a_schema(tmp_path, monkeypatch, capsys):
     assert "leave out --min_count" in capsys.readouterr().err
     assert cli.main(argv) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"] == 200
+
+
+def test_predict_scores_raw_rows_as_the_trained_model_does(tmp_path, monkeypatch, capsys):
+    import reczoo
+
+    monkeypatch.chdir(tmp_path)
+    path = click_log(tmp_path / "clicks.csv", rows=300)
+    columns = {**COLUMNS, "numerical_transform": "bucketize"}
+    data = datasets.load_table(path, **columns)
+    result = reczoo.run("deepfm", data, epochs=1, verbose=0, output=tmp_path / "p")
+    fitted = result.data  # the transforms fitted on its training rows
+    expected = result.model.score(fitted.features())
+    found = reczoo.predict(tmp_path / "p", path)
+    np.testing.assert_allclose(found.scores, expected, rtol=1e-5, atol=1e-6)
+    assert set(found.metrics) == {"auc", "logloss"} and found.unknown == {}
+    # Without the label, with a value never seen and a column the preset does not read.
+    lines = path.read_text().splitlines()
+    rows = [",".join(p for k, p in enumerate(line.split(",")) if k != 1) + ",x"
+            for line in lines[:6]]  # fmt: skip
+    rows[1] = rows[1].replace(rows[1].split(",")[1], "never-seen", 1)
+    (tmp_path / "new.csv").write_text("\n".join(rows) + "\n")
+    assert cli.main(["reczoo", "predict", f"--preset={tmp_path / 'p'}", "--data_file=new.csv",
+                     "--keep_cols=Id", "--output=scores.csv"]) == 0  # fmt: skip
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (
+        summary["rows"] == 5 and summary["metrics"] == {} and summary["unknown_values"] == {"C1": 1}
+    )
+    written = (tmp_path / "scores.csv").read_text().splitlines()
+    assert written[0] == "Id,score" and len(written) == 6
+    np.testing.assert_allclose(
+        [float(r.split(",")[1]) for r in written[2:]], expected[1:5], rtol=1e-4
+    )
+    # A missing file is named.
+    argv = ["reczoo", "predict", f"--preset={tmp_path / 'p'}", "--data_file=missing.csv"]
+    assert cli.main(argv) == 1
+    assert "No such data file" in capsys.readouterr().err
