@@ -56,7 +56,7 @@ FORMAT_VERSION = 2
 # Task assets that are rows of the training data (who saw what, users'
 # features, the catalogue's features): `save_to_preset(keep_data=False)`
 # leaves them out, for presets of data whose licence forbids redistribution.
-DATA_ASSETS = ("interactions", "queries", "candidates")
+DATA_ASSETS = ("interactions", "queries", "candidates", "side_features")
 WEIGHTS_DTYPES = ("float32", "float16", "int8")
 # Tables at least this long are stored as int8 under weights_dtype="int8".
 INT8_MIN_ROWS = 10_000

@@ -114,6 +114,39 @@ class Ranker(Task):
         out = self.predict(inputs, batch_size=batch_size, verbose=0)
         return ops.convert_to_numpy(out).reshape(-1)
 
+    # What a preset keeps beside the weights: who saw what, and the side
+    # features `recommend` looks up.
+    asset_names = (*Task.asset_names, "side_features")
+
+    def set_side_features(self, user_features, item_features):
+        """Keeps the user and item side-feature tables (`{name: table}`,
+        row = id) that this model reads, so that `recommend` (and a preset)
+        looks each candidate's features up itself."""
+        names = set(self.feature_spec.names)
+        self.side_features = {
+            name: (owner, np.asarray(table))
+            for owner, tables in (("user", user_features), ("item", item_features))
+            for name, table in tables.items()
+            if name in names
+        }
+
+    def asset_arrays(self):
+        out = super().asset_arrays()
+        tables = getattr(self, "side_features", None)
+        if tables:
+            out["side_features"] = {f"{owner}.{name}": table
+                                    for name, (owner, table) in tables.items()}  # fmt: skip
+        return out
+
+    def restore_assets(self, name, arrays):
+        if name == "side_features":
+            self.side_features = {
+                key.split(".", 1)[1]: (key.split(".", 1)[0], np.asarray(arrays[key]))
+                for key in arrays
+            }
+            return
+        super().restore_assets(name, arrays)
+
     @property
     def pair_features(self):
         """`(user feature, item feature)`: the names `recommend` fills in."""
@@ -166,6 +199,18 @@ class Ranker(Task):
                 f"1..{size - 1}."
             )
         others = [n for n in spec.names if n not in (user_feature, item_feature)]
+        tables = getattr(self, "side_features", None) or {}
+        if others and features is None and all(n in tables for n in others):
+            # Side features the preset keeps: each user's and item's own.
+            def features(pair_users, pair_items):
+                out = {user_feature: pair_users, item_feature: pair_items}
+                for name in others:
+                    owner, table = tables[name]
+                    values = table[pair_users if owner == "user" else pair_items]
+                    out[name] = values.reshape(-1, 1) if values.dtype.kind == "f" and \
+                        values.ndim == 1 else values  # fmt: skip
+                return out
+
         if others and features is None:
             raise ValueError(
                 f"This model reads {others} besides the ids; pass "

@@ -331,6 +331,8 @@ def execute(
         )
         order = train_part.order()
         task.set_interactions(train_part.users[order], train_part.items[order])
+        if hasattr(task, "set_side_features") and settings.side_features:
+            task.set_side_features(data.user_features, data.item_features)
     row["wall_seconds"] = round(time.perf_counter() - wall_start, 2)
     # A public dataset streamed from its cached shards is named as such.
     by_folder = isinstance(data, ShardedDataset) and settings.dataset not in datasets.DATASETS

@@ -448,3 +448,25 @@ def test_predict_scores_raw_rows_as_the_trained_model_does(tmp_path, monkeypatch
     argv = ["reczoo", "predict", f"--preset={tmp_path / 'p'}", "--data_file=missing.csv"]
     assert cli.main(argv) == 1
     assert "No such data file" in capsys.readouterr().err
+
+
+def test_a_ranker_with_item_features_recommends_from_its_preset(tmp_path, monkeypatch, capsys):
+    import reczoo
+
+    monkeypatch.chdir(tmp_path)
+    datasets.write_examples(tmp_path)
+    data = datasets.load_table(
+        "ratings.csv", user="userId", item="movieId", rating="rating", time="timestamp",
+        item_table={"path": "movies.csv", "key": "movieId", "multi": {"genres": "|"},
+                    "drop": ["title"]},
+    )  # fmt: skip
+    result = reczoo.run("deepfm", data, protocol="ncf", epochs=1, verbose=0, output="p")
+    assert result["hyperparameters"]["side_features"] is True  # declared, so used
+    model = result.model
+    lookup = lambda u, i: result.data.features_for(u, i, model.feature_spec)  # noqa: E731
+    expected = model.recommend([1, 2], k=5, features=lookup)
+    loaded = reczoo.from_preset("p")
+    found = loaded.recommend([1, 2], k=5)  # the preset keeps the items' genres
+    np.testing.assert_array_equal(found.items, expected.items)
+    assert cli.main(["reczoo", "recommend", "--preset=p", "--user=1", "--k=3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["items"]
