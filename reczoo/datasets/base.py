@@ -75,17 +75,17 @@ class HashedVocabulary(Vocabulary):
 
 
 def hash_ids(values, buckets):
-    """Ids `1..buckets` of raw values by a stable hash (the first 8 bytes of
-    blake2b of the UTF-8 text, little-endian, modulo `buckets`); the empty
-    value is 0. A value gets the same id in every process and at serving."""
-    import hashlib
+    """Ids `1..buckets` of raw values by TensorFlow's stable fingerprint
+    (`tf.strings.to_hash_bucket_fast(value, buckets) + 1`); the empty value
+    is 0. A value gets the same id in every process, in shards
+    (`reczoo shards`, which hash when read) and in an exported SavedModel."""
+    import tensorflow as tf
 
     values = np.asarray(values).astype(str)
     distinct, inverse = np.unique(values, return_inverse=True)
-    ids = [0 if v == "" else 1 + int.from_bytes(
-               hashlib.blake2b(v.encode(), digest_size=8).digest(), "little") % buckets
-           for v in distinct.tolist()]  # fmt: skip
-    return np.asarray(ids, dtype="int32")[inverse.reshape(-1)].reshape(values.shape)
+    ids = tf.strings.to_hash_bucket_fast(distinct.tolist() or [""], buckets).numpy() + 1
+    ids = np.where(distinct == "", 0, ids[: len(distinct)]).astype("int32")
+    return ids[inverse.reshape(-1)].reshape(values.shape)
 
 
 def grow(vocabularies, own):

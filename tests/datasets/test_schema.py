@@ -366,6 +366,12 @@ def test_shards_under_a_schema_match_the_table_read_in_memory(tmp_path):
     data = datasets.load_table(path, schema=config)
     assert shards.vocabulary("C1") == data.vocabularies["C1"].to_list()
     assert shards.encoding["C2"] == {"kind": "hash", "size": 17}
+    # Hashed when read, to the ids the table read in memory gives.
+    import tensorflow as tf
+
+    values = ["s0", "s3", "s17", ""]
+    by_shards = shards._encoders()["C2"](tf.constant(values)).numpy()
+    np.testing.assert_array_equal(by_shards, datasets.base.hash_ids(values, 16))
     features, labels = next(iter(shards.dataset("train", batch_size=1000)))
     assert features["C1"].shape[0] == labels.shape[0] == stats["train_rows"]
     assert float(features["I1"].numpy().max()) <= np.log1p(49) + 1e-5
