@@ -811,7 +811,10 @@ def _print_recommendations(fv, users, found):
 
 def _define_export(fv):
     flags.DEFINE_string(
-        "preset", None, "A retriever's preset: folder, built-in name or URL.", flag_values=fv
+        "preset",
+        None,
+        "A retriever's preset, or a ranker's trained on a click log: folder, built-in name or URL.",
+        flag_values=fv,
     )
     flags.DEFINE_string("output", None, "A new folder for the SavedModel.", flag_values=fv)
     flags.DEFINE_integer("k", 100, "How many items each query gets.", flag_values=fv)
@@ -830,7 +833,13 @@ def _run_export(fv):
     from reczoo.export import export
 
     path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite)
-    k = json.loads((Path(path) / "reczoo_export.json").read_text())["k"]
+    described = json.loads((Path(path) / "reczoo_export.json").read_text())
+    if "score" in described["signatures"]:
+        inputs = ", ".join(described["signatures"]["score"]["inputs"])
+        print(f"SavedModel written to {path}: signature score({inputs}), raw column values "
+              "in (bags joined by their separator), probabilities out.")  # fmt: skip
+        return 0
+    k = described["k"]
     if k < fv.k:
         print(f"Note: --k={fv.k} is more than the catalogue's {k} items: each query gets "
               f"all {k}.", file=sys.stderr)  # fmt: skip
@@ -984,7 +993,8 @@ COMMANDS = {
     ),
     "export": Command(
         "export",
-        "Write a retriever preset as a TensorFlow SavedModel answering raw ids.",
+        "Write a preset as a TensorFlow SavedModel: a retriever answering raw ids, or a "
+        "click-log ranker scoring raw column values.",
         _define_export,
         _run_export,
     ),

@@ -53,14 +53,20 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
 
     import keras
 
+    from reczoo.models.ranker import Ranker
     from reczoo.presets import from_preset
 
     check_output(output, overwrite=overwrite)
     task = model if isinstance(model, keras.Model) else from_preset(model)
-    vocabularies = _check_exportable(task, vocabularies)
-    vectors = task.candidate_embeddings()[1:]
-    k = min(int(k), len(vectors))
-    archive, query_names, feature_tables = _archive(task, vocabularies, vectors, k)
+    schema = (getattr(task, "preset_metadata", None) or {}).get("schema")
+    if isinstance(task, Ranker) and schema and schema["columns"] and _is_click_log(schema):
+        archive, description = _ranker_archive(task, vocabularies or task.vocabularies, schema)
+    else:
+        vocabularies = _check_exportable(task, vocabularies)
+        vectors = task.candidate_embeddings()[1:]
+        k = min(int(k), len(vectors))
+        archive, query_names, feature_tables = _archive(task, vocabularies, vectors, k)
+        description = _describe(task, k, query_names, feature_tables)
     output = Path(output)
     from absl import logging as absl_logging
 
@@ -70,9 +76,7 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
     try:
         with provenance.staged_folder(output, overwrite=overwrite) as staging:
             archive.write_out(str(staging), verbose=False)
-            (staging / "reczoo_export.json").write_text(
-                _describe(task, k, query_names, feature_tables)
-            )
+            (staging / "reczoo_export.json").write_text(description)
     finally:
         absl_logging.set_verbosity(verbosity)
     return output
@@ -85,8 +89,9 @@ def _check_exportable(task, vocabularies):
 
     if not isinstance(task, Retriever):
         raise ValueError(
-            f"reczoo export writes retrievers (two_tower, youtube_dnn); this model is a "
-            f"{type(task).__name__} ({type(task.backbone).__name__})."
+            f"reczoo export writes retrievers (two_tower, youtube_dnn) and rankers trained on "
+            f"a click log; this model is a {type(task).__name__} "
+            f"({type(task.backbone).__name__}) trained on interactions."
         )
     vocabularies = vocabularies or task.vocabularies or {}
     missing = [n for n in ("user", "item") if n not in vocabularies]
@@ -205,3 +210,122 @@ def _describe(task, k, query_names, feature_tables):
         },
         indent=2,
     )
+
+
+def _is_click_log(schema):
+    return any(c.get("role") == "label" if isinstance(c, dict) else c == "label"
+               for c in schema["columns"].values())  # fmt: skip
+
+
+def _ranker_archive(task, vocabularies, schema_config):
+    """A ranker trained on a click log as a SavedModel endpoint `score`:
+    each column the model reads as raw values in (categorical and bag
+    columns as strings, bags joined by their separator; numerical columns as
+    float32), the probability out. Values are mapped as `reczoo predict`
+    maps them: the preset's vocabularies (unknown: id 0), its hashing, its
+    fitted transforms."""
+    import json
+
+    import keras
+    import tensorflow as tf
+
+    from reczoo.datasets.schema import Schema
+
+    schema = Schema.from_dict(schema_config)
+    fitted = (task.preset_metadata or {}).get("schema_fitted") or {}
+    spec = task.feature_spec
+    columns = {c.name: c for c in schema.table.columns}
+    unsupported = [f.name for f in spec if columns.get(f.name) is None
+                   or columns[f.name].role == "sequence"]  # fmt: skip
+    if unsupported:
+        raise ValueError(f"The SavedModel takes the click log's own columns; {unsupported} are "
+                         "not (side-table or sequence columns): score with `reczoo predict`.")  # fmt: skip
+
+    def table(values):
+        keys = np.asarray(values[1:], dtype=object).astype(str)
+        ids = np.arange(1, len(values), dtype="int64")
+        return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, ids), 0)
+
+    tables, inputs = {}, {}
+    for feature in spec:
+        column = columns[feature.name]
+        numeric = column.role == "numerical"  # raw numbers in, bucketized or not
+        inputs[feature.name] = tf.float32 if numeric else tf.string
+        if not numeric and not column.hash_buckets:
+            tables[feature.name] = table(vocabularies[feature.name])
+
+    def ids(name, values):
+        column = columns[name]
+        if column.hash_buckets:
+            hashed = tf.strings.to_hash_bucket_fast(values, column.hash_buckets) + 1
+            return tf.cast(tf.where(values == "", tf.zeros_like(hashed), hashed), tf.int32)
+        return tf.cast(tables[name].lookup(values), tf.int32)
+
+    def features_of(raw):
+        out = {}
+        for feature in spec:
+            name, column = feature.name, columns[feature.name]
+            value = raw[name]
+            if column.role == "numerical":
+                state = fitted.get(name, {})
+                if column.transform == "log1p":
+                    value = tf.math.log1p(tf.maximum(value, 0.0))
+                elif state.get("transform") == "standardize":
+                    value = (value - state["mean"]) / state["std"]
+                elif state.get("transform") == "bucketize":
+                    edges = tf.constant(state["edges"], tf.float64)
+                    bins = tf.searchsorted(edges, tf.cast(value, tf.float64), side="right")
+                    out[name] = tf.cast(bins + 1, tf.int32)
+                    continue
+                out[name] = tf.reshape(tf.cast(value, tf.float32), [-1, 1])
+            elif feature.kind == "multi_hot":
+                tokens = tf.strings.split(value, column.separator)
+                tokens = tf.ragged.boolean_mask(tokens, tokens != "")
+                bag = tf.ragged.map_flat_values(lambda t, name=name: ids(name, t), tokens)
+                width = feature.max_length
+                out[name] = bag[:, :width].to_tensor(0, shape=[None, width])
+            else:
+                out[name] = ids(name, value)
+        return out
+
+    names = [f.name for f in spec]
+
+    def score(*values):
+        raw = dict(zip(names, values, strict=True))
+        return {"score": tf.reshape(task(features_of(raw), training=False), [-1])}
+
+    score.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+    archive = keras.export.ExportArchive()
+    archive.track(task)
+    for lookup in tables.values():
+        archive.track(lookup)
+    archive.add_endpoint(
+        "score",
+        tf.function(
+            score, input_signature=[tf.TensorSpec([None], inputs[n], name=n) for n in names]
+        ),
+        input_signature=None,
+    )
+    meta = getattr(task, "preset_metadata", None) or {}
+    description = json.dumps(
+        {
+            "signatures": {
+                "score": {
+                    "inputs": {
+                        n: ("float32" if inputs[n] == tf.float32 else "string") + " [batch]"
+                        for n in names
+                    },
+                    "outputs": {"score": "float32 [batch]"},
+                }
+            },
+            "bags": {n: columns[n].separator for n in names if columns[n].role == "multi"},
+            "model": meta.get("model"),
+            "dataset": meta.get("dataset"),
+            "schema_sha256": meta.get("schema_sha256"),
+            "versions": provenance.versions(),
+        },
+        indent=2,
+    )
+    return archive, description

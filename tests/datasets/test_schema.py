@@ -476,3 +476,38 @@ def test_a_ranker_with_item_features_recommends_from_its_preset(tmp_path, monkey
     np.testing.assert_array_equal(found.items, expected.items)
     assert cli.main(["reczoo", "recommend", "--preset=p", "--user=1", "--k=3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["items"]
+
+
+def test_a_click_log_ranker_exports_a_savedmodel_scoring_raw_values(tmp_path, monkeypatch, capsys):
+    import tensorflow as tf
+
+    import reczoo
+
+    monkeypatch.chdir(tmp_path)
+    path = click_log(tmp_path / "clicks.csv", rows=300)
+    config = {"columns": {"Id": "drop", "Label": "label",
+                          "C1": {"role": "categorical", "min_count": 2},
+                          "C2": {"role": "categorical", "hash_buckets": 20}, "C3": "categorical",
+                          "I1": {"role": "numerical", "transform": "bucketize", "bins": 4},
+                          "I2": {"role": "numerical", "transform": "standardize"},
+                          "genres": {"role": "multi", "separator": "|"}}}  # fmt: skip
+    reczoo.run("deepfm", datasets.load_table(path, schema=config), epochs=1, verbose=0,
+               output="p")  # fmt: skip
+    assert cli.main(["reczoo", "export", "--preset=p", "--output=saved"]) == 0
+    assert "signature score(" in capsys.readouterr().out
+    served = tf.saved_model.load(str(tmp_path / "saved"))
+    names, columns, _, _ = datasets.tables.read_columns(path)
+    raw = {n: columns[names.index(n)] for n in ("C1", "C2", "C3", "genres")}
+    raw["C1"][0] = "never-seen"
+    numbers = {n: [float(v) if v else 0.0 for v in columns[names.index(n)]] for n in ("I1", "I2")}
+    scores = served.score(
+        **{n: tf.constant(v) for n, v in raw.items()},
+        **{n: tf.constant(v, tf.float32) for n, v in numbers.items()},
+    )["score"].numpy()
+    lines = path.read_text().splitlines()
+    first = lines[1].split(",")
+    first[2] = "never-seen"  # C1 of the first row, as given to the SavedModel
+    lines[1] = ",".join(first)
+    (tmp_path / "changed.csv").write_text("\n".join(lines) + "\n")
+    expected = reczoo.predict("p", tmp_path / "changed.csv").scores
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
