@@ -511,3 +511,27 @@ def test_a_click_log_ranker_exports_a_savedmodel_scoring_raw_values(tmp_path, mo
     (tmp_path / "changed.csv").write_text("\n".join(lines) + "\n")
     expected = reczoo.predict("p", tmp_path / "changed.csv").scores
     np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CRITEO.exists(), reason="needs RECZOO_DATA_DIR with criteo-sample")
+def test_the_criteo_sample_trains_by_flags_and_by_schema_alike(tmp_path, monkeypatch, capsys):
+    """Issue 25's check on the shared Criteo sample: DeepFM, DCN-v2 and
+    xDeepFM from flags alone; the same run through a schema file gives the
+    same row."""
+    monkeypatch.chdir(tmp_path)
+    flags = [f"--data_file={CRITEO}", "--label_col=label", "--categorical_cols=C1-C26",
+             "--numerical_cols=I1-I13", "--numerical_transform=log1p"]  # fmt: skip
+    rows = {}
+    for model in ("deepfm", "dcnv2", "xdeepfm"):
+        assert cli.main(["reczoo", "train", f"--model={model}", *flags, "--epochs=3",
+                         "--quiet"]) == 0  # fmt: skip
+        rows[model] = last_row(capsys)
+        assert rows[model]["dataset_statistics"]["rows"] == 200
+        assert 0.0 <= rows[model]["metrics"]["auc"] <= 1.0
+    Path("schema.json").write_text(json.dumps(rows["deepfm"]["schema"]))
+    assert cli.main(["reczoo", "train", "--model=deepfm", f"--data_file={CRITEO}",
+                     "--schema=schema.json", "--epochs=3", "--quiet"]) == 0  # fmt: skip
+    again = last_row(capsys)
+    assert again["metrics"] == rows["deepfm"]["metrics"]
+    assert again["schema_sha256"] == rows["deepfm"]["schema_sha256"]
