@@ -94,7 +94,7 @@ def write_examples(folder=".", seed=0):
 
     - `shop_clicks.csv`: a click log with a header: `id`, a 0/1 `clicked`
       label, categorical `C1`-`C6`, numerical counts `I1`-`I3` (some empty)
-      and a `tags` bag (`a|b`); 6,000 rows.
+      and a `tags` bag (`a|b`); 4,000 rows.
     - `ratings.csv` (`userId,movieId,rating,timestamp`, 300 users) and
       `movies.csv` (`movieId,title,genres`, genres `Action|Comedy`): ratings
       with an item table, in MovieLens' `ml-latest` layout; users rate
@@ -128,7 +128,7 @@ def _write_new(path, lines):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _shop_clicks(rng, rows=6_000):
+def _shop_clicks(rng, rows=4_000):
     sizes = (50, 200, 8, 1_000, 30, 4)
     weights = [rng.normal(0, 1.0, size) for size in sizes]
     tag_weight = rng.normal(0, 1.0, 12)
