@@ -4,7 +4,8 @@ A public dataset is one module under `reczoo/datasets/public/` that calls
 `register_source` (its files: names, pinned sha256s, URLs, licence) and
 `register_dataset` (its name, reader, default protocol and published
 statistics). The `reczoo.datasets.public` package imports every module
-there, so adding a dataset touches no shared file (docs/adding_a_dataset.md).
+there (`reczoo.datasets` imports it), so adding a dataset touches no shared
+file (docs/adding_a_dataset.md).
 Nothing here imports TensorFlow: `reczoo datasets` lists them without it.
 """
 
@@ -73,12 +74,10 @@ def reader(fn, *args):
 
 
 def list_datasets():
-    _discover()
     return sorted(DATASETS)
 
 
 def dataset_info(name):
-    _discover()
     info = DATASETS.get(name)
     if info is None:
         close = difflib.get_close_matches(name, list(DATASETS), n=3, cutoff=0.5)
@@ -90,7 +89,3 @@ def dataset_info(name):
 def source_of(name):
     """The `Source` of dataset `name`."""
     return SOURCES[dataset_info(name).source]
-
-
-def _discover():
-    import reczoo.datasets.public  # noqa: F401  (registers every module there)
