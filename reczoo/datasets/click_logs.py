@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reczoo.datasets import side_tables
 from reczoo.datasets.base import CTRDataset, HashedVocabulary, Vocabulary, hash_ids
 from reczoo.datasets.schema import (
     ID_ROLES,
@@ -31,7 +32,7 @@ from reczoo.datasets.schema import (
     position,
 )
 from reczoo.datasets.sources import DatasetError
-from reczoo.datasets.tables import column_index, parse_numbers, read_columns
+from reczoo.datasets.tables import column_index, parse_numbers, read_columns, relative_name
 from reczoo.provenance import sha256_of
 
 __all__ = ["TRANSFORMS", "column_list", "fit_transforms", "hash_ids", "load_table"]
@@ -176,10 +177,17 @@ class _Reader:
             for part, count in parts:
                 skip = 1 if table.header and not _is_parquet_name(part) else 0
                 first_lines.append((rows, part, 1 + skip))
-                files[_relative(part, path)] = {"sha256": sha256_of(part), "lines": count + skip}
+                files[relative_name(part, path)] = {
+                    "sha256": sha256_of(part),
+                    "lines": count + skip,
+                }
                 rows += count
             bounds[stage] = (rows - sum(c for _, c in parts), rows)
         return names, columns, first_lines, bounds, files
+
+    def sub(self, where, table):
+        """A reader of a side table `table` in file `where`, sharing the notes."""
+        return _SubReader(self, where, table)
 
     def line(self, row):
         """`(file, line)` of a row of the concatenated table."""
@@ -263,7 +271,7 @@ class _Reader:
             side = getattr(self.schema, f"{owner}_table")
             if side is not None:
                 raw_keys = np.asarray(self.values(table.one(owner)))
-                self._join_rows(data, owner, side, raw_keys)
+                side_tables.join_rows(self, data, owner, side, raw_keys)
         return data
 
     def _categorical(self, data, column, raw):
@@ -379,126 +387,6 @@ class _Reader:
             out[row] = int(moment.timestamp())
         return out
 
-    # --- side tables --------------------------------------------------------
-
-    def _side(self, owner, side, owner_vocab):
-        """A side table read into per-owner arrays: `{column: (array, vocab,
-        Column)}`, row = the owner's id, row 0 and owners it lacks 0."""
-        names, columns, _, parts = read_columns(side.path, side.sep, side.header, side.encoding)
-        where = Path(side.path)
-        self._check_columns(side, names, where)
-        keys = columns[column_index(names, position(side.key, side.header), where, "key")]
-        values, counts = np.unique(np.asarray(keys), return_counts=True)
-        if (counts > 1).any():
-            twice = str(values[np.flatnonzero(counts > 1)[0]])
-            raise DatasetError(f"{where}: key {side.key!r} holds {twice!r} on more than one "
-                               "line; a side table has one line per key.")  # fmt: skip
-        for part, _ in parts:
-            self.extra_files[_relative(part, where)] = {"sha256": sha256_of(part)}
-        rows = owner_vocab.encode(np.asarray(keys))
-        missing = owner_vocab.size - 1 - len(np.unique(rows[rows > 0]))
-        if missing:
-            self.notes.append(
-                f"{missing} of {owner_vocab.size - 1} {owner}s are not in {where.name}: they "
-                "get the out-of-vocabulary row of its features."
-            )
-        sub = _SubReader(self, where, side)
-        chosen = [c for c in side.columns if c.role != "drop"]
-        got = {c.name: np.asarray(self.values(c, names, columns, side)) for c in chosen}
-        return sub._by_owner(owner_vocab.size, rows, chosen, got)
-
-    def _by_owner(self, size, rows, chosen, got):
-        """Per-owner arrays of the columns `chosen` (`got`: their raw values,
-        `rows`: each value's owner id, 0 for an unknown owner)."""
-        known = rows > 0
-        out = {}
-        for column in chosen:
-            raw = got[column.name][known]
-            if column.role == "numerical":
-                numbers = self._numbers(column, list(raw), "float64")
-                if column.transform == "log1p":
-                    numbers = np.log1p(np.maximum(numbers, 0.0))
-                array = np.zeros(size, dtype="float32")
-                array[rows[known]] = numbers
-                out[column.name] = (array, None, column)
-            elif column.role == "categorical":
-                if column.hash_buckets:
-                    vocab = HashedVocabulary(column.name, column.hash_buckets)
-                    ids = vocab.encode(raw)
-                else:
-                    found, counts = np.unique(raw, return_counts=True)
-                    vocab = Vocabulary(column.name, [v for v, c in zip(found.tolist(),
-                                       counts.tolist(), strict=True)
-                                       if v and c >= column.min_count])  # fmt: skip
-                    ids = vocab.encode(raw)
-                array = np.zeros(size, dtype="int32")
-                array[rows[known]] = ids
-                out[column.name] = (array, vocab, column)
-            else:  # multi
-                holder = CTRDataset(name="side", labels=np.zeros(len(raw)), categorical={})
-                self._bags(holder, column, list(raw))
-                bags = holder.multi_hot[column.name]
-                array = np.zeros((size, bags.shape[1]), dtype="int32")
-                array[rows[known]] = bags
-                out[column.name] = (array, holder.vocabularies.get(column.name), column)
-        return out
-
-    def _inline(self, data):
-        """Feature columns of an interactions file: each belongs to the item
-        (one value per item) or else to the user (one value per user), as
-        if read from an item or user table."""
-        chosen = [c for c in self.table.columns if c.role in ("categorical", "numerical", "multi")]
-        found = {"item": [], "user": []}
-        for column in chosen:
-            raw = np.asarray(self.values(column))
-            for owner, ids in (("item", data.items), ("user", data.users)):
-                pairs = np.unique(np.stack([ids.astype(str), raw]), axis=1)
-                if len(np.unique(pairs[0])) == pairs.shape[1]:
-                    found[owner].append(column)
-                    break
-            else:
-                raise SchemaError(
-                    f"{column.role} column {column.name!r} of {self.where} takes more than one "
-                    "value for an item and for a user: a feature of the interaction itself "
-                    "needs a click log (give a label column: --label_col)."
-                )
-        for owner, ids in (("item", data.items), ("user", data.users)):
-            if not found[owner]:
-                continue
-            first = np.unique(ids, return_index=True)[1]
-            got = {c.name: np.asarray(self.values(c))[first] for c in found[owner]}
-            features = data.item_features if owner == "item" else data.user_features
-            size = len(data.vocabularies[owner])
-            for name, (array, vocab, _) in self._by_owner(size, ids[first], found[owner],
-                                                          got).items():  # fmt: skip
-                features[name] = array
-                if vocab is not None:
-                    data.vocabularies[f"{owner}.{name}"] = vocab
-
-    def _join_rows(self, data, owner, side, raw_keys):
-        """A click log's rows get their item's (user's) columns."""
-        owner_vocab = Vocabulary(owner, sorted(set(raw_keys.tolist()) - {""}))
-        joined = self._side(owner, side, owner_vocab)
-        ids = owner_vocab.encode(raw_keys)
-        for name, (array, vocab, column) in joined.items():
-            if name in data.features(slice(0, 0)):
-                raise SchemaError(f"The {owner} table's column {name!r} is also a column of the "
-                                  "data file: rename or drop one.")  # fmt: skip
-            if column.role == "numerical":
-                data.numerical[name] = array[ids]
-                if column.transform in ("standardize", "bucketize"):
-                    data.pending[name] = column
-            elif array.ndim == 1:
-                data.categorical[name] = array[ids]
-            else:
-                data.multi_hot[name] = array[ids]
-            if vocab is not None:
-                data.vocabularies[name] = vocab
-            if column.embedding_dim:
-                data.embedding_dims[name] = column.embedding_dim
-
-    # --- interactions -------------------------------------------------------
-
     def _interactions(self):
         from reczoo.datasets.preprocessing import build_interactions
 
@@ -517,14 +405,14 @@ class _Reader:
         if table.one("time") is not None:
             timestamps = self._times(table.one("time"))
         data = build_interactions(self.name, raw["user"], raw["item"], ratings, timestamps)
-        self._inline(data)
+        side_tables.inline(self, data)
         for owner in ("item", "user"):
             side = getattr(self.schema, f"{owner}_table")
             if side is None:
                 continue
             features = data.item_features if owner == "item" else data.user_features
-            for name, (array, vocab, _) in self._side(
-                owner, side, data.vocabularies[owner]
+            for name, (array, vocab, _) in side_tables.read_side(
+                self, owner, side, data.vocabularies[owner]
             ).items():
                 features[name] = array
                 if vocab is not None:
@@ -544,13 +432,6 @@ class _SubReader(_Reader):
 def _stem(path):
     name = Path(path).name
     return name.split(".")[0] or name
-
-
-def _relative(part, root):
-    root = Path(root)
-    if root.is_dir() and Path(part).is_relative_to(root):
-        return f"{root.name}/{Path(part).relative_to(root)}"
-    return Path(part).name
 
 
 def _is_parquet_name(part):

@@ -424,3 +424,11 @@ def _chain(head, rest):
         if line:
             yield line
     yield from rest
+
+
+def relative_name(part, root):
+    """`part`'s name as a row records it: `folder/part` inside a folder."""
+    root = Path(root)
+    if root.is_dir() and Path(part).is_relative_to(root):
+        return f"{root.name}/{Path(part).relative_to(root)}"
+    return Path(part).name
