@@ -327,10 +327,17 @@ def test_a_click_log_preset_fine_tunes_on_a_second_file(tmp_path, monkeypatch, c
     assert row["parent"]["preset"] == "p1" and 0.0 <= row["metrics"]["auc"] <= 1.0
 
 
-def test_the_ranking_suite_compares_five_models_on_your_click_log(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "models",
+    [
+        "fm,mlp",  # the default tier: the folder, the rows and their commands
+        pytest.param("fm,mlp,deepfm,dcnv2,ipnn", marks=pytest.mark.slow),  # issue 25's five
+    ],
+)
+def test_the_ranking_suite_compares_models_on_your_click_log(tmp_path, monkeypatch, models):
     monkeypatch.chdir(tmp_path)
     click_log(tmp_path / "clicks.csv", rows=400)
-    argv = ["reczoo", "benchmark", "--suite=ranking", "--models=fm,mlp,deepfm,dcnv2,ipnn",
+    argv = ["reczoo", "benchmark", "--suite=ranking", f"--models={models}",
             "--data_file=clicks.csv", "--label_col=Label", "--categorical_cols=C1-C3",
             "--numerical_cols=I1-I2", "--multi_cols=genres:|", "--drop_cols=Id",
             "--output=out", "--quiet"]  # fmt: skip
@@ -338,7 +345,7 @@ def test_the_ranking_suite_compares_five_models_on_your_click_log(tmp_path, monk
     rows = [
         json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()
     ]
-    assert sorted(r["model"] for r in rows) == ["dcnv2", "deepfm", "fm", "ipnn", "mlp"]
+    assert sorted(r["model"] for r in rows) == sorted(models.split(","))
     assert all(r["status"] == "ok" and r["protocol"] == "random_split" for r in rows)
     assert {r["dataset"] for r in rows} == {"clicks"}
     report = (tmp_path / "out" / "report.md").read_text()
