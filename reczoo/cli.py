@@ -175,6 +175,9 @@ def _define_train(fv):
     flags.DEFINE_string(
         "protocol", None, "Protocol name; default: the dataset's own.", flag_values=fv
     )
+    flags.DEFINE_string("ratios", None, "Train, validation and test fractions of a row split "
+                        "(random_split, temporal_split, user_split), such as 0.7,0.15,0.15.",
+                        flag_values=fv)  # fmt: skip
     flags.DEFINE_integer(
         "epochs", None, "Most epochs (early stopping on validation).", flag_values=fv
     )
@@ -445,8 +448,13 @@ def _run_train(fv):
     name = fv.dataset or fv.data_file or fv.shards or fv.train_file
     overrides = parse_overrides(fv.set)
     # Every flag, setting and the output location, before any data is read.
+    protocol = fv.protocol or default_protocol(name, source=source)
+    if fv.ratios is not None:
+        from reczoo.datasets.protocols import with_ratios
+
+        protocol = with_ratios(protocol, fv.ratios)
     settings = RunSettings.build(
-        fv.model, name, fv.protocol or default_protocol(name, source=source),
+        fv.model, name, protocol,
         overrides, epochs=fv.epochs, recipe=fv.recipe, seed=fv.seed,
         output=fv.output, overwrite=fv.overwrite, strategy=fv.strategy,
     )  # fmt: skip

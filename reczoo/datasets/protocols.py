@@ -131,6 +131,28 @@ def check_fits(protocol, kind, model="this model"):
         )
 
 
+def with_ratios(protocol, ratios):
+    """`protocol` (a name or `Protocol`) with other train/validation/test
+    fractions (`"0.7,0.15,0.15"` or a sequence): for row splits only."""
+    protocol = get_protocol(protocol)
+    if isinstance(ratios, str):
+        try:
+            ratios = [float(r) for r in ratios.split(",")]
+        except ValueError:
+            raise ValueError(f"--ratios takes three fractions such as 0.8,0.1,0.1. Received: "
+                             f"{ratios!r}") from None  # fmt: skip
+    ratios = tuple(float(r) for r in ratios)
+    if protocol.kind not in ("random_split", "temporal_split", "user_split"):
+        raise ValueError(
+            f"Protocol {protocol.name!r} ({protocol.kind}) has no fractions to set: --ratios is "
+            "for random_split, temporal_split and user_split."
+        )
+    if len(ratios) != 3 or min(ratios) < 0 or ratios[0] <= 0 or ratios[2] <= 0:
+        raise ValueError(f"--ratios takes three fractions (train, validation, test; train and "
+                         f"test above 0) summing to 1. Received: {ratios}")  # fmt: skip
+    return dataclasses.replace(protocol, ratios=ratios)
+
+
 def get_protocol(protocol):
     if isinstance(protocol, Protocol):
         return protocol

@@ -28,6 +28,9 @@ def format_command(settings, data_file=None, shards=None):
     else:
         parts += data_flags(data_file)
     parts.append(f"--protocol={settings.protocol.name}")
+    ratios = _ratios(settings.protocol)
+    if ratios is not None:
+        parts.append(f"--ratios={ratios}")
     if settings.named_recipe is not None:
         parts.append(f"--recipe={settings.named_recipe}")
     if settings.epochs_given is not None:
@@ -59,3 +62,13 @@ def data_flags(data_file):
         else:
             out.append(f"--{flag}={value}")
     return out
+
+
+def _ratios(protocol):
+    """`--ratios` when the run's split fractions are not its protocol's own."""
+    from reczoo.datasets.protocols import PROTOCOLS
+
+    own = PROTOCOLS.get(protocol.name)
+    if own is None or tuple(own.ratios) == tuple(protocol.ratios):
+        return None
+    return ",".join(f"{r:g}" for r in protocol.ratios)

@@ -539,3 +539,24 @@ def test_the_criteo_sample_trains_by_flags_and_by_schema_alike(tmp_path, monkeyp
     again = last_row(capsys)
     assert again["metrics"] == rows["deepfm"]["metrics"]
     assert again["schema_sha256"] == rows["deepfm"]["schema_sha256"]
+
+
+def test_ratios_set_a_row_split_and_are_recorded(tmp_path, monkeypatch, capsys):
+    from reczoo.datasets.protocols import with_ratios
+
+    monkeypatch.chdir(tmp_path)
+    click_log(tmp_path / "clicks.csv", rows=200)
+    base = ["reczoo", "train", "--model=fm", "--data_file=clicks.csv", "--label_col=Label",
+            "--categorical_cols=C1-C3", "--numerical_cols=I1-I2", "--multi_cols=genres:|",
+            "--drop_cols=Id", "--epochs=1", "--quiet"]  # fmt: skip
+    assert cli.main([*base, "--ratios=0.6,0.2,0.2"]) == 0
+    row = last_row(capsys)
+    assert row["protocol_details"]["ratios"] == [0.6, 0.2, 0.2]
+    assert "--protocol=random_split --ratios=0.6,0.2,0.2" in row["command"]
+    data = datasets.load_table(tmp_path / "clicks.csv", **COLUMNS)
+    split = datasets.split(data, with_ratios("random_split", "0.6,0.2,0.2"))
+    assert (len(split.train_rows), len(split.valid_rows), len(split.test_rows)) == (120, 40, 40)
+    assert cli.main([*base, "--protocol=ncf", "--ratios=0.6,0.2,0.2"]) == 1
+    assert "has no fractions to set" in capsys.readouterr().err
+    assert cli.main([*base, "--ratios=0.6,0.6"]) == 1
+    assert "three fractions" in capsys.readouterr().err
