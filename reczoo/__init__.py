@@ -45,7 +45,7 @@ _LAZY = {
     "Sequence": "reczoo.features",
     "PresetError": "reczoo.presets",
     "from_preset": "reczoo.presets",
-    "export": "reczoo.export",
+    "export": "reczoo.exporting",
     "save_to_preset": "reczoo.presets",
     "run": "reczoo.training",
     "finetune": "reczoo.training",

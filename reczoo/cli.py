@@ -838,7 +838,7 @@ def _run_export(fv):
     import json
     from pathlib import Path
 
-    from reczoo.export import export
+    from reczoo.exporting import export
 
     path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite)
     described = json.loads((Path(path) / "reczoo_export.json").read_text())

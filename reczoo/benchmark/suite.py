@@ -69,24 +69,7 @@ def run_suite(
     """
     devices.check(precision, jit)
     seeds = _seeds(seeds)
-    if isinstance(suite, str) and suite in suite_entries.DATA_SUITES:
-        data = _suite_data(suite, data, datasets)
-        if protocol is None:
-            from reczoo.training import default_protocol
-
-            protocol = default_protocol(data, "click_log" if data.kind == "ctr" and data_flags
-                                        else "dataset")  # fmt: skip
-        name = suite
-        chosen = suite_entries.filtered(
-            suite, suite_entries.for_data(suite, data.name, data.kind, protocol), models
-        )
-    elif data is not None:
-        raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
-                         f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip
-    elif isinstance(suite, str):
-        name, chosen = suite, suite_entries.entries(suite, models, datasets, peers)
-    else:
-        name, chosen = "custom", list(suite)
+    name, chosen, data = _chosen(suite, models, datasets, peers, (data, data_flags, protocol))
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise FileExistsError(f"--output must be a folder. Received: output={str(output)!r}")
@@ -127,6 +110,28 @@ def run_suite(
     print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows
+
+
+def _chosen(suite, models, datasets, peers, given):
+    """`(suite name, entries, data)`: a named suite's entries, filtered; a
+    data suite's (`ranking`) on your data (or one public dataset) under its
+    protocol; or a list of entries as given."""
+    data, data_flags, protocol = given
+    if isinstance(suite, str) and suite in suite_entries.DATA_SUITES:
+        data = _suite_data(suite, data, datasets)
+        if protocol is None:
+            from reczoo.training import default_protocol
+
+            source = "click_log" if data.kind == "ctr" and data_flags else "dataset"
+            protocol = default_protocol(data, source)
+        entries = suite_entries.for_data(suite, data.name, data.kind, protocol)
+        return suite, suite_entries.filtered(suite, entries, models), data
+    if data is not None:
+        raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
+                         f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip
+    if isinstance(suite, str):
+        return suite, suite_entries.entries(suite, models, datasets, peers), None
+    return "custom", list(suite), None
 
 
 def _suite_data(suite, data, names):

@@ -329,19 +329,8 @@ def convert_table(
             n = len(columns[0])
             if n == 0:
                 break
-            get = {c.name: columns[names.index(c.name) if c.name in names else int(c.name)]
-                   for c in (label, *categorical, *numerical)}  # fmt: skip
-            block = {LABEL: _block_labels(get[label.name], part, first_line, label.name)}
-            for c in numerical:
-                values = _block_numbers(get[c.name], part, first_line, c.name)
-                if c.transform == "log1p":
-                    values = np.log1p(np.maximum(values, 0.0))
-                block[c.name] = values.astype("float32")
-            for c in categorical:
-                raw = get[c.name]
-                if c.name in counts:
-                    counts[c.name].update(raw)
-                block[c.name] = np.asarray([v.encode() for v in raw], dtype=object)
+            block = _schema_block(names, columns, (label, categorical, numerical), part,
+                                  first_line, counts)  # fmt: skip
             where = np.searchsorted(bounds, rng.random(n), side="right")
             for k, part_name in enumerate(PARTS):
                 rows = np.flatnonzero(where == k)
@@ -349,15 +338,7 @@ def convert_table(
             seen += n
             if max_rows is not None and seen >= max_rows:
                 break
-        encoding = {}
-        for c in categorical:
-            if c.hash_buckets:
-                encoding[c.name] = {"kind": "hash", "size": int(c.hash_buckets) + 1}
-                continue
-            keep = sorted(v for v, k in counts[c.name].items() if v and k >= c.min_count)
-            encoding[c.name] = {"kind": "vocabulary", "size": len(keep) + 1,
-                                "min_count": c.min_count}  # fmt: skip
-            _write_vocabulary(work, c.name, [PAD, *keep])
+        encoding = _schema_encoding(work, categorical, counts)
         source = Path(str(path))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -378,6 +359,41 @@ def convert_table(
         }
         _finish(work, manifest, writers)
     return ShardedDataset(folder)
+
+
+def _schema_block(names, columns, roles, part, first_line, counts):
+    """One block of a click log read under a schema, as shards store it:
+    labels, numerical columns transformed, categorical values as bytes
+    (counted where a vocabulary is made)."""
+    label, categorical, numerical = roles
+    get = {c.name: columns[names.index(c.name)] for c in (label, *categorical, *numerical)}
+    block = {LABEL: _block_labels(get[label.name], part, first_line, label.name)}
+    for c in numerical:
+        values = _block_numbers(get[c.name], part, first_line, c.name)
+        if c.transform == "log1p":
+            values = np.log1p(np.maximum(values, 0.0))
+        block[c.name] = values.astype("float32")
+    for c in categorical:
+        raw = get[c.name]
+        if c.name in counts:
+            counts[c.name].update(raw)
+        block[c.name] = np.asarray([v.encode() for v in raw], dtype=object)
+    return block
+
+
+def _schema_encoding(work, categorical, counts):
+    """How each categorical column becomes ids when read: hashing, or the
+    vocabulary of values seen `min_count` times (written into `work`)."""
+    encoding = {}
+    for c in categorical:
+        if c.hash_buckets:
+            encoding[c.name] = {"kind": "hash", "size": int(c.hash_buckets) + 1}
+            continue
+        keep = sorted(v for v, k in counts[c.name].items() if v and k >= c.min_count)
+        encoding[c.name] = {"kind": "vocabulary", "size": len(keep) + 1,
+                            "min_count": c.min_count}  # fmt: skip
+        _write_vocabulary(work, c.name, [PAD, *keep])
+    return encoding
 
 
 def _check_shardable(schema):

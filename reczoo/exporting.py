@@ -1,6 +1,9 @@
-"""Export a trained retriever as a TensorFlow SavedModel that answers raw ids.
+"""Export a trained model as a TensorFlow SavedModel (`reczoo.export`): a
+retriever answering raw ids, or a ranker trained on a click log scoring raw
+column values. (The module is `exporting`: a module named `export` would be
+shadowed by, and would shadow, the function `reczoo.export`.)
 
-The SavedModel holds the query tower, every catalogue item's vector and the
+A retriever's SavedModel holds the query tower, every catalogue item's vector and the
 vocabularies, and needs TensorFlow alone (not reczoo, not Keras) to serve:
 
 - `recommend(user_id)`: raw user ids (strings) in; the `k` best items'
@@ -8,6 +11,10 @@ vocabularies, and needs TensorFlow alone (not reczoo, not Keras) to serve:
   training; an unknown user is answered from the out-of-vocabulary row.
 - `recommend_features(user_id, <query features>...)`: the same for users
   described by their raw features (strings), new users included.
+
+A ranker's SavedModel (trained on a click log under a schema) has one
+signature, `score(<each column it reads>)`: raw values in (strings; bags
+joined by their separator; numbers as float32), a probability per row out.
 
 Example:
 
@@ -224,103 +231,117 @@ def _ranker_archive(task, vocabularies, schema_config):
     float32), the probability out. Values are mapped as `reczoo predict`
     maps them: the preset's vocabularies (unknown: id 0), its hashing, its
     fitted transforms."""
-    import json
-
     import keras
     import tensorflow as tf
 
-    from reczoo.datasets.schema import Schema
-
-    schema = Schema.from_dict(schema_config)
-    fitted = (task.preset_metadata or {}).get("schema_fitted") or {}
-    spec = task.feature_spec
-    columns = {c.name: c for c in schema.table.columns}
-    unsupported = [f.name for f in spec if columns.get(f.name) is None
-                   or columns[f.name].role == "sequence"]  # fmt: skip
-    if unsupported:
-        raise ValueError(f"The SavedModel takes the click log's own columns; {unsupported} are "
-                         "not (side-table or sequence columns): score with `reczoo predict`.")  # fmt: skip
-
-    def table(values):
-        keys = np.asarray(values[1:], dtype=object).astype(str)
-        ids = np.arange(1, len(values), dtype="int64")
-        return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, ids), 0)
-
-    tables, inputs = {}, {}
-    for feature in spec:
-        column = columns[feature.name]
-        numeric = column.role == "numerical"  # raw numbers in, bucketized or not
-        inputs[feature.name] = tf.float32 if numeric else tf.string
-        if not numeric and not column.hash_buckets:
-            tables[feature.name] = table(vocabularies[feature.name])
-
-    def ids(name, values):
-        column = columns[name]
-        if column.hash_buckets:
-            hashed = tf.strings.to_hash_bucket_fast(values, column.hash_buckets) + 1
-            return tf.cast(tf.where(values == "", tf.zeros_like(hashed), hashed), tf.int32)
-        return tf.cast(tables[name].lookup(values), tf.int32)
-
-    def features_of(raw):
-        out = {}
-        for feature in spec:
-            name, column = feature.name, columns[feature.name]
-            value = raw[name]
-            if column.role == "numerical":
-                state = fitted.get(name, {})
-                if column.transform == "log1p":
-                    value = tf.math.log1p(tf.maximum(value, 0.0))
-                elif state.get("transform") == "standardize":
-                    value = (value - state["mean"]) / state["std"]
-                elif state.get("transform") == "bucketize":
-                    edges = tf.constant(state["edges"], tf.float64)
-                    bins = tf.searchsorted(edges, tf.cast(value, tf.float64), side="right")
-                    out[name] = tf.cast(bins + 1, tf.int32)
-                    continue
-                out[name] = tf.reshape(tf.cast(value, tf.float32), [-1, 1])
-            elif feature.kind == "multi_hot":
-                tokens = tf.strings.split(value, column.separator)
-                tokens = tf.ragged.boolean_mask(tokens, tokens != "")
-                bag = tf.ragged.map_flat_values(lambda t, name=name: ids(name, t), tokens)
-                width = feature.max_length
-                out[name] = bag[:, :width].to_tensor(0, shape=[None, width])
-            else:
-                out[name] = ids(name, value)
-        return out
-
-    names = [f.name for f in spec]
+    raw = _RawColumns(task, vocabularies, schema_config)
+    names = [f.name for f in task.feature_spec]
 
     def score(*values):
-        raw = dict(zip(names, values, strict=True))
-        return {"score": tf.reshape(task(features_of(raw), training=False), [-1])}
+        features = raw.features(dict(zip(names, values, strict=True)))
+        return {"score": tf.reshape(task(features, training=False), [-1])}
 
+    # Named parameters, so that the loaded function takes them by keyword.
     score.__signature__ = inspect.Signature(
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
     )
     archive = keras.export.ExportArchive()
     archive.track(task)
-    for lookup in tables.values():
+    for lookup in raw.tables.values():
         archive.track(lookup)
-    archive.add_endpoint(
-        "score",
-        tf.function(
-            score, input_signature=[tf.TensorSpec([None], inputs[n], name=n) for n in names]
-        ),
-        input_signature=None,
-    )
+    specs = [tf.TensorSpec([None], raw.dtype(n), name=n) for n in names]
+    archive.add_endpoint("score", tf.function(score, input_signature=specs), input_signature=None)
+    return archive, _ranker_description(task, raw, names)
+
+
+class _RawColumns:
+    """Raw column values to a ranker's inputs, in TensorFlow ops: ids through
+    the preset's vocabularies or its hashing, numbers through its transforms."""
+
+    def __init__(self, task, vocabularies, schema_config):
+        import tensorflow as tf
+
+        from reczoo.datasets.schema import Schema
+
+        self.spec = task.feature_spec
+        self.fitted = (task.preset_metadata or {}).get("schema_fitted") or {}
+        self.columns = {c.name: c for c in Schema.from_dict(schema_config).table.columns}
+        unsupported = [f.name for f in self.spec if self.columns.get(f.name) is None
+                       or self.columns[f.name].role == "sequence"]  # fmt: skip
+        if unsupported:
+            raise ValueError(f"The SavedModel takes the click log's own columns; {unsupported} "
+                             "are not (side-table or sequence columns): score with `reczoo "
+                             "predict`.")  # fmt: skip
+        self.tables = {}
+        for feature in self.spec:
+            column = self.columns[feature.name]
+            if column.role != "numerical" and not column.hash_buckets:
+                values = vocabularies[feature.name]
+                keys = np.asarray(values[1:], dtype=object).astype(str)
+                ids = np.arange(1, len(values), dtype="int64")
+                initializer = tf.lookup.KeyValueTensorInitializer(keys, ids)
+                self.tables[feature.name] = tf.lookup.StaticHashTable(initializer, 0)
+
+    def dtype(self, name):
+        import tensorflow as tf
+
+        # Numerical columns take raw numbers, bucketized or not.
+        return tf.float32 if self.columns[name].role == "numerical" else tf.string
+
+    def ids(self, name, values):
+        import tensorflow as tf
+
+        buckets = self.columns[name].hash_buckets
+        if buckets:
+            hashed = tf.strings.to_hash_bucket_fast(values, buckets) + 1
+            return tf.cast(tf.where(values == "", tf.zeros_like(hashed), hashed), tf.int32)
+        return tf.cast(self.tables[name].lookup(values), tf.int32)
+
+    def number(self, name, value):
+        import tensorflow as tf
+
+        state = self.fitted.get(name, {})
+        if self.columns[name].transform == "log1p":
+            value = tf.math.log1p(tf.maximum(value, 0.0))
+        elif state.get("transform") == "standardize":
+            value = (value - state["mean"]) / state["std"]
+        elif state.get("transform") == "bucketize":
+            edges = tf.constant(state["edges"], tf.float64)
+            bins = tf.searchsorted(edges, tf.cast(value, tf.float64), side="right")
+            return tf.cast(bins + 1, tf.int32)
+        return tf.reshape(tf.cast(value, tf.float32), [-1, 1])
+
+    def features(self, raw):
+        import tensorflow as tf
+
+        out = {}
+        for feature in self.spec:
+            name, column = feature.name, self.columns[feature.name]
+            if column.role == "numerical":
+                out[name] = self.number(name, raw[name])
+            elif feature.kind == "multi_hot":
+                tokens = tf.strings.split(raw[name], column.separator)
+                tokens = tf.ragged.boolean_mask(tokens, tokens != "")
+                bag = tf.ragged.map_flat_values(lambda t, name=name: self.ids(name, t), tokens)
+                width = feature.max_length
+                out[name] = bag[:, :width].to_tensor(0, shape=[None, width])
+            else:
+                out[name] = self.ids(name, raw[name])
+        return out
+
+
+def _ranker_description(task, raw, names):
+    import json
+
+    import tensorflow as tf
+
     meta = getattr(task, "preset_metadata", None) or {}
-    description = json.dumps(
+    inputs = {n: ("float32" if raw.dtype(n) == tf.float32 else "string") + " [batch]"
+              for n in names}  # fmt: skip
+    return json.dumps(
         {
-            "signatures": {
-                "score": {
-                    "inputs": {
-                        n: ("float32" if inputs[n] == tf.float32 else "string") + " [batch]"
-                        for n in names
-                    },
-                    "outputs": {"score": "float32 [batch]"},
-                }
-            },
-            "bags": {n: columns[n].separator for n in names if columns[n].role == "multi"},
+            "signatures": {"score": {"inputs": inputs, "outputs": {"score": "float32 [batch]"}}},
+            "bags": {n: raw.columns[n].separator for n in names if raw.columns[n].role == "multi"},
             "model": meta.get("model"),
             "dataset": meta.get("dataset"),
             "schema_sha256": meta.get("schema_sha256"),
@@ -328,4 +349,3 @@ def _ranker_archive(task, vocabularies, schema_config):
         },
         indent=2,
     )
-    return archive, description
