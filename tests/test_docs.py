@@ -120,7 +120,17 @@ def test_python_blocks_run(page, workdir):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-COMMANDS = sorted({(p.relative_to(ROOT).as_posix(), c) for p in PAGES for c in shell_commands(p)})
+def _distinct_commands():
+    """`(page, command)` of every page's commands, a command written on two
+    pages (the README and a guide) run once, under the first page."""
+    found = {}
+    for page in PAGES:
+        for command in shell_commands(page):
+            found.setdefault(" ".join(command.split()), page.relative_to(ROOT).as_posix())
+    return sorted((page, command) for command, page in found.items())
+
+
+COMMANDS = _distinct_commands()
 
 
 def _is_slow(command):
