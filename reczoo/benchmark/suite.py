@@ -70,9 +70,7 @@ def run_suite(
     devices.check(precision, jit)
     seeds = _seeds(seeds)
     name, chosen, data = _chosen(suite, models, datasets, peers, (data, data_flags, protocol))
-    output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise FileExistsError(f"--output must be a folder. Received: output={str(output)!r}")
+    output = _output_folder(output)
     kind = devices.select(device)  # an absent GPU is refused before anything is written
     output.mkdir(parents=True, exist_ok=True)
     rows = read_rows(output)
@@ -110,6 +108,13 @@ def run_suite(
     print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows
+
+
+def _output_folder(output):
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise FileExistsError(f"--output must be a folder. Received: output={str(output)!r}")
+    return output
 
 
 def _chosen(suite, models, datasets, peers, given):

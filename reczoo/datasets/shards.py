@@ -300,15 +300,10 @@ def convert_table(
     Returns:
         The `ShardedDataset`.
     """
-    from reczoo.datasets.schema import Schema
     from reczoo.datasets.tables import iter_blocks
 
-    if not isinstance(schema, Schema):
-        schema = Schema.from_dict(schema) if isinstance(schema, dict) else Schema.load(schema)
+    schema = _shardable(schema, ratios)
     table = schema.table
-    _check_shardable(schema)
-    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
-        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
     label = table.one("label")
     categorical = [c for c in table.columns if c.role in ("categorical", "user", "item")]
     numerical = [c for c in table.columns if c.role == "numerical"]
@@ -339,24 +334,10 @@ def convert_table(
             if max_rows is not None and seen >= max_rows:
                 break
         encoding = _schema_encoding(work, categorical, counts)
-        source = Path(str(path))
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "name": name or source.name.split(".")[0] or source.name,
-            "source": {
-                "file": source.name,
-                "sha256": digest.hexdigest(),
-                "format": "schema",
-                "schema": schema.to_dict(),
-                "schema_sha256": schema.sha256,
-            },
-            "categorical": [c.name for c in categorical],
-            "numerical": [c.name for c in numerical],
-            "encoding": encoding,
-            "split": {"ratios": list(ratios), "seed": seed},
-            "block_rows": block_rows,
-            **({"max_rows": max_rows} if max_rows is not None else {}),
-        }
+        manifest = _table_manifest(
+            path, name, schema, digest.hexdigest(), (categorical, numerical, encoding),
+            {"ratios": list(ratios), "seed": seed}, block_rows, max_rows,
+        )  # fmt: skip
         _finish(work, manifest, writers)
     return ShardedDataset(folder)
 
@@ -394,6 +375,42 @@ def _schema_encoding(work, categorical, counts):
                             "min_count": c.min_count}  # fmt: skip
         _write_vocabulary(work, c.name, [PAD, *keep])
     return encoding
+
+
+def _table_manifest(path, name, schema, sha256, columns, split, block_rows, max_rows):
+    """The manifest of a click log converted under `schema`."""
+    categorical, numerical, encoding = columns
+    source = Path(str(path))
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": name or source.name.split(".")[0] or source.name,
+        "source": {
+            "file": source.name,
+            "sha256": sha256,
+            "format": "schema",
+            "schema": schema.to_dict(),
+            "schema_sha256": schema.sha256,
+        },
+        "categorical": [c.name for c in categorical],
+        "numerical": [c.name for c in numerical],
+        "encoding": encoding,
+        "split": split,
+        "block_rows": block_rows,
+        **({"max_rows": max_rows} if max_rows is not None else {}),
+    }
+
+
+def _shardable(schema, ratios):
+    """`schema` (a `Schema`, a dict or a schema file) as a `Schema` shards can
+    hold, and `ratios` checked; what they cannot hold is refused by name."""
+    from reczoo.datasets.schema import Schema
+
+    if not isinstance(schema, Schema):
+        schema = Schema.from_dict(schema) if isinstance(schema, dict) else Schema.load(schema)
+    _check_shardable(schema)
+    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
+        raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
+    return schema
 
 
 def _check_shardable(schema):

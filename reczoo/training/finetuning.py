@@ -271,8 +271,7 @@ def finetune(
     model = meta["model"]
     entry = registry.model_info(model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
-    if data.kind == "ctr":
-        data = _same_columns(parent, data, meta)
+    data = _same_columns(parent, data, meta) if data.kind == "ctr" else data
     settings = dict(meta["hyperparameters"])
     for key in ("pretrain", *entry.init_settings):
         settings.pop(key, None)
