@@ -181,6 +181,9 @@ def _define_train(fv):
     flags.DEFINE_integer(
         "epochs", None, "Most epochs (early stopping on validation).", flag_values=fv
     )
+    flags.DEFINE_float("max_minutes", None, "Stop training after about this many minutes, at "
+                       "the end of an evaluation, keeping the best weights (the row's "
+                       "stopped_by says so); same as --set=max_minutes=N.", flag_values=fv)  # fmt: skip
     flags.DEFINE_integer(
         "seed", 0, "Seed of the split, sampling and initialisation.", flag_values=fv
     )
@@ -447,6 +450,10 @@ def _run_train(fv):
     source = "shards" if fv.shards else _data_source(fv)
     name = fv.dataset or fv.data_file or fv.shards or fv.train_file
     overrides = parse_overrides(fv.set)
+    if fv.max_minutes is not None:
+        if "max_minutes" in overrides:
+            raise ValueError("Give --max_minutes or --set=max_minutes=N, not both.")
+        overrides["max_minutes"] = fv.max_minutes
     # Every flag, setting and the output location, before any data is read.
     protocol = fv.protocol or default_protocol(name, source=source)
     if fv.ratios is not None:

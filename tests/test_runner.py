@@ -162,3 +162,26 @@ def test_stacked_stream_gives_the_same_batches():
         np.testing.assert_array_equal(a, wa)
         np.testing.assert_array_equal(b, wb)
         np.testing.assert_array_equal(y, wy)
+
+
+def test_a_time_budget_stops_at_the_end_of_a_period_and_says_so(tmp_path, capsys):
+    path = interactions_file(tmp_path)
+    flags = ["reczoo", "train", "--model=mlp", f"--data_file={path}", "--user_col=uid",
+             "--item_col=sku", "--time_col=ts", "--protocol=loo_full", "--epochs=200",
+             "--set=hidden_units=[8]",
+             "--set=batch_size=64", "--quiet"]  # fmt: skip
+    # A budget shorter than one period: the run stops after its first.
+    assert cli.main([*flags, "--max_minutes=0.0001"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["epochs"] == 1 and row["max_epochs"] == 200
+    assert row["stopped_by"] == "time budget"
+    assert row["hyperparameters"]["max_minutes"] == 0.0001
+    assert "--set=max_minutes=0.0001" in shlex.split(row["command"])
+    # A run that trains every epoch asked for was stopped by nothing.
+    full = run("mlp", reczoo.datasets.load_interactions(path, user="uid", item="sku", time="ts"),
+               "loo_full", epochs=2, verbose=0, batch_size=64, hidden_units=[8], max_minutes=60)  # fmt: skip
+    assert full["epochs"] == 2 and full["stopped_by"] is None
+    with pytest.raises(ValueError, match="max_minutes` must be a positive number"):
+        run("mlp", "movielens-100k", max_minutes=0)
+    assert cli.main([*flags, "--max_minutes=1", "--set=max_minutes=2"]) == 1
+    assert "Give --max_minutes or --set=max_minutes=N, not both" in capsys.readouterr().err

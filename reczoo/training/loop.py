@@ -74,6 +74,33 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.on_train_batch_end(self.steps_per_period - 1, logs)
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the period after which another would
+    run past `minutes` (training and evaluation counted, from the start of
+    `fit` in this process: a resumed run has the budget anew), judging a
+    period's length by the mean of those done. Early stopping, before it in
+    the callbacks, still restores the best weights.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = minutes * 60.0
+        self.stopped = False
+        self._start = None
+        self._periods = 0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._periods += 1
+        elapsed = time.perf_counter() - self._start
+        if self.model.stop_training:
+            return  # stopped for another reason
+        if elapsed + elapsed / self._periods > self.seconds:
+            self.model.stop_training = self.stopped = True
+
+
 class Evaluation(keras.callbacks.Callback):
     """Scores the plan's validation split after every period.
 
@@ -107,7 +134,9 @@ class Evaluation(keras.callbacks.Callback):
 
 @dataclasses.dataclass
 class TrainingLog:
-    """What a training run did: periods, steps, the best period, timings, history."""
+    """What a training run did: periods, steps, the best period, timings,
+    history, and what stopped it (`"patience"`, `"time budget"`, or None
+    when it ran every period)."""
 
     periods: int
     steps: int
@@ -115,6 +144,7 @@ class TrainingLog:
     best_period: int
     seconds: float
     history: list
+    stopped_by: str | None = None
 
 
 def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, strategy=None):
@@ -159,6 +189,9 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
                 min_lr=1e-6,
             )
             callbacks.append(reduce_lr)
+    budget = TimeBudget(settings.max_minutes) if settings.max_minutes else None
+    if budget is not None:
+        callbacks.append(budget)
     with contextlib.ExitStack() as held:
         done = 0
         if checkpoint_dir is not None:
@@ -181,7 +214,7 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
                 task, strategy, plan.stream_function(first, skip), callbacks, done, periods,
                 steps_per_period,
             )  # fmt: skip
-            return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
+            return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
         stream = plan.stream(first).skip(skip)
         fitted = task.fit(
             stream,
@@ -194,10 +227,11 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
             verbose=(1 if sys.stdout.isatty() else 2) if verbose >= 2 else 0,
             shuffle=False,  # the stream is shuffled by the plan
         )
-        return _log(fitted, done, steps_per_period, evaluation, stopping, timer)
+        return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
 
 
-def _log(fitted, done, steps_per_period, evaluation, stopping, timer):
+def _log(fitted, done, steps_per_period, callbacks, timer):
+    evaluation, stopping, budget = callbacks
     run = done + len(fitted.epoch)
     if evaluation is None:
         history = [
@@ -207,4 +241,10 @@ def _log(fitted, done, steps_per_period, evaluation, stopping, timer):
         best = run - 1
     else:
         history, best = evaluation.rows, stopping.best_epoch
-    return TrainingLog(run, run * steps_per_period, steps_per_period, best, timer.seconds, history)
+    stopped_by = None
+    if stopping is not None and stopping.stopped_epoch > 0:
+        stopped_by = "patience"
+    elif budget is not None and budget.stopped:
+        stopped_by = "time budget"
+    return TrainingLog(run, run * steps_per_period, steps_per_period, best, timer.seconds, history,
+                       stopped_by)  # fmt: skip

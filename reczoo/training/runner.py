@@ -425,6 +425,7 @@ def _progress(log, plan, settings):
         "max_epochs": settings.epochs,
         "best_epoch": int(best_epoch) if best_epoch.is_integer() else round(best_epoch, 2),
         "best_step": best_steps,
+        "stopped_by": log.stopped_by,
         "history": log.history,
     }
 

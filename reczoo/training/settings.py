@@ -75,7 +75,7 @@ class RunSettings:
         overrides: the user's `--set` values, as given (for the command).
         output, overwrite: where the trained preset goes.
         strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
-        batch_size ... shuffle_buffer: the training procedure.
+        batch_size ... max_minutes: the training procedure.
         model_settings: backbone, task and compile settings.
     """
 
@@ -111,6 +111,9 @@ class RunSettings:
     # history before them context (fine-tuning on a later window); unset: all.
     train_last_targets: int | None = None
     shuffle_buffer: int | None = None
+    # Minutes of training (evaluations included) after which a run stops at
+    # the end of an evaluation period, keeping its best weights; unset: none.
+    max_minutes: float | None = None
     model_settings: types.MappingProxyType = dataclasses.field(
         default_factory=lambda: types.MappingProxyType({})
     )
@@ -196,6 +199,13 @@ class RunSettings:
                 "A run counts epochs (`epochs`) or examples (`eval_every_examples` and "
                 "`max_evaluations`); neither was set."
             )
+        budget = self.max_minutes
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0
+        ):
+            raise ValueError(
+                f"`max_minutes` must be a positive number. Received: max_minutes={budget!r}"
+            )
         if self.pretrain not in (None, True, False):
             raise ValueError(
                 f"`pretrain` must be true or false. Received: pretrain={self.pretrain!r}"
@@ -279,7 +289,7 @@ class RunSettings:
 
 _FIELDS = {f.name for f in dataclasses.fields(RunSettings)}
 _OPTIONAL = ("eval_every_examples", "max_evaluations", "pretrain", "train_last_targets",
-             "shuffle_buffer")  # fmt: skip
+             "shuffle_buffer", "max_minutes")  # fmt: skip
 TRAINING_FIELDS = tuple(
     f.name for f in dataclasses.fields(RunSettings) if f.name in EPOCH_BASE or f.name in _OPTIONAL
 )
