@@ -118,7 +118,9 @@ def _provenance(rows):
         "this report is rebuilt from the rows by `reczoo benchmark report DIR`. "
         "With several seeds a cell reads mean ± sd (count). A reference is "
         "compared only under its own protocol; `settings` lists what an entry "
-        "changed from its recipe (a quick suite caps epochs).",
+        "changed from its recipe, and `capped` what that did (a quick suite caps "
+        'epochs and minutes of training; "best at the last" means it was still '
+        "improving when capped).",
         "",
     ]
     return [line for line in lines if line is not None]
@@ -137,11 +139,14 @@ def _accuracy_table(variants, dataset, protocol):
         return []
     all_rows = [r for rs in variants.values() for r in rs]
     metrics = _headline(all_rows)
-    header = ["model", "settings", *metrics, "reference", "Δ", "epochs", "train ex/s",
-              "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
+    with_caps = any(r.get("capped") for r in all_rows)
+    header = ["model", "settings", *(["capped"] if with_caps else []), *metrics, "reference",
+              "Δ", "epochs", "train ex/s", "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for (label, precision, jit, settings), rs in sorted(variants.items(), key=str):
         cells = [label, settings.replace(",", ", ")]
+        if with_caps:
+            cells.append(" / ".join(dict.fromkeys(r["capped"] for r in rs if r.get("capped"))))
         means = {}
         for m in metrics:
             text, means[m] = _value(rs, lambda r, m=m: (r.get("metrics") or {}).get(m), 4)

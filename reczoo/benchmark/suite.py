@@ -28,6 +28,10 @@ from reczoo.benchmark.rows import RESULTS, read_rows, update_rows
 from reczoo.provenance import folder_lock, run_record
 from reczoo.terminal import native_stderr_held
 
+# Runs estimated at less than this many seconds start without timing the
+# machine first (`calibrate`: a few seconds of its own).
+CALIBRATE_ABOVE_S = 120.0
+
 
 def run_suite(
     suite="quick",
@@ -79,10 +83,19 @@ def run_suite(
     plan = [(entry, seed) for entry in chosen for seed in seeds]
     finished = {r["run_id"] for r in rows if r.get("status") == "ok"}
     todo = [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
-    progress = Progress(len(plan), len(plan) - len(todo), [e.estimate_s for e, _ in todo])
+    strategy = devices.strategy(kind)
+    estimates = [e.estimate_s for e, _ in todo]
+    if sum(estimates) >= CALIBRATE_ABOVE_S:
+        # The first line: what the runs should take here, from a few timed steps.
+        with strategy.scope(), native_stderr_held():
+            scale, said = calibrate()
+        _clear_session()
+        estimates = [estimated_seconds(e, scale) for e, _ in todo]
+        print(f"Estimate for this machine: about {_clock(sum(estimates))} for {len(todo)} "
+              f"runs ({said}).", flush=True)  # fmt: skip
+    progress = Progress(len(plan), len(plan) - len(todo), estimates)
     if len(todo) < len(plan):
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
-    strategy = devices.strategy(kind)
     device_fields = devices.record(kind, precision, jit_on)
     for entry, seed in todo:
         progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
@@ -232,8 +245,11 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
                      recipe=entry.recipe or "none", verbose=verbose,
                      checkpoint_dir=checkpoint_dir, data_file=data_flags, **overrides)  # fmt: skip
         p50, p99 = latency(result.model)
-        return [{**dict(result), "status": "ok", "latency_batch_size": 1,
-                 "latency_ms_p50": p50, "latency_ms_p99": p99}]  # fmt: skip
+        row = {**dict(result), "status": "ok", "latency_batch_size": 1,
+               "latency_ms_p50": p50, "latency_ms_p99": p99}  # fmt: skip
+        if entry.settings:
+            row["capped"] = capped(entry, row)
+        return [row]
     if entry.kind == "throughput":
         from reczoo.benchmark.throughput import measure
 
@@ -264,6 +280,32 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
                       label=f"{entry.peer}_{entry.model}")  # fmt: skip
         return [ours, theirs]
     raise ValueError(f"Unknown entry kind {entry.kind!r}")
+
+
+def capped(entry, row):
+    """What an entry changed from its recipe (or the defaults), and what
+    that did to its run, in words: the report's `capped` column."""
+    from reczoo import registry
+    from reczoo.training.settings import EPOCH_BASE
+
+    said, overrides = [], dict(entry.overrides)
+    epochs = overrides.pop("epochs", None)
+    if epochs is not None:
+        text = f"epochs {epochs}"
+        if entry.recipe:
+            full = registry.get_recipe(entry.recipe).training.get("epochs", EPOCH_BASE["epochs"])
+            text += f" of the recipe's {full}"
+        if row.get("best_epoch") == row.get("epochs") and not row.get("stopped_by"):
+            text += ", best at the last"
+        said.append(text)
+    budget = overrides.pop("max_minutes", None)
+    if budget is not None:
+        text = f"at most {budget:g} min of training"
+        if row.get("stopped_by") == "time budget":
+            text += f": stopped by it after {row.get('epochs')} epochs"
+        said.append(text)
+    said += [f"{key}={value}" for key, value in sorted(overrides.items())]
+    return "; ".join(said)
 
 
 def _failed(entry, error):
@@ -303,6 +345,33 @@ def suite_command(suite, entry, seed, precision, jit, device, data_flags=None):
         if value != default:
             parts.append(f"--{flag}={value}")
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def calibrate(calibration=suite_entries.CALIBRATION):
+    """`(scale, words)`: how much longer than on the machine that timed the
+    estimates a suite's runs should take here, from a few training steps of
+    `calibration`'s model on its shape, and that measurement in words."""
+    from reczoo.benchmark.throughput import train_speed
+
+    measured = train_speed(calibration.model, calibration.shape, calibration.batch_size)
+    scale = calibration.examples_per_sec / measured
+    said = (
+        f"{calibration.model} trained at {measured:,.0f} examples/s here, "
+        f"{calibration.examples_per_sec:,.0f} on {calibration.machine}"
+    )
+    return scale, said
+
+
+def estimated_seconds(entry, scale):
+    """An entry's estimate on this machine: its `estimate_s` times `scale`,
+    and no more than its training budget (`max_minutes`) where it has one,
+    plus a fifth of the scaled estimate for what is not training (reading,
+    the final evaluation)."""
+    seconds = entry.estimate_s * scale
+    budget = entry.overrides.get("max_minutes")
+    if budget is not None:
+        seconds = min(seconds, 60.0 * budget + 0.2 * seconds)
+    return seconds
 
 
 class Progress:

@@ -35,8 +35,9 @@ class Entry:
         settings: overrides on top of the recipe, as `(name, value)` pairs
             (`(("epochs", 30),)`): a cap that keeps a quick suite quick.
         peer: the peer runner of a peer entry (`"deepctr"`).
-        estimate_s: roughly how long the entry takes on 2 CPU cores, for the
-            progress line's time left.
+        estimate_s: how long the entry took on the machine that timed the
+            estimates (`CALIBRATION`), scaled to this one by the suite's
+            first steps (`reczoo.benchmark.suite.calibrate`).
     """
 
     label: str
@@ -60,6 +61,27 @@ class Entry:
     @property
     def overrides(self):
         return dict(self.settings)
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """How a suite scales its entries' estimates to the machine it runs on:
+    a few training steps of `model` on the throughput shape `shape` at
+    `batch_size` (synthetic values), timed before the first entry, against
+    `examples_per_sec`, the same steps on the machine of `machine` that
+    timed the entries' `estimate_s`."""
+
+    model: str
+    shape: str
+    batch_size: int
+    examples_per_sec: float
+    machine: str
+
+
+CALIBRATION = Calibration(
+    "deepfm", "frappe", 4096, examples_per_sec=40_300.0,
+    machine="a 2-core AMD EPYC under ONEDNN_MAX_CPU_ISA=AVX2 (AVX-512 off), Dec 2026",
+)  # fmt: skip
 
 
 def _recipe(name, label=None, estimate_s=300.0, **settings):
@@ -116,27 +138,30 @@ _PEERS = (
 
 def _suites():
     return {
-        # Every task family on real data in about ten minutes on 2 cores:
-        # factorization, cross and product CTR models on BARS' Frappe rows,
-        # attention, recurrent and convolutional next-item models on Amazon
-        # Games capped at a few epochs, NCF-style ranking on MovieLens-100K.
+        # One entry per family of the model table, on real data, within ten
+        # minutes on 2 cores without AVX-512: factorization, cross and product
+        # models on BARS' Frappe rows; attention, recurrent and convolutional
+        # next-item models on Amazon Games; NCF, a popularity baseline and
+        # contrastive two-tower retrieval on MovieLens-100K. Each is capped in
+        # epochs (timed where CALIBRATION was) and in minutes of training, so
+        # that a slower machine stops each run early rather than running over.
         "quick": [
-            _recipe("deepfm/frappe-x1", estimate_s=70),
-            _recipe("dcnv2/frappe-x1", estimate_s=100),
-            _recipe("ipnn/frappe-x1", epochs=10, estimate_s=50),
-            _recipe("sasrec/amazon-games", epochs=30, estimate_s=115),
-            _recipe("gru4rec/amazon-games", epochs=4, estimate_s=150),
-            _recipe("caser/amazon-games", epochs=6, estimate_s=60),
-            Entry(
-                "mlp",
-                "accuracy",
-                "mlp",
-                "movielens-100k",
-                protocol="ncf",
-                settings=(("batch_size", 1024), ("epochs", 10)),
-                estimate_s=30,
+            _recipe("deepfm/frappe-x1", epochs=10, max_minutes=1.3, estimate_s=75),
+            _recipe("dcnv2/frappe-x1", epochs=8, max_minutes=1.15, estimate_s=70),
+            _recipe("ipnn/frappe-x1", epochs=6, max_minutes=0.75, estimate_s=48),
+            _recipe("sasrec/amazon-games", epochs=20, max_minutes=1.5, estimate_s=95),
+            _recipe("gru4rec/amazon-games", epochs=2, max_minutes=1.3, estimate_s=80),
+            _recipe("caser/amazon-games", epochs=4, max_minutes=0.7, estimate_s=48),
+            _recipe(
+                "neumf/movielens-100k",
+                epochs=6,
+                pretrain=False,
+                learning_rate=1e-3,
+                max_minutes=0.45,
+                estimate_s=25,
             ),
-            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=15),
+            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=2),
+            _recipe("two_tower/movielens-100k", estimate_s=16),
             *_PEERS[:1],
         ],
         # Each model under its paper's or BARS' protocol and recipe, on every

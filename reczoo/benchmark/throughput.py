@@ -101,6 +101,23 @@ def _percentile(values, q):
     return float(np.percentile(np.asarray(values) * 1000.0, q))
 
 
+def train_speed(model, shape_name, batch_size, repeats=3, min_seconds=0.3, seed=0):
+    """Training examples/s of `model` on the shape `shape_name` at
+    `batch_size` (synthetic values; the median of `repeats` timed fit
+    epochs of about `min_seconds` each, after a warm-up): a quick measure
+    of a machine's speed."""
+    import keras
+
+    shape = SHAPES[shape_name]
+    spec = shape.spec()
+    keras.utils.set_random_seed(seed)
+    task = registry.get_model(model, feature_spec=spec)
+    rng = np.random.default_rng(seed)
+    features = spec.dummy_inputs(batch_size, seed=seed)
+    targets = _targets(task, shape, features, batch_size, rng)
+    return _train_speed(task, features, targets, batch_size, repeats, min_seconds)
+
+
 def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5,
             min_seconds=1.0, batch_sizes=None, seed=0, **model_settings):  # fmt: skip
     """Times `model` on the shape `shape_name`; returns one row per batch size.

@@ -105,9 +105,14 @@ def test_resume_skips_finished_rows_and_reruns_failed_ones(tiny, monkeypatch, ca
         raise RuntimeError("still broken")
 
     monkeypatch.setattr(suite_module, "_run_entry", fake_entry)
+    # The first line estimates the runs left for this machine, timed first.
+    monkeypatch.setattr(suite_module, "CALIBRATE_ABOVE_S", 0.0)
+    monkeypatch.setattr(suite_module, "calibrate", lambda: (3.0, "timed"))
     again = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True)
     assert ran == [BROKEN.key]  # finished entries were not run again
-    assert "2 of 3 runs already in" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Estimate for this machine: about 0:00:15 for 1 runs (timed)."
+    assert "2 of 3 runs already in" in out[1]
     assert len(again) == len(rows)
     before = json.loads(json.dumps(rows))
     assert [r for r in again if r["status"] == "ok"] == [r for r in before if r["status"] == "ok"]
@@ -210,5 +215,44 @@ def test_suites_name_registered_recipes_and_shapes():
     with pytest.raises(ValueError, match="runs on your data: give --data_file"):
         suites.entries("ranking")
     quick = suites.entries("quick")
-    assert {e.dataset for e in quick} >= {"frappe-x1", "amazon-games", "movielens-100k"}
-    assert sum(e.estimate_s for e in quick) < 15 * 60
+    # Every family of the model table, each under the protocol its rows are
+    # published for (two-tower retrieval under TF Recommenders' split).
+    families = {registry.model_info(m).family for m in registry.list_models()}
+    assert {registry.model_info(e.model).family for e in quick} == families
+    assert {(e.model, e.protocol) for e in quick} >= {("two_tower", "tfrs_retrieval"),
+                                                      ("neumf", "ncf")}  # fmt: skip
+    # Within ten minutes on the calibration's machine, and on a slower one the
+    # training budgets bound what the epochs do not.
+    assert sum(suite_module.estimated_seconds(e, 1.0) for e in quick) < 9 * 60
+    assert sum(suite_module.estimated_seconds(e, 1.6) for e in quick) < 10 * 60
+
+
+def test_an_estimate_scales_by_the_machine_and_stops_at_the_training_budget():
+    capped = Entry("deepfm", "accuracy", "deepfm", "frappe-x1", recipe="deepfm/frappe-x1",
+                   settings=(("epochs", 10), ("max_minutes", 1.0)), estimate_s=50)  # fmt: skip
+    assert suite_module.estimated_seconds(capped, 1.0) == 50
+    assert suite_module.estimated_seconds(capped, 1.2) == 60
+    # Past its budget a run stops: a minute, and a fifth of the scaled estimate.
+    assert suite_module.estimated_seconds(capped, 4.0) == 60 + 0.2 * 200
+    assert suite_module.estimated_seconds(TINY_MLP, 4.0) == 20
+    scale, said = suite_module.calibrate()
+    assert scale > 0 and "examples/s here" in said
+
+
+def test_capped_says_what_an_entry_changed_and_what_that_did():
+    entry = Entry("deepfm", "accuracy", "deepfm", "frappe-x1", recipe="deepfm/frappe-x1",
+                  settings=(("dropout", 0.1), ("epochs", 10), ("max_minutes", 1.5)))  # fmt: skip
+    capped = suite_module.capped
+    row = {"epochs": 10, "best_epoch": 10, "stopped_by": None}
+    assert capped(entry, row) == (
+        "epochs 10 of the recipe's 100, best at the last; at most 1.5 min of training; dropout=0.1"
+    )
+    row = {"epochs": 4, "best_epoch": 4, "stopped_by": "time budget"}
+    assert capped(entry, row) == (
+        "epochs 10 of the recipe's 100; at most 1.5 min of training: stopped by it after 4 "
+        "epochs; dropout=0.1"
+    )
+    assert (
+        capped(TINY_MLP, {"epochs": 2, "best_epoch": 1})
+        == "epochs 2; batch_size=4096; hidden_units=[16]"
+    )
