@@ -181,6 +181,9 @@ def test_a_time_budget_stops_at_the_end_of_a_period_and_says_so(tmp_path, capsys
     full = run("mlp", reczoo.datasets.load_interactions(path, user="uid", item="sku", time="ts"),
                "loo_full", epochs=2, verbose=0, batch_size=64, hidden_units=[8], max_minutes=60)  # fmt: skip
     assert full["epochs"] == 2 and full["stopped_by"] is None
+    # Nor is a run whose budget runs out with its last epoch.
+    last = run("mlp", full.data, "loo_full", epochs=1, verbose=0, batch_size=64, max_minutes=1e-4)
+    assert last["epochs"] == 1 and last["stopped_by"] is None
     with pytest.raises(ValueError, match="max_minutes` must be a positive number"):
         run("mlp", "movielens-100k", max_minutes=0)
     assert cli.main([*flags, "--max_minutes=1", "--set=max_minutes=2"]) == 1

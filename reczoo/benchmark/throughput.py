@@ -101,12 +101,14 @@ def _percentile(values, q):
     return float(np.percentile(np.asarray(values) * 1000.0, q))
 
 
-def train_speed(model, shape_name, batch_size, repeats=3, min_seconds=0.3, seed=0):
+def train_speed(model, shape_name, batch_size, steps=16, warmup=4, seed=0):
     """Training examples/s of `model` on the shape `shape_name` at
-    `batch_size` (synthetic values; the median of `repeats` timed fit
-    epochs of about `min_seconds` each, after a warm-up): a quick measure
-    of a machine's speed."""
+    `batch_size` (synthetic values): `batch_size` over the median time
+    between the ends of `steps` training steps in one `fit` call, after
+    `warmup` steps (tracing, optimizer slots). A quick measure of a
+    machine's speed that the cost of starting `fit` does not blur."""
     import keras
+    import tensorflow as tf
 
     shape = SHAPES[shape_name]
     spec = shape.spec()
@@ -115,7 +117,14 @@ def train_speed(model, shape_name, batch_size, repeats=3, min_seconds=0.3, seed=
     rng = np.random.default_rng(seed)
     features = spec.dummy_inputs(batch_size, seed=seed)
     targets = _targets(task, shape, features, batch_size, rng)
-    return _train_speed(task, features, targets, batch_size, repeats, min_seconds)
+    data = tf.data.Dataset.from_tensors((features, targets)).repeat()
+    ends = []
+    clock = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter())
+    )
+    task.fit(data, steps_per_epoch=warmup + steps, epochs=1, verbose=0, shuffle=False,
+             callbacks=[clock])  # fmt: skip
+    return round(batch_size / float(np.median(np.diff(ends[warmup - 1 :]))), 1)
 
 
 def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5,

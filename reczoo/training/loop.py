@@ -95,8 +95,8 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._periods += 1
         elapsed = time.perf_counter() - self._start
-        if self.model.stop_training:
-            return  # stopped for another reason
+        if self.model.stop_training or epoch + 1 >= self.params["epochs"]:
+            return  # stopped for another reason, or at its end anyway
         if elapsed + elapsed / self._periods > self.seconds:
             self.model.stop_training = self.stopped = True
 
