@@ -221,6 +221,11 @@ def cpu_name():
     except OSError:
         pass
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    if vector and limit and limit.upper() not in ("ALL", "DEFAULT"):
+        # TensorFlow's own kernels are built for AVX2; oneDNN's pick the
+        # widest the CPU has, unless this caps them.
+        vector += f" off: ONEDNN_MAX_CPU_ISA={limit}" if vector == "AVX-512" else f" ({limit})"
     return f"{model} ({os.cpu_count()} cores{', ' + vector if vector else ''})"
 
 

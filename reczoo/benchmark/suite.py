@@ -14,6 +14,7 @@ An entry that fails is recorded with its error, and the suite goes on.
 """
 
 import contextlib
+import os
 import shlex
 import shutil
 import sys
@@ -344,7 +345,12 @@ def suite_command(suite, entry, seed, precision, jit, device, data_flags=None):
                                  ("device", device, "auto")):  # fmt: skip
         if value != default:
             parts.append(f"--{flag}={value}")
-    return " ".join(shlex.quote(p) for p in parts)
+    command = " ".join(shlex.quote(p) for p in parts)
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    if limit:
+        # What the CPU's kernels were allowed to use is part of the run.
+        command = f"ONEDNN_MAX_CPU_ISA={shlex.quote(limit)} {command}"
+    return command
 
 
 def calibrate(calibration=suite_entries.CALIBRATION):
