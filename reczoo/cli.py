@@ -694,6 +694,9 @@ def _define_benchmark(fv):
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "One line per run, no Keras progress.", flag_values=fv)
+    flags.DEFINE_float("max_minutes", None, "Minutes the suite's training runs may take in "
+                       "all: each trains for at most its share of the time left (default: the "
+                       "suite's own: 9 for quick, none for the others).", flag_values=fv)  # fmt: skip
     _define_data_flags(fv, public=False)
     flags.DEFINE_string("protocol", None, "--suite=ranking: the split of your data; default: "
                         "its own (random_split for a click log).", flag_values=fv)  # fmt: skip
@@ -719,7 +722,7 @@ def _run_benchmark(fv, *positional):
     run_suite(
         fv.suite, models=fv.models, datasets=fv.datasets, output=fv.output, device=fv.device,
         precision=fv.precision, jit=fv.jit, seeds=fv.seeds, peers=fv.peers, quiet=fv.quiet,
-        data=data, data_flags=data_file, protocol=protocol,
+        data=data, data_flags=data_file, protocol=protocol, max_minutes=fv.max_minutes,
     )  # fmt: skip
     return 0
 

@@ -48,6 +48,7 @@ def run_suite(
     data=None,
     data_flags=None,
     protocol=None,
+    max_minutes=None,
 ):
     """Runs `suite` into `output`; returns every row in the folder.
 
@@ -71,8 +72,17 @@ def run_suite(
         data_flags: the flags that read `data` (`{flag: value}`), for the
             rows' and the entries' commands.
         protocol: the protocol of such a suite (default: the data's own).
+        max_minutes: the minutes its training runs may take in all (default:
+            the suite's own, `suites.TIME_BUDGETS`): each trains for at most
+            its share of the time left, by its estimate (`SuiteBudget`).
     """
     devices.check(precision, jit)
+    if max_minutes is not None and not (
+        isinstance(max_minutes, int | float)
+        and not isinstance(max_minutes, bool)
+        and max_minutes > 0
+    ):
+        raise ValueError(f"--max_minutes must be a positive number. Received: {max_minutes!r}")
     seeds = _seeds(seeds)
     name, chosen, data = _chosen(suite, models, datasets, peers, (data, data_flags, protocol))
     output = _output_folder(output)
@@ -85,28 +95,26 @@ def run_suite(
     finished = {r["run_id"] for r in rows if r.get("status") == "ok"}
     todo = [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
     strategy = devices.strategy(kind)
-    estimates = [e.estimate_s for e, _ in todo]
-    if sum(estimates) >= CALIBRATE_ABOVE_S:
-        # The first line: what the runs should take here, from a few timed steps.
-        with strategy.scope(), native_stderr_held():
-            scale, said = calibrate()
-        _clear_session()
-        estimates = [estimated_seconds(e, scale) for e, _ in todo]
-        print(f"Estimate for this machine: about {_clock(sum(estimates))} for {len(todo)} "
-              f"runs ({said}).", flush=True)  # fmt: skip
+    if max_minutes is None and isinstance(suite, str):
+        max_minutes = suite_entries.TIME_BUDGETS.get(name)
+    estimates = _estimates(todo, strategy, max_minutes)
+    budget = SuiteBudget(
+        max_minutes, [(e.kind, s) for (e, _), s in zip(todo, estimates, strict=True)]
+    )
     progress = Progress(len(plan), len(plan) - len(todo), estimates)
     if len(todo) < len(plan):
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
     device_fields = devices.record(kind, precision, jit_on)
-    for entry, seed in todo:
+    for index, (entry, seed) in enumerate(todo):
         progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
         started = time.perf_counter()
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(run_id)
-        new = _attempt(entry, seed, strategy, (precision, jit_on, kind, quiet), checkpoints,
-                       (data, data_flags))  # fmt: skip
+        options = (precision, jit_on, kind, quiet, budget.share(index))
+        new = _attempt(entry, seed, strategy, options, checkpoints, (data, data_flags))
         seconds = time.perf_counter() - started
+        budget.ran(index, seconds)
         command = suite_command(name, entry, seed, precision, jit, device, data_flags)
         shared = {"suite": name, "entry": entry.key, "run_id": run_id, "kind": entry.kind,
                   "seed": seed, "suite_command": command, "entry_seconds": round(seconds, 2)}  # fmt: skip
@@ -122,6 +130,53 @@ def run_suite(
     print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows
+
+
+def _estimates(todo, strategy, max_minutes):
+    """The runs' estimates for this machine, timed first where they are long
+    (the suite's first line says what it found)."""
+    estimates = [e.estimate_s for e, _ in todo]
+    if sum(estimates) < CALIBRATE_ABOVE_S:
+        return estimates
+    with strategy.scope(), native_stderr_held():
+        scale, said = calibrate()
+    _clear_session()
+    estimates = [e.estimate_s * scale for e, _ in todo]
+    total = sum(estimates)
+    line = f"Estimate for this machine: about {_clock(total)} for {len(todo)} runs ({said})"
+    if max_minutes is not None:
+        line += (f"; at most about {_clock(60 * max_minutes)} of training runs: each trains "
+                 "for its share of the time left")  # fmt: skip
+    print(line + ".", flush=True)
+    return estimates
+
+
+class SuiteBudget:
+    """A suite's minutes of accuracy runs, shared as it goes.
+
+    Before each accuracy run, the time left is split by the estimates of the
+    accuracy runs left; the run's training budget (`max_minutes`) is its
+    share less a fifth of its estimate (reading, the final evaluation). A run
+    that ends early leaves its time to the next; time in other entries
+    (peers, throughput) is not counted. No budget: no share.
+    """
+
+    def __init__(self, minutes, runs):
+        self.minutes, self.runs = minutes, list(runs)  # runs: (kind, estimate)
+        self.left = None if minutes is None else 60.0 * minutes
+
+    def share(self, index):
+        """Minutes of training for run `index`, or None."""
+        kind, estimate = self.runs[index]
+        if self.left is None or kind != "accuracy":
+            return None
+        rest = sum(e for k, e in self.runs[index:] if k == "accuracy")
+        seconds = self.left * estimate / max(rest, 1e-9) - 0.2 * estimate
+        return round(max(seconds, 6.0) / 60.0, 2)
+
+    def ran(self, index, seconds):
+        if self.left is not None and self.runs[index][0] == "accuracy":
+            self.left = max(0.0, self.left - seconds)
 
 
 def _output_folder(output):
@@ -172,12 +227,11 @@ def _suite_data(suite, data, names):
 
 def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
     """The rows of one entry at one seed; a failure is a row, and the suite goes on."""
-    precision, jit_on, kind, quiet = options
     try:
         # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
         # and shown only if the entry fails.
         with strategy.scope(), native_stderr_held():
-            return _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoints, given)
+            return _run_entry(entry, seed, options, checkpoints, given)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # recorded; the suite goes on
@@ -227,11 +281,13 @@ def _run_id(entry, seed, context):
     return f"{entry.key}|seed={seed}|{context['precision']}|jit={context['jit']}"
 
 
-def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
-               given=(None, None)):  # fmt: skip
+def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
+    """The rows of one entry; `options` are `(precision, jit_on, device kind,
+    quiet, minutes of training or None)`."""
     from reczoo.benchmark.throughput import latency
     from reczoo.training.runner import run
 
+    precision, jit_on, _, quiet, share = options
     verbose = 0 if quiet else 2
     if entry.kind == "accuracy":
         overrides = dict(entry.overrides)
@@ -239,6 +295,8 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
             overrides["dtype"] = precision
         if jit_on:
             overrides["jit_compile"] = True
+        if share is not None and "max_minutes" not in overrides:
+            overrides["max_minutes"] = share
         epochs = overrides.pop("epochs", None)
         data, data_flags = given
         result = run(entry.model, data if data is not None else entry.dataset,
@@ -248,8 +306,8 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
         p50, p99 = latency(result.model)
         row = {**dict(result), "status": "ok", "latency_batch_size": 1,
                "latency_ms_p50": p50, "latency_ms_p99": p99}  # fmt: skip
-        if entry.settings:
-            row["capped"] = capped(entry, row)
+        if entry.settings or share is not None:
+            row["capped"] = capped(entry, row, share)
         return [row]
     if entry.kind == "throughput":
         from reczoo.benchmark.throughput import measure
@@ -283,9 +341,10 @@ def _run_entry(entry, seed, precision, jit_on, kind, quiet, checkpoint_dir=None,
     raise ValueError(f"Unknown entry kind {entry.kind!r}")
 
 
-def capped(entry, row):
+def capped(entry, row, share=None):
     """What an entry changed from its recipe (or the defaults), and what
-    that did to its run, in words: the report's `capped` column."""
+    that did to its run, in words: the report's `capped` column. `share`:
+    the minutes of training the suite's budget gave it."""
     from reczoo import registry
     from reczoo.training.settings import EPOCH_BASE
 
@@ -300,8 +359,13 @@ def capped(entry, row):
             text += ", best at the last"
         said.append(text)
     budget = overrides.pop("max_minutes", None)
+    if budget is None and share is not None:
+        budget = share
+        said.append(f"its share of the suite's time: {share:g} min of training")
+    elif budget is not None:
+        said.append(f"at most {budget:g} min of training")
     if budget is not None:
-        text = f"at most {budget:g} min of training"
+        text = said.pop()
         if row.get("stopped_by") == "time budget":
             text += f": stopped by it after {row.get('epochs')} epochs"
         said.append(text)
@@ -366,18 +430,6 @@ def calibrate(calibration=suite_entries.CALIBRATION):
         f"{calibration.examples_per_sec:,.0f} on {calibration.machine}"
     )
     return scale, said
-
-
-def estimated_seconds(entry, scale):
-    """An entry's estimate on this machine: its `estimate_s` times `scale`,
-    and no more than its training budget (`max_minutes`) where it has one,
-    plus a fifth of the scaled estimate for what is not training (reading,
-    the final evaluation)."""
-    seconds = entry.estimate_s * scale
-    budget = entry.overrides.get("max_minutes")
-    if budget is not None:
-        seconds = min(seconds, 60.0 * budget + 0.2 * seconds)
-    return seconds
 
 
 class Progress:

@@ -108,10 +108,14 @@ def test_resume_skips_finished_rows_and_reruns_failed_ones(tiny, monkeypatch, ca
     # The first line estimates the runs left for this machine, timed first.
     monkeypatch.setattr(suite_module, "CALIBRATE_ABOVE_S", 0.0)
     monkeypatch.setattr(suite_module, "calibrate", lambda: (3.0, "timed"))
-    again = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True)
+    again = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True,
+                      max_minutes=2)  # fmt: skip
     assert ran == [BROKEN.key]  # finished entries were not run again
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "Estimate for this machine: about 0:00:15 for 1 runs (timed)."
+    assert out[0] == (
+        "Estimate for this machine: about 0:00:15 for 1 runs (timed); at most about 0:02:00 "
+        "of training runs: each trains for its share of the time left."
+    )
     assert "2 of 3 runs already in" in out[1]
     assert len(again) == len(rows)
     before = json.loads(json.dumps(rows))
@@ -221,20 +225,26 @@ def test_suites_name_registered_recipes_and_shapes():
     assert {registry.model_info(e.model).family for e in quick} == families
     assert {(e.model, e.protocol) for e in quick} >= {("two_tower", "tfrs_retrieval"),
                                                       ("neumf", "ncf")}  # fmt: skip
-    # Within ten minutes on the calibration's machine, and on a slower one the
-    # training budgets bound what the epochs do not.
-    assert sum(suite_module.estimated_seconds(e, 1.0) for e in quick) < 8 * 60
-    assert sum(suite_module.estimated_seconds(e, 1.5) for e in quick) < 10 * 60
+    # Within ten minutes: the runs' estimates on the calibration's machine,
+    # and the budget that stops them on a slower one, with a minute to spare.
+    assert sum(e.estimate_s for e in quick) < 8 * 60
+    assert suites.TIME_BUDGETS["quick"] <= 9
 
 
-def test_an_estimate_scales_by_the_machine_and_stops_at_the_training_budget():
-    capped = Entry("deepfm", "accuracy", "deepfm", "frappe-x1", recipe="deepfm/frappe-x1",
-                   settings=(("epochs", 10), ("max_minutes", 1.0)), estimate_s=50)  # fmt: skip
-    assert suite_module.estimated_seconds(capped, 1.0) == 50
-    assert suite_module.estimated_seconds(capped, 1.2) == 60
-    # Past its budget a run stops: a minute, and a fifth of the scaled estimate.
-    assert suite_module.estimated_seconds(capped, 4.0) == 60 + 0.2 * 200
-    assert suite_module.estimated_seconds(TINY_MLP, 4.0) == 20
+def test_a_suite_budget_is_shared_by_estimate_and_what_a_run_leaves_goes_on():
+    budget = suite_module.SuiteBudget(10.0, [("accuracy", 100), ("peer", 500),
+                                             ("accuracy", 200), ("accuracy", 300)])  # fmt: skip
+    # A sixth of 600 s, less a fifth of its estimate for reading and scoring.
+    assert budget.share(0) == round((100 - 20) / 60, 2)
+    budget.ran(0, 40.0)  # 60 s left to the others
+    assert budget.share(1) is None  # a peer run is not budgeted ...
+    budget.ran(1, 400.0)  # ... nor counted
+    assert budget.share(2) == round((560 * 200 / 500 - 40) / 60, 2)
+    budget.ran(2, 560.0)
+    assert budget.share(3) == 0.1  # out of time: one short period still runs
+    assert suite_module.SuiteBudget(None, [("accuracy", 100)]).share(0) is None
+    with pytest.raises(ValueError, match="max_minutes must be a positive number"):
+        run_suite([TINY_MLP], output="unused", max_minutes=0)
     scale, said = suite_module.calibrate()
     assert scale > 0 and "examples/s here" in said
 
@@ -251,6 +261,12 @@ def test_capped_says_what_an_entry_changed_and_what_that_did():
     assert capped(entry, row) == (
         "epochs 10 of the recipe's 100; at most 1.5 min of training: stopped by it after 4 "
         "epochs; dropout=0.1"
+    )
+    shared = Entry("deepfm", "accuracy", "deepfm", "frappe-x1", recipe="deepfm/frappe-x1",
+                   settings=(("epochs", 10),))  # fmt: skip
+    assert capped(shared, row, share=1.25) == (
+        "epochs 10 of the recipe's 100; its share of the suite's time: 1.25 min of training: "
+        "stopped by it after 4 epochs"
     )
     assert (
         capped(TINY_MLP, {"epochs": 2, "best_epoch": 1})
