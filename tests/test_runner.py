@@ -188,3 +188,30 @@ def test_a_time_budget_stops_at_the_end_of_a_period_and_says_so(tmp_path, capsys
         run("mlp", "movielens-100k", max_minutes=0)
     assert cli.main([*flags, "--max_minutes=1", "--set=max_minutes=2"]) == 1
     assert "Give --max_minutes or --set=max_minutes=N, not both" in capsys.readouterr().err
+
+
+def test_several_steps_per_call_train_exactly_as_one_at_a_time(tmp_path):
+    from reczoo.training.loop import execution_steps
+
+    # The largest divisor up to 32: a call never crosses a period's end.
+    assert [execution_steps(n) for n in (1, 7, 64, 1534, 1917, 97)] == [1, 7, 32, 26, 27, 1]
+    data = reczoo.datasets.load_interactions(
+        interactions_file(tmp_path, users=60, per_user=12), user="uid", item="sku", time="ts"
+    )
+    rows = [
+        run(
+            "mlp",
+            data,
+            "loo_full",
+            epochs=2,
+            verbose=0,
+            batch_size=16,
+            hidden_units=[8],
+            dropout=0.2,
+            **extra,
+        )
+        for extra in ({"steps_per_execution": 1}, {})
+    ]
+    assert rows[0]["steps"] == rows[1]["steps"] == rows[1].model.optimizer.iterations.numpy()
+    assert rows[0]["history"] == rows[1]["history"] and rows[0]["metrics"] == rows[1]["metrics"]
+    assert rows[1].model.steps_per_execution == 1  # the preset keeps Keras' default

@@ -4,7 +4,9 @@ Each Keras epoch of a run is one evaluation period (`settings.schedule`):
 the plan's endless stream feeds `fit(epochs=periods, steps_per_epoch=...)`,
 `Evaluation` scores the validation split after each period and puts the
 metrics in the logs as `val_<metric>`, where Keras' own `EarlyStopping`
-(restoring the best weights) and `ReduceLROnPlateau` read them.
+(restoring the best weights) and `ReduceLROnPlateau` read them. A period's
+steps run several to a compiled call (`execution_steps`), the same steps
+as one at a time.
 """
 
 import contextlib
@@ -65,7 +67,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             step = self._epoch * self.steps_per_period + batch + 1
             raise TrainingDiverged(
-                f"The training loss became {float(loss)} at step {step}: the run diverged and "
+                f"The training loss became {float(loss)} by step {step}: the run diverged and "
                 "nothing was saved. Lower the learning rate (--set=learning_rate=...), or "
                 "look for extreme values in the data."
             )
@@ -130,6 +132,21 @@ class Evaluation(keras.callbacks.Callback):
             where = f"epoch {row['epoch']}" if row["epoch"] else f"step {row['step']}"
             shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k in _SHOWN)
             print(f"{where}: loss={row['loss']:.4f} valid {shown}", flush=True)
+
+
+# The most training steps one compiled call runs when the model does not
+# set `steps_per_execution` itself (see `execution_steps`).
+MOST_STEPS_PER_CALL = 32
+
+
+def execution_steps(steps_per_period, most=MOST_STEPS_PER_CALL):
+    """Steps per compiled call for a period of `steps_per_period` steps: the
+    largest divisor of it up to `most`. Keras runs whole calls, so a call
+    that crossed a period's end would train on the next period's batches;
+    with a divisor every period runs exactly its steps, and a run trains as
+    it would one step per call (the same batches, updates and numbers),
+    without a call from Python for every step."""
+    return max(d for d in range(1, min(most, steps_per_period) + 1) if steps_per_period % d == 0)
 
 
 @dataclasses.dataclass
@@ -216,6 +233,11 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
             )  # fmt: skip
             return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
         stream = plan.stream(first).skip(skip)
+        if "steps_per_execution" not in settings.model_settings:
+            # Several steps per call (the preset keeps Keras' default of one).
+            held.callback(_restore_steps_per_call, task, task.steps_per_execution)
+            task.steps_per_execution = execution_steps(steps_per_period)
+            task.train_function = None
         fitted = task.fit(
             stream,
             initial_epoch=done,
@@ -228,6 +250,11 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
             shuffle=False,  # the stream is shuffled by the plan
         )
         return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
+
+
+def _restore_steps_per_call(task, steps):
+    task.steps_per_execution = steps
+    task.train_function = None
 
 
 def _log(fitted, done, steps_per_period, callbacks, timer):
