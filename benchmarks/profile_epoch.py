@@ -1,0 +1,241 @@
+"""Where a training epoch's time goes, per model, on this machine.
+
+    python benchmarks/profile_epoch.py [--models=bpr_mf,deepfm] [--output=DIR]
+
+For each model under its recipe (MF-BPR and NeuMF on MovieLens-100K `ncf`,
+DeepFM and DCN-v2 on BARS' Frappe_x1 rows, the two-tower retriever under
+`tfrs_retrieval`, SASRec on Amazon Games; NeuMF without its pre-training
+runs, which are epochs of GMF and MLP), built exactly as `reczoo train`
+builds it, it times:
+
+- `epoch`: one data epoch of `fit` on the run's own stream, one step per
+  call (Keras' default; after a warm-up call that traces the step; the
+  faster of two);
+- `epoch as trained`: the same with the steps per call `reczoo train` runs
+  (`reczoo.training.loop.execution_steps` of the evaluation period's steps,
+  in the table's second column);
+- `pipeline`: the same epoch's batches drawn alone, without training
+  (negative sampling, shuffling, batching, tf.data);
+- `step`: `fit` steps on one batch held in memory, the epoch's step count:
+  forward, backward, the optimizer and Keras' per-step dispatch;
+- `16 steps per call`: the same with `steps_per_execution=16`;
+- `dispatch`: what a call of the compiled step costs around its work
+  (Python, callbacks, entering TensorFlow), from the two above:
+  `(step - 16 steps per call) * 16 / 15`;
+- `optimizer`: the recipe's optimizer (Adam: moments of whole embedding
+  tables) beyond plain SGD's update, 16 steps per call each;
+- `forward/backward`: the rest of a step, the loss and its gradients (with
+  SGD's update, which touches only the rows in the batch);
+- `evaluation`: one scoring of the validation split (the test split where
+  a protocol has none), what each evaluation period adds (a recipe's period
+  is one epoch or more; without a validation split, none).
+
+The held batch is the stream's first: where batches are grouped by history
+length (next-item models), its length is not the epoch's mean, and `step`
+can exceed `epoch`.
+
+It writes `profile.json` and `profile.md` (a table per model and the lever
+each one needs) to `--output`. Run it alone: the numbers are comparable
+only within one run, on a shared machine only roughly.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+# (model, dataset, protocol, overrides on its recipe)
+CASES = {
+    "bpr_mf": ("movielens-100k", "ncf", {}),
+    "neumf": ("movielens-100k", "ncf", {"pretrain": False}),
+    "deepfm": ("frappe-x1", "bars_x1", {}),
+    "dcnv2": ("frappe-x1", "bars_x1", {}),
+    "two_tower": ("movielens-100k", "tfrs_retrieval", {}),
+    "sasrec": ("amazon-games", "sasrec", {}),
+}
+PARTS = ("epoch", "epoch as trained", "pipeline", "step", "16 steps per call", "dispatch",
+         "optimizer", "forward/backward", "evaluation")  # fmt: skip
+
+
+def load(dataset, protocol):
+    from reczoo import datasets
+
+    data = datasets.load(dataset)
+    return data, datasets.split(data, protocol, seed=0)
+
+
+def build(model, data, split, protocol, overrides):
+    """The task and plan `reczoo train` would build, and its settings."""
+    import keras
+
+    from reczoo.training.runner import build_task
+    from reczoo.training.settings import RunSettings
+
+    settings = RunSettings.build(model, data.name, protocol, overrides)
+    keras.utils.set_random_seed(0)
+    settings = settings.complete(data, split)
+    task, plan = build_task(settings, data, split)
+    return task, plan, settings
+
+
+def _fit_seconds(task, dataset, steps):
+    start = time.perf_counter()
+    task.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return time.perf_counter() - start
+
+
+def held_step(task, plan, timed, warmup):
+    """Seconds of one `fit` step on one batch held in memory."""
+    import tensorflow as tf
+
+    # tf.data's autotuning off, as in reczoo's own stream: with it on, `fit`
+    # can return a second or more after its last step.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    held = tf.data.Dataset.from_tensors(next(iter(plan.stream(4)))).repeat()
+    held = held.with_options(options)
+    _fit_seconds(task, held, warmup)
+    return _fit_seconds(task, held, timed) / timed
+
+
+def profile(model, dataset, protocol, overrides):
+    """Seconds per part of one data epoch of `model`, with its step count."""
+    from reczoo.training.loop import execution_steps
+
+    data, split = load(dataset, protocol)
+    task, plan, settings = build(model, data, split, protocol, overrides)
+    steps = plan.steps_per_epoch
+    # Warm-up: traces the train step, allocates the optimizer's slots.
+    _fit_seconds(task, plan.stream(1), 3)
+    out = {"steps": steps, "batch_size": settings.batch_size,
+           "epoch": _fit_seconds(task, plan.stream(2), steps)}  # fmt: skip
+    start = time.perf_counter()
+    for _ in plan.stream(3).take(steps):
+        pass
+    out["pipeline"] = time.perf_counter() - start
+    timed = max(64, min(steps, 400) // 16 * 16)
+    out["step"] = held_step(task, plan, timed, 3) * steps
+    stage = "valid" if plan.has_validation() else "test"
+    start = time.perf_counter()
+    plan.evaluate(task, stage)
+    out["evaluation"] = time.perf_counter() - start
+    out["evaluated"] = stage
+    # Evaluations per data epoch: one per period, none without a validation split.
+    out["evaluations_per_epoch"] = 1 / (settings.eval_every or 1) if plan.has_validation() else 0
+    several = {**overrides, "steps_per_execution": 16}
+    task16, plan16, _ = build(model, data, split, protocol, several)
+    out["16 steps per call"] = held_step(task16, plan16, timed, 32) * steps
+    # The epoch as `reczoo train` runs it now: several steps per call.
+    # The epoch as `reczoo train` runs it now: several steps per call, as
+    # many as divide its evaluation period; then both epochs once more,
+    # keeping the faster of each (a shared machine's noise is one-sided).
+    per_call = execution_steps(settings.schedule(steps)[0])
+    as_trained = {**overrides, "steps_per_execution": per_call}
+    task_now, plan_now, _ = build(model, data, split, protocol, as_trained)
+    _fit_seconds(task_now, plan_now.stream(1), per_call)
+    out["epoch as trained"] = _fit_seconds(task_now, plan_now.stream(2), steps)
+    out["epoch"] = min(out["epoch"], _fit_seconds(task, plan.stream(3), steps))
+    out["epoch as trained"] = min(
+        out["epoch as trained"], _fit_seconds(task_now, plan_now.stream(3), steps)
+    )
+    out["steps per call"] = per_call
+    sgd = {**several, "optimizer": {"class_name": "SGD", "config": {"learning_rate": 1e-3}}}
+    task_sgd, plan_sgd, _ = build(model, data, split, protocol, sgd)
+    sgd_seconds = held_step(task_sgd, plan_sgd, timed, 32) * steps
+    out["dispatch"] = max(0.0, (out["step"] - out["16 steps per call"]) * 16 / 15)
+    out["optimizer"] = max(0.0, out["16 steps per call"] - sgd_seconds)
+    out["forward/backward"] = max(0.0, sgd_seconds - out["dispatch"] / 16)
+    return out
+
+
+def lever(p):
+    """The lever the profile points to, in words: the largest part of an
+    epoch outside the forward/backward kernels, if it is a tenth or more."""
+    candidates = {
+        "steps per call (per-step dispatch)": p["dispatch"],
+        "the input pipeline (its time not hidden behind the steps)": max(
+            0.0, p["epoch"] - p["step"]
+        ),
+        "the optimizer (sparse or lazy updates of the tables)": p["optimizer"],
+        "evaluation (once per period)": p["evaluation"] * p["evaluations_per_epoch"],
+    }
+    name, seconds = max(candidates.items(), key=lambda kv: kv[1])
+    kernels = f"forward/backward {p['forward/backward'] / p['epoch']:.0%} of the epoch"
+    if seconds < 0.1 * p["epoch"]:
+        return f"none outside the kernels ({kernels}; nothing else a tenth of it)"
+    return f"{name}: {seconds:.1f} s, {seconds / p['epoch']:.0%} of the epoch ({kernels})"
+
+
+def markdown(results, command):
+    lines = [
+        "# Where a training epoch's time goes",
+        "",
+        f"Made by `{command}` (benchmarks/profile_epoch.py says what each part is).",
+        "Seconds per data epoch at each recipe's batch size (`dispatch`, `optimizer` and "
+        "`forward/backward` split `step`); `evaluation` is one scoring of the split named.",
+        "",
+        "| model | steps x batch (per call) | "
+        + " | ".join(PARTS)
+        + " | epoch / epoch as trained | lever |",
+        "|" + "---|" * (len(PARTS) + 4),
+    ]
+    for model, p in results["models"].items():
+        cells = [model, f"{p['steps']} x {p['batch_size']} ({p['steps per call']})"]
+        cells += [f"{p[part]:.2f}" for part in PARTS[:-1]]
+        every = p["evaluations_per_epoch"]
+        when = f"every {1 / every:g} epochs" if every and every < 1 else (
+            "each epoch" if every else "at the end")  # fmt: skip
+        cells += [f"{p['evaluation']:.2f} ({p['evaluated']}, {when})",
+                  f"{p['epoch'] / p['epoch as trained']:.2f}x", lever(p)]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    machine = results["machine"]
+    lines += ["", f"Machine: {machine['cpu']} ({machine['cpu_cores']} cores); "
+              f"ONEDNN_MAX_CPU_ISA={machine['onednn_max_cpu_isa'] or 'unset'}; "
+              f"{machine['date']}."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    import os
+
+    from reczoo.benchmark import devices
+    from reczoo.provenance import run_record
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(CASES))
+    parser.add_argument("--output", default="benchmarks/results/profile")
+    args = parser.parse_args(argv)
+    models = [m for m in args.models.split(",") if m]
+    unknown = sorted(set(models) - set(CASES))
+    if unknown:
+        parser.error(f"no profile case for {unknown}; known: {', '.join(CASES)}")
+    results = {"models": {}}
+    for model in models:
+        dataset, protocol, overrides = CASES[model]
+        print(f"{model} on {dataset} ({protocol})", flush=True)
+        results["models"][model] = profile(model, dataset, protocol, overrides)
+        print("   " + json.dumps({k: round(v, 3) if isinstance(v, float) else v
+                                  for k, v in results["models"][model].items()}), flush=True)  # fmt: skip
+    record = devices.record("cpu", "float32", False)
+    results["machine"] = {
+        "cpu": record.get("cpu"), "cpu_cores": record.get("cpu_cores"),
+        "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
+        "date": run_record()["date"][:10], "git_commit": run_record().get("git_commit"),
+    }  # fmt: skip
+    command = "python benchmarks/profile_epoch.py" + (
+        f" --models={args.models}" if args.models != ",".join(CASES) else ""
+    )
+    if os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        command = f"ONEDNN_MAX_CPU_ISA={os.environ['ONEDNN_MAX_CPU_ISA']} {command}"
+    results["command"] = command
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "profile.json").write_text(json.dumps(results, indent=1) + "\n")
+    (output / "profile.md").write_text(markdown(results, command))
+    print(markdown(results, command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""benchmarks/profile_epoch.py: the lever it names, and its committed table."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "profile_epoch", ROOT / "benchmarks" / "profile_epoch.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _profile(**changes):
+    base = {"steps": 100, "batch_size": 256, "steps per call": 25, "epoch": 10.0,
+            "epoch as trained": 6.0, "pipeline": 1.0, "step": 9.0, "16 steps per call": 5.0,
+            "dispatch": 4.3, "optimizer": 0.5, "forward/backward": 4.2, "evaluation": 0.5,
+            "evaluated": "valid", "evaluations_per_epoch": 1}  # fmt: skip
+    return {**base, **changes}
+
+
+def test_the_lever_is_the_largest_part_outside_the_kernels():
+    lever = _script().lever
+    assert lever(_profile()).startswith("steps per call (per-step dispatch): 4.3 s, 43%")
+    assert lever(_profile(epoch=14.0)).startswith("the input pipeline")  # 5 s not hidden
+    # Evaluation counts once per period: every 10 epochs, a tenth of it.
+    slow_eval = _profile(dispatch=0.1, step=9.5, evaluation=5.0)
+    assert lever(slow_eval).startswith("evaluation (once per period): 5.0 s")
+    assert lever({**slow_eval, "evaluations_per_epoch": 0.1}).startswith("none outside the kernels")
+
+
+def test_the_committed_profile_is_its_numbers_rebuilt():
+    folder = ROOT / "benchmarks" / "results" / "profile"
+    results = json.loads((folder / "profile.json").read_text())
+    script = _script()
+    assert set(results["models"]) == set(script.CASES)
+    assert (folder / "profile.md").read_text() == script.markdown(results, results["command"])
+    for profile in results["models"].values():
+        assert profile["epoch as trained"] > 0 and profile["steps per call"] >= 1
