@@ -496,11 +496,19 @@ def _run_train(fv):
 
 def _announce(settings):
     """Says which recipe, or which defaults, a run will use."""
+    from reczoo.training.settings import DEFAULT_MAX_MINUTES, DEFAULT_ROWS_PER_MINUTE
+
     recipe = settings.recipe
     if recipe is None:
+        budget = ""
+        if settings.epochs is None and settings.max_minutes is None:
+            budget = (
+                f" Training stops after {DEFAULT_MAX_MINUTES:g} minutes, or a minute per "
+                f"{DEFAULT_ROWS_PER_MINUTE:,} rows if that is more (--max_minutes sets another)."
+            )
         print(
             f"No recipe for ({settings.model}, {settings.dataset}, {settings.protocol.name}): "
-            "defaults adapted to the data; `reczoo recipes` lists the recipes.",
+            f"defaults adapted to the data; `reczoo recipes` lists the recipes.{budget}",
             flush=True,
         )
         return

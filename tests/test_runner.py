@@ -215,3 +215,23 @@ def test_several_steps_per_call_train_exactly_as_one_at_a_time(tmp_path):
     assert rows[0]["steps"] == rows[1]["steps"] == rows[1].model.optimizer.iterations.numpy()
     assert rows[0]["history"] == rows[1]["history"] and rows[0]["metrics"] == rows[1]["metrics"]
     assert rows[1].model.steps_per_execution == 1  # the preset keeps Keras' default
+
+
+def test_adaptive_defaults_budget_their_time_by_the_data(tmp_path, capsys):
+    from reczoo.training.settings import default_max_minutes
+
+    assert [default_max_minutes(n) for n in (1_000, 100_000, 1_000_000)] == [4.0, 4.0, 20.0]
+    data = reczoo.datasets.load_interactions(
+        interactions_file(tmp_path), user="uid", item="sku", time="ts"
+    )
+    row = run("mlp", data, "loo_full", verbose=0, hidden_units=[8], max_evaluations=2)
+    assert row["recipe"] is None and row["hyperparameters"]["max_minutes"] == 4.0
+    # Epochs asked for, or a budget given: that, and no other.
+    assert "max_minutes" not in run("mlp", data, "loo_full", epochs=1, verbose=0)["hyperparameters"]
+    given = run("mlp", data, "loo_full", verbose=0, max_evaluations=1, max_minutes=0.5)
+    assert given["hyperparameters"]["max_minutes"] == 0.5
+    path = interactions_file(tmp_path)
+    flags = ["reczoo", "train", "--model=pop", f"--data_file={path}", "--user_col=uid",
+             "--item_col=sku", "--protocol=loo_full"]  # fmt: skip
+    assert cli.main(flags) == 0
+    assert "Training stops after 4 minutes, or a minute per 50,000 rows" in capsys.readouterr().out
