@@ -34,22 +34,9 @@ from reczoo.terminal import native_stderr_held
 CALIBRATE_ABOVE_S = 120.0
 
 
-def run_suite(
-    suite="quick",
-    models=None,
-    datasets=None,
-    output="benchmark-results",
-    device="auto",
-    precision="float32",
-    jit="auto",
-    seeds=(0,),
-    peers=False,
-    quiet=False,
-    data=None,
-    data_flags=None,
-    protocol=None,
-    max_minutes=None,
-):
+def run_suite(suite="quick", models=None, datasets=None, output="benchmark-results",
+              device="auto", precision="float32", jit="auto", seeds=(0,), peers=False,
+              quiet=False, data=None, data_flags=None, protocol=None, max_minutes=None):  # fmt: skip
     """Runs `suite` into `output`; returns every row in the folder.
 
     Args:
@@ -77,12 +64,7 @@ def run_suite(
             its share of the time left, by its estimate (`SuiteBudget`).
     """
     devices.check(precision, jit)
-    if max_minutes is not None and not (
-        isinstance(max_minutes, int | float)
-        and not isinstance(max_minutes, bool)
-        and max_minutes > 0
-    ):
-        raise ValueError(f"--max_minutes must be a positive number. Received: {max_minutes!r}")
+    _check_minutes(max_minutes)
     seeds = _seeds(seeds)
     name, chosen, data = _chosen(suite, models, datasets, peers, (data, data_flags, protocol))
     output = _output_folder(output)
@@ -97,10 +79,7 @@ def run_suite(
     strategy = devices.strategy(kind)
     if max_minutes is None and isinstance(suite, str):
         max_minutes = suite_entries.TIME_BUDGETS.get(name)
-    estimates = _estimates(todo, strategy, max_minutes)
-    budget = SuiteBudget(
-        max_minutes, [(e.kind, s) for (e, _), s in zip(todo, estimates, strict=True)]
-    )
+    estimates, budget = _estimates(todo, strategy, max_minutes)
     progress = Progress(len(plan), len(plan) - len(todo), estimates)
     if len(todo) < len(plan):
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
@@ -124,17 +103,40 @@ def run_suite(
             _drop_checkpoints(output, checkpoints)
         progress.done(seconds, new)
         _clear_session()
+    return _finish(output, {_run_id(e, s, context) for e, s in plan})
+
+
+def _check_minutes(max_minutes):
+    if max_minutes is None:
+        return
+    if (
+        isinstance(max_minutes, bool)
+        or not isinstance(max_minutes, int | float)
+        or max_minutes <= 0
+    ):
+        raise ValueError(f"--max_minutes must be a positive number. Received: {max_minutes!r}")
+
+
+def _finish(output, runs):
+    """Builds the folder's report from all its rows; prints this run's table."""
     with folder_lock(output):
         rows = read_rows(output)  # with rows another suite added meanwhile
         reports.build(output, rows)
-    print(reports.summary_table(rows, runs={_run_id(e, s, context) for e, s in plan}))
+    print(reports.summary_table(rows, runs=runs))
     print(f"Rows: {output / RESULTS}, {output / 'results.csv'}; report: {output / 'report.md'}")
     return rows
 
 
 def _estimates(todo, strategy, max_minutes):
-    """The runs' estimates for this machine, timed first where they are long
-    (the suite's first line says what it found)."""
+    """`(estimates, SuiteBudget)`: the runs' estimates for this machine, timed
+    first where they are long (the suite's first line says what it found),
+    and the budget they share."""
+    estimates = _timed_estimates(todo, strategy, max_minutes)
+    runs = [(e.kind, s) for (e, _), s in zip(todo, estimates, strict=True)]
+    return estimates, SuiteBudget(max_minutes, runs)
+
+
+def _timed_estimates(todo, strategy, max_minutes):
     estimates = [e.estimate_s for e, _ in todo]
     if sum(estimates) < CALIBRATE_ABOVE_S:
         return estimates

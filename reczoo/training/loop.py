@@ -184,31 +184,11 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     steps_per_period, periods = settings.schedule(plan.steps_per_epoch)
     epochs_per_period = settings.eval_every if settings.epochs else None
     timer = Timer()
-    callbacks = [timer, DivergenceGuard(steps_per_period)]
-    evaluation = stopping = reduce_lr = None
-    if plan.has_validation():
-        metric, mode = plan.monitor
-        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose)
-        stopping = keras.callbacks.EarlyStopping(
-            monitor=f"val_{metric}",
-            mode=mode,
-            patience=settings.patience,
-            restore_best_weights=True,
-        )
-        callbacks += [evaluation, stopping]
-        if settings.reduce_lr:
-            reduce_lr = keras.callbacks.ReduceLROnPlateau(
-                monitor=f"val_{metric}",
-                mode=mode,
-                factor=settings.reduce_lr,
-                patience=1,
-                min_delta=0.0,
-                min_lr=1e-6,
-            )
-            callbacks.append(reduce_lr)
-    budget = TimeBudget(settings.max_minutes) if settings.max_minutes else None
-    if budget is not None:
-        callbacks.append(budget)
+    evaluation, stopping, reduce_lr, budget = _watchers(
+        plan, settings, steps_per_period, epochs_per_period, verbose
+    )
+    watching = [c for c in (evaluation, stopping, reduce_lr, budget) if c is not None]
+    callbacks = [timer, DivergenceGuard(steps_per_period), *watching]
     with contextlib.ExitStack() as held:
         done = 0
         if checkpoint_dir is not None:
@@ -250,6 +230,26 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
             shuffle=False,  # the stream is shuffled by the plan
         )
         return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
+
+
+def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose):
+    """`(evaluation, early stopping, LR on plateau, time budget)`, each
+    None where the run has none, in the order they must run."""
+    evaluation = stopping = reduce_lr = None
+    if plan.has_validation():
+        metric, mode = plan.monitor
+        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose)
+        stopping = keras.callbacks.EarlyStopping(
+            monitor=f"val_{metric}", mode=mode, patience=settings.patience,
+            restore_best_weights=True,
+        )  # fmt: skip
+        if settings.reduce_lr:
+            reduce_lr = keras.callbacks.ReduceLROnPlateau(
+                monitor=f"val_{metric}", mode=mode, factor=settings.reduce_lr, patience=1,
+                min_delta=0.0, min_lr=1e-6,
+            )  # fmt: skip
+    budget = TimeBudget(settings.max_minutes) if settings.max_minutes else None
+    return evaluation, stopping, reduce_lr, budget
 
 
 def _restore_steps_per_call(task, steps):
