@@ -94,6 +94,14 @@ def test_schedule_counts_epochs_under_a_recipe_and_examples_without():
                      "batch_size": 128, "max_evaluations": 9}, recipe="none")  # fmt: skip
     assert adaptive.epochs is None
     assert adaptive.schedule(steps_per_epoch=7) == (8, 9)
+    # Small data: a period is an epoch, for next-item models no fewer than
+    # 8,192 histories (64 steps of 128), never more than the defaults' 32,768.
+    ranker = build("fm", "movielens-100k", "ncf", recipe="none")
+    assert ranker.schedule(steps_per_epoch=7) == (7, 40)
+    sequential = build("sasrec", "movielens-100k", "loo_full", recipe="none")
+    assert sequential.schedule(steps_per_epoch=8) == (64, 40)
+    assert sequential.schedule(steps_per_epoch=100) == (100, 40)
+    assert sequential.schedule(steps_per_epoch=1000) == (256, 40)
 
 
 def test_the_default_protocol_is_known_before_any_file_is_read():

@@ -65,6 +65,13 @@ def default_max_minutes(rows):
     return max(DEFAULT_MAX_MINUTES, round(rows / DEFAULT_ROWS_PER_MINUTE, 1))
 
 
+# On small data a period of defaults is one epoch, not `eval_every_examples`,
+# but never fewer than these examples: a next-item epoch of a few hundred
+# histories is a handful of steps, fewer than scoring every user costs, and
+# SASRec stopped after 13 such epochs on MovieLens-100K, below popularity
+# (HR@10 0.078 against 0.084 under loo_full; 0.137 with periods of 8,192).
+SMALLEST_PERIOD = {"ranking": 0, "next_item": 8_192, "retrieval": 0}
+
 # Rows in the shuffle buffer of a run on shards (memory is bounded by it).
 SHUFFLE_BUFFER = 100_000
 # A retriever's watch history when neither the recipe nor the user sets one.
@@ -292,14 +299,15 @@ class RunSettings:
         data epochs under an epoch-counted procedure (the run's epochs
         rounded up to a multiple of it), else `eval_every_examples` examples,
         or one epoch where an epoch holds fewer (unless `eval_every_examples`
-        was given): small data is evaluated every epoch, not every few
-        hundred.
+        was given), and no fewer than `SMALLEST_PERIOD` examples: small data
+        is evaluated every epoch or few, not every few hundred.
         """
         if self.epochs is not None:
             return self.eval_every * steps_per_epoch, math.ceil(self.epochs / self.eval_every)
         steps = max(1, math.ceil(self.eval_every_examples / self.batch_size))
         if "eval_every_examples" not in self.overrides:
-            steps = min(steps, max(1, steps_per_epoch))
+            smallest = math.ceil(SMALLEST_PERIOD[self.kind] / self.batch_size)
+            steps = min(steps, max(1, steps_per_epoch, smallest))
         return steps, self.max_evaluations
 
 
