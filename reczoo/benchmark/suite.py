@@ -107,13 +107,9 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
 
 
 def _check_minutes(max_minutes):
-    if max_minutes is None:
-        return
-    if (
-        isinstance(max_minutes, bool)
-        or not isinstance(max_minutes, int | float)
-        or max_minutes <= 0
-    ):
+    from reczoo.training.settings import is_minutes
+
+    if not is_minutes(max_minutes):
         raise ValueError(f"--max_minutes must be a positive number. Received: {max_minutes!r}")
 
 

@@ -60,6 +60,13 @@ DEFAULT_MAX_MINUTES = 4.0
 DEFAULT_ROWS_PER_MINUTE = 50_000
 
 
+def is_minutes(value):
+    """Whether `value` is a time budget: None, or a positive number."""
+    if value is None:
+        return True
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
 def default_max_minutes(rows):
     """The time budget of a run under adaptive defaults on `rows` rows."""
     return max(DEFAULT_MAX_MINUTES, round(rows / DEFAULT_ROWS_PER_MINUTE, 1))
@@ -219,12 +226,10 @@ class RunSettings:
                 "A run counts epochs (`epochs`) or examples (`eval_every_examples` and "
                 "`max_evaluations`); neither was set."
             )
-        budget = self.max_minutes
-        if budget is not None and (
-            isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0
-        ):
+        if not is_minutes(self.max_minutes):
             raise ValueError(
-                f"`max_minutes` must be a positive number. Received: max_minutes={budget!r}"
+                f"`max_minutes` must be a positive number. Received: max_minutes="
+                f"{self.max_minutes!r}"
             )
         if self.pretrain not in (None, True, False):
             raise ValueError(
