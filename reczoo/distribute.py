@@ -64,6 +64,7 @@ def get_strategy(name="default", cpu_devices=None):
         raise ValueError(f"Unknown strategy {name!r}. Known strategies: {list(STRATEGIES)}")
     if name in _STRATEGY:
         return _STRATEGY[name]
+    _check_backend(name)
     tf = _tf()
     if name == "default":
         strategy = tf.distribute.get_strategy()
@@ -89,6 +90,20 @@ def get_strategy(name="default", cpu_devices=None):
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     _STRATEGY[name] = strategy
     return strategy
+
+
+def _check_backend(name):
+    """tf.distribute strategies replicate TensorFlow variables: a model built
+    under another Keras backend would ignore them."""
+    import keras
+
+    backend = keras.backend.backend()
+    if name != "default" and backend != "tensorflow":
+        raise ValueError(
+            f"--strategy={name} is a tf.distribute strategy and needs the TensorFlow backend; "
+            f"this process runs Keras on {backend!r} (KERAS_BACKEND). Run with "
+            "KERAS_BACKEND=tensorflow, or drop --strategy to train on one device."
+        )
 
 
 def is_multi_worker(strategy):

@@ -64,6 +64,8 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
     from reczoo.presets import from_preset
 
     check_output(output, overwrite=overwrite)
+    if keras.backend.backend() != "tensorflow":
+        return _export_on_tensorflow(model, output, k, overwrite, vocabularies)
     task = model if isinstance(model, keras.Model) else from_preset(model)
     schema = (getattr(task, "preset_metadata", None) or {}).get("schema")
     if isinstance(task, Ranker) and schema and schema["columns"] and _is_click_log(schema):
@@ -87,6 +89,52 @@ def export(model, output, k=100, overwrite=False, vocabularies=None):
     finally:
         absl_logging.set_verbosity(verbosity)
     return output
+
+
+def _export_on_tensorflow(model, output, k, overwrite, vocabularies):
+    """The export of a model trained under another backend (JAX): a SavedModel
+    is a TensorFlow graph, so a TensorFlow-backend process rebuilds the model
+    from its preset (weights are backend-free) and writes it. A model in
+    memory is first saved as a preset in a temporary folder."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    import keras
+
+    from reczoo.presets import save_to_preset
+
+    with tempfile.TemporaryDirectory(prefix="reczoo-export-") as tmp:
+        preset = model
+        if isinstance(model, keras.Model):
+            preset = save_to_preset(
+                model, Path(tmp) / "preset", metadata=getattr(model, "preset_metadata", None),
+                vocabularies=vocabularies or model.vocabularies,
+            )  # fmt: skip
+        request = Path(tmp) / "request.json"
+        request.write_text(json.dumps({
+            "model": str(preset), "output": str(output), "k": int(k),
+            "overwrite": bool(overwrite), "vocabularies": vocabularies,
+        }))  # fmt: skip
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+        done = subprocess.run(
+            [sys.executable, "-m", "reczoo.exporting", str(request)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        # The child's error, as the same type where it is a usage error.
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        kind, _, message = (lines[-1] if lines else "").partition(": ")
+        known = {e.__name__: e for e in (ValueError, FileNotFoundError, FileExistsError)}
+        if kind in known:
+            raise known[kind](message)
+        raise RuntimeError(
+            "The export (in a TensorFlow-backend process, as a SavedModel needs) failed: "
+            + (lines[-1] if lines else f"exit status {done.returncode}")
+        )
+    return Path(output)
 
 
 def _check_exportable(task, vocabularies):
@@ -349,3 +397,20 @@ def _ranker_description(task, raw, names):
         },
         indent=2,
     )
+
+
+if __name__ == "__main__":
+    # `python -m reczoo.exporting REQUEST.json`: the export of a preset, in the
+    # TensorFlow-backend process `_export_on_tensorflow` starts.
+    import json
+    import sys
+
+    from reczoo.terminal import import_tensorflow
+
+    import_tensorflow()
+    _request = json.loads(Path(sys.argv[1]).read_text())
+    try:
+        export(**_request)
+    except Exception as _error:
+        print(f"{type(_error).__name__}: {' '.join(str(_error).split())}", file=sys.stderr)
+        sys.exit(1)

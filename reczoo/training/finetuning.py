@@ -39,6 +39,8 @@ class KeepRows(keras.constraints.Constraint):
         self.axis = axis
 
     def __call__(self, w):
+        # A variable as such under JAX (its value inside a traced step).
+        w = ops.convert_to_tensor(w)
         if self.keep.ndim == 0:
             # The whole weight (any rank) is kept.
             return ops.convert_to_tensor(self.values, dtype=w.dtype)
