@@ -672,7 +672,7 @@ def _define_benchmark(fv):
     flags.DEFINE_string(
         "suite",
         "quick",
-        "Suite: quick, paper, frappe, finetune, throughput, or ranking (on "
+        "Suite: quick, paper, frappe, finetune, throughput, backends, or ranking (on "
         "your data: --data_file and its columns, or --datasets=NAME).",
         flag_values=fv,
     )
@@ -702,6 +702,9 @@ def _define_benchmark(fv):
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "One line per run, no Keras progress.", flag_values=fv)
+    flags.DEFINE_string("backends", None, "Of a suite that runs its entries under several Keras "
+                        "backends (throughput, backends): the ones to keep (tensorflow, jax).",
+                        flag_values=fv)  # fmt: skip
     flags.DEFINE_float("max_minutes", None, "Minutes the suite's training runs may take in "
                        "all: each trains for at most its share of the time left (default: the "
                        "suite's own: 9 for quick, none for the others).", flag_values=fv)  # fmt: skip
@@ -731,6 +734,7 @@ def _run_benchmark(fv, *positional):
         fv.suite, models=fv.models, datasets=fv.datasets, output=fv.output, device=fv.device,
         precision=fv.precision, jit=fv.jit, seeds=fv.seeds, peers=fv.peers, quiet=fv.quiet,
         data=data, data_flags=data_file, protocol=protocol, max_minutes=fv.max_minutes,
+        backends=fv.backends,
     )  # fmt: skip
     return 0
 
@@ -1091,6 +1095,11 @@ def main(argv):
         return USAGE_EXIT
     fv = flags.FlagValues()
     command.define(fv)
+    if name in KERAS_COMMANDS:
+        flags.DEFINE_enum(
+            "backend", None, BACKENDS, "Keras backend to run on (default: KERAS_BACKEND, else "
+            "tensorflow); jax needs `pip install \"keras-reczoo[jax]\"`.", flag_values=fv,
+        )  # fmt: skip
     if any(a in ("-h", "--help", "-help") for a in args):
         print(_command_help(command, fv))
         return 0
@@ -1110,9 +1119,14 @@ def main(argv):
         flags.FLAGS.mark_as_parsed()
     absl_logging.set_verbosity(absl_logging.INFO)
     previous = signal.signal(signal.SIGTERM, _terminate)
-    if name in ("train", "benchmark", "recommend", "export", "zoo", "finetune", "predict"):
+    if name in KERAS_COMMANDS:
         from reczoo.terminal import import_tensorflow
 
+        try:
+            use_backend(fv.backend)
+        except ValueError as e:
+            print(f"reczoo {name}: error: {e}", file=sys.stderr)
+            return USAGE_EXIT
         import_tensorflow()
     try:
         return command.run(fv, *rest[1:]) or 0
@@ -1126,6 +1140,35 @@ def main(argv):
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# The commands that run Keras, and take --backend.
+KERAS_COMMANDS = ("train", "benchmark", "recommend", "export", "zoo", "finetune", "predict")
+BACKENDS = ("tensorflow", "jax")
+
+
+def use_backend(backend):
+    """Makes this process's Keras run on `backend` (None: leave it to
+    KERAS_BACKEND). Keras reads its backend once, when first imported."""
+    if backend is None:
+        return
+    import importlib.util
+
+    loaded = sys.modules.get("keras")
+    if loaded is not None:
+        current = loaded.backend.backend()
+        if current != backend:
+            raise ValueError(
+                f"--backend={backend}: Keras is already running on {current!r} in this "
+                f"process; start a new one with KERAS_BACKEND={backend}."
+            )
+        return
+    if importlib.util.find_spec(backend) is None:
+        raise ValueError(
+            f"--backend={backend}: {backend} is not installed "
+            f'(pip install "keras-reczoo[{backend}]").'
+        )
+    os.environ["KERAS_BACKEND"] = backend
 
 
 def _terminate(signum, frame):

@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -197,6 +198,9 @@ def versions():
         out["keras_rs"] = keras_rs.__version__
     except ImportError:
         pass
+    jax = sys.modules.get("jax")  # only where a run imported it (KERAS_BACKEND=jax)
+    if jax is not None:
+        out["jax"] = jax.__version__
     out["numpy"] = np.__version__
     out["python"] = platform.python_version()
     return out
@@ -256,10 +260,14 @@ def git_commit():
 
 
 def run_record():
-    """The provenance fields of a result row: device, versions, git commit,
-    date and the machine's load average at the end of the run."""
+    """The provenance fields of a result row: device, Keras backend,
+    versions, git commit, date and the machine's load average at the end of
+    the run."""
+    import keras
+
     return {
         "device": device_name(),
+        "backend": keras.backend.backend(),
         "versions": versions(),
         "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

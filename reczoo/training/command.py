@@ -38,11 +38,20 @@ def format_command(settings, data_file=None, shards=None):
     parts.append(f"--seed={settings.seed}")
     if settings.strategy != "default":
         parts.append(f"--strategy={settings.strategy}")
+    backend = _backend()
+    if backend != "tensorflow":
+        parts.append(f"--backend={backend}")
     for key in sorted(settings.overrides):
         value = settings.overrides[key]
         text = value if isinstance(value, str) else json.dumps(value)
         parts.append(f"--set={key}={text}")
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
 
 
 # Flag values that need not be written: the defaults.
