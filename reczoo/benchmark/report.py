@@ -38,7 +38,12 @@ def _variant(row):
     label = row.get("label") or row["model"]
     if row.get("side_by_side"):
         label = f"{label} (vs {row['side_by_side']})"
-    return (label, row.get("precision"), row.get("jit"), settings)
+    return (label, row.get("precision"), row.get("jit"), settings, _backend(row))
+
+
+def _backend(row):
+    # Rows from before the backend was recorded ran on TensorFlow.
+    return row.get("backend", "tensorflow")
 
 
 def _cells(rows, kinds=("accuracy",)):
@@ -140,11 +145,14 @@ def _accuracy_table(variants, dataset, protocol):
     all_rows = [r for rs in variants.values() for r in rs]
     metrics = _headline(all_rows)
     with_caps = any(r.get("capped") for r in all_rows)
-    header = ["model", "settings", *(["capped"] if with_caps else []), *metrics, "reference",
-              "Δ", "epochs", "train ex/s", "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
+    # A backend column where a table holds runs on another than TensorFlow.
+    backends = any(_backend(r) != "tensorflow" for r in all_rows)
+    header = ["model", *(["backend"] if backends else []), "settings",
+              *(["capped"] if with_caps else []), *metrics, "reference", "Δ", "epochs",
+              "train ex/s", "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (label, precision, jit, settings), rs in sorted(variants.items(), key=str):
-        cells = [label, settings.replace(",", ", ")]
+    for (label, precision, jit, settings, backend), rs in sorted(variants.items(), key=str):
+        cells = [label, *([str(backend)] if backends else []), settings.replace(",", ", ")]
         if with_caps:
             cells.append(" / ".join(dict.fromkeys(r["capped"] for r in rs if r.get("capped"))))
         means = {}
@@ -259,21 +267,23 @@ def _throughput_tables(rows):
     for shape in sorted({r["dataset"] for r in measured}):
         group = [r for r in measured if r["dataset"] == shape]
         lines += [f"### {shape}", "", group[0].get("shape", ""), ""]
-        header = ["model", "batch", "train ex/s", "infer ex/s", "latency p50 ms",
+        header = ["model", "backend", "batch", "train ex/s", "infer ex/s", "latency p50 ms",
                   "latency p99 ms", "params", "precision", "XLA",
-                  "train, infer vs float32 without XLA"]  # fmt: skip
+                  "train, infer vs TensorFlow float32 without XLA"]  # fmt: skip
         base = {(r["model"], r["batch_size"]): r for r in group
                 if r.get("status") == "ok" and not r.get("jit")
-                and r.get("precision") in (None, "float32")}  # fmt: skip
+                and r.get("precision") in (None, "float32") and _backend(r) == "tensorflow"}  # fmt: skip
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         order = sorted(group, key=lambda r: (r["model"], str(r.get("precision")),
-                                             str(r.get("jit")), r["batch_size"]))  # fmt: skip
+                                             str(r.get("jit")), _backend(r) != "tensorflow",
+                                             r["batch_size"]))  # fmt: skip
         for r in order:
             if r.get("status") != "ok":
-                cells = [r["model"], str(r["batch_size"]), r.get("error", r["status"]), "", "",
-                         "", "", "", "", ""]  # fmt: skip
+                cells = [r["model"], _backend(r), str(r.get("batch_size", "")),
+                         r.get("error", r["status"]), "", "", "", "", "", "", ""]  # fmt: skip
             else:
-                cells = [r["model"], f"{r['batch_size']:,}", _number(r["train_samples_per_sec"]),
+                cells = [r["model"], _backend(r), f"{r['batch_size']:,}",
+                         _number(r["train_samples_per_sec"]),
                          _number(r["infer_samples_per_sec"]), _number(r["latency_ms_p50"], 2),
                          _number(r["latency_ms_p99"], 2), f"{r['params']:,}",
                          str(r.get("precision")), "on" if r.get("jit") else "off",
@@ -393,7 +403,7 @@ def plots(rows, render=True):
             continue
         figure = Figure(figsize=(6, 4))
         ax = figure.add_subplot()
-        for (label, precision, jit, settings), rs in sorted(variants.items(), key=str):
+        for (label, precision, jit, settings, backend), rs in sorted(variants.items(), key=str):
             xs = [r.get("train_samples_per_sec") for r in rs]
             ys = [(r.get("metrics") or {}).get(metric) for r in rs]
             points = [(x, y) for x, y in zip(xs, ys, strict=True) if x and y is not None]
@@ -406,7 +416,7 @@ def plots(rows, render=True):
             name = label + (f" ({settings})" if settings else "")
             if precision not in (None, "float32"):
                 name += f" {precision.replace('mixed_', '')}"
-            name += " XLA" if jit else ""
+            name += " JAX" if backend == "jax" else " XLA" if jit else ""
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         ax.set_xscale("log")
         ax.margins(x=0.25, y=0.15)  # room for the labels
@@ -433,12 +443,12 @@ def _throughput_plots(rows, render=True):
         group = [r for r in measured if r["dataset"] == shape]
 
         def series(r):
-            return r["model"], str(r.get("precision")), bool(r.get("jit"))
+            return r["model"], str(r.get("precision")), bool(r.get("jit")), _backend(r)
 
-        for model, precision, jit in sorted({series(r) for r in group}):
-            mine = sorted((r for r in group if series(r) == (model, precision, jit)),
+        for model, precision, jit, backend in sorted({series(r) for r in group}):
+            mine = sorted((r for r in group if series(r) == (model, precision, jit, backend)),
                           key=lambda r: r["batch_size"])  # fmt: skip
-            name = model + (" XLA" if jit else "")
+            name = model + (" JAX" if backend == "jax" else " XLA" if jit else "")
             name += "" if precision == "float32" else f" {precision.replace('mixed_', '')}"
             trained = [r for r in mine if r.get("train_samples_per_sec")]
             train_ax.plot(
@@ -546,8 +556,10 @@ def summary_table(rows, runs=None):
         lines.append(table(body, header))
     throughput = [r for r in shown if r.get("kind") == "throughput"]
     if throughput:
-        header = ["model", "shape", "batch", "train ex/s", "infer ex/s", "p50 ms", "p99 ms"]
-        body = [[r["model"], r["dataset"], r["batch_size"], _number(r.get("train_samples_per_sec")),
+        header = ["model", "backend", "shape", "batch", "train ex/s", "infer ex/s", "p50 ms",
+                  "p99 ms"]  # fmt: skip
+        body = [[r["model"], _backend(r), r["dataset"], r.get("batch_size"),
+                 _number(r.get("train_samples_per_sec")),
                  _number(r.get("infer_samples_per_sec")), _number(r.get("latency_ms_p50"), 2),
                  _number(r.get("latency_ms_p99"), 2)] for r in throughput]  # fmt: skip
         lines.append(table(body, header))

@@ -36,7 +36,8 @@ CALIBRATE_ABOVE_S = 120.0
 
 def run_suite(suite="quick", models=None, datasets=None, output="benchmark-results",
               device="auto", precision="float32", jit="auto", seeds=(0,), peers=False,
-              quiet=False, data=None, data_flags=None, protocol=None, max_minutes=None):  # fmt: skip
+              quiet=False, data=None, data_flags=None, protocol=None, max_minutes=None,
+              backends=None):  # fmt: skip
     """Runs `suite` into `output`; returns every row in the folder.
 
     Args:
@@ -62,11 +63,16 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         max_minutes: the minutes its training runs may take in all (default:
             the suite's own, `suites.TIME_BUDGETS`): each trains for at most
             its share of the time left, by its estimate (`SuiteBudget`).
+        backends: the Keras backends to keep, of a suite that runs its
+            entries under several (`"jax"`); an entry under a backend other
+            than this process's runs in a process of its own.
     """
     devices.check(precision, jit)
     _check_minutes(max_minutes)
     seeds = _seeds(seeds)
-    name, chosen, data = _chosen(suite, models, datasets, peers, (data, data_flags, protocol))
+    name, chosen, data = _chosen(
+        suite, models, datasets, (peers, backends), (data, data_flags, protocol)
+    )
     output = _output_folder(output)
     kind = devices.select(device)  # an absent GPU is refused before anything is written
     output.mkdir(parents=True, exist_ok=True)
@@ -184,7 +190,7 @@ def _output_folder(output):
     return output
 
 
-def _chosen(suite, models, datasets, peers, given):
+def _chosen(suite, models, datasets, kinds, given):
     """`(suite name, entries, data)`: a named suite's entries, filtered; a
     data suite's (`ranking`) on your data (or one public dataset) under its
     protocol; or a list of entries as given."""
@@ -202,7 +208,8 @@ def _chosen(suite, models, datasets, peers, given):
         raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
                          f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip
     if isinstance(suite, str):
-        return suite, suite_entries.entries(suite, models, datasets, peers), None
+        peers, backends = kinds
+        return suite, suite_entries.entries(suite, models, datasets, peers, backends), None
     return "custom", list(suite), None
 
 
@@ -225,6 +232,8 @@ def _suite_data(suite, data, names):
 
 def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
     """The rows of one entry at one seed; a failure is a row, and the suite goes on."""
+    if entry.backend and entry.backend != _backend():
+        return _attempt_elsewhere(entry, seed, options, checkpoints)
     try:
         # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
         # and shown only if the entry fails.
@@ -234,6 +243,63 @@ def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
         raise
     except Exception as error:  # recorded; the suite goes on
         return [_failed(entry, error)]
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def _attempt_elsewhere(entry, seed, options, checkpoints):
+    """The rows of an entry under another Keras backend than this process's:
+    a Keras process runs one backend, so the entry runs in a child process
+    under its own (`python -m reczoo.benchmark.suite REQUEST`), which writes
+    its rows back."""
+    import dataclasses
+    import importlib.util
+    import json
+    import subprocess
+    import tempfile
+
+    if entry.backend == "jax" and importlib.util.find_spec("jax") is None:
+        return [{"status": "skipped", "backend": entry.backend,
+                 "error": 'JAX is not installed: pip install "keras-reczoo[jax]"'}]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="reczoo-entry-") as tmp:
+        request, answer = Path(tmp) / "request.json", Path(tmp) / "rows.json"
+        request.write_text(json.dumps({
+            "entry": dataclasses.asdict(entry), "seed": seed, "options": list(options),
+            "checkpoints": str(checkpoints), "rows": str(answer),
+        }))  # fmt: skip
+        env = {**os.environ, "KERAS_BACKEND": entry.backend}
+        if options[2] == "cpu":
+            env["JAX_PLATFORMS"] = "cpu"  # as `devices.select` hides GPUs from TensorFlow
+        done = subprocess.run([sys.executable, "-m", "reczoo.benchmark.suite", str(request)],
+                              env=env, stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
+        if answer.exists():
+            return json.loads(answer.read_text())
+    tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+    return [_failed(entry, RuntimeError(
+        f"the {entry.backend} process exited with status {done.returncode}: {tail}"))]  # fmt: skip
+
+
+def _attempt_here(request_file):
+    """The child's side of `_attempt_elsewhere`."""
+    import json
+
+    from reczoo.benchmark.suites import Entry
+    from reczoo.terminal import import_tensorflow
+
+    import_tensorflow()
+    request = json.loads(Path(request_file).read_text())
+    fields = request["entry"]
+    fields["settings"] = tuple(tuple(pair) for pair in fields["settings"])
+    entry = Entry(**fields)
+    options = tuple(request["options"])
+    devices.select(options[2])
+    strategy = devices.strategy(options[2])
+    rows = _attempt(entry, request["seed"], strategy, options, Path(request["checkpoints"]))
+    Path(request["rows"]).write_text(json.dumps(rows, default=str))
 
 
 def _drop_checkpoints(output, checkpoints):
@@ -248,6 +314,8 @@ def _complete(new, entry, shared, device_fields, seconds):
     provenance = run_record()
     for row in new:
         row.update({**shared, "label": row.get("label") or entry.label})
+        # A peer's row says None: its framework is in its versions.
+        row.setdefault("backend", entry.backend or provenance["backend"])
         for key, value in device_fields.items():
             # A row's own precision and XLA (a peer's, say) stand.
             if key in ("precision", "jit"):
@@ -403,6 +471,8 @@ def suite_command(suite, entry, seed, precision, jit, device, data_flags=None):
         parts.append(f"--seeds={seed}")
     if entry.kind == "peer":
         parts.append("--peers")
+    if entry.backend:
+        parts.append(f"--backends={entry.backend}")
     for flag, value, default in (("precision", precision, "float32"), ("jit", jit, "auto"),
                                  ("device", device, "auto")):  # fmt: skip
         if value != default:
@@ -471,3 +541,9 @@ class Progress:
 def _clock(seconds):
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+if __name__ == "__main__":
+    # `python -m reczoo.benchmark.suite REQUEST.json`: one entry, in the
+    # process of its backend (`_attempt_elsewhere`).
+    _attempt_here(sys.argv[1])

@@ -38,6 +38,9 @@ class Entry:
         estimate_s: how long the entry took on the machine that timed the
             estimates (`CALIBRATION`), scaled to this one by the suite's
             first steps (`reczoo.benchmark.suite.calibrate`).
+        backend: the Keras backend to run under (`"tensorflow"`, `"jax"`),
+            in a process of its own where it is not this one's; `None`: this
+            process's.
     """
 
     label: str
@@ -49,6 +52,7 @@ class Entry:
     settings: tuple = ()
     peer: str | None = None
     estimate_s: float = 60.0
+    backend: str | None = None
 
     @property
     def key(self):
@@ -56,6 +60,8 @@ class Entry:
         precision and jit)."""
         extra = ",".join(f"{k}={v}" for k, v in self.settings)
         parts = [self.kind, self.label, self.dataset, self.protocol or "", self.peer or "", extra]
+        if self.backend:
+            parts.append(f"backend={self.backend}")
         return "/".join(parts)
 
     @property
@@ -98,8 +104,18 @@ def _recipe(name, label=None, estimate_s=300.0, **settings):
     )
 
 
-def _throughput(model, shape, estimate_s=40.0):
-    return Entry(model, "throughput", model, shape, estimate_s=estimate_s)
+def _throughput(model, shape, estimate_s=40.0, backend=None):
+    return Entry(model, "throughput", model, shape, estimate_s=estimate_s, backend=backend)
+
+
+# The Keras backends reczoo supports; JAX needs the `jax` extra
+# (`pip install "keras-reczoo[jax]"`).
+BACKENDS = ("tensorflow", "jax")
+
+
+def on_backends(entries, backends=BACKENDS):
+    """Each of `entries` once per backend, side by side."""
+    return [dataclasses.replace(e, backend=b) for e in entries for b in backends]
 
 
 def _transfer(name, budgets, estimate_s, **settings):
@@ -136,32 +152,37 @@ _PEERS = (
 )
 
 
+def _quick():
+    # One entry per family of the model table, on real data, within ten
+    # minutes on 2 cores without AVX-512: a popularity baseline,
+    # contrastive two-tower retrieval and NCF on MovieLens-100K;
+    # factorization, cross and product models on BARS' Frappe rows;
+    # convolutional, recurrent and attention next-item models on Amazon
+    # Games. Each is capped in epochs (timed where CALIBRATION was), and
+    # trains for at most its share of the suite's minutes
+    # (TIME_BUDGETS), so that a slower machine stops runs early rather
+    # than running over; the cheap runs first leave what they do not use
+    # to the rest.
+    return [
+        Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=1),
+        _recipe("two_tower/movielens-100k", estimate_s=12),
+        _recipe(
+            "neumf/movielens-100k", epochs=6, pretrain=False, learning_rate=1e-3, estimate_s=17
+        ),
+        _recipe("deepfm/frappe-x1", epochs=12, estimate_s=78),
+        _recipe("dcnv2/frappe-x1", epochs=8, estimate_s=51),
+        _recipe("ipnn/frappe-x1", epochs=6, estimate_s=45),
+        _recipe("caser/amazon-games", epochs=4, estimate_s=40),
+        _recipe("gru4rec/amazon-games", epochs=2, estimate_s=80),
+        _recipe("sasrec/amazon-games", epochs=20, estimate_s=87),
+        *_PEERS[:1],
+    ]
+
+
 def _suites():
+    quick = _quick()
     return {
-        # One entry per family of the model table, on real data, within ten
-        # minutes on 2 cores without AVX-512: a popularity baseline,
-        # contrastive two-tower retrieval and NCF on MovieLens-100K;
-        # factorization, cross and product models on BARS' Frappe rows;
-        # convolutional, recurrent and attention next-item models on Amazon
-        # Games. Each is capped in epochs (timed where CALIBRATION was), and
-        # trains for at most its share of the suite's minutes
-        # (TIME_BUDGETS), so that a slower machine stops runs early rather
-        # than running over; the cheap runs first leave what they do not use
-        # to the rest.
-        "quick": [
-            Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", estimate_s=1),
-            _recipe("two_tower/movielens-100k", estimate_s=12),
-            _recipe(
-                "neumf/movielens-100k", epochs=6, pretrain=False, learning_rate=1e-3, estimate_s=17
-            ),
-            _recipe("deepfm/frappe-x1", epochs=12, estimate_s=78),
-            _recipe("dcnv2/frappe-x1", epochs=8, estimate_s=51),
-            _recipe("ipnn/frappe-x1", epochs=6, estimate_s=45),
-            _recipe("caser/amazon-games", epochs=4, estimate_s=40),
-            _recipe("gru4rec/amazon-games", epochs=2, estimate_s=80),
-            _recipe("sasrec/amazon-games", epochs=20, estimate_s=87),
-            *_PEERS[:1],
-        ],
+        "quick": quick,
         # Each model under its paper's or BARS' protocol and recipe, on every
         # dataset with a published reference.
         "paper": [
@@ -190,16 +211,22 @@ def _suites():
         ],
         # The same recipes on a random split of the rebuilt Frappe log.
         "frappe": [_recipe(f"{m}/frappe") for m in _FRAPPE],
-        # Speed only: real feature shapes, synthetic values.
-        "throughput": [
-            *(_throughput(m, "frappe") for m in ("fm", "deepfm", "dcnv2", "ipnn", "autoint")),
-            *(_throughput(m, "criteo", estimate_s=90) for m in ("deepfm", "dcnv2")),
-            *(
-                _throughput(m, "amazon-games", estimate_s=60)
-                for m in ("sasrec", "gru4rec", "caser")
-            ),
-            _throughput("mlp", "movielens-100k"),
-        ],
+        # Speed only: real feature shapes, synthetic values; each model under
+        # both Keras backends.
+        "throughput": on_backends(
+            [
+                *(_throughput(m, "frappe") for m in ("fm", "deepfm", "dcnv2", "ipnn", "autoint")),
+                *(_throughput(m, "criteo", estimate_s=90) for m in ("deepfm", "dcnv2")),
+                *(
+                    _throughput(m, "amazon-games", estimate_s=60)
+                    for m in ("sasrec", "gru4rec", "caser")
+                ),
+                _throughput("mlp", "movielens-100k"),
+            ]
+        ),
+        # The quick suite's runs (one per family, the same caps) under both
+        # Keras backends: accuracy and speed of JAX against TensorFlow.
+        "backends": on_backends([e for e in quick if e.kind == "accuracy"]),
     }
 
 
@@ -237,7 +264,7 @@ def list_suites():
     return sorted([*_suites(), *DATA_SUITES])
 
 
-def entries(suite, models=None, datasets=None, peers=False):
+def entries(suite, models=None, datasets=None, peers=False, backends=None):
     """The entries of `suite`, filtered.
 
     Args:
@@ -246,6 +273,8 @@ def entries(suite, models=None, datasets=None, peers=False):
             name, or a variant's (`sasrec-ce`).
         datasets: dataset names (or throughput shapes) to keep.
         peers: keep the peer entries (they need the peers' environments).
+        backends: the Keras backends to keep, of a suite that runs under
+            several (`"jax"`); default: all.
     """
     suites = _suites()
     if suite in DATA_SUITES:
@@ -266,6 +295,14 @@ def entries(suite, models=None, datasets=None, peers=False):
                 f"Its datasets: {', '.join(sorted(known))}."
             )
         chosen = [e for e in chosen if e.dataset in wanted]
+    if backends:
+        wanted = set(_split(backends))
+        unknown = sorted(wanted - set(BACKENDS))
+        if unknown:
+            raise ValueError(
+                f"Unknown backend {', '.join(map(repr, unknown))}. Known: {', '.join(BACKENDS)}."
+            )
+        chosen = [e for e in chosen if (e.backend or "tensorflow") in wanted]
     if not chosen:
         raise ValueError(f"No entry of suite {suite!r} matches models={models!r}.")
     return chosen

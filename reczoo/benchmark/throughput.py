@@ -2,8 +2,9 @@
 
 Values are synthetic (`FeatureSpec.dummy_inputs`: uniform ids in each
 vocabulary, normal numerical features), so the timing needs no data files;
-shapes, vocabulary sizes and settings are the real ones. Training is timed over repeated `fit` epochs of
-a fixed number of steps after a warm-up epoch; inference as single
+shapes, vocabulary sizes and settings are the real ones. Training is timed
+over windows of steps inside one `fit` call after a warm-up call; inference
+as single
 `predict_on_batch` calls after warm-up calls, giving examples/s and the
 latency's p50 and p99.
 """
@@ -120,7 +121,7 @@ def train_speed(model, shape_name, batch_size, steps=16, warmup=4, seed=0):
     data = tf.data.Dataset.from_tensors((features, targets)).repeat()
     ends = []
     clock = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter())
+        on_train_batch_end=lambda batch, logs: ends.append(_synced(logs))
     )
     task.fit(data, steps_per_epoch=warmup + steps, epochs=1, verbose=0, shuffle=False,
              callbacks=[clock])  # fmt: skip
@@ -131,8 +132,9 @@ def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5
             min_seconds=1.0, batch_sizes=None, seed=0, **model_settings):  # fmt: skip
     """Times `model` on the shape `shape_name`; returns one row per batch size.
 
-    Each row holds `train_samples_per_sec` (median over `repeats` timed fit
-    epochs, each long enough to take about `min_seconds`; None at batch 1),
+    Each row holds `train_samples_per_sec` (median over `repeats` windows
+    of steps in one `fit` call, each about `min_seconds` long; None at
+    batch 1),
     `infer_samples_per_sec` (batch over the median call) and
     `latency_ms_p50` / `latency_ms_p99` of one `predict_on_batch` call.
     `batch_sizes` replaces the shape's own list.
@@ -149,6 +151,9 @@ def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5
     if precision != "float32":
         settings["dtype"] = precision
     keras.utils.set_random_seed(seed)
+    if keras.backend.backend() != "tensorflow":
+        # JAX compiles every step with XLA; without it, ops would run one by one.
+        jit_compile = True
     task = registry.get_model(model, feature_spec=spec, jit_compile=jit_compile, **settings)
     rng = np.random.default_rng(seed)
     rows = []
@@ -164,7 +169,7 @@ def measure(model, shape_name, precision="float32", jit_compile=False, repeats=5
 
 def _measure_batch(task, shape, spec, batch, rng, repeats, min_seconds):
     features = spec.dummy_inputs(batch, seed=int(rng.integers(2**31)))
-    row = {"batch_size": batch, "train_samples_per_sec": None}
+    row = {"batch_size": batch, "train_samples_per_sec": None, "jit": bool(task.jit_compile)}
     if batch > 1:
         targets = _targets(task, shape, features, batch, rng)
         row["train_samples_per_sec"] = _train_speed(
@@ -179,22 +184,37 @@ def _measure_batch(task, shape, spec, batch, rng, repeats, min_seconds):
 
 
 def _train_speed(task, features, targets, batch, repeats, min_seconds):
+    """Median examples/s over `repeats` windows of steps, each about
+    `min_seconds` long, inside one `fit` call after a warm-up call: the cost
+    of starting and ending `fit` (a fraction of a second under JAX, which
+    copies every variable into and out of its training state) is left out,
+    as it is from a real epoch of thousands of steps."""
+    import keras
     import tensorflow as tf
 
     data = tf.data.Dataset.from_tensors((features, targets)).repeat()
-    # Warm-up: traces the train step, allocates optimizer slots; then one
-    # timed epoch sizes the rest to about `min_seconds` each.
-    task.fit(data, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
-    start = time.perf_counter()
-    task.fit(data, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
-    per_step = (time.perf_counter() - start) / 2
+    ends = []
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda step, logs: ends.append(
+        _synced(logs)))  # fmt: skip
+    # Warm-up: traces the train step, allocates optimizer slots, and times
+    # the steps that size the windows.
+    task.fit(data, steps_per_epoch=4, epochs=1, verbose=0, shuffle=False, callbacks=[clock])
+    per_step = float(np.median(np.diff(ends[1:])))
     steps = max(2, math.ceil(min_seconds / max(per_step, 1e-6)))
-    speeds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-        speeds.append(steps * batch / (time.perf_counter() - start))
+    ends.clear()
+    task.fit(data, steps_per_epoch=1 + repeats * steps, epochs=1, verbose=0, shuffle=False,
+             callbacks=[clock])  # fmt: skip
+    speeds = [steps * batch / (ends[(i + 1) * steps] - ends[i * steps]) for i in range(repeats)]
     return round(float(np.median(speeds)), 1)
+
+
+def _synced(logs):
+    """The time a step ended, once its loss is computed: JAX dispatches
+    steps ahead of the device, so the loss is read first."""
+    loss = (logs or {}).get("loss")
+    if loss is not None:
+        float(loss)
+    return time.perf_counter()
 
 
 def latency(task, batch=1, seed=0):

@@ -64,6 +64,7 @@ def peer_row(model, data, split, settings, summary, metrics, scored, wall, comma
         "seed": settings["seed"],
         "dataset_sha256": data.sha256,
         **run_record(),
+        "backend": None,  # the peer's own framework, in its versions
         "versions": summary["versions"],
         "command": command,
         **extra,
