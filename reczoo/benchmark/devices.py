@@ -9,6 +9,10 @@ gained (DCN-v2 2.0x at 4,096). So auto leaves it off on CPU. It is off on
 GPUs too until measured there: benchmarks/gpu_check.sh times on against off
 (and float32 against mixed_float16), and no GPU has been available to this
 project yet; `JIT_AUTO` is the one place to change once it has.
+
+Under the JAX backend `--jit` does not apply: every JAX step is compiled
+with XLA (Keras' `jit_compile=False` there would run ops one at a time), and
+rows record `jit: true`.
 """
 
 import os

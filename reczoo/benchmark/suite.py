@@ -64,8 +64,8 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
             the suite's own, `suites.TIME_BUDGETS`): each trains for at most
             its share of the time left, by its estimate (`SuiteBudget`).
         backends: the Keras backends to keep, of a suite that runs its
-            entries under several (`"jax"`); an entry under a backend other
-            than this process's runs in a process of its own.
+            entries under several (`"jax"`); an entry under a named backend
+            runs in a process of its own.
     """
     devices.check(precision, jit)
     _check_minutes(max_minutes)
@@ -91,7 +91,8 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
     device_fields = devices.record(kind, precision, jit_on)
     for index, (entry, seed) in enumerate(todo):
-        progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else ""))
+        progress.start(f"{entry.label} on {entry.dataset}" + (f", seed {seed}" if seed else "")
+                       + (f", {entry.backend}" if entry.backend else ""))  # fmt: skip
         started = time.perf_counter()
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
@@ -232,7 +233,7 @@ def _suite_data(suite, data, names):
 
 def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
     """The rows of one entry at one seed; a failure is a row, and the suite goes on."""
-    if entry.backend and entry.backend != _backend():
+    if entry.backend and not _CHILD:
         return _attempt_elsewhere(entry, seed, options, checkpoints)
     try:
         # TensorFlow's native log lines (oneDNN fallbacks, ...) are held,
@@ -245,17 +246,18 @@ def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
         return [_failed(entry, error)]
 
 
-def _backend():
-    import keras
-
-    return keras.backend.backend()
+# Set in the child process `_attempt_elsewhere` starts.
+_CHILD = False
 
 
 def _attempt_elsewhere(entry, seed, options, checkpoints):
-    """The rows of an entry under another Keras backend than this process's:
-    a Keras process runs one backend, so the entry runs in a child process
-    under its own (`python -m reczoo.benchmark.suite REQUEST`), which writes
-    its rows back."""
+    """The rows of an entry under a named Keras backend: a Keras process runs
+    one backend, so the entry runs in a child process under its own (`python
+    -m reczoo.benchmark.suite REQUEST`), which writes its rows back. Entries of
+    either backend do, so that the two are measured alike, and the suite's
+    memory is one entry's at a time (a TensorFlow process that had run the
+    Criteo shapes held 13.6 GB, and with a JAX child beside it ran out of
+    24 GB)."""
     import dataclasses
     import importlib.util
     import json
@@ -286,6 +288,9 @@ def _attempt_elsewhere(entry, seed, options, checkpoints):
 def _attempt_here(request_file):
     """The child's side of `_attempt_elsewhere`."""
     import json
+
+    global _CHILD
+    _CHILD = True
 
     from reczoo.benchmark.suites import Entry
     from reczoo.terminal import import_tensorflow
