@@ -23,7 +23,15 @@ from reczoo.training import RunSettings
 
 # One worker runs them all: two of them at once start four TensorFlow
 # processes on two cores, and the multi-process runs time out.
-pytestmark = pytest.mark.xdist_group("test_distribute")
+pytestmark = [
+    pytest.mark.xdist_group("test_distribute"),
+    # tf.distribute replicates TensorFlow variables; under JAX it is refused
+    # (test_jax_backend.py).
+    pytest.mark.skipif(
+        os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+        reason="tf.distribute runs on the TensorFlow backend",
+    ),
+]
 
 TRAIN = [sys.executable, "-m", "reczoo.cli", "train", "--model=deepfm", "--quiet"]
 # `reczoo train --dataset=criteo` on a synthetic train.txt: the real file's

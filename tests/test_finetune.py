@@ -40,6 +40,7 @@ def _items(task):
     return task.item_embedding.embeddings.numpy()
 
 
+@pytest.mark.jax
 def test_known_ids_keep_their_rows_and_new_ids_get_rows(pretrained, tmp_path):
     folder, new = pretrained
     parent = reczoo.from_preset(folder / "preset")
@@ -66,6 +67,7 @@ def test_known_ids_keep_their_rows_and_new_ids_get_rows(pretrained, tmp_path):
     assert not any(isinstance(v.constraint, KeepRows) for v in result.model.weights)
 
 
+@pytest.mark.jax
 def test_ids_absent_from_the_new_data_keep_their_rows(pretrained):
     folder, new = pretrained
     parent = reczoo.from_preset(folder / "preset")
@@ -80,6 +82,7 @@ def test_ids_absent_from_the_new_data_keep_their_rows(pretrained):
     assert not np.allclose(after[known_trained], before[known_trained])
 
 
+@pytest.mark.jax
 def test_backbone_freeze_trains_only_new_rows(pretrained):
     folder, new = pretrained
     parent = reczoo.from_preset(folder / "preset")

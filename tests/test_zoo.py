@@ -21,6 +21,7 @@ def test_every_zoo_preset_is_built_and_fits_the_size_budget():
     assert registry.list_presets() == registry.list_built_in_presets()
 
 
+@pytest.mark.jax
 @pytest.mark.parametrize("name", sorted(INDEX))
 def test_builtin_preset_loads_with_its_provenance_and_no_data_rows(name):
     task = reczoo.from_preset(name)
@@ -54,6 +55,8 @@ def _data(loaded, name):
 
 # Every evaluation takes seconds (Amazon Games: 31,013 users, 101 items each);
 # one worker runs them all, so that each dataset is read once.
+# Also in the JAX tier: presets trained under TensorFlow score the same under JAX.
+@pytest.mark.jax
 @pytest.mark.xdist_group("zoo-datasets")
 @pytest.mark.parametrize("name", sorted(INDEX))
 def test_builtin_preset_scores_its_recorded_metric(name, data_dir, loaded):

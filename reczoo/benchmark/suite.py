@@ -253,7 +253,7 @@ _CHILD = False
 def _attempt_elsewhere(entry, seed, options, checkpoints):
     """The rows of an entry under a named Keras backend: a Keras process runs
     one backend, so the entry runs in a child process under its own (`python
-    -m reczoo.benchmark.suite REQUEST`), which writes its rows back. Entries of
+    -c "...attempt_here(REQUEST)"`), which writes its rows back. Entries of
     either backend do, so that the two are measured alike, and the suite's
     memory is one entry's at a time (a TensorFlow process that had run the
     Criteo shapes held 13.6 GB, and with a JAX child beside it ran out of
@@ -276,8 +276,9 @@ def _attempt_elsewhere(entry, seed, options, checkpoints):
         env = {**os.environ, "KERAS_BACKEND": entry.backend}
         if options[2] == "cpu":
             env["JAX_PLATFORMS"] = "cpu"  # as `devices.select` hides GPUs from TensorFlow
-        done = subprocess.run([sys.executable, "-m", "reczoo.benchmark.suite", str(request)],
-                              env=env, stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
+        child = f"from reczoo.benchmark.suite import attempt_here; attempt_here({str(request)!r})"
+        done = subprocess.run([sys.executable, "-c", child], env=env, stderr=subprocess.PIPE,
+                              text=True, check=False)  # fmt: skip
         if answer.exists():
             return json.loads(answer.read_text())
     tail = " | ".join(done.stderr.strip().splitlines()[-3:])
@@ -285,7 +286,7 @@ def _attempt_elsewhere(entry, seed, options, checkpoints):
         f"the {entry.backend} process exited with status {done.returncode}: {tail}"))]  # fmt: skip
 
 
-def _attempt_here(request_file):
+def attempt_here(request_file):
     """The child's side of `_attempt_elsewhere`."""
     import json
 
@@ -546,9 +547,3 @@ class Progress:
 def _clock(seconds):
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-if __name__ == "__main__":
-    # `python -m reczoo.benchmark.suite REQUEST.json`: one entry, in the
-    # process of its backend (`_attempt_elsewhere`).
-    _attempt_here(sys.argv[1])

@@ -9,6 +9,9 @@ from testing import tiny_batch, tiny_labels, tiny_spec
 import reczoo
 from reczoo.models import Backbone, RankingBackbone, SequentialBackbone
 
+# Also the JAX tier's (KERAS_BACKEND=jax python -m pytest -m jax).
+pytestmark = pytest.mark.jax
+
 
 @pytest.mark.parametrize("name", reczoo.list_models())
 def test_backbone_returns_its_declared_keys(name):

@@ -58,6 +58,8 @@ def test_every_task_and_objective_is_trained_again_after_loading():
     assert not missing, f"add a model of {missing} to TRAINED_AGAIN"
 
 
+# Also the JAX tier's: every model trains, saves and loads (.keras and preset).
+@pytest.mark.jax
 @pytest.mark.parametrize("name", reczoo.list_models())
 def test_registered_model_builds_fits_and_round_trips(name, tmp_path):
     spec = tiny_spec()
