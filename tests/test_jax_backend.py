@@ -53,7 +53,7 @@ def test_every_family_trains_on_real_data_under_jax(label, data_dir):
     assert row["metrics"][metric] > floor, row["metrics"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def retriever(data_dir):
     entry = _entry("two_tower")
     return run(entry.model, entry.dataset, protocol=entry.protocol, recipe=entry.recipe,

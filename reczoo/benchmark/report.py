@@ -276,7 +276,7 @@ def _throughput_tables(rows):
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         order = sorted(group, key=lambda r: (r["model"], str(r.get("precision")),
                                              str(r.get("jit")), _backend(r) != "tensorflow",
-                                             r["batch_size"]))  # fmt: skip
+                                             r.get("batch_size") or 0))  # fmt: skip
         for r in order:
             if r.get("status") != "ok":
                 cells = [r["model"], _backend(r), str(r.get("batch_size", "")),

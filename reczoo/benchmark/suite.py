@@ -17,6 +17,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -281,9 +282,13 @@ def _attempt_elsewhere(entry, seed, options, checkpoints):
                               text=True, check=False)  # fmt: skip
         if answer.exists():
             return json.loads(answer.read_text())
-    tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-    return [_failed(entry, RuntimeError(
-        f"the {entry.backend} process exited with status {done.returncode}: {tail}"))]  # fmt: skip
+    if done.returncode < 0:
+        # Killed (out of memory, or stopped by hand): its last words are noise.
+        how = f"was killed by signal {-done.returncode} ({signal.Signals(-done.returncode).name})"
+    else:
+        how = f"exited with status {done.returncode}: " + " | ".join(
+            done.stderr.strip().splitlines()[-3:])  # fmt: skip
+    return [_failed(entry, RuntimeError(f"the {entry.backend} process {how}"))]
 
 
 def attempt_here(request_file):
