@@ -53,31 +53,25 @@ def test_every_family_trains_on_real_data_under_jax(label, data_dir):
     assert row["metrics"][metric] > floor, row["metrics"]
 
 
-@pytest.fixture
-def retriever(data_dir):
-    entry = _entry("two_tower")
-    return run(entry.model, entry.dataset, protocol=entry.protocol, recipe=entry.recipe,
-               epochs=1, verbose=0)  # fmt: skip
-
-
-def test_a_jax_retriever_exports_a_savedmodel_and_saves_a_preset(retriever, tmp_path):
+def test_a_jax_retriever_saves_a_preset_that_exports_a_savedmodel(data_dir, tmp_path):
     import tensorflow as tf
 
-    from reczoo import exporting, from_preset, save_to_preset
+    from reczoo import exporting, from_preset
 
-    task = retriever.model
-    saved = tf.saved_model.load(str(exporting.export(task, tmp_path / "export", k=5)))
+    entry = _entry("two_tower")
+    preset = tmp_path / "preset"
+    row = run(entry.model, entry.dataset, protocol=entry.protocol, recipe=entry.recipe,
+              epochs=1, verbose=0, output=preset)  # fmt: skip
+    saved = tf.saved_model.load(str(exporting.export(preset, tmp_path / "export", k=5)))
     out = saved.recommend(tf.constant(["1", "42"]))
     assert out["items"].shape == (2, 5)
-    scores = out["scores"].numpy()
-    assert np.all(np.diff(scores, axis=1) <= 1e-6)
-    # The same model through a preset, back under JAX: the same query vectors.
-    preset = save_to_preset(task, tmp_path / "preset", vocabularies=task.vocabularies)
-    again = from_preset(preset)
-    features = task.backbone.feature_spec.dummy_inputs(4, seed=3)
+    assert np.all(np.diff(out["scores"].numpy(), axis=1) <= 1e-6)
+    # The preset, back under JAX: the trained model's query vectors.
+    features = row.model.backbone.feature_spec.dummy_inputs(4, seed=3)
     np.testing.assert_allclose(
-        again.query_embeddings(features), task.query_embeddings(features), rtol=1e-5, atol=1e-6
-    )
+        from_preset(preset).query_embeddings(features), row.model.query_embeddings(features),
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
 
 
 def test_tf_distribute_strategies_are_refused_naming_the_backend():
