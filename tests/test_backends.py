@@ -3,7 +3,6 @@ backend (run in a process of their own), and the backend in rows and reports.
 The JAX tier itself (`KERAS_BACKEND=jax python -m pytest -m jax`) is
 test_jax_backend.py and the tests marked `jax`."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,9 +15,8 @@ from reczoo.benchmark import report, suites
 from reczoo.benchmark.suite import run_suite, suite_command
 from reczoo.benchmark.suites import Entry
 
-needs_jax = pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None, reason='needs pip install "keras-reczoo[jax]"'
-)
+# Tests that start JAX processes run in the JAX tier (KERAS_BACKEND=jax
+# python -m pytest -m jax), keeping the default tier within its 5 minutes.
 
 
 def test_the_throughput_suite_measures_every_entry_under_both_backends():
@@ -48,15 +46,16 @@ def test_an_entrys_command_names_its_backend():
     assert command.endswith("--models=mlp --datasets=movielens-100k --backends=jax")
 
 
-@needs_jax
-def test_an_entry_under_another_backend_runs_in_a_process_of_its_own(data_dir, tmp_path):
+@pytest.mark.jax
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="in the JAX tier")
+def test_entries_under_named_backends_run_in_processes_of_their_own(data_dir, tmp_path):
     entries = [
         Entry("pop", "accuracy", "pop", "movielens-100k", protocol="ncf", backend=b)
-        for b in ("jax", None)
+        for b in ("jax", "tensorflow")
     ]
     rows = run_suite(entries, output=tmp_path / "out", quiet=True)
     by_backend = {r["backend"]: r for r in rows}
-    assert set(by_backend) == {"jax", keras.backend.backend()}
+    assert set(by_backend) == {"jax", "tensorflow"}
     assert all(r["status"] == "ok" for r in rows)
     assert "jax" in by_backend["jax"]["versions"]
     # Popularity is arithmetic: the same numbers under both backends.
@@ -89,7 +88,8 @@ def test_backend_flag_is_checked_before_any_work(capsys):
     cli.use_backend(keras.backend.backend())  # the backend it runs: nothing to do
 
 
-@needs_jax
+@pytest.mark.jax
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="in the JAX tier")
 def test_train_on_jax_records_the_backend_and_the_command_to_rerun_it(tmp_path):
     ratings = tmp_path / "ratings.csv"
     lines = ["user,item,ts"] + [
