@@ -194,24 +194,71 @@ def _peer_table(rows, dataset, protocol):
         return []
     metrics = _headline([r for pair in pairs for r in pair])
     header = ["library", "model", *metrics, "epochs", "train s", "train ex/s",
-              "ratio reczoo / peer", "command"]  # fmt: skip
+              "ratio reczoo / peer", "s to peer's valid", "command"]  # fmt: skip
     lines = [
-        "Peers, same split and settings, trained one after the other in one run:",
+        "Peers, same split and settings, trained one after the other in one run. "
+        "*s to peer's valid*: training seconds (evaluation excluded) until the "
+        "library's validation score first reached the peer's final one (the "
+        "metric each run early-stops on), from the validation after every epoch; "
+        "*not reached* if it never did.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
     for ours, theirs in sorted(pairs, key=lambda p: (p[1]["label"], p[1]["seed"])):
         ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
+        reach = time_to_accuracy(ours, theirs)
         for row, library in ((ours, "reczoo"), (theirs, theirs["peer"])):
             cells = [library, row.get("label") or row["model"]]
             cells += [_number((row.get("metrics") or {}).get(m), 4) for m in metrics]
             cells += [str(row.get("epochs", "")), _number(row.get("train_seconds")),
                       _number(row.get("train_samples_per_sec"))]  # fmt: skip
-            cells += [f"{ratio:.2f}x" if row is ours else "", f"`{row['suite_command']}`"
-                      if row is ours else ""]  # fmt: skip
+            cells += [f"{ratio:.2f}x" if row is ours else "", _reached(reach, row is ours),
+                      f"`{row['suite_command']}`" if row is ours else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+# Metrics where lower is better; every other validation metric is maximised.
+_LOWER_IS_BETTER = ("logloss", "rmse", "mae")
+
+
+def time_to_accuracy(ours, theirs):
+    """Time to the peer's accuracy: `{"metric", "target", "reczoo", "peer"}`
+    or None where the rows cannot tell (no monitored metric, or no timed
+    validation history).
+
+    The target is the peer's final validation score on the metric reczoo's
+    run monitors; each library's entry is the training seconds (evaluation
+    excluded) at its first validation at or past it, `False` when none was,
+    None when its history has no timings.
+    """
+    metric = ours.get("monitor")
+    target = (theirs.get("valid_metrics") or {}).get(metric)
+    if metric is None or target is None:
+        return None
+    lower = metric in _LOWER_IS_BETTER
+
+    def first(row):
+        timed = [h for h in row.get("history") or [] if "train_seconds" in h and metric in h]
+        if not timed:
+            return None
+        hits = [h for h in timed if (h[metric] <= target if lower else h[metric] >= target)]
+        return hits[0]["train_seconds"] if hits else False
+
+    return {"metric": metric, "target": target, "reczoo": first(ours), "peer": first(theirs)}
+
+
+def _reached(reach, ours):
+    if reach is None:
+        return ""
+    value = reach["reczoo" if ours else "peer"]
+    if value is None:
+        return ""
+    if value is False:
+        return "not reached"
+    cell = f"{value:,.1f}"
+    return f"{cell} ({reach['metric']} {reach['target']:.4f})" if ours else cell
 
 
 def _transfer_tables(rows):

@@ -203,6 +203,8 @@ def _suites():
             _recipe("youtube_dnn/movielens-100k", estimate_s=60),
             *_PEERS,
         ],
+        # The peer comparisons alone (their environments are needed).
+        "peers": list(_PEERS),
         # Pre-train on a first period, then fine-tune against training from
         # scratch on the next, at equal epoch budgets (benchmarks/README.md).
         "finetune": [
@@ -284,7 +286,8 @@ def entries(suite, models=None, datasets=None, peers=False, backends=None):
         )
     if suite not in suites:
         raise ValueError(f"Unknown suite {suite!r}. Known suites: {', '.join(sorted(suites))}.")
-    chosen = filtered(suite, [e for e in suites[suite] if peers or e.kind != "peer"], models)
+    keep_peers = peers or suite == "peers"
+    chosen = filtered(suite, [e for e in suites[suite] if keep_peers or e.kind != "peer"], models)
     if datasets:
         wanted = set(_split(datasets))
         known = {e.dataset for e in suites[suite]}

@@ -107,12 +107,15 @@ class Evaluation(keras.callbacks.Callback):
     """Scores the plan's validation split after every period.
 
     Adds `val_<metric>` to the epoch logs and keeps a history row per
-    period: `{"epoch": data epochs or None, "step", "loss", **metrics}`.
+    period: `{"epoch": data epochs or None, "step", "loss", **metrics}`,
+    with `train_seconds` (training so far, evaluation excluded) when given
+    the run's `Timer`: the time a run took to reach a validation score.
     """
 
-    def __init__(self, plan, steps_per_period, epochs_per_period=None, verbose=0):
+    def __init__(self, plan, steps_per_period, epochs_per_period=None, verbose=0, timer=None):
         super().__init__()
         self.plan = plan
+        self.timer = timer
         self.steps_per_period = steps_per_period
         self.epochs_per_period = epochs_per_period
         self.verbose = verbose
@@ -127,6 +130,8 @@ class Evaluation(keras.callbacks.Callback):
             "loss": float(logs["loss"]),
             **metrics,
         }
+        if self.timer is not None:
+            row["train_seconds"] = round(self.timer.seconds, 3)
         self.rows.append(row)
         if self.verbose:
             where = f"epoch {row['epoch']}" if row["epoch"] else f"step {row['step']}"
@@ -185,7 +190,7 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     epochs_per_period = settings.eval_every if settings.epochs else None
     timer = Timer()
     evaluation, stopping, reduce_lr, budget = _watchers(
-        plan, settings, steps_per_period, epochs_per_period, verbose
+        plan, settings, steps_per_period, epochs_per_period, verbose, timer
     )
     watching = [c for c in (evaluation, stopping, reduce_lr, budget) if c is not None]
     callbacks = [timer, DivergenceGuard(steps_per_period), *watching]
@@ -232,13 +237,13 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
         return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
 
 
-def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose):
+def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose, timer=None):
     """`(evaluation, early stopping, LR on plateau, time budget)`, each
     None where the run has none, in the order they must run."""
     evaluation = stopping = reduce_lr = None
     if plan.has_validation():
         metric, mode = plan.monitor
-        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose)
+        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose, timer)
         stopping = keras.callbacks.EarlyStopping(
             monitor=f"val_{metric}", mode=mode, patience=settings.patience,
             restore_best_weights=True,

@@ -44,3 +44,54 @@ def test_export_holds_out_the_same_items(tmp_path):
     assert sum(len(h) for h in histories.values()) == len(lines) - 1
     with np.load(split_path) as saved:
         np.testing.assert_array_equal(saved["test_negatives"], split.test_negatives)
+
+
+def _pair_rows(our_history, their_history, target):
+    common = {"dataset": "toy", "protocol": "ncf", "kind": "peer", "status": "ok", "run_id": "r",
+              "seed": 0, "epochs": 3, "train_seconds": 3.0}  # fmt: skip
+    ours = {**common, "model": "bpr_mf", "label": "bpr_mf", "side_by_side": "recbole",
+            "monitor": "ndcg@10", "history": our_history, "metrics": {"ndcg@10": 0.4},
+            "valid_metrics": {"ndcg@10": 0.41}, "train_samples_per_sec": 200.0,
+            "suite_command": "reczoo benchmark --suite=paper --peers"}  # fmt: skip
+    theirs = {**common, "model": "recbole_bpr", "label": "recbole_bpr_mf", "peer": "recbole",
+              "history": their_history, "metrics": {"ndcg@10": 0.39},
+              "valid_metrics": {"ndcg@10": target}, "train_samples_per_sec": 100.0}  # fmt: skip
+    return ours, theirs
+
+
+def test_time_to_the_peers_accuracy_reads_both_timed_histories():
+    from reczoo.benchmark.report import markdown, time_to_accuracy
+
+    ours, theirs = _pair_rows(
+        [{"ndcg@10": 0.30, "train_seconds": 1.0}, {"ndcg@10": 0.38, "train_seconds": 2.0},
+         {"ndcg@10": 0.41, "train_seconds": 3.0}],
+        [{"ndcg@10": 0.2, "train_seconds": 4.0}, {"ndcg@10": 0.38, "train_seconds": 9.5}],
+        0.38,
+    )  # fmt: skip
+    assert time_to_accuracy(ours, theirs) == {
+        "metric": "ndcg@10",
+        "target": 0.38,
+        "reczoo": 2.0,
+        "peer": 9.5,
+    }
+    table = markdown([ours, theirs])
+    assert "| 2.0 (ndcg@10 0.3800) |" in table and "| 9.5 |" in table
+    # A run that never reaches the peer's score says so; untimed rows say nothing.
+    ours["history"] = ours["history"][:1]
+    assert time_to_accuracy(ours, theirs)["reczoo"] is False
+    assert "not reached" in markdown([ours, theirs])
+    for row in (ours, theirs):
+        row["history"] = [{"ndcg@10": 0.5}]
+    assert time_to_accuracy(ours, theirs) == {
+        "metric": "ndcg@10",
+        "target": 0.38,
+        "reczoo": None,
+        "peer": None,
+    }
+    # Lower is better for log loss.
+    ours["monitor"], theirs["valid_metrics"] = "logloss", {"logloss": 0.2}
+    ours["history"] = [
+        {"logloss": 0.3, "train_seconds": 1.0},
+        {"logloss": 0.19, "train_seconds": 2.0},
+    ]
+    assert time_to_accuracy(ours, theirs)["reczoo"] == 2.0

@@ -179,7 +179,7 @@ def _deepctr(dataset, protocol, seed, verbose):
         ({"auc": auc(test_y, test_p), "logloss": logloss(test_y, test_p)},
          {"auc": auc(valid_y, valid_p), "logloss": logloss(valid_y, valid_p)}),
         len(test_y), wall, _command("deepfm", dataset, seed),
-        peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1)",
+        peer_mode="tf-keras (TF_USE_LEGACY_KERAS=1)", history=summary.get("history", []),
     )  # fmt: skip
     return dict(ours), theirs
 
@@ -247,12 +247,23 @@ def _run_recbole(script, recbole_model, data, split, settings, label):
             env, cwd=tmp,
         )  # fmt: skip
     valid_s, test_s = peer["valid_scores"], peer["test_scores"]
+    # Validation after each epoch, scored here as reczoo's own history is.
+    untimed = [None] * len(summary["losses"])
+    by_epoch = peer.get("valid_scores_by_epoch", untimed)
+    seconds = summary.get("epoch_train_seconds") or untimed
+    history = []
+    for i, (loss, scores, spent) in enumerate(
+        zip(summary["losses"], by_epoch, seconds, strict=True)
+    ):
+        row = {"epoch": i + 1, "loss": loss}
+        if scores is not None:
+            row.update(_ranking(scores), train_seconds=spent)
+        history.append(row)
     return peer_row(
         f"recbole_{recbole_model.lower()}", data, split, settings, summary,
         (_ranking(test_s), _ranking(valid_s)), test_s.size, wall,
         _command(label, data.name, settings["seed"]), monitor=None,
-        max_epochs=settings["epochs"],
-        history=[{"epoch": i + 1, "loss": v} for i, v in enumerate(summary["losses"])],
+        max_epochs=settings["epochs"], history=history,
         peer_mode=f"torch CPU, {summary['threads']} threads",
     )  # fmt: skip
 

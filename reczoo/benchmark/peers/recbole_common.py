@@ -61,9 +61,14 @@ def base_config(args, cfg, mode):
     }
 
 
-def train(config, cfg):
+def train(config, cfg, after_epoch=None):
     """Builds RecBole's dataset, model and trainer and trains `cfg["epochs"]`
-    epochs; returns (dataset, train_data, model, seconds, losses)."""
+    epochs; returns (dataset, train_data, model, seconds, losses, timeline).
+
+    `after_epoch(dataset, model)`, when given, runs after each epoch outside
+    the timed training (the validation scores of the caller's time to
+    accuracy); `timeline` holds `(training seconds so far, its result)` per
+    epoch."""
     import torch
     from recbole.data import create_dataset, data_preparation
     from recbole.utils import get_model, get_trainer, init_seed
@@ -74,19 +79,22 @@ def train(config, cfg):
     train_data, _, _ = data_preparation(config, dataset)
     model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
-    seconds, losses = 0.0, []
+    seconds, losses, timeline = 0.0, [], []
     for epoch in range(cfg["epochs"]):
         start = time.perf_counter()
         loss = trainer._train_epoch(train_data, epoch, show_progress=False)
         losses.append(float(sum(loss) if isinstance(loss, tuple) else loss))
         seconds += time.perf_counter() - start
         print(f"epoch {epoch + 1}: loss={losses[-1]:.4f} ({time.perf_counter() - start:.0f} s)")
-    return dataset, train_data, model, seconds, losses
+        if after_epoch is not None:
+            timeline.append((seconds, after_epoch(dataset, model)))
+    return dataset, train_data, model, seconds, losses, timeline
 
 
-def save(args, cfg, model, candidate_scores, train_seconds, samples, losses):
+def save(args, cfg, model, candidate_scores, train_seconds, samples, losses, timeline=()):
     """Scores the test then the validation candidates, and writes them with
-    the timings and versions to `--output`."""
+    the timings, versions and the validation scores after each epoch
+    (`timeline`, from `train`) to `--output`."""
     import numpy as np
     import recbole
     import torch
@@ -101,6 +109,7 @@ def save(args, cfg, model, candidate_scores, train_seconds, samples, losses):
         "infer_seconds": infer_seconds,
         "epochs": cfg["epochs"],
         "losses": losses,
+        "epoch_train_seconds": [round(t, 3) for t, _ in timeline],
         "params": int(sum(p.numel() for p in model.parameters())),
         "threads": torch.get_num_threads(),
         "versions": {
@@ -114,4 +123,5 @@ def save(args, cfg, model, candidate_scores, train_seconds, samples, losses):
         valid_scores=valid_scores,
         test_scores=test_scores,
         summary=json.dumps(summary),
+        **({"valid_scores_by_epoch": np.stack([s for _, s in timeline])} if timeline else {}),
     )

@@ -9,7 +9,9 @@ uniform negatives per interaction, none the user's own), then scores each
 held-out item and the saved negatives of reczoo's protocol with the trained
 model's `predict`. Writes the candidate scores and the timings to
 `--output` (.npz); the caller computes the metrics with reczoo's code, the
-same as for its own models. RecBole's own validation is switched off.
+same as for its own models. RecBole's own validation is switched off; the
+validation candidates are scored after every epoch, outside the timed
+training, for the caller's time to accuracy.
 """
 
 import recbole_common
@@ -58,23 +60,16 @@ def main():
             }
         )
     config = Config(model=args.model, dataset=args.dataset, config_dict=config_dict)
-    dataset, train_data, model, train_seconds, losses = recbole_common.train(config, cfg)
-    # One example is one scored row for pointwise NeuMF (each interaction and
-    # its negatives), one (user, positive, negative) triple for BPR and ConvNCF.
-    positives = len(train_data.dataset)
-    k = cfg["train_negatives"]
-    per_epoch = positives * (1 + k) if args.model == "NeuMF" else positives * k
-    samples = per_epoch * cfg["epochs"]
-
     split = np.load(args.split)
-    users_known = dataset.field2token_id[config["USER_ID_FIELD"]]
-    items_known = dataset.field2token_id[config["ITEM_ID_FIELD"]]
 
-    def internal(known, ids):
-        # An id RecBole never saw gets its padding row.
-        return np.array([known.get(str(i), 0) for i in ids], dtype="int64")
+    def candidate_scores(stage, dataset, model):
+        users_known = dataset.field2token_id[config["USER_ID_FIELD"]]
+        items_known = dataset.field2token_id[config["ITEM_ID_FIELD"]]
 
-    def candidate_scores(stage):
+        def internal(known, ids):
+            # An id RecBole never saw gets its padding row.
+            return np.array([known.get(str(i), 0) for i in ids], dtype="int64")
+
         users, items = split[f"{stage}_users"], split[f"{stage}_items"]
         negatives = split[f"{stage}_negatives"]
         cands = np.concatenate([items[:, None], negatives], axis=1)
@@ -93,7 +88,19 @@ def main():
                 out[lo : lo + 8192] = model.predict(batch).reshape(-1).numpy()
         return out.reshape(cands.shape)
 
-    recbole_common.save(args, cfg, model, candidate_scores, train_seconds, samples, losses)
+    dataset, train_data, model, train_seconds, losses, timeline = recbole_common.train(
+        config, cfg, after_epoch=lambda d, m: candidate_scores("valid", d, m)
+    )
+    # One example is one scored row for pointwise NeuMF (each interaction and
+    # its negatives), one (user, positive, negative) triple for BPR and ConvNCF.
+    positives = len(train_data.dataset)
+    k = cfg["train_negatives"]
+    per_epoch = positives * (1 + k) if args.model == "NeuMF" else positives * k
+    samples = per_epoch * cfg["epochs"]
+    recbole_common.save(
+        args, cfg, model, lambda stage: candidate_scores(stage, dataset, model),
+        train_seconds, samples, losses, timeline,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

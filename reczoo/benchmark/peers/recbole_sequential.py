@@ -58,7 +58,7 @@ def main():
             {"hidden_size": cfg["hidden_units"], "num_layers": 1, "dropout_prob": cfg["dropout"]}
         )
     config = Config(model=args.model, dataset=args.dataset, config_dict=config_dict)
-    dataset, train_data, model, train_seconds, losses = recbole_common.train(config, cfg)
+    dataset, train_data, model, train_seconds, losses, _ = recbole_common.train(config, cfg)
     # Every training instance is one (prefix, next item) pair: one position.
     samples = len(train_data.dataset) * cfg["epochs"]
 
