@@ -50,7 +50,9 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
             that finished there are skipped.
         device: `"auto"`, `"cpu"` or `"gpu"` (an error without a GPU).
         precision: `"float32"`, `"mixed_float16"` or `"mixed_bfloat16"`.
-        jit: XLA: `"auto"` (`devices.JIT_AUTO`: off, as measured), `"on"`, `"off"`.
+        jit: XLA: `"auto"` (`devices.JIT_AUTO` for throughput shapes: off, as
+            measured; a training run keeps its model's own default, XLA for
+            MF-BPR only), `"on"`, `"off"`.
         seeds: seeds to run every entry with; reports give mean ± sd.
         peers: also run the peer libraries' entries (DeepCTR, RecBole); one
             whose environment is missing is recorded as skipped, with the
@@ -98,7 +100,7 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(run_id)
-        options = (precision, jit_on, kind, quiet, budget.share(index))
+        options = (precision, jit_on, kind, quiet, budget.share(index), jit)
         new = _attempt(entry, seed, strategy, options, checkpoints, (data, data_flags))
         seconds = time.perf_counter() - started
         budget.ran(index, seconds)
@@ -360,18 +362,19 @@ def _run_id(entry, seed, context):
 
 def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
     """The rows of one entry; `options` are `(precision, jit_on, device kind,
-    quiet, minutes of training or None)`."""
+    quiet, minutes of training or None, the --jit flag)`."""
     from reczoo.benchmark.throughput import latency
     from reczoo.training.runner import run
 
-    precision, jit_on, _, quiet, share = options
+    precision, jit_on, _, quiet, share, jit = options
     verbose = 0 if quiet else 2
     if entry.kind == "accuracy":
         overrides = dict(entry.overrides)
         if precision != "float32":
             overrides["dtype"] = precision
-        if jit_on:
-            overrides["jit_compile"] = True
+        if jit != "auto":
+            # auto leaves each model its own (XLA for MF-BPR, measured).
+            overrides["jit_compile"] = jit == "on"
         if share is not None and "max_minutes" not in overrides:
             overrides["max_minutes"] = share
         epochs = overrides.pop("epochs", None)

@@ -15,6 +15,13 @@ register_model(
     tags=("collaborative-filtering", "matrix-factorization", "implicit", "bpr"),
     description="The dot product of user and item embeddings plus an item bias, trained on BPR.",
     task_defaults={"objective": "bpr"},
+    # XLA: a training step of MF-BPR is a few dozen tiny ops, whose per-op
+    # cost XLA's fusion removes. On the 2-core CPU, 5 epochs of MovieLens-100K
+    # (ncf, width 64, batch 256) trained 2.6x faster with the same metrics;
+    # models with dropout ran up to 10x slower under XLA there (its CPU random
+    # numbers), so this is MF-BPR's own default, not the zoo's
+    # (`--set=jit_compile=false` turns it off).
+    compile_defaults={"jit_compile": True},
 )
 
 register_ncf_ml100k(
