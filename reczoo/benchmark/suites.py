@@ -145,6 +145,7 @@ _CF_SECONDS = {"bpr_mf": 300, "gmf": 90, "mlp": 120, "neumf": 240, "convncf": 90
 _PEERS = (
     _peer("deepctr", "deepfm", "deepfm", "frappe-x1", "bars_x1", 450),
     _peer("recbole", "sasrec-ce", "sasrec", "amazon-games", "sasrec", 600),
+    _peer("recbole", "gru4rec", "gru4rec", "amazon-games", "sasrec", 600),
     _peer("recbole", "neumf", "neumf", "movielens-100k", "ncf", 300),
     _peer("recbole", "bpr_mf", "bpr_mf", "movielens-100k", "ncf", 200),
     _peer("recbole", "convncf", "convncf", "movielens-100k", "ncf", 500),

@@ -58,22 +58,18 @@ def main():
             {"hidden_size": cfg["hidden_units"], "num_layers": 1, "dropout_prob": cfg["dropout"]}
         )
     config = Config(model=args.model, dataset=args.dataset, config_dict=config_dict)
-    dataset, train_data, model, train_seconds, losses, _ = recbole_common.train(config, cfg)
-    # Every training instance is one (prefix, next item) pair: one position.
-    samples = len(train_data.dataset) * cfg["epochs"]
-
     split = np.load(args.split)
     with open(os.path.join(args.data_dir, "histories.json")) as f:
         histories = json.load(f)
     item_field, length = config["ITEM_ID_FIELD"], cfg["max_length"]
 
-    known = dataset.field2token_id[item_field]
+    def candidate_scores(stage, dataset, model):
+        known = dataset.field2token_id[item_field]
 
-    def internal(items):
-        # An item RecBole never saw gets its padding row (zeros).
-        return np.array([known.get(str(i), 0) for i in items], dtype="int64")
+        def internal(items):
+            # An item RecBole never saw gets its padding row (zeros).
+            return np.array([known.get(str(i), 0) for i in items], dtype="int64")
 
-    def candidate_scores(stage):
         users, items = split[f"{stage}_users"], split[f"{stage}_items"]
         negatives = split[f"{stage}_negatives"]
         cut = 2 if stage == "valid" else 1
@@ -94,7 +90,15 @@ def main():
                 out[list(rows)] = torch.einsum("bd,bcd->bc", states, vectors).numpy()
         return out
 
-    recbole_common.save(args, cfg, model, candidate_scores, train_seconds, samples, losses)
+    dataset, train_data, model, train_seconds, losses, timeline = recbole_common.train(
+        config, cfg, after_epoch=lambda d, m: candidate_scores("valid", d, m)
+    )
+    # Every training instance is one (prefix, next item) pair: one position.
+    samples = len(train_data.dataset) * cfg["epochs"]
+    recbole_common.save(
+        args, cfg, model, lambda stage: candidate_scores(stage, dataset, model),
+        train_seconds, samples, losses, timeline,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
