@@ -46,6 +46,35 @@ def _tf_keras_version():
         return None
 
 
+def _train(model, optimizer, cfg, train_x, train_y, valid_x, valid_y):
+    """BARS' procedure: early stopping on validation AUC with patience, the
+    learning rate divided by 10 at each epoch without gain, the best weights
+    restored. Returns (train seconds, samples, epochs, best epoch, history)."""
+    train_y = train_y.reshape(-1, 1)
+    best, best_epoch, best_weights = -1.0, 0, None
+    train_seconds, samples, epochs, history = 0.0, 0, 0, []
+    for epoch in range(1, cfg["epochs"] + 1):
+        start = time.perf_counter()
+        model.fit(train_x, train_y, batch_size=cfg["batch_size"], epochs=1, verbose=0, shuffle=True)
+        train_seconds += time.perf_counter() - start
+        samples += len(train_y)
+        epochs = epoch
+        score = auc(valid_y, model.predict(valid_x, batch_size=8192, verbose=0).reshape(-1))
+        print(f"epoch {epoch}: valid auc={score:.4f}", flush=True)
+        # Validation AUC after each epoch with the training time so far: the
+        # caller's time to accuracy.
+        history.append({"epoch": epoch, "auc": score, "train_seconds": round(train_seconds, 3)})
+        if score > best:
+            best, best_epoch, best_weights = score, epoch, model.get_weights()
+        elif epoch - best_epoch >= cfg["patience"]:
+            break
+        else:
+            rate = float(tf.keras.backend.get_value(optimizer.learning_rate))
+            tf.keras.backend.set_value(optimizer.learning_rate, max(rate * 0.1, 1e-6))
+    model.set_weights(best_weights)
+    return train_seconds, samples, epochs, best_epoch, history
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
@@ -77,29 +106,9 @@ def main():
     )
     optimizer = tf.keras.optimizers.Adam(cfg["learning_rate"])
     model.compile(optimizer, "binary_crossentropy")
-    train_x, train_y = inputs("train"), data["train_labels"].reshape(-1, 1)
     valid_x, valid_y = inputs("valid"), data["valid_labels"]
-    best, best_epoch, best_weights = -1.0, 0, None
-    train_seconds, samples, epochs, history = 0.0, 0, 0, []
-    for epoch in range(1, cfg["epochs"] + 1):
-        start = time.perf_counter()
-        model.fit(train_x, train_y, batch_size=cfg["batch_size"], epochs=1, verbose=0, shuffle=True)
-        train_seconds += time.perf_counter() - start
-        samples += len(train_y)
-        epochs = epoch
-        score = auc(valid_y, model.predict(valid_x, batch_size=8192, verbose=0).reshape(-1))
-        print(f"epoch {epoch}: valid auc={score:.4f}", flush=True)
-        # Validation AUC after each epoch with the training time so far: the
-        # caller's time to accuracy.
-        history.append({"epoch": epoch, "auc": score, "train_seconds": round(train_seconds, 3)})
-        if score > best:
-            best, best_epoch, best_weights = score, epoch, model.get_weights()
-        elif epoch - best_epoch >= cfg["patience"]:
-            break
-        else:
-            rate = float(tf.keras.backend.get_value(optimizer.learning_rate))
-            tf.keras.backend.set_value(optimizer.learning_rate, max(rate * 0.1, 1e-6))
-    model.set_weights(best_weights)
+    fitted = _train(model, optimizer, cfg, inputs("train"), data["train_labels"], valid_x, valid_y)
+    train_seconds, samples, epochs, best_epoch, history = fitted
     valid_pred = model.predict(valid_x, batch_size=8192, verbose=0).reshape(-1)
     start = time.perf_counter()
     test_pred = model.predict(inputs("test"), batch_size=8192, verbose=0).reshape(-1)

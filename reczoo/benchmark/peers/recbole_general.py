@@ -17,14 +17,8 @@ training, for the caller's time to accuracy.
 import recbole_common
 
 
-def main():
-    args, cfg = recbole_common.arguments(["NeuMF", "BPR", "ConvNCF"])
-
-    import numpy as np
-    import torch
-    from recbole.config import Config
-    from recbole.data.interaction import Interaction
-
+def _config(args, cfg):
+    """RecBole's settings of `args.model` from the shared ones."""
     config_dict = recbole_common.base_config(args, cfg, mode="uni100")
     config_dict.update(
         {
@@ -59,7 +53,18 @@ def main():
                 "train_method": "no_pretrain",
             }
         )
-    config = Config(model=args.model, dataset=args.dataset, config_dict=config_dict)
+    return config_dict
+
+
+def main():
+    args, cfg = recbole_common.arguments(["NeuMF", "BPR", "ConvNCF"])
+
+    import numpy as np
+    import torch
+    from recbole.config import Config
+    from recbole.data.interaction import Interaction
+
+    config = Config(model=args.model, dataset=args.dataset, config_dict=_config(args, cfg))
     split = np.load(args.split)
 
     def candidate_scores(stage, dataset, model):
