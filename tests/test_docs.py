@@ -152,6 +152,14 @@ def _is_slow(command):
 def _marks(command):
     if _is_slow(command):
         return [pytest.mark.slow]
+    if "--backend=jax" in command:
+        # A JAX training run (about two minutes here) belongs to the JAX tier.
+        return [
+            pytest.mark.jax,
+            pytest.mark.skipif(
+                os.environ.get("KERAS_BACKEND") != "jax", reason="runs in the JAX tier"
+            ),
+        ]
     if command.startswith("reczoo datasets"):
         # Beside test_runner's listing: the second reads the cached statistics.
         return [pytest.mark.xdist_group("dataset-statistics")]
