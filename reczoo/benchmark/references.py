@@ -43,6 +43,11 @@ REFERENCES = (
               f"{_BARS}: AutoInt+_frappe_x1 (5 layers of 128, 4 heads)"),
     Reference("xdeepfm", "frappe-x1", ("bars_x1",), {"auc": 0.984138},
               f"{_BARS}: xDeepFM_frappe_x1"),
+    # The leaders of BARS' Frappe_x1 table (FuxiCTR 2.0.1 / 2.0.2).
+    Reference("finalmlp", "frappe-x1", ("bars_x1",), {"auc": 0.986072, "logloss": 0.148415},
+              f"{_BARS}: FinalMLP_frappe_x1 (tuner_config_16, 004)"),
+    Reference("finalnet", "frappe-x1", ("bars_x1",), {"auc": 0.985744, "logloss": 0.131070},
+              f"{_BARS}: FINAL_2B_frappe_x1 (tuner_config_02, 003)"),
     # The paper's code ranks each held-out item against 100 sampled negatives
     # for 10,000 sampled users; `sasrec` evaluates every user the same way.
     Reference("sasrec", "amazon-games", ("sasrec", "sasrec_10k"),

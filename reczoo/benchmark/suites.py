@@ -136,6 +136,8 @@ def _peer(peer, label, model, dataset, protocol, estimate_s):
 # BARS' Frappe models, on its own rows (frappe-x1) and on a random split of
 # the rebuilt log (frappe).
 _FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
+# The leaders of BARS' Frappe_x1 table, on its rows only.
+_FRAPPE_LEADERS = ("finalmlp", "finalnet")
 _GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser", "cl4srec", "bert4rec")
 # Collaborative filtering on MovieLens-100K, under NCF's protocol and full ranking.
 _CF = ("bpr_mf", "gmf", "mlp", "neumf", "convncf")
@@ -187,7 +189,7 @@ def _suites():
         # Each model under its paper's or BARS' protocol and recipe, on every
         # dataset with a published reference.
         "paper": [
-            *(_recipe(f"{m}/frappe-x1") for m in _FRAPPE),
+            *(_recipe(f"{m}/frappe-x1") for m in (*_FRAPPE, *_FRAPPE_LEADERS)),
             *(_recipe(f"{m}/amazon-games", estimate_s=2400) for m in _GAMES),
             _recipe("din/movielens-100k-ctr", estimate_s=120),
             _recipe("mlp/movielens-100k-ctr", estimate_s=60),

@@ -2,7 +2,14 @@
 
 from reczoo.layers.attention import CausalSelfAttention, InteractingLayer, TargetAttention
 from reczoo.layers.cin import CIN
+from reczoo.layers.factorized import (
+    EnsembleDistillation,
+    FactorizedInteraction,
+    FieldGate,
+    FinalBlock,
+)
 from reczoo.layers.fm import FMInteraction
+from reczoo.layers.fusion import BilinearFusion, FeatureSelection
 from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
 from reczoo.layers.position import PositionEmbedding
@@ -12,9 +19,15 @@ from reczoo.layers.transformer import TransformerBlock
 __all__ = [
     "CIN",
     "MLP",
+    "BilinearFusion",
     "CausalSelfAttention",
+    "EnsembleDistillation",
     "FMInteraction",
+    "FactorizedInteraction",
     "FeatureLinear",
+    "FeatureSelection",
+    "FieldGate",
+    "FinalBlock",
     "InnerProduct",
     "InteractingLayer",
     "OuterProduct",
