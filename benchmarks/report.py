@@ -15,6 +15,7 @@ fine-tuning evidence from the `finetune` suite's rows.
 
 import argparse
 import inspect
+import statistics
 import sys
 from pathlib import Path
 
@@ -32,14 +33,23 @@ def suite_folders():
     ]
 
 
-def load_rows():
-    """The newest seed-0 accuracy row per (suite, dataset, protocol, label)."""
+def load_rows(seeds=None):
+    """The newest seed-0 accuracy row per (suite, dataset, protocol, label);
+    with a dict as `seeds`, also fills it with the newest row of every seed
+    per key (`{key: {seed: row}}`)."""
     rows = {}
     for folder in suite_folders():
         for row in read_rows(folder):
-            if row.get("kind") != "accuracy" or row.get("status") != "ok" or row.get("seed"):
+            if row.get("kind") != "accuracy" or row.get("status") != "ok":
                 continue
             key = (folder.name, row["dataset"], row["protocol"], row.get("label") or row["model"])
+            if seeds is not None:
+                kept = seeds.setdefault(key, {})
+                seed = row.get("seed") or 0
+                if seed not in kept or row.get("date", "") >= kept[seed].get("date", ""):
+                    kept[seed] = row
+            if row.get("seed"):
+                continue
             if key not in rows or row.get("date", "") >= rows[key].get("date", ""):
                 rows[key] = row
     return rows
@@ -53,7 +63,8 @@ def main(argv=None):
         help="write nothing; exit 1 naming the files that differ from what the rows give",
     )
     args = parser.parse_args(argv)
-    outputs = model_cards(load_rows())
+    seeds = {}
+    outputs = model_cards(load_rows(seeds), seeds)
     outputs.update(zoo_page())
     outputs.update(readme_models_table())
     stale = [
@@ -221,7 +232,7 @@ def recipes_of(name):
     return lines
 
 
-def model_cards(rows):
+def model_cards(rows, seeds=None):
     import reczoo
 
     folder = HERE.parent / "docs" / "models"
@@ -276,6 +287,12 @@ def model_cards(rows):
                 + f": test {metrics}; {row['epochs']} epochs, "
                 f"{row['train_samples_per_sec'] or 0:,.0f} training examples/s on "
                 f"{row['device']} ([report](../../benchmarks/results/{suite}/report.md)).",
+                *_beside(
+                    (variant, dataset, protocol),
+                    row,
+                    (seeds or {}).get((suite, dataset, protocol, variant), {}),
+                    capped,
+                ),
                 f"  Reproduce: `{portable(row['suite_command'])}`",
             ]
         cards[folder / f"{name}.md"] = "\n".join(card) + "\n"
@@ -284,6 +301,30 @@ def model_cards(rows):
         )
     cards[folder / "README.md"] = "\n".join(index) + "\n"
     return cards
+
+
+def _beside(where, row, by_seed, capped=""):
+    """The lines a card's measured row gets beside it: the mean over its
+    seeds where there are several, and the published number it answers
+    (`where`: label, dataset, protocol), unless the run was capped below
+    its recipe."""
+    from reczoo.benchmark.references import reference
+
+    lines = []
+    if len(by_seed) > 1:
+        cells = []
+        for name in row["metrics"]:
+            values = [r["metrics"][name] for r in by_seed.values() if name in r["metrics"]]
+            if name != "users" and len(values) > 1:
+                cells.append(
+                    f"{name} {statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+                )
+        lines.append(f"  Over seeds {', '.join(map(str, sorted(by_seed)))}: {', '.join(cells)}.")
+    ref = None if capped else reference(*where)
+    if ref is not None:
+        published = ", ".join(f"{k} {v:.4f}" for k, v in ref.metrics.items())
+        lines.append(f"  Published: {published} ({ref.source}).")
+    return lines
 
 
 def _size(n):
