@@ -240,3 +240,31 @@ def test_adaptive_defaults_budget_their_time_by_the_data(tmp_path, capsys):
              "--item_col=sku", "--protocol=loo_full"]  # fmt: skip
     assert cli.main(flags) == 0
     assert "Training stops after 4 minutes, or a minute per 50,000 rows" in capsys.readouterr().out
+
+
+def test_evaluation_keeps_to_its_share_of_the_time(tmp_path):
+    from reczoo.training.loop import Evaluation, Timer
+
+    timer = Timer()
+    evaluation = Evaluation(plan=None, steps_per_period=10, timer=timer, share=0.25)
+    evaluation.params = {"epochs": 10}
+    assert evaluation.due(0)  # the first period: nothing measured yet
+    # 2 s per evaluation, 1 s of training per period: evaluate when the
+    # evaluations so far and this one stay within a quarter of the time.
+    evaluation._last, evaluation.seconds = 2.0, 2.0
+    timer.seconds = 5.0  # (2 + 2) * 0.75 = 3 > 0.25 * 5
+    assert not evaluation.due(4)
+    timer.seconds = 12.0  # 3 <= 3
+    assert evaluation.due(4)
+    timer.seconds = 1.0
+    assert evaluation.due(9)  # the last period always
+    assert Evaluation(None, 10, timer=timer).due(4)  # no share: every period
+    # A default run records its share; epochs asked for evaluate every one.
+    data = reczoo.datasets.load_interactions(
+        interactions_file(tmp_path), user="uid", item="sku", time="ts"
+    )
+    with pytest.raises(ValueError, match=r"`eval_share` must be a number in \(0, 1\]"):
+        run("mlp", data, "loo_full", eval_share=0)
+    row = run("mlp", data, "loo_full", verbose=0, hidden_units=[8], max_evaluations=2)
+    assert row["hyperparameters"]["eval_share"] == 0.25
+    assert "eval_share" not in run("mlp", data, "loo_full", epochs=1, verbose=0)["hyperparameters"]

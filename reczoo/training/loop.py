@@ -14,6 +14,7 @@ import dataclasses
 import math
 import sys
 import time
+import warnings
 
 import keras
 
@@ -94,6 +95,14 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
 
+    def ends_after(self, epoch):
+        """Whether the budget will stop training after period `epoch` (asked
+        before this period's evaluation, which it then counts as one more
+        period's length)."""
+        elapsed = time.perf_counter() - self._start
+        periods = self._periods + 1
+        return elapsed + 2 * elapsed / periods > self.seconds
+
     def on_epoch_end(self, epoch, logs=None):
         self._periods += 1
         elapsed = time.perf_counter() - self._start
@@ -112,17 +121,42 @@ class Evaluation(keras.callbacks.Callback):
     the run's `Timer`: the time a run took to reach a validation score.
     """
 
-    def __init__(self, plan, steps_per_period, epochs_per_period=None, verbose=0, timer=None):
+    def __init__(
+        self, plan, steps_per_period, epochs_per_period=None, verbose=0, timer=None, share=None,
+        budget=None,
+    ):  # fmt: skip
         super().__init__()
         self.plan = plan
         self.timer = timer
         self.steps_per_period = steps_per_period
         self.epochs_per_period = epochs_per_period
         self.verbose = verbose
+        self.share = share if timer is not None else None
+        self.budget = budget
         self.rows = []
+        self.seconds = 0.0  # spent evaluating, in this process
+        self._last = 0.0
+
+    def due(self, epoch):
+        """Whether period `epoch` is evaluated: always without a `share`;
+        with one, the first and last periods (the time budget's included)
+        and every one whose evaluation keeps evaluation within that share of
+        the time (training seconds from the run's `Timer`)."""
+        last = (self.params or {}).get("epochs")
+        if self.share is None or not self._last or last is None or epoch + 1 >= last:
+            return True
+        if self.budget is not None and self.budget.ends_after(epoch):
+            return True
+        spent = self.seconds + self._last
+        return spent * (1.0 - self.share) <= self.share * self.timer.seconds
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.due(epoch):
+            return  # no val_ metric: early stopping and the LR schedule wait for one
+        start = time.perf_counter()
         metrics, _, _ = self.plan.evaluate(self.model, "valid")
+        self._last = time.perf_counter() - start
+        self.seconds += self._last
         logs.update({f"val_{k}": v for k, v in metrics.items()})
         row = {
             "epoch": (epoch + 1) * self.epochs_per_period if self.epochs_per_period else None,
@@ -217,6 +251,10 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
                 steps_per_period,
             )  # fmt: skip
             return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
+        # A period trained through unevaluated (`eval_share`) has no val_
+        # metric: early stopping and the LR schedule wait for the next one.
+        held.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message=r".*conditioned on metric .* not available")
         stream = plan.stream(first).skip(skip)
         if "steps_per_execution" not in settings.model_settings:
             # Several steps per call (the preset keeps Keras' default of one).
@@ -241,9 +279,12 @@ def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose, time
     """`(evaluation, early stopping, LR on plateau, time budget)`, each
     None where the run has none, in the order they must run."""
     evaluation = stopping = reduce_lr = None
+    budget = TimeBudget(settings.max_minutes) if settings.max_minutes else None
     if plan.has_validation():
         metric, mode = plan.monitor
-        evaluation = Evaluation(plan, steps_per_period, epochs_per_period, verbose, timer)
+        evaluation = Evaluation(
+            plan, steps_per_period, epochs_per_period, verbose, timer, settings.eval_share, budget
+        )
         stopping = keras.callbacks.EarlyStopping(
             monitor=f"val_{metric}", mode=mode, patience=settings.patience,
             restore_best_weights=True,
@@ -253,7 +294,6 @@ def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose, time
                 monitor=f"val_{metric}", mode=mode, factor=settings.reduce_lr, patience=1,
                 min_delta=0.0, min_lr=1e-6,
             )  # fmt: skip
-    budget = TimeBudget(settings.max_minutes) if settings.max_minutes else None
     return evaluation, stopping, reduce_lr, budget
 
 

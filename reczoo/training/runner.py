@@ -69,7 +69,7 @@ def _pretrain(settings, data, verbose, folder):
         if registry.find_recipe(model, data.name, settings.protocol.name) is None:
             # No recipe of its own: it trains as the main run does.
             shared = ("batch_size", "train_negatives", "epochs", "eval_every", "patience",
-                      "eval_every_examples", "max_evaluations")  # fmt: skip
+                      "eval_every_examples", "max_evaluations", "eval_share")  # fmt: skip
             overrides = {
                 **{k: getattr(settings, k) for k in shared if getattr(settings, k) is not None},
                 **{k: model_settings[k] for k in ("learning_rate",) if k in model_settings},
