@@ -99,8 +99,28 @@ def _card_forms():
 
 
 CARD_FORMS, OTHER_CARDS = _card_forms()
+
+
+def _jax_tier():
+    return [
+        pytest.mark.jax,
+        pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax", reason="runs in the JAX tier"),
+    ]
+
+
+def _python_marks(page):
+    # A page whose example trains under JAX (it sets KERAS_BACKEND itself)
+    # belongs to the JAX tier, as the docs' --backend=jax command does.
+    if 'os.environ["KERAS_BACKEND"] = "jax"' in _page_source(page):
+        return _jax_tier()
+    return []
+
+
 PYTHON_SOURCES = [
-    *[pytest.param(p, id=p.relative_to(ROOT).as_posix()) for p in PYTHON_PAGES],
+    *[
+        pytest.param(p, id=p.relative_to(ROOT).as_posix(), marks=_python_marks(p))
+        for p in PYTHON_PAGES
+    ],
     # Every form of card block runs in the default tier; the same blocks with
     # other models' names in the slow one (the registry-wide tests build, fit
     # and reload every model in the default tier).
@@ -154,12 +174,7 @@ def _marks(command):
         return [pytest.mark.slow]
     if "--backend=jax" in command:
         # A JAX training run (about two minutes here) belongs to the JAX tier.
-        return [
-            pytest.mark.jax,
-            pytest.mark.skipif(
-                os.environ.get("KERAS_BACKEND") != "jax", reason="runs in the JAX tier"
-            ),
-        ]
+        return _jax_tier()
     if command.startswith("reczoo datasets"):
         # Beside test_runner's listing: the second reads the cached statistics.
         return [pytest.mark.xdist_group("dataset-statistics")]

@@ -75,46 +75,14 @@ class FinalMLPBackbone(RankingBackbone):
     ):
         # === Layers ===
         contexts = [list(stream1_context), list(stream2_context)]
-        for names in contexts:
-            unknown = [n for n in names if n not in feature_spec.names]
-            if unknown:
-                raise ValueError(
-                    f"FinalMLP's gate context names features the spec lacks: {unknown}. "
-                    f"Features: {feature_spec.names}"
-                )
+        tables = {"embeddings_initializer": embeddings_initializer,
+                  "embeddings_regularizer": embeddings_regularizer, "dtype": dtype}  # fmt: skip
         embedding = FeatureEmbedding(
-            feature_spec,
-            output_mode="concat",
-            embeddings_initializer=embeddings_initializer,
-            embeddings_regularizer=embeddings_regularizer,
-            dtype=dtype,
-            name="feature_embedding",
+            feature_spec, output_mode="concat", name="feature_embedding", **tables
         )
-        context_embeddings, gates = [], []
-        common = next((f.embedding_dim for f in feature_spec if hasattr(f, "embedding_dim")), None)
-        for i, names in enumerate(contexts, start=1):
-            context_embeddings.append(
-                FeatureEmbedding(
-                    FeatureSpec([feature_spec[n] for n in names]),
-                    output_mode="concat",
-                    embeddings_initializer=embeddings_initializer,
-                    embeddings_regularizer=embeddings_regularizer,
-                    dtype=dtype,
-                    name=f"context{i}_embedding",
-                )
-                if names
-                else None
-            )
-            gates.append(
-                FeatureSelection(
-                    selection_units,
-                    context_dim=None if names else common,
-                    dtype=dtype,
-                    name=f"selection{i}",
-                )
-                if feature_selection
-                else None
-            )
+        context_embeddings, gates = _gates(
+            feature_spec, contexts, selection_units if feature_selection else None, tables
+        )
         streams = [
             MLP(units, activation=activation, dropout=rate, batch_norm=batch_norm,
                 kernel_regularizer=kernel_regularizer, dtype=dtype, name=f"stream{i}")
@@ -180,3 +148,39 @@ class FinalMLPBackbone(RankingBackbone):
             }
         )
         return config
+
+
+def _gates(feature_spec, contexts, selection_units, tables):
+    """`(context embeddings, gates)`, one of each per stream: a stream's
+    context features get tables of their own (None where it names none: its
+    gate learns a context); no gates (None) without `selection_units`."""
+    common = next((f.embedding_dim for f in feature_spec if hasattr(f, "embedding_dim")), None)
+    context_embeddings, gates = [], []
+    for i, names in enumerate(contexts, start=1):
+        unknown = [n for n in names if n not in feature_spec.names]
+        if unknown:
+            raise ValueError(
+                f"FinalMLP's gate context names features the spec lacks: {unknown}. "
+                f"Features: {feature_spec.names}"
+            )
+        context_embeddings.append(
+            FeatureEmbedding(
+                FeatureSpec([feature_spec[n] for n in names]),
+                output_mode="concat",
+                name=f"context{i}_embedding",
+                **tables,
+            )
+            if names
+            else None
+        )
+        gates.append(
+            FeatureSelection(
+                selection_units,
+                context_dim=None if names else common,
+                dtype=tables["dtype"],
+                name=f"selection{i}",
+            )
+            if selection_units is not None
+            else None
+        )
+    return context_embeddings, gates
