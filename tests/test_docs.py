@@ -68,6 +68,7 @@ def _clicks(path, users=40, items=120):
 
 
 CARDS = ROOT / "docs" / "models"
+FEATURE_TYPES = ("Categorical", "Numerical", "MultiHot", "Sequence")
 PYTHON_PAGES = [p for p in PAGES if blocks(p, "python") and p.parent != CARDS]
 
 
@@ -89,10 +90,12 @@ def _cards_source(cards):
 
 def _card_forms():
     """The model cards split in two: one card of each form their blocks take
-    (the same block with another model's name is the same form), and the rest."""
+    (the calls they make, in order: the same calls on another model or
+    another feature spec are the same form), and the rest."""
     first, rest, seen = [], [], set()
     for card in sorted(CARDS.glob("*.md")):
-        form = _page_source(card).replace(f'"{card.stem}"', '"NAME"')
+        calls = re.findall(r"\.(\w+)\(", _page_source(card))
+        form = tuple(c for c in calls if c not in FEATURE_TYPES)
         (rest if form in seen else first).append(card)
         seen.add(form)
     return first, rest
