@@ -843,11 +843,16 @@ def _define_export(fv):
     flags.DEFINE_string(
         "preset",
         None,
-        "A retriever's preset, or a ranker's trained on a click log: folder, built-in name or URL.",
+        "A trained model's preset (a ranker, a next-item model or a retriever): folder, "
+        "built-in name or URL.",
         flag_values=fv,
     )
     flags.DEFINE_string("output", None, "A new folder for the SavedModel.", flag_values=fv)
-    flags.DEFINE_integer("k", 100, "How many items each query gets.", flag_values=fv)
+    flags.DEFINE_integer("k", 100, "How many items each query of a next-item model or a "
+                         "retriever gets.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_enum("format", "savedmodel", ["savedmodel", "keras"], "savedmodel: a "
+                      "TensorFlow SavedModel that serves with TensorFlow alone; keras: "
+                      "model.keras and vocabularies.json, for Keras users.", flag_values=fv)  # fmt: skip
     flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
 
 
@@ -862,20 +867,33 @@ def _run_export(fv):
 
     from reczoo.exporting import export
 
-    path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite)
+    path = export(fv.preset, fv.output, k=fv.k, overwrite=fv.overwrite, format=fv.format)
     described = json.loads((Path(path) / "reczoo_export.json").read_text())
-    if "score" in described["signatures"]:
-        inputs = ", ".join(described["signatures"]["score"]["inputs"])
-        print(f"SavedModel written to {path}: signature score({inputs}), raw column values "
-              "in (bags joined by their separator), probabilities out.")  # fmt: skip
-        return 0
-    k = described["k"]
-    if k < fv.k:
-        print(f"Note: --k={fv.k} is more than the catalogue's {k} items: each query gets "
-              f"all {k}.", file=sys.stderr)  # fmt: skip
-    print(f"SavedModel written to {path}: signatures recommend(user_id) and "
-          f"recommend_features(user_id, ...), top {k} raw item ids and scores.")  # fmt: skip
+    print(_exported(path, described, fv.k))
     return 0
+
+
+def _exported(path, described, asked):
+    """What `reczoo export` wrote, in one line (a note on stderr where --k
+    was more than the catalogue)."""
+    kind = described["kind"]
+    if kind == "keras":
+        return (f"Keras archive written to {path}: model.keras (load it with "
+                "keras.saving.load_model after `import reczoo`) and vocabularies.json.")  # fmt: skip
+    (name, signature), *others = described["signatures"].items()
+    inputs = ", ".join(signature["inputs"])
+    if kind == "ranker":
+        return (f"SavedModel written to {path}: signature {name}({inputs}) (serving_default), raw "
+                "values in, the model's score out.")  # fmt: skip
+    k = described["k"]
+    if k < asked:
+        print(f"Note: --k={asked} is more than the catalogue's {k} items: each query gets "
+              f"all {k}.", file=sys.stderr)  # fmt: skip
+    also = "".join(f" and {n}({', '.join(s['inputs'])})" for n, s in others if "inputs" in s)
+    return (
+        f"SavedModel written to {path}: signatures {name}({inputs}) (serving_default)"
+        f"{also}, top {k} raw item ids and scores."
+    )
 
 
 # --- reczoo predict ------------------------------------------------------------

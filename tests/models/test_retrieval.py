@@ -238,8 +238,8 @@ def test_the_export_answers_raw_ids_in_a_process_without_reczoo(trained, capsys)
                      f"--output={folder / 'every_item'}", "--k=100000"]) == 0  # fmt: skip
     told = capsys.readouterr()
     assert "top 1682 raw item ids" in told.out and "--k=100000 is more than" in told.err
-    # A model that is no retriever is refused, naming what it is.
-    with pytest.raises(ValueError, match="Ranker"):
+    # A model without the vocabularies its raw ids need is refused, naming them.
+    with pytest.raises(ValueError, match=r"no vocabulary of \['user_id', 'item_id'\]"):
         reczoo.export(reczoo.get_model("fm", feature_spec=_spec()), folder / "fm", vocabularies={})
 
 
