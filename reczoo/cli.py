@@ -141,6 +141,7 @@ def _define_finetune(fv):
     flags.DEFINE_string("output", None, "Write the fine-tuned preset here.", flag_values=fv)
     flags.DEFINE_boolean("overwrite", False, "Replace a non-empty --output folder.", flag_values=fv)
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
+    _define_tensorboard(fv, "fine-tuning")
 
 
 def _run_finetune(fv):
@@ -159,6 +160,7 @@ def _run_finetune(fv):
         fv.preset, data, protocol=fv.protocol, epochs=fv.epochs, output=fv.output,
         learning_rate=fv.learning_rate, freeze=None if fv.freeze == "none" else fv.freeze,
         seed=fv.seed, overwrite=fv.overwrite, verbose=0 if fv.quiet else 1,
+        tensorboard_dir=fv.tensorboard_dir,
     )  # fmt: skip
     print(json.dumps(_finite(dict(row)), allow_nan=False), flush=True)
     return 0
@@ -203,6 +205,7 @@ def _define_train(fv):
         "checkpoint_dir", None, "Save the training state here after every evaluation; "
         "the same command resumes an interrupted run from it.", flag_values=fv,
     )  # fmt: skip
+    _define_tensorboard(fv)
     flags.DEFINE_string(
         "shards", None, "Train on a shard folder (`reczoo shards`) instead of --dataset.",
         flag_values=fv,
@@ -483,7 +486,7 @@ def _run_train(fv):
             print(f"reczoo train: note: {note}", file=sys.stderr, flush=True)
     row = execute(
         settings, dataset, verbose=0 if fv.quiet else 1, data_file=data_file,
-        checkpoint_dir=fv.checkpoint_dir, strategy=strategy,
+        checkpoint_dir=fv.checkpoint_dir, strategy=strategy, tensorboard_dir=fv.tensorboard_dir,
     )  # fmt: skip
     if not fv.quiet:
         keys = ("hr@10", "ndcg@10", "mrr@10", "auc", "logloss", "rmse", "mae")
@@ -702,6 +705,7 @@ def _define_benchmark(fv):
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "One line per run, no Keras progress.", flag_values=fv)
+    _define_tensorboard(fv, "training runs, one subfolder per run,")
     flags.DEFINE_string("backends", None, "Of a suite that runs its entries under several Keras "
                         "backends (throughput, backends): the ones to keep (tensorflow, jax).",
                         flag_values=fv)  # fmt: skip
@@ -734,7 +738,7 @@ def _run_benchmark(fv, *positional):
         fv.suite, models=fv.models, datasets=fv.datasets, output=fv.output, device=fv.device,
         precision=fv.precision, jit=fv.jit, seeds=fv.seeds, peers=fv.peers, quiet=fv.quiet,
         data=data, data_flags=data_file, protocol=protocol, max_minutes=fv.max_minutes,
-        backends=fv.backends,
+        backends=fv.backends, tensorboard_dir=fv.tensorboard_dir,
     )  # fmt: skip
     return 0
 
@@ -834,6 +838,12 @@ def _print_recommendations(fv, users, found):
                 for rank, (item, score) in enumerate(zip(items, scores, strict=True), 1)]  # fmt: skip
         print(_table(rows, ["rank", "item", "score"]))
     return 0
+
+
+def _define_tensorboard(fv, what="training"):
+    flags.DEFINE_string("tensorboard_dir", None, f"Write Keras' TensorBoard logs of the {what} "
+                        "here (loss, learning rate, validation metrics of every evaluation): "
+                        "`tensorboard --logdir=DIR`.", flag_values=fv)  # fmt: skip
 
 
 # --- reczoo export -----------------------------------------------------------

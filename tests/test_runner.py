@@ -33,6 +33,20 @@ def interactions_file(tmp_path, users=30, items=130, per_user=8, seed=0):
     return path
 
 
+def _tensorboard_tags(folder):
+    """`{"train": tags, "validation": tags}` of the event files in `folder`."""
+    import tensorflow as tf
+
+    tags = {}
+    for part in ("train", "validation"):
+        found = set()
+        for path in (folder / part).glob("events.out.tfevents.*"):
+            for event in tf.compat.v1.train.summary_iterator(str(path)):
+                found |= {value.tag for value in event.summary.value}
+        tags[part] = found
+    return tags
+
+
 def _prefs(u, items):
     weights = np.exp(-0.3 * np.abs(np.arange(items) - (u % items)))
     return weights / weights.sum()
@@ -60,13 +74,18 @@ def test_train_command_on_own_file_saves_preset(tmp_path, capsys):
             "reczoo", "train", "--model=mlp", f"--data_file={path}", "--user_col=uid",
             "--item_col=sku", "--time_col=ts", "--protocol=loo_full", "--epochs=2",
             "--set=hidden_units=[16]", "--set=batch_size=64", "--set=train_negatives=2",
-            f"--output={out}", "--quiet",
+            f"--output={out}", "--quiet", f"--tensorboard_dir={tmp_path / 'logs'}",
         ]
     )  # fmt: skip
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     row = json.loads(lines[-1])
     assert set(row) >= ROW_KEYS
+    # TensorBoard's logs: the loss and learning rate of each period, and the
+    # validation metrics beside them.
+    tags = _tensorboard_tags(tmp_path / "logs")
+    assert {"epoch_loss", "epoch_learning_rate"} <= tags["train"]
+    assert {"epoch_ndcg@10", "epoch_hr@10"} <= tags["validation"]
     assert row["dataset"] == "clicks" and row["epochs"] >= 1
     # Your own file is named by its content in the row, as every cache keys it.
     assert len(row["dataset_sha256"]) == 64

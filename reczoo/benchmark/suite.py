@@ -38,7 +38,7 @@ CALIBRATE_ABOVE_S = 120.0
 def run_suite(suite="quick", models=None, datasets=None, output="benchmark-results",
               device="auto", precision="float32", jit="auto", seeds=(0,), peers=False,
               quiet=False, data=None, data_flags=None, protocol=None, max_minutes=None,
-              backends=None):  # fmt: skip
+              backends=None, tensorboard_dir=None):  # fmt: skip
     """Runs `suite` into `output`; returns every row in the folder.
 
     Args:
@@ -69,6 +69,8 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         backends: the Keras backends to keep, of a suite that runs its
             entries under several (`"jax"`); an entry under a named backend
             runs in a process of its own.
+        tensorboard_dir: write each training run's TensorBoard logs in a
+            subfolder of this folder named by the run.
     """
     devices.check(precision, jit)
     _check_minutes(max_minutes)
@@ -100,7 +102,8 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         run_id = _run_id(entry, seed, context)
         # A killed training run resumes from its last evaluation.
         checkpoints = output / "checkpoints" / reports.slug(run_id)
-        options = (precision, jit_on, kind, quiet, budget.share(index), jit)
+        logs = str(Path(tensorboard_dir) / reports.slug(run_id)) if tensorboard_dir else None
+        options = (precision, jit_on, kind, quiet, budget.share(index), jit, logs)
         new = _attempt(entry, seed, strategy, options, checkpoints, (data, data_flags))
         seconds = time.perf_counter() - started
         budget.ran(index, seconds)
@@ -362,11 +365,12 @@ def _run_id(entry, seed, context):
 
 def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
     """The rows of one entry; `options` are `(precision, jit_on, device kind,
-    quiet, minutes of training or None, the --jit flag)`."""
+    quiet, minutes of training or None, the --jit flag, TensorBoard folder or
+    None)`."""
     from reczoo.benchmark.throughput import latency
     from reczoo.training.runner import run
 
-    precision, jit_on, _, quiet, share, jit = options
+    precision, jit_on, _, quiet, share, jit, tensorboard_dir = options
     verbose = 0 if quiet else 2
     if entry.kind == "accuracy":
         overrides = dict(entry.overrides)
@@ -382,7 +386,8 @@ def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
         result = run(entry.model, data if data is not None else entry.dataset,
                      protocol=entry.protocol, seed=seed, epochs=epochs,
                      recipe=entry.recipe or "none", verbose=verbose,
-                     checkpoint_dir=checkpoint_dir, data_file=data_flags, **overrides)  # fmt: skip
+                     checkpoint_dir=checkpoint_dir, data_file=data_flags,
+                     tensorboard_dir=tensorboard_dir, **overrides)  # fmt: skip
         p50, p99 = latency(result.model)
         row = {**dict(result), "status": "ok", "latency_batch_size": 1,
                "latency_ms_p50": p50, "latency_ms_p99": p99}  # fmt: skip

@@ -203,7 +203,10 @@ class TrainingLog:
     stopped_by: str | None = None
 
 
-def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, strategy=None):
+def train(
+    task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, strategy=None,
+    tensorboard_dir=None,
+):  # fmt: skip
     """Trains `task` on `plan` under `settings` (a `RunSettings`); returns a
     `TrainingLog`.
 
@@ -213,7 +216,9 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     without a gain (FuxiCTR's procedure). Without one, trains every period
     and keeps the last weights. With `checkpoint_dir`, saves the whole
     training state after every period and resumes from it
-    (`reczoo.training.checkpoint`). Under a `MultiWorkerMirroredStrategy`
+    (`reczoo.training.checkpoint`). With `tensorboard_dir`, Keras'
+    `TensorBoard` callback writes the loss, the learning rate and the
+    validation metrics of every period there. Under a `MultiWorkerMirroredStrategy`
     the same callbacks are driven by `reczoo.distribute.fit_loop` instead of
     `fit`; each worker but the chief keeps its checkpoint in a subfolder.
     """
@@ -228,6 +233,9 @@ def train(task, plan, settings, verbose=0, checkpoint_dir=None, identity=None, s
     )
     watching = [c for c in (evaluation, stopping, reduce_lr, budget) if c is not None]
     callbacks = [timer, DivergenceGuard(steps_per_period), *watching]
+    if tensorboard_dir is not None:
+        # After the evaluation, whose val_ metrics it writes.
+        callbacks.append(keras.callbacks.TensorBoard(str(tensorboard_dir), write_graph=False))
     with contextlib.ExitStack() as held:
         done = 0
         if checkpoint_dir is not None:

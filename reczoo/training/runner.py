@@ -187,7 +187,19 @@ def _build_retrieval(settings, data, split):
     return task, RetrievalPlan(data, split, task, settings, settings.seed)
 
 
-def _fit(task, plan, settings, verbose, checkpoint_dir=None, strategy=None):
+def _check_tensorboard():
+    """Refuses `tensorboard_dir` before any work where TensorBoard, which
+    Keras' callback writes through, is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ValueError(
+            "--tensorboard_dir (tensorboard_dir=) writes through TensorBoard, which is not "
+            "installed: pip install 'keras-reczoo[tensorboard]'."
+        )
+
+
+def _fit(task, plan, settings, verbose, checkpoint_dir=None, strategy=None, tensorboard_dir=None):
     """Trains (or adapts) the task; returns (training log or None, samples, seconds)."""
     if task.backbone.fit_by == "adapt":
         features, targets = plan.training_set(0)
@@ -199,7 +211,7 @@ def _fit(task, plan, settings, verbose, checkpoint_dir=None, strategy=None):
         "protocol": settings.protocol.to_dict(), "seed": settings.seed,
         "settings": settings.training(), "model_settings": dict(settings.model_settings),
     }  # fmt: skip
-    log = train(task, plan, settings, verbose, checkpoint_dir, identity, strategy)
+    log = train(task, plan, settings, verbose, checkpoint_dir, identity, strategy, tensorboard_dir)
     samples = round(log.steps * plan.samples_per_epoch / plan.steps_per_epoch)
     return log, samples, log.seconds
 
@@ -219,6 +231,7 @@ def run(
     warm_start=None,
     preset_options=None,
     strategy=None,
+    tensorboard_dir=None,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -255,6 +268,8 @@ def run(
         strategy: `"mirrored"`, `"multi_worker"` (ranking models), a
             `tf.distribute.Strategy`, or None for one device; see
             `reczoo.distribute`. `batch_size` is the global batch.
+        tensorboard_dir: write Keras' TensorBoard logs here (loss, learning
+            rate and validation metrics of every evaluation period).
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
         recipe: a recipe name to use instead of the default one, or `"none"`
@@ -283,16 +298,19 @@ def run(
     return execute(
         settings, dataset, verbose=verbose, data_file=data_file, checkpoint_dir=checkpoint_dir,
         warm_start=warm_start, preset_options=preset_options, strategy=strategy,
+        tensorboard_dir=tensorboard_dir,
     )  # fmt: skip
 
 
 def execute(
     settings, dataset, verbose=1, data_file=None, checkpoint_dir=None, warm_start=None,
-    preset_options=None, strategy=None,
+    preset_options=None, strategy=None, tensorboard_dir=None,
 ):  # fmt: skip
     """Runs `settings` (a `RunSettings`) on `dataset` (its name or the
     loaded dataset); the arguments are `run`'s. Returns a `RunResult`."""
     wall_start = time.perf_counter()
+    if tensorboard_dir is not None:
+        _check_tensorboard()
     if strategy is None and settings.strategy != "default":
         strategy = settings.strategy
     strategy = distribute.get_strategy(strategy) if strategy is not None else None
@@ -320,7 +338,9 @@ def execute(
     settings = settings.replace(
         **{k: f"pretrained by this run ({row['model']})" for k, row in pretrained.items()}
     )
-    log, samples, train_seconds = _fit(task, plan, settings, verbose, checkpoint_dir, strategy)
+    log, samples, train_seconds = _fit(
+        task, plan, settings, verbose, checkpoint_dir, strategy, tensorboard_dir
+    )
     row = _row(settings, data, task, plan, (log, samples, train_seconds), strategy)
     if pretrained:
         row["pretrained"] = pretrained
