@@ -96,6 +96,7 @@ def markdown(rows):
                   ""]  # fmt: skip
     lines += _transfer_tables(rows)
     lines += _throughput_tables(rows)
+    lines += _served_tables(rows)
     lines += _curves(rows)
     lines += _problems(rows)
     return "\n".join(lines).rstrip() + "\n"
@@ -340,6 +341,40 @@ def _throughput_tables(rows):
     return lines
 
 
+def _served_tables(rows):
+    """The exported SavedModels' latency beside the Keras models'."""
+    measured = [r for r in rows if r.get("kind") == "served" and r.get("status") == "ok"]
+    if not measured:
+        return []
+    lines = [
+        "## Served: the exported SavedModel against the Keras model",
+        "",
+        "`reczoo export`'s SavedModel (raw values in, raw ids out, vocabularies in the graph) "
+        "called through `serving_default` in the same process, as TensorFlow Serving calls "
+        "it (without its network and batching), against the Keras model answering the same "
+        "question from integer ids. Real feature shapes, synthetic values; p50 and p99 over "
+        "at least 100 calls after warm-up (`reczoo.benchmark.serving`).",
+        "",
+    ]
+    header = ["model", "shape", "batch", "runtime", "call", "examples/s", "latency p50 ms",
+              "latency p99 ms", "SavedModel vs Keras (examples/s)"]  # fmt: skip
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    keras_rows = {(r["model"], r["dataset"], r["batch_size"]): r for r in measured
+                  if r.get("runtime") == "keras"}  # fmt: skip
+    order = sorted(measured, key=lambda r: (r["model"], r["dataset"], r["batch_size"],
+                                            r.get("runtime") != "keras"))  # fmt: skip
+    for r in order:
+        base = keras_rows.get((r["model"], r["dataset"], r["batch_size"]))
+        ratio = ""
+        if r.get("runtime") == "savedmodel" and base:
+            ratio = f"{r['infer_samples_per_sec'] / base['infer_samples_per_sec']:.2f}x"
+        cells = [r["model"], r["dataset"], f"{r['batch_size']:,}", r.get("runtime", ""),
+                 f"`{r.get('call', '')}`", _number(r["infer_samples_per_sec"]),
+                 _number(r["latency_ms_p50"], 2), _number(r["latency_ms_p99"], 2), ratio]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def _ratios(row, base):
     """Training and inference speed of `row` over its float32, no-XLA twin."""
     if base is None or base is row:
@@ -362,7 +397,8 @@ def _curves(rows):
 
 
 def _problems(rows):
-    bad = [r for r in rows if r.get("status") not in ("ok", None) and r.get("kind") != "throughput"]
+    bad = [r for r in rows if r.get("status") not in ("ok", None)
+           and r.get("kind") not in ("throughput", "served")]  # fmt: skip
     if not bad:
         return []
     lines = ["## Failed or skipped", "", "| entry | seed | status | why |", "|---|---|---|---|"]
@@ -585,7 +621,7 @@ def summary_table(rows, runs=None):
     """A readable table of the rows (of `runs` only, where given)."""
     shown = [r for r in rows if runs is None or r.get("run_id") in runs]
     lines = []
-    accuracy = [r for r in shown if r.get("kind") != "throughput"]
+    accuracy = [r for r in shown if r.get("kind") not in ("throughput", "served")]
     if accuracy:
         metrics = _headline([r for r in accuracy if r.get("status") == "ok"])
         header = ["model", "dataset", "seed", "status", *metrics, "reference", "train ex/s",
@@ -601,11 +637,12 @@ def summary_table(rows, runs=None):
                 _number(r.get("train_samples_per_sec")), _number(r.get("wall_seconds")),
             ])  # fmt: skip
         lines.append(table(body, header))
-    throughput = [r for r in shown if r.get("kind") == "throughput"]
+    throughput = [r for r in shown if r.get("kind") in ("throughput", "served")]
     if throughput:
         header = ["model", "backend", "shape", "batch", "train ex/s", "infer ex/s", "p50 ms",
                   "p99 ms"]  # fmt: skip
-        body = [[r["model"], _backend(r), r["dataset"], r.get("batch_size"),
+        body = [[r["model"] + (f" ({r['runtime']})" if r.get("runtime") else ""), _backend(r),
+                 r["dataset"], r.get("batch_size"),
                  _number(r.get("train_samples_per_sec")),
                  _number(r.get("infer_samples_per_sec")), _number(r.get("latency_ms_p50"), 2),
                  _number(r.get("latency_ms_p99"), 2)] for r in throughput]  # fmt: skip

@@ -403,6 +403,14 @@ def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
                   "metrics": {}, "epochs": None, "params": int(task.count_params()),
                   "shape": shape.source}  # fmt: skip
         return [{**common, **r, "status": "skipped" if "error" in r else "ok"} for r in rows]
+    if entry.kind == "served":
+        from reczoo.benchmark.serving import measure_served
+
+        rows, task, shape = measure_served(entry.model, entry.dataset, seed=seed, **entry.overrides)
+        common = {"model": entry.model, "dataset": entry.dataset, "protocol": None,
+                  "metrics": {}, "epochs": None, "params": int(task.count_params()),
+                  "shape": shape.source}  # fmt: skip
+        return [{**common, "train_samples_per_sec": None, **r, "status": "ok"} for r in rows]
     if entry.kind == "transfer":
         from reczoo.benchmark.transfer import temporal_finetune
 

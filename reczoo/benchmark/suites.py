@@ -26,7 +26,9 @@ class Entry:
     Attributes:
         label: the name shown in tables: the model, or a variant's label
             (`"sasrec-ce"`).
-        kind: `"accuracy"`, `"throughput"`, `"peer"` or `"transfer"`.
+        kind: `"accuracy"`, `"throughput"`, `"served"` (an exported
+            SavedModel's latency beside the Keras model's), `"peer"` or
+            `"transfer"`.
         model: the registered model.
         dataset: the dataset (accuracy, peer) or dataset shape (throughput).
         recipe: the recipe an accuracy entry runs (`"deepfm/frappe-x1"`), or
@@ -108,6 +110,11 @@ def _throughput(model, shape, estimate_s=40.0, backend=None):
     return Entry(model, "throughput", model, shape, estimate_s=estimate_s, backend=backend)
 
 
+def _served(model, shape, estimate_s=60.0):
+    # Export stays on TensorFlow: one backend.
+    return Entry(model, "served", model, shape, estimate_s=estimate_s, backend="tensorflow")
+
+
 # The Keras backends reczoo supports; JAX needs the `jax` extra
 # (`pip install "keras-reczoo[jax]"`).
 BACKENDS = ("tensorflow", "jax")
@@ -184,6 +191,13 @@ def _quick():
 
 def _suites():
     quick = _quick()
+    # One exported model per task kind beside its Keras model
+    # (`reczoo.benchmark.serving`); export stays on TensorFlow.
+    served = [
+        _served("deepfm", "frappe", 30),
+        _served("sasrec", "amazon-games", 120),
+        _served("two_tower", "movielens-100k", 30),
+    ]
     return {
         "quick": quick,
         # Each model under its paper's or BARS' protocol and recipe, on every
@@ -218,17 +232,25 @@ def _suites():
         "frappe": [_recipe(f"{m}/frappe") for m in _FRAPPE],
         # Speed only: real feature shapes, synthetic values; each model under
         # both Keras backends.
-        "throughput": on_backends(
-            [
-                *(_throughput(m, "frappe") for m in ("fm", "deepfm", "dcnv2", "ipnn", "autoint")),
-                *(_throughput(m, "criteo", estimate_s=90) for m in ("deepfm", "dcnv2")),
-                *(
-                    _throughput(m, "amazon-games", estimate_s=60)
-                    for m in ("sasrec", "gru4rec", "caser")
-                ),
-                _throughput("mlp", "movielens-100k"),
-            ]
-        ),
+        "throughput": [
+            *on_backends(
+                [
+                    *(
+                        _throughput(m, "frappe")
+                        for m in ("fm", "deepfm", "dcnv2", "ipnn", "autoint")
+                    ),
+                    *(_throughput(m, "criteo", estimate_s=90) for m in ("deepfm", "dcnv2")),
+                    *(
+                        _throughput(m, "amazon-games", estimate_s=60)
+                        for m in ("sasrec", "gru4rec", "caser")
+                    ),
+                    _throughput("mlp", "movielens-100k"),
+                ]
+            ),
+            *served,
+        ],
+        # The exported models alone.
+        "served": served,
         # The quick suite's runs (one per family, the same caps) under both
         # Keras backends: accuracy and speed of JAX against TensorFlow.
         "backends": on_backends([e for e in quick if e.kind == "accuracy"]),

@@ -32,17 +32,22 @@ TINY_THROUGHPUT = Entry(
     "fm", "throughput", "fm", "frappe",
     settings=(("batch_sizes", (1, 64)), ("min_seconds", 0.01), ("repeats", 2)), estimate_s=5,
 )  # fmt: skip
+TINY_SERVED = Entry(
+    "mlp", "served", "mlp", "movielens-100k", settings=(("batch_sizes", (1, 8)),), estimate_s=5,
+    backend="tensorflow",
+)  # fmt: skip
 BROKEN = Entry("pop", "accuracy", "pop", "no-such-dataset", protocol="ncf", estimate_s=5)
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A two-entry suite (a real-data training run and a throughput run),
-    with one entry that fails in between, run once for the module."""
+    """A three-entry suite (a real-data training run, a throughput run and
+    an exported model's latency), with one entry that fails in between, run
+    once for the module."""
     if not os.environ.get("RECZOO_DATA_DIR"):
         pytest.skip("RECZOO_DATA_DIR is not set to a folder with the public datasets")
     folder = tmp_path_factory.mktemp("bench")
-    rows = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT], output=folder, quiet=True)
+    rows = run_suite([TINY_MLP, BROKEN, TINY_THROUGHPUT, TINY_SERVED], output=folder, quiet=True)
     return folder, rows
 
 
@@ -60,7 +65,7 @@ def test_every_output_file_with_every_field(tiny):
     saved = read_rows(folder)
     assert saved == json.loads(json.dumps(rows))
     ok = [r for r in saved if r["status"] == "ok"]
-    assert {r["kind"] for r in ok} == {"accuracy", "throughput"}
+    assert {r["kind"] for r in ok} == {"accuracy", "throughput", "served"}
     for row in ok:
         missing = [f for f in DESIGN_FIELDS if f not in row]
         assert not missing, (row["kind"], missing)
@@ -81,8 +86,18 @@ def test_every_output_file_with_every_field(tiny):
     assert set(rows_module.CSV_FIELDS) <= set(table[0])
     assert "test_hr@10" in table[0]
 
+    # The SavedModel beside the Keras model, at each batch size.
+    served = [r for r in ok if r["kind"] == "served"]
+    assert [(r["runtime"], r["batch_size"]) for r in served] == [
+        ("keras", 1), ("savedmodel", 1), ("keras", 8), ("savedmodel", 8)
+    ]  # fmt: skip
+    assert all(r["latency_ms_p99"] >= r["latency_ms_p50"] > 0 for r in served)
+    assert served[1]["call"] == "score" and served[0]["call"] == "predict_on_batch"
+
     text = (folder / "report.md").read_text()
     assert "## movielens-100k · ncf" in text and "### frappe" in text
+    assert "## Served: the exported SavedModel against the Keras model" in text
+    assert "| mlp | movielens-100k | 8 | savedmodel | `score` |" in text
     assert "## Failed or skipped" in text and "no-such-dataset" in text
 
 
