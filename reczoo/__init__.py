@@ -50,6 +50,7 @@ _LAZY = {
     "run": "reczoo.training",
     "finetune": "reczoo.training",
     "predict": "reczoo.training",
+    "tune": "reczoo.training.tuning",
     "RunResult": "reczoo.training",
     "run_suite": "reczoo.benchmark",
 }
@@ -116,4 +117,5 @@ __all__ = [
     "run_suite",
     "save_to_preset",
     "training",
+    "tune",
 ]

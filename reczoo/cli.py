@@ -846,6 +846,60 @@ def _define_tensorboard(fv, what="training"):
                         "`tensorboard --logdir=DIR`.", flag_values=fv)  # fmt: skip
 
 
+# --- reczoo tune ---------------------------------------------------------------
+
+
+def _define_tune(fv):
+    flags.DEFINE_string("model", None, "Registered model name (see `reczoo models`).",
+                        flag_values=fv)  # fmt: skip
+    _define_data_flags(fv)
+    flags.DEFINE_string("protocol", None, "Split; default: the dataset's own.", flag_values=fv)
+    flags.DEFINE_string("recipe", None, "The recipe (name or JSON file) trials start from; "
+                        "default: the (model, dataset, protocol) recipe, or the adaptive "
+                        "defaults.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("trials", 20, "Trials in all, those already in --output included.",
+                         flag_values=fv)  # fmt: skip
+    flags.DEFINE_float("max_hours", None, "Start no trial after this many hours.", flag_values=fv)
+    flags.DEFINE_enum("algorithm", "bayesian", ["bayesian", "hyperband", "random"],
+                      "KerasTuner's search: Bayesian optimisation, Hyperband or random.",
+                      flag_values=fv)  # fmt: skip
+    flags.DEFINE_string("output", None, "The search's folder (a search started again there "
+                        "resumes); default: tune-MODEL-DATASET.", flag_values=fv)  # fmt: skip
+    flags.DEFINE_integer("seed", 0, "Seed of the split, every trial and the tuner.", flag_values=fv)
+    flags.DEFINE_boolean("quiet", False, "Print only the final row.", flag_values=fv)
+    _define_tensorboard(fv, "trials, one subfolder per trial,")
+
+
+def _run_tune(fv):
+    import json
+
+    from reczoo.training import default_protocol
+    from reczoo.training.tuning import tune
+
+    if fv.model is None:
+        raise ValueError("--model is required (see `reczoo models`).")
+    if (fv.dataset is None) == (fv.data_file is None and fv.train_file is None):
+        raise ValueError("Give exactly one of --dataset=NAME or --data_file=PATH.")
+    source = _data_source(fv)
+    data, data_file = (fv.dataset, None) if source == "dataset" else _data_file(fv)
+    name = fv.dataset or Path(fv.data_file or fv.train_file).stem
+    protocol = fv.protocol or default_protocol(data, source=source)
+    output = fv.output or f"tune-{fv.model}-{name}"
+    found = tune(
+        fv.model, data, protocol=protocol, recipe=fv.recipe, trials=fv.trials,
+        max_hours=fv.max_hours, algorithm=fv.algorithm, output=output, seed=fv.seed,
+        verbose=0 if fv.quiet else 1, data_file=data_file, tensorboard_dir=fv.tensorboard_dir,
+    )  # fmt: skip
+    if not fv.quiet:
+        metric = found.best["monitor"]
+        print(f"Best of {len(found.trials)} trials: trial {found.best['trial']}, valid {metric} "
+              f"{found.best['valid_metrics'][metric]:.4f}. Recipe: {found.recipe_file} "
+              f"(reczoo train --recipe={found.recipe_file} ...); report: "
+              f"{found.folder / 'report.md'}.", flush=True)  # fmt: skip
+    print(json.dumps(_finite(dict(found.final)), allow_nan=False, default=str), flush=True)
+    return 0
+
+
 # --- reczoo export -----------------------------------------------------------
 
 
@@ -1007,6 +1061,12 @@ def _run_schema_infer(fv):
 COMMANDS = {
     "train": Command(
         "train", "Train and evaluate a model; print a JSON result row.", _define_train, _run_train
+    ),
+    "tune": Command(
+        "tune",
+        "Search a model's settings on the validation split (KerasTuner), retrain the best.",
+        _define_tune,
+        _run_tune,
     ),
     "shards": Command(
         "shards",
@@ -1171,7 +1231,9 @@ def main(argv):
 
 
 # The commands that run Keras, and take --backend.
-KERAS_COMMANDS = ("train", "benchmark", "recommend", "export", "zoo", "finetune", "predict")
+KERAS_COMMANDS = (
+    "train", "benchmark", "recommend", "export", "zoo", "finetune", "predict", "tune",
+)  # fmt: skip
 BACKENDS = ("tensorflow", "jax")
 
 

@@ -353,6 +353,49 @@ def get_recipe(name):
     return _lookup(_RECIPES, name, "recipe", "Recipes")
 
 
+def recipe_from_file(path):
+    """The `Recipe` in a JSON file (`reczoo tune` writes one: `model`,
+    `dataset`, `protocol`, `training`, `model_settings`, `source`), named by
+    its path, so that a run's command names the file; an error naming what
+    is wrong with it."""
+    try:
+        fields = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"Recipe file {str(path)!r} cannot be read: {error}") from None
+    if not isinstance(fields, dict):
+        raise ValueError(f"Recipe file {str(path)!r} must hold a JSON object.")
+    known = {f.name for f in dataclasses.fields(Recipe)} - {"name", "default"}
+    unknown = sorted(set(fields) - known - {"name", "default"})
+    missing = sorted({"model", "dataset", "protocol"} - set(fields))
+    problems = [f"unknown fields {unknown}"] if unknown else []
+    problems += [f"missing fields {missing}"] if missing else []
+    if problems:
+        raise ValueError(
+            f"Recipe file {str(path)!r}: {'; '.join(problems)}. Its fields: {sorted(known)}."
+        )
+    return Recipe(name=str(path), default=False, **{k: v for k, v in fields.items() if k in known})
+
+
+_SEARCH_SPACES = {}
+
+
+def register_search_space(model, space):
+    """Declares what `reczoo tune` searches for `model`: `{setting: how it is
+    drawn}` (`reczoo.models.spaces`), beside the model's recipes."""
+    if model in _SEARCH_SPACES:
+        raise ValueError(f"A search space for {model!r} is already registered.")
+    _SEARCH_SPACES[model] = dict(space)
+
+
+def search_space(model):
+    """The search space of `model`: its own, or its task kind's default
+    (`reczoo.models.spaces.DEFAULTS`)."""
+    from reczoo.models import spaces
+
+    entry = model_info(model)
+    return dict(_SEARCH_SPACES.get(model) or spaces.DEFAULTS[entry.kind])
+
+
 def list_recipes(pattern="*"):
     """Sorted names of recipes whose name, model, dataset or protocol matches `pattern`."""
     pattern = pattern.lower()

@@ -232,6 +232,7 @@ def run(
     preset_options=None,
     strategy=None,
     tensorboard_dir=None,
+    evaluate_test=True,
     **overrides,
 ):
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
@@ -270,6 +271,9 @@ def run(
             `reczoo.distribute`. `batch_size` is the global batch.
         tensorboard_dir: write Keras' TensorBoard logs here (loss, learning
             rate and validation metrics of every evaluation period).
+        evaluate_test: score the test split (the row's `metrics`); False
+            leaves it untouched (`metrics` is empty), as `reczoo tune`'s
+            trials do.
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
         recipe: a recipe name to use instead of the default one, or `"none"`
@@ -298,13 +302,13 @@ def run(
     return execute(
         settings, dataset, verbose=verbose, data_file=data_file, checkpoint_dir=checkpoint_dir,
         warm_start=warm_start, preset_options=preset_options, strategy=strategy,
-        tensorboard_dir=tensorboard_dir,
+        tensorboard_dir=tensorboard_dir, evaluate_test=evaluate_test,
     )  # fmt: skip
 
 
 def execute(
     settings, dataset, verbose=1, data_file=None, checkpoint_dir=None, warm_start=None,
-    preset_options=None, strategy=None, tensorboard_dir=None,
+    preset_options=None, strategy=None, tensorboard_dir=None, evaluate_test=True,
 ):  # fmt: skip
     """Runs `settings` (a `RunSettings`) on `dataset` (its name or the
     loaded dataset); the arguments are `run`'s. Returns a `RunResult`."""
@@ -341,7 +345,7 @@ def execute(
     log, samples, train_seconds = _fit(
         task, plan, settings, verbose, checkpoint_dir, strategy, tensorboard_dir
     )
-    row = _row(settings, data, task, plan, (log, samples, train_seconds), strategy)
+    row = _row(settings, data, task, plan, (log, samples, train_seconds), strategy, evaluate_test)
     if pretrained:
         row["pretrained"] = pretrained
     if data.kind == "interactions":
@@ -384,11 +388,17 @@ def _split(settings, data):
     return datasets.split(data, settings.protocol, seed=settings.seed)
 
 
-def _row(settings, data, task, plan, fitted, strategy):
-    """The result row of a trained task: settings, metrics, throughput, provenance."""
+def _row(settings, data, task, plan, fitted, strategy, evaluate_test=True):
+    """The result row of a trained task: settings, metrics, throughput,
+    provenance; without `evaluate_test`, the test split is never scored
+    (`metrics` is empty, inference timed on the validation split)."""
     log, samples, train_seconds = fitted
-    valid_metrics = plan.evaluate(task, "valid")[0] if plan.has_validation() else {}
-    test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
+    valid_metrics, scored, infer_seconds = {}, 0, 0.0
+    if plan.has_validation():
+        valid_metrics, scored, infer_seconds = plan.evaluate(task, "valid")
+    test_metrics = {}
+    if evaluate_test:
+        test_metrics, scored, infer_seconds = plan.evaluate(task, "test")
     found = settings.recipe
     return {
         "model": settings.model,

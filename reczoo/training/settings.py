@@ -359,7 +359,10 @@ def _recipe(model, dataset, protocol, recipe):
         return None
     if recipe is None:
         return registry.find_recipe(model, dataset, protocol)
-    found = registry.get_recipe(recipe)
+    if str(recipe).endswith(".json"):
+        found = registry.recipe_from_file(recipe)  # `reczoo tune`'s, or your own
+    else:
+        found = registry.get_recipe(recipe)
     if found.model != model:
         raise ValueError(
             f"Recipe {found.name!r} is for model {found.model!r}. Received: model={model!r}"

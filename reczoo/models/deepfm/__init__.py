@@ -1,7 +1,15 @@
 """DeepFM: registration and recipes."""
 
+from reczoo.models import spaces
 from reczoo.models.procedures import BARS_DNN, BARS_EMBEDDING_L2, BARS_SOURCE, BARS_TRAINING
-from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
+from reczoo.registry import (
+    Preset,
+    Recipe,
+    register_model,
+    register_preset,
+    register_recipe,
+    register_search_space,
+)
 
 register_model(
     "deepfm",
@@ -28,3 +36,8 @@ register_preset(
     Preset("deepfm_frappe", "deepfm", "frappe-x1", "bars_x1", "deepfm/frappe-x1", "auc",
            "DeepFM click-through model for Frappe app usage (BARS Frappe-x1).")
 )  # fmt: skip
+
+# What `reczoo tune --model=deepfm` searches (reczoo.models.spaces).
+register_search_space(
+    "deepfm", {**spaces.RANKING, **spaces.DNN, "batch_norm": ("choice", [True, False])}
+)

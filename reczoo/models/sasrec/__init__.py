@@ -1,7 +1,15 @@
 """SASRec: registration and recipes."""
 
+from reczoo.models import spaces
 from reczoo.models.procedures import ADAM_BETA2_098, SASREC_GAMES_TRAINING
-from reczoo.registry import Preset, Recipe, register_model, register_preset, register_recipe
+from reczoo.registry import (
+    Preset,
+    Recipe,
+    register_model,
+    register_preset,
+    register_recipe,
+    register_search_space,
+)
 
 register_model(
     "sasrec",
@@ -37,3 +45,9 @@ register_preset(
     Preset("sasrec_amazon_games", "sasrec", "amazon-games", "sasrec", "sasrec/amazon-games",
            "ndcg@10", "SASRec next-item model for Amazon video games (SASRec's preprocessing).")
 )  # fmt: skip
+
+# What `reczoo tune --model=sasrec` searches (reczoo.models.spaces).
+register_search_space(
+    "sasrec",
+    {**spaces.NEXT_ITEM, "num_blocks": ("choice", [1, 2, 3]), "loss": ("choice", ["bce", "ce"])},
+)
