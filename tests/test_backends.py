@@ -20,7 +20,8 @@ from reczoo.benchmark.suites import Entry
 
 
 def test_the_throughput_suite_measures_every_entry_under_both_backends():
-    entries = suites.entries("throughput")
+    # (The served entries time an exported SavedModel: TensorFlow only.)
+    entries = [e for e in suites.entries("throughput") if e.kind == "throughput"]
     pairs = {(e.model, e.dataset): set() for e in entries}
     for e in entries:
         pairs[(e.model, e.dataset)].add(e.backend)

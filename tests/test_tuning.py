@@ -6,7 +6,7 @@ import json
 import pytest
 from test_runner import interactions_file
 
-from reczoo import cli, datasets, registry
+from reczoo import datasets, registry
 from reczoo.training import runner
 from reczoo.training.tuning import tune
 
@@ -57,20 +57,6 @@ def test_a_search_scores_validation_only_and_retrains_the_best_once(data, scored
     assert scored == [False, True]
     assert [r["trial"] for r in again.trials] == ["0", "1", "2"]
     assert again.trials[:2] == found.trials
-
-
-def test_reczoo_train_takes_the_recipe_file(data, tmp_path, capsys):
-    found = tune("fm", data, protocol="loo_full", trials=1, output="search", verbose=0)
-    path = tmp_path / "clicks.csv"
-    argv = ["reczoo", "train", "--model=fm", f"--data_file={path}", "--user_col=uid",
-            "--item_col=sku", "--time_col=ts", "--protocol=loo_full", "--quiet",
-            f"--recipe={found.recipe_file}"]  # fmt: skip
-    assert cli.main(argv) == 0
-    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert row["valid_metrics"]["ndcg@10"] == pytest.approx(
-        found.best["valid_metrics"]["ndcg@10"], abs=1e-9
-    )
-    assert f"--recipe={found.recipe_file}" in row["command"]
 
 
 def test_bad_searches_are_refused_before_training(data, tmp_path, monkeypatch, scored):
