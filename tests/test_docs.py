@@ -1,17 +1,21 @@
 """Every code block in README.md and docs/ runs as written.
 
-Python blocks of one page run in order, in one fresh interpreter (a page's
-example registration must not leak into this test session). Shell blocks run
+Python blocks of one page run in order, in a fresh interpreter (a page's
+example registration must not leak into this test session): in the default
+tier, every page in one interpreter, each in a namespace and a folder of its
+own. Shell blocks run
 their `reczoo` commands; `pip install`, `ruff` and `pytest` lines are what
 `.ci/run` itself runs. Trainings on Amazon Games take most of an hour, and
 benchmark suites minutes at least: they run in the slow tier.
 """
 
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -132,11 +136,90 @@ PYTHON_SOURCES = [
 ]
 
 
-@pytest.mark.parametrize("page", PYTHON_SOURCES)
-def test_python_blocks_run(page, workdir):
-    source = _cards_source(page) if isinstance(page, list) else _page_source(page)
+def _source(page):
+    return _cards_source(page) if isinstance(page, list) else _page_source(page)
+
+
+def _shared(page):
+    """Whether a page's blocks run in the default tier's one interpreter."""
+    if isinstance(page, list):
+        return page is not OTHER_CARDS  # the other cards: the slow tier
+    return not _python_marks(page)  # a page that trains under JAX: the JAX tier
+
+
+# The default tier's pages in one fresh interpreter, one after another: each
+# page in a namespace of its own (no name leaks between them), in a folder of
+# its own, Keras' global state reset after it. A TensorFlow start-up per page
+# cost the default tier about a minute.
+RUN_PAGES = textwrap.dedent(
+    """
+    import json, os, sys, traceback
+    import keras
+    from reczoo import registry
+
+    pages = json.load(open(sys.argv[1]))
+    tables = [registry._MODELS, registry._RECIPES, registry._SEARCH_SPACES]
+    results = {}
+    for name, (folder, source) in pages.items():
+        os.chdir(folder)
+        before, environment = [dict(table) for table in tables], dict(os.environ)
+        try:
+            exec(compile(source, name, "exec"), {"__name__": "__main__"})
+            results[name] = None
+        except BaseException:
+            results[name] = traceback.format_exc()[-3000:]
+        # What a page registered (docs/adding_a_model.md's model) or set in
+        # the environment (docs/adding_a_dataset.md's data folder) goes with it.
+        for table, kept in [*zip(tables, before), (os.environ, environment)]:
+            table.clear()
+            table.update(kept)
+        keras.config.set_dtype_policy("float32")
+        keras.utils.clear_session()
+    json.dump(results, open(sys.argv[2], "w"))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def shared_pages(tmp_path_factory):
+    """`{page id: None or the traceback}` of every shared page."""
+    root = tmp_path_factory.mktemp("pages")
+    pages = {}
+    for param in PYTHON_SOURCES:
+        page = param.values[0]
+        source = _source(page)
+        if not _shared(page) or (_needs_data(source) and not os.environ.get("RECZOO_DATA_DIR")):
+            continue
+        folder = root / param.id.replace("/", "_")
+        folder.mkdir()
+        _clicks(folder / "clicks.csv")
+        pages[param.id] = (str(folder), source)
+    (root / "pages.json").write_text(json.dumps(pages))
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_PAGES, str(root / "pages.json"), str(root / "results.json")],
+        capture_output=True, text=True, cwd=root, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((root / "results.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # The shared pages on one pytest-xdist worker: their interpreter runs once.
+        pytest.param(*p.values, id=p.id, marks=[*p.marks, pytest.mark.xdist_group("docs-python")]
+                     if _shared(p.values[0]) else p.marks)
+        for p in PYTHON_SOURCES
+    ],
+)  # fmt: skip
+def test_python_blocks_run(page, workdir, request):
+    source = _source(page)
     if _needs_data(source) and not os.environ.get("RECZOO_DATA_DIR"):
         pytest.skip("the page's examples read public data: set RECZOO_DATA_DIR")
+    if _shared(page):
+        error = request.getfixturevalue("shared_pages")[request.node.callspec.id]
+        assert error is None, error
+        return
     done = subprocess.run(
         [sys.executable, "-c", source], capture_output=True, text=True, cwd=workdir, timeout=900
     )

@@ -39,6 +39,8 @@ def test_a_search_scores_validation_only_and_retrains_the_best_once(data, scored
     best = max(found.trials, key=lambda r: r["valid_metrics"]["ndcg@10"])
     assert found.best is best or found.best["trial"] == best["trial"]
     assert set(best["settings"]) == set(registry.search_space("fm"))
+    # The first trial is the base settings (here the defaults: Adam at 1e-3).
+    assert found.trials[0]["settings"]["learning_rate"] == pytest.approx(1e-3)
     # The recipe file reproduces the best trial: same validation score.
     assert found.final["valid_metrics"]["ndcg@10"] == pytest.approx(
         best["valid_metrics"]["ndcg@10"], abs=1e-9

@@ -116,7 +116,7 @@ class _Search:
         self.model, self.data, self.protocol, self.recipe = model, data, protocol, recipe
         self.seed, self.space = seed, space
         self.verbose, self.data_file, self.tensorboard_dir = options
-        self.monitor = None
+        self.monitor = self.base = None
 
     def check(self):
         """Refuses, before any training, a space whose settings the model
@@ -136,8 +136,27 @@ class _Search:
             ) from None
 
     def declare(self, hp):
-        """The trial's settings, drawn from KerasTuner's `hp`."""
-        return {name: _draw(hp, name, how) for name, how in self.space.items()}
+        """The trial's settings, drawn from KerasTuner's `hp`, each with the
+        recipe's (or the defaults') value as its default and among its
+        choices: KerasTuner's first trial is the recipe itself, so the
+        search ends at least where the recipe is."""
+        if self.base is None:
+            self.base = self._base()
+        return {name: _draw(hp, name, how, self.base.get(name)) for name, how in self.space.items()}
+
+    def _base(self):
+        """The settings a run without the trial's would use."""
+        from reczoo.training.settings import RunSettings
+
+        settings = RunSettings.build(self.model, self.data.name, self.protocol, {},
+                                     recipe=self.recipe, seed=self.seed)  # fmt: skip
+        values = {**settings.training(), **dict(settings.model_settings)}
+        optimizer = values.get("optimizer")
+        if "learning_rate" not in values:
+            from_config = optimizer.get("config", {}) if isinstance(optimizer, dict) else {}
+            task = registry.model_info(self.model).task
+            values["learning_rate"] = from_config.get("learning_rate", task.default_learning_rate)
+        return values
 
     def run(self, settings, epochs, trial_id):
         from reczoo.training import run
@@ -226,23 +245,35 @@ def _lowest(how):
     return how[1]
 
 
-def _draw(hp, name, how):
+def _draw(hp, name, how, base=None):
+    """`hp`'s value of `name`, drawn as `how` says; `base` (the recipe's
+    value) is the default where it lies in the range, and always a choice."""
     kind = how[0]
-    if kind == "log":
-        return hp.Float(name, how[1], how[2], sampling="log")
-    if kind == "float":
-        return hp.Float(name, how[1], how[2], step=how[3])
-    if kind == "int":
-        return hp.Int(name, how[1], how[2], step=how[3])
     if kind == "l2":
-        return {
-            "class_name": "L2",
-            "config": {"l2": hp.Float(name, how[1], how[2], sampling="log")},
-        }
+        factor = (base or {}).get("config", {}).get("l2") if isinstance(base, dict) else None
+        value = hp.Float(name, how[1], how[2], sampling="log", default=_within(factor, how))
+        return {"class_name": "L2", "config": {"l2": value}}
+    if kind == "log":
+        return hp.Float(name, how[1], how[2], sampling="log", default=_within(base, how))
+    if kind == "float":
+        return hp.Float(name, how[1], how[2], step=how[3], default=_within(base, how))
+    if kind == "int":
+        return hp.Int(name, how[1], how[2], step=how[3], default=_within(base, how))
     if kind == "choice":
         # KerasTuner's choices are scalars: lists travel as JSON.
-        return json.loads(hp.Choice(name, [json.dumps(v) for v in how[1]]))
+        values = [json.dumps(v) for v in how[1]]
+        default = json.dumps(base) if base is not None else None
+        if default is not None and default not in values:
+            values.append(default)
+        return json.loads(hp.Choice(name, values, default=default))
     raise ValueError(f"Unknown kind {kind!r} of search-space setting {name!r}.")
+
+
+def _within(value, how):
+    low, high = how[1], how[2]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if low <= value <= high else None
 
 
 def _read_trials(folder):
