@@ -69,8 +69,7 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         backends: the Keras backends to keep, of a suite that runs its
             entries under several (`"jax"`); an entry under a named backend
             runs in a process of its own.
-        tensorboard_dir: write each training run's TensorBoard logs in a
-            subfolder of this folder named by the run.
+        tensorboard_dir: each training run's TensorBoard logs, in a subfolder.
     """
     devices.check(precision, jit)
     _check_minutes(max_minutes)
@@ -100,9 +99,8 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
                        + (f", {entry.backend}" if entry.backend else ""))  # fmt: skip
         started = time.perf_counter()
         run_id = _run_id(entry, seed, context)
-        # A killed training run resumes from its last evaluation.
-        checkpoints = output / "checkpoints" / reports.slug(run_id)
-        logs = str(Path(tensorboard_dir) / reports.slug(run_id)) if tensorboard_dir else None
+        checkpoints = output / "checkpoints" / reports.slug(run_id)  # a killed run resumes
+        logs = tensorboard_dir and str(Path(tensorboard_dir) / reports.slug(run_id))
         options = (precision, jit_on, kind, quiet, budget.share(index), jit, logs)
         new = _attempt(entry, seed, strategy, options, checkpoints, (data, data_flags))
         seconds = time.perf_counter() - started

@@ -217,24 +217,10 @@ def _fit(task, plan, settings, verbose, checkpoint_dir=None, strategy=None, tens
 
 
 def run(
-    model,
-    dataset,
-    protocol=None,
-    seed=0,
-    epochs=None,
-    output=None,
-    verbose=1,
-    data_file=None,
-    recipe=None,
-    overwrite=False,
-    checkpoint_dir=None,
-    warm_start=None,
-    preset_options=None,
-    strategy=None,
-    tensorboard_dir=None,
-    evaluate_test=True,
-    **overrides,
-):
+    model, dataset, protocol=None, seed=0, epochs=None, output=None, verbose=1, data_file=None,
+    recipe=None, overwrite=False, checkpoint_dir=None, warm_start=None, preset_options=None,
+    strategy=None, tensorboard_dir=None, evaluate_test=True, **overrides,
+):  # fmt: skip
     """Trains `model` on `dataset` under `protocol`, evaluates, returns a `RunResult`.
 
     Settings come from the recipe of (model, dataset, protocol) when one
@@ -276,8 +262,8 @@ def run(
             trials do.
         data_file: for the command line of a run on your own file:
             `{"path", "user_col", "item_col", "rating_col", "time_col"}`.
-        recipe: a recipe name to use instead of the default one, or `"none"`
-            for the adaptive defaults.
+        recipe: a recipe name (or a recipe file, `reczoo tune`'s) to use
+            instead of the default one, or `"none"` for the adaptive defaults.
         **overrides: run settings (`batch_size`, `embedding_dim`,
             `train_negatives`, `patience`, `eval_every`, `max_length`, ...)
             and model settings (`hidden_units`, `learning_rate`, ...).
