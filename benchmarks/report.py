@@ -243,10 +243,11 @@ def model_cards(rows, seeds=None):
         doc = inspect.cleandoc(entry.backbone.__doc__ or "")
         prose, _, details = doc.partition("\nArgs:")
         if details:
-            # The docstring's own example fences would close the text block.
-            details = "\n".join(
-                line for line in details.splitlines() if not line.strip().startswith("```")
-            )
+            # The docstring's example is the API reference's (docs/api/); the
+            # card's own "Use" block below runs the model end to end.
+            before, _, example = details.partition("\nExample:\n")
+            after = example.partition("\nReference:\n")[2]
+            details = before.rstrip() + (f"\n\nReference:\n{after}" if after else "")
             doc = f"{prose.strip()}\n\n```text\nArgs:{details}\n```"
         defaults = ", ".join(f"{k}={v!r}" for k, v in entry.defaults.items())
         card = [

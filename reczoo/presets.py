@@ -63,7 +63,18 @@ INT8_MIN_ROWS = 10_000
 
 
 class PresetError(ValueError):
-    """A preset that is missing, malformed or fails its checksums."""
+    """A preset that is missing, malformed or fails its checksums.
+
+    A `ValueError`, raised before anything of the preset is used.
+
+    Example:
+        ```python
+        try:
+            reczoo.from_preset("no_such_preset")
+        except reczoo.PresetError as error:
+            print(error)
+        ```
+    """
 
 
 def check_output(directory, overwrite=False):
@@ -142,6 +153,24 @@ def save_to_preset(
 
     Returns:
         The preset directory as a `Path`.
+
+    Raises:
+        ValueError: an unknown `weights_dtype`.
+        FileExistsError: a non-empty `directory` without `overwrite`.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=4, embedding_dim=8),
+            reczoo.Categorical("item_id", vocabulary_size=4, embedding_dim=8),
+        ])
+        model = reczoo.get_model("gmf", feature_spec=spec)
+        reczoo.save_to_preset(
+            model, "my_gmf", vocabularies={"user_id": ["", "u1", "u2", "u3"],
+                                           "item_id": ["", "i1", "i2", "i3"]},
+        )
+        same = reczoo.from_preset("my_gmf")
+        ```
     """
     directory = Path(directory)
     check_output(directory, overwrite=overwrite)
@@ -546,12 +575,20 @@ def from_preset(preset, sha256=None, compile=True, safe_mode=True):
             preset whose source you trust. Keras' process-wide
             `keras.config.enable_unsafe_deserialization()` has no effect here.
 
-    Example:
+    Returns:
+        The task (`Ranker`, `NextItem` or `Retriever`) with the preset's
+        weights, `preset_metadata` and `vocabularies`.
 
-    ```python
-    model = reczoo.from_preset("sasrec_amazon_games")
-    model.recommend(histories=[["1", "2", "3"]], k=5, raw_ids=True)
-    ```
+    Raises:
+        reczoo.PresetError: a preset that is missing, malformed, holds files
+            no checksum covers, or fails its checksums; a URL without
+            `sha256`.
+
+    Example:
+        ```python
+        model = reczoo.from_preset("sasrec_amazon_games")
+        model.recommend(histories=[["1", "2", "3"]], k=5, raw_ids=True)
+        ```
     """
     directory, expected = _resolve(preset, sha256)
     metadata = verify_preset(directory, expected)

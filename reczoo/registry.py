@@ -130,9 +130,13 @@ def register_model(
         backbone: the backbone class as `"module:Class"`, imported when the
             model is first built.
         task: `"Ranker"`, `"NextItem"` or `"Retriever"`.
-        family, paper, tags, description: what `reczoo models` shows.
-        defaults, task_defaults, compile_defaults: arguments of the backbone,
-            the task and `compile`.
+        family: the family `reczoo models` groups it in.
+        paper: the paper it reproduces.
+        tags: words `list_models` patterns also match.
+        description: one line for `reczoo models`.
+        defaults: arguments of the backbone.
+        task_defaults: arguments of the task.
+        compile_defaults: arguments of `compile`.
         run_defaults: run settings intrinsic to the architecture.
         initializer: `"module:function"` called as `function(task,
             **init_args)` on a built task, with the `init_settings` given.
@@ -140,6 +144,26 @@ def register_model(
         pretraining: `"module:function"` giving, for `(run settings, model
             settings)`, the runs `[(init setting, model, overrides)]` whose
             presets the initializer reads.
+
+    Returns:
+        The new `ModelEntry`.
+
+    Raises:
+        ValueError: the name is taken, `task` is unknown, or `backbone` is
+            not a `"module:Class"` string.
+
+    Example:
+        ```python
+        reczoo.register_model(
+            "my_deepfm",
+            backbone="reczoo.models.deepfm.deepfm_backbone:DeepFMBackbone",
+            task="Ranker",
+            family="factorization",
+            paper="Guo et al. DeepFM. IJCAI 2017.",
+            defaults={"hidden_units": (64, 64)},
+        )
+        assert "my_deepfm" in reczoo.list_models("my_*")
+        ```
     """
     if name in _MODELS:
         raise ValueError(f"A model named {name!r} is already registered.")
@@ -171,14 +195,17 @@ def register_model(
 def list_models(pattern="*"):
     """Sorted names of registered models whose name, family or a tag matches `pattern`.
 
-    `pattern` is a shell wildcard (`*`, `?`, `[...]`), case-insensitive.
+    Args:
+        pattern: a shell wildcard (`*`, `?`, `[...]`), case-insensitive.
+
+    Returns:
+        A sorted list of model names.
 
     Example:
-
-    ```python
-    reczoo.list_models("*fm*")   # ['deepfm', 'fm', 'xdeepfm']
-    reczoo.list_models("ctr")    # models tagged 'ctr'
-    ```
+        ```python
+        reczoo.list_models("*fm*")   # ['deepfm', 'fm', 'xdeepfm']
+        reczoo.list_models("ctr")    # the models tagged 'ctr'
+        ```
     """
     pattern = pattern.lower()
     return sorted(
@@ -190,7 +217,24 @@ def list_models(pattern="*"):
 
 
 def model_info(name):
-    """The `ModelEntry` of a registered model."""
+    """What the registry knows of a registered model.
+
+    Args:
+        name: a registered model name.
+
+    Returns:
+        Its `ModelEntry`: `family`, `paper`, `tags`, `description`,
+        `task_name`, `backbone_path` and default arguments.
+
+    Raises:
+        ValueError: `name` is not registered.
+
+    Example:
+        ```python
+        info = reczoo.model_info("sasrec")
+        print(info.family, info.task_name, info.paper)
+        ```
+    """
     return _lookup(_MODELS, name, "model", "Registered models")
 
 
@@ -258,15 +302,34 @@ def get_model(name, feature_spec, compile=True, **overrides):
     Each override goes where its name belongs: backbone arguments
     (`hidden_units`, `dropout`, `dtype`, ...), task arguments (`objective`,
     `loss`) or compile arguments (`learning_rate`, `optimizer`, `loss`,
-    `metrics`, `jit_compile`). An unknown name is an error listing the
-    accepted ones.
+    `metrics`, `jit_compile`).
+
+    Args:
+        name: a registered model name (`reczoo.list_models()`).
+        feature_spec: a `reczoo.FeatureSpec`, or a list of features.
+        compile: compile the task with its default loss, metrics and
+            optimizer (and the compile overrides).
+        **overrides: backbone, task, compile and initializer arguments.
+
+    Returns:
+        The task (`Ranker`, `NextItem` or `Retriever`) around the backbone: a
+        `keras.Model` ready to `fit`.
+
+    Raises:
+        ValueError: `name` is not registered (the error lists close names).
+        TypeError: an override that no part of the model takes (the error
+            lists the accepted ones).
 
     Example:
-
-    ```python
-    model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[64, 32])
-    model.fit(features, labels)
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=8),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=8),
+        ])
+        model = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[32, 16])
+        features = {"user": np.array([[1], [2]]), "item": np.array([[3], [4]])}
+        model.fit(features, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        ```
     """
     from reczoo.features import FeatureSpec
 
@@ -292,7 +355,9 @@ class Recipe:
     Attributes:
         name: unique, such as `"deepfm/frappe-x1"`; a variant adds a suffix
             (`"sasrec-ce/amazon-games"`).
-        model, dataset, protocol: what it trains and how it is evaluated.
+        model: the registered model it trains.
+        dataset: the dataset it trains on.
+        protocol: the split and evaluation (`reczoo.datasets.get_protocol`).
         model_settings: backbone, task and compile arguments (`hidden_units`,
             `loss`, `optimizer`, ...).
         training: run settings (`batch_size`, `embedding_dim`, `epochs`,
@@ -301,6 +366,12 @@ class Recipe:
         default: whether `reczoo train --model --dataset --protocol` picks it
             when no recipe is named; one default per (model, dataset,
             protocol).
+
+    Example:
+        ```python
+        recipe = reczoo.get_recipe("deepfm/frappe-x1")
+        print(recipe.source, recipe.settings["batch_size"])
+        ```
     """
 
     name: str
@@ -322,7 +393,28 @@ class Recipe:
 
 
 def register_recipe(recipe):
-    """Registers a `Recipe`; names are unique, and so is the default per key."""
+    """Registers a `Recipe`; names are unique, and so is the default per key.
+
+    Args:
+        recipe: the `reczoo.Recipe`.
+
+    Returns:
+        The recipe.
+
+    Raises:
+        ValueError: its name is taken, or another recipe is already the
+            default of its (model, dataset, protocol).
+
+    Example:
+        ```python
+        recipe = reczoo.Recipe(
+            "deepfm-wide/frappe-x1", "deepfm", "frappe-x1", "bars_x1",
+            model_settings={"hidden_units": (800, 800)}, training={"batch_size": 4096},
+            source="a wider DNN", default=False,
+        )
+        reczoo.register_recipe(recipe)
+        ```
+    """
     if recipe.name in _RECIPES:
         raise ValueError(f"A recipe named {recipe.name!r} is already registered.")
     if recipe.default:
@@ -337,7 +429,22 @@ def register_recipe(recipe):
 
 
 def find_recipe(model, dataset, protocol):
-    """The default recipe of (model, dataset, protocol), or None."""
+    """The default recipe of (model, dataset, protocol), or None.
+
+    Args:
+        model: a registered model name.
+        dataset: a dataset name.
+        protocol: a protocol name.
+
+    Returns:
+        The default `Recipe` of that key, or None when none is registered.
+
+    Example:
+        ```python
+        recipe = reczoo.find_recipe("sasrec", "amazon-games", "sasrec")
+        print(recipe.name)  # sasrec/amazon-games
+        ```
+    """
     for recipe in _RECIPES.values():
         if recipe.default and (recipe.model, recipe.dataset, recipe.protocol) == (
             model,
@@ -349,7 +456,22 @@ def find_recipe(model, dataset, protocol):
 
 
 def get_recipe(name):
-    """The recipe named `name`, or an error listing the known ones."""
+    """The recipe named `name`.
+
+    Args:
+        name: a recipe name (`reczoo.list_recipes()`).
+
+    Returns:
+        The `Recipe`.
+
+    Raises:
+        ValueError: no recipe has that name (the error lists close names).
+
+    Example:
+        ```python
+        recipe = reczoo.get_recipe("deepfm/frappe-x1")
+        ```
+    """
     return _lookup(_RECIPES, name, "recipe", "Recipes")
 
 
@@ -397,7 +519,19 @@ def search_space(model):
 
 
 def list_recipes(pattern="*"):
-    """Sorted names of recipes whose name, model, dataset or protocol matches `pattern`."""
+    """Sorted names of recipes whose name, model, dataset or protocol matches `pattern`.
+
+    Args:
+        pattern: a shell wildcard, case-insensitive.
+
+    Returns:
+        A sorted list of recipe names.
+
+    Example:
+        ```python
+        reczoo.list_recipes("frappe-x1")  # every recipe on Frappe_x1
+        ```
+    """
     pattern = pattern.lower()
     return sorted(
         name
@@ -466,11 +600,30 @@ def list_built_in_presets():
 
 
 def register_presets(presets):
-    """Registers presets by name: `{name: info}`, where info has `"model"` and
-    either `"url"` and `"sha256"` (an archive made by `pack_preset`) or
-    `"path"` and `"metadata_sha256"` (a folder, and the sha256 its
-    `metadata.json` must have); `"description"` and `"metrics"` are shown by
-    `reczoo presets`."""
+    """Registers presets by name, so that `from_preset(name)` finds them.
+
+    Args:
+        presets: `{name: info}`, where info has `"model"` and either `"url"`
+            and `"sha256"` (an archive made by `pack_preset`) or `"path"` and
+            `"metadata_sha256"` (a folder, and the sha256 its `metadata.json`
+            must have); `"description"` and `"metrics"` are shown by
+            `reczoo presets`.
+
+    Raises:
+        ValueError: an entry lacks a field, or a name is taken.
+
+    Example:
+        ```python
+        reczoo.register_presets({
+            "shop_ranker": {
+                "model": "deepfm",
+                "url": "https://example.com/shop_ranker.tar.gz",
+                "sha256": "0" * 64,
+                "description": "DeepFM on the shop's click log",
+            }
+        })
+        ```
+    """
     for name, info in presets.items():
         where = ({"path", "metadata_sha256"} if "path" in info else {"url", "sha256"}) | {"model"}
         missing = where - set(info)
@@ -502,7 +655,19 @@ def _load_builtin_presets():
 
 
 def list_presets(pattern="*"):
-    """Sorted names of built-in presets matching `pattern`."""
+    """Sorted names of the presets that `from_preset` finds by name.
+
+    Args:
+        pattern: a shell wildcard over preset names.
+
+    Returns:
+        A sorted list of names: the built-in presets and the registered ones.
+
+    Example:
+        ```python
+        reczoo.list_presets("*frappe*")  # ['autoint_plus_frappe', 'deepfm_frappe', ...]
+        ```
+    """
     _load_builtin_presets()
     return sorted(n for n in _PRESETS if fnmatch.fnmatchcase(n, pattern))
 

@@ -70,6 +70,23 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
             entries under several (`"jax"`); an entry under a named backend
             runs in a process of its own.
         tensorboard_dir: each training run's TensorBoard logs, in a subfolder.
+
+    Returns:
+        Every row in `output` (a list of dicts), this run's and earlier ones';
+        `output` holds them as `results.jsonl` and `results.csv`, with
+        `report.md` and `plots/`.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_table(
+            "shop_clicks.csv", label="clicked", categorical=["C1", "C2", "C3", "C4", "C5", "C6"],
+            numerical=["I1", "I2", "I3"], multi={"tags": "|"}, drop=["id"],
+        )
+        rows = reczoo.run_suite("ranking", models="fm,pop", data=data, output="shop_bench",
+                                quiet=True, max_minutes=1)
+        print(open("shop_bench/report.md").read()[:300])
+        ```
     """
     devices.check(precision, jit)
     _check_minutes(max_minutes)

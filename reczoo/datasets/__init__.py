@@ -1,12 +1,11 @@
 """Public datasets, your own interaction files, preprocessing and protocols.
 
 Example:
-
-```python
-data = reczoo.datasets.load("movielens-100k")
-data.num_users, data.num_items, data.num_interactions  # 943, 1682, 100000
-split = reczoo.datasets.split(data, "ncf", seed=0)
-```
+    ```python
+    data = reczoo.datasets.load("movielens-100k")
+    data.num_users, data.num_items, data.num_interactions  # 943, 1682, 100000
+    split = reczoo.datasets.split(data, "ncf", seed=0)
+    ```
 """
 
 from reczoo.datasets import loaders, shards, sources
@@ -62,8 +61,24 @@ def load(name, download=True):
     against a pinned sha256. Offline, the error names the URL and the folder
     where the files belong.
 
+    Args:
+        name: a dataset name (`list_datasets()`).
+        download: download missing files from the official source; False
+            raises instead.
+
     Returns:
         An `InteractionDataset` or a `CTRDataset`.
+
+    Raises:
+        DatasetError: files that cannot be found, downloaded or verified; the
+            message names the URL and the folder where they belong.
+        ValueError: an unknown name.
+
+    Example:
+        ```python
+        data = reczoo.datasets.load("movielens-100k")
+        print(data.num_users, data.num_items, data.num_interactions)  # 943 1682 100000
+        ```
     """
     info = dataset_info(name)
     source = SOURCES[info.source]

@@ -129,20 +129,43 @@ def remap(name, raw):
 class InteractionDataset:
     """User-item interactions, ids remapped to `1..N` with 0 reserved.
 
+    Made by `reczoo.datasets.load` (public data), `load_interactions` or
+    `load_table` (your own files); `split` divides it under a protocol.
+
     Attributes:
         name: dataset name.
-        users, items: int32 ids, one per interaction, in file order.
+        users: int32 user ids, one per interaction, in file order.
+        items: int32 item ids, one per interaction.
         ratings: float32 ratings, or None for implicit data.
         timestamps: int64 times, or None (file order is then the time order).
-        vocabularies: `{"user": Vocabulary, "item": Vocabulary, ...}`.
-        user_features, item_features: side-feature tables indexed by id
-            (row 0 is padding): `{name: array}` with 1-D int ids for
-            categorical features and 2-D padded ids for multi-hot ones.
+        vocabularies: `{"user": Vocabulary, "item": Vocabulary, ...}`: the
+            raw id of every remapped id.
+        user_features: side-feature table of the users, indexed by id (row
+            0 is padding): `{name: array}`, 1-D int ids for categorical
+            features and 2-D padded ids for multi-hot ones.
+        item_features: the same for the items.
+        titles: `{item id: title}` where the data names its items.
         sha256: a digest of the raw files it came from (and, for your own
             file, of how it was read): every cache of it is keyed by this.
         files: `{file: {"sha256", "lines"}}` of files no pinned checksum
             covers (your own, or a public file placed by hand), recorded
             with every result.
+        fixed_split: `{"train", "valid", "test": row indices}` where the data
+            come with their own split, else None.
+        schema: the `Schema` it was read with (your own files), else None.
+        notes: what was noticed while reading (columns that cannot help,
+            keys missing from a side table).
+        declared_features: whether its side features were named by you (a
+            schema or side tables) rather than found in a public dataset.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId",
+                                                 rating="rating", time="timestamp")
+        print(data.num_users, data.num_items, data.num_interactions)
+        raw_user = data.vocabularies["user"].values[data.users[0]]
+        ```
     """
 
     name: str
@@ -418,7 +441,10 @@ def _growth(known, grown):
 
 @dataclasses.dataclass
 class CTRDataset:
-    """A labelled table of categorical and numerical columns.
+    """A labelled table of categorical and numerical columns (a click log).
+
+    Made by `reczoo.datasets.load` (Criteo, Avazu, Frappe) or `load_table`
+    with a `label` column; `feature_spec()` gives the features a ranker reads.
 
     Attributes:
         name: dataset name.
@@ -426,11 +452,35 @@ class CTRDataset:
         categorical: `{column: int32 ids}` (0 = missing or rare).
         numerical: `{column: float32 values}`.
         vocabularies: `{column: Vocabulary}` of every categorical column.
-        user_column, item_column: columns that identify users and items,
-            when the data has them.
+        user_column: the column that identifies users, when the data has one.
+        item_column: the column that identifies items, when the data has one.
+        sha256: a digest of the raw files it came from (and of how they were
+            read): every cache of it is keyed by this.
+        multi_hot: `{column: (rows, length) int32 ids}` of bag columns.
+        sequences: `{column: (rows, length) int32 ids}` of ordered lists.
+        tables: `{column: table}` where columns share an embedding table.
         fixed_split: `{"train", "valid", "test": row indices}` where the
             data come with their own split (protocol kind `fixed_split`, such
             as `bars_x1`), else None.
+        files: `{file: {"sha256", "lines"}}` of files no pinned checksum
+            covers, recorded with every result.
+        timestamps: int64 times of the rows (a `temporal_split`), or None.
+        embedding_dims: `{column or table: width}` set by a schema.
+        pending: numerical columns whose transform is still to be fitted on
+            the training rows (`fit_transforms`).
+        transform_state: what those transforms fitted (it travels in presets).
+        schema: the `Schema` it was read with, else None.
+        notes: what was noticed while reading.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_table(
+            "shop_clicks.csv", label="clicked", categorical=["C1", "C2", "C3", "C4", "C5", "C6"],
+            numerical=["I1", "I2", "I3"], multi={"tags": "|"}, drop=["id"],
+        )
+        print(len(data.labels), data.labels.mean(), data.feature_spec().names)
+        ```
     """
 
     name: str

@@ -74,10 +74,38 @@ def reader(fn, *args):
 
 
 def list_datasets():
+    """Names of the public datasets `load` reads.
+
+    Returns:
+        A sorted list of names.
+
+    Example:
+        ```python
+        reczoo.datasets.list_datasets()  # ['amazon-games', 'avazu-x1', ..., 'movielens-100k', ...]
+        ```
+    """
     return sorted(DATASETS)
 
 
 def dataset_info(name):
+    """What reczoo knows of a public dataset.
+
+    Args:
+        name: a dataset name (`list_datasets()`).
+
+    Returns:
+        Its `DatasetInfo`: description, source, default protocol and the
+        published statistics its files are checked against.
+
+    Raises:
+        ValueError: an unknown name (the error suggests close ones).
+
+    Example:
+        ```python
+        info = reczoo.datasets.dataset_info("movielens-100k")
+        print(info.description, info.default_protocol)
+        ```
+    """
     info = DATASETS.get(name)
     if info is None:
         close = difflib.get_close_matches(name, list(DATASETS), n=3, cutoff=0.5)

@@ -72,21 +72,25 @@ def load_table(
             log. Without one it is interactions (`user` and `item` columns).
         categorical: columns of one id per row; values seen fewer than
             `min_count` times, and empty ones, share id 0.
-        numerical: columns of numbers (empty: 0), with `numerical_transform`
-            (`"none"`, `"log1p"`: log(1 + x), `"standardize"` or
-            `"bucketize"`; the last two are fitted on training rows only).
+        numerical: columns of numbers (empty: 0), with `numerical_transform`.
         multi: `{column: separator}` of bags such as `Action|Comedy`, pooled.
         drop: columns to leave out. With a header, every other column must
             have a role.
-        user, item, rating, time: the interaction columns (in a click log,
-            the user and item are categorical features that name who and
-            what; `time` orders a `temporal_split`).
-        item_table, user_table: `{"path", "key", "categorical",
-            "numerical", "multi", "drop"}` (`reczoo.datasets.schema.
-            side_table`'s arguments): a table joined on the item (user)
-            column, its columns features of the item (user).
-        sep, header, encoding: how to read the files (the separator is
-            sniffed when None).
+        min_count: categorical values seen fewer times share id 0.
+        numerical_transform: `"none"`, `"log1p"` (log(1 + x)), `"standardize"`
+            or `"bucketize"`; the last two are fitted on training rows only.
+        user: the user column (in a click log a categorical feature that
+            names who clicked).
+        item: the item column (a categorical feature that names what).
+        rating: the rating column, if any.
+        time: the time column, if any (it orders a `temporal_split`).
+        item_table: `{"path", "key", "categorical", "numerical", "multi",
+            "drop"}` (`reczoo.datasets.schema.side_table`'s arguments): a
+            table joined on the item column, its columns features of the item.
+        user_table: the same for the user column.
+        sep: the files' separator (sniffed when None).
+        header: whether the files have a header row.
+        encoding: the files' encoding.
         name: the dataset's name (default: the file's).
         schema: a `Schema`, a dict, or a schema file; instead of the column
             arguments.
@@ -96,6 +100,17 @@ def load_table(
         its `FeatureSpec`, `data.schema` the schema it was read with, and
         `data.notes` what was noticed on the way (columns that cannot help,
         keys missing from a side table).
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_table(
+            "shop_clicks.csv", label="clicked", categorical=["C1", "C2", "C3", "C4", "C5", "C6"],
+            numerical=["I1", "I2", "I3"], numerical_transform="log1p", multi={"tags": "|"},
+            drop=["id"],
+        )
+        model = reczoo.get_model("deepfm", feature_spec=data.feature_spec())
+        ```
     """
     if schema is None:
         schema = Schema.from_options(

@@ -30,8 +30,9 @@ def load_interactions(
 
     Args:
         path: the file.
-        user, item: the user and item columns: header names, or positions
-            (0, 1, ...) for a file without a header.
+        user: the user column: a header name, or a position (0, 1, ...) for
+            a file without a header.
+        item: the item column, as `user`.
         rating: the rating column, if any.
         time: the timestamp column (numbers), if any; without it file order is
             the time order.
@@ -44,12 +45,17 @@ def load_interactions(
         An `InteractionDataset`, ids remapped to `1..N`, with the raw ids in
         its vocabularies.
 
-    Example:
+    Raises:
+        reczoo.datasets.DatasetError: a missing file, or a line without a user or
+            item id (the error names the line).
+        ValueError: one column given two roles.
 
-    ```python
-    data = reczoo.datasets.load_interactions("clicks.csv", user="uid", item="sku")
-    data.num_users, data.num_items, data.num_interactions
-    ```
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId")
+        data.num_users, data.num_items, data.num_interactions
+        ```
     """
     path = Path(path)
     roles = {"user": user, "item": item, "rating": rating, "time": time}

@@ -154,6 +154,24 @@ def with_ratios(protocol, ratios):
 
 
 def get_protocol(protocol):
+    """A protocol by name: how a dataset is split and evaluated.
+
+    Args:
+        protocol: a protocol name (`reczoo.datasets.PROTOCOLS`), or a
+            `Protocol`, returned as it is.
+
+    Returns:
+        The `Protocol`.
+
+    Raises:
+        ValueError: an unknown name (the error lists the known ones).
+
+    Example:
+        ```python
+        ncf = reczoo.datasets.get_protocol("ncf")
+        print(ncf.kind, ncf.num_negatives)  # leave-last-out, 99 sampled negatives
+        ```
+    """
     if isinstance(protocol, Protocol):
         return protocol
     found = PROTOCOLS.get(protocol)
@@ -267,6 +285,31 @@ def split(dataset, protocol, seed=0, cache=True):
 
     Leave-last-out splits save their sampled negatives under the reczoo cache
     and reuse them for the same dataset, protocol and seed.
+
+    Args:
+        dataset: an `InteractionDataset` or a `CTRDataset`.
+        protocol: a protocol name or a `Protocol` (`get_protocol`).
+        seed: seeds the split and its sampled negatives (a protocol with its
+            own seed keeps it).
+        cache: save and reuse a leave-last-out split under the reczoo cache.
+
+    Returns:
+        A `LeaveOneOutSplit` (train interactions, then each user's validation
+        and test item with their candidates) or a `RowSplit` (train,
+        validation and test row indices).
+
+    Raises:
+        ValueError: a protocol the data cannot take: leave-last-out on a
+            click log, a fixed split on data without one, a temporal split
+            without times.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId",
+                                                 time="timestamp")
+        parts = reczoo.datasets.split(data, "loo_full", seed=0, cache=False)
+        ```
     """
     protocol = get_protocol(protocol)
     seed = protocol.seed if protocol.seed is not None else seed

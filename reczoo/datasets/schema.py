@@ -51,7 +51,18 @@ SIDE_ROLES = ("categorical", "multi", "numerical", "drop")
 
 
 class SchemaError(ValueError):
-    """A schema that cannot be read as written (names the place)."""
+    """A schema that cannot be read as written (names the place).
+
+    A `ValueError`, raised before any data is read.
+
+    Example:
+        ```python
+        try:
+            reczoo.datasets.Schema.from_dict({"columns": [{"name": "x", "role": "colour"}]})
+        except reczoo.datasets.SchemaError as error:
+            print(error)  # the schema, column 'x': unknown role 'colour'; roles: ...
+        ```
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +194,24 @@ class Schema:
 
     With a `label` column the data is a click log (`CTRDataset`); without
     one it is interactions (`user` and `item` columns, `InteractionDataset`).
+    `Schema.load(path)` reads a schema file, `Schema.from_dict` its content,
+    and `to_dict` writes it back.
+
+    Args:
+        table: the main table (`Table`: its columns and how to read it).
+        item_table: a table of item attributes joined on its key, or None.
+        user_table: a table of user attributes joined on its key, or None.
+
+    Raises:
+        reczoo.datasets.SchemaError: roles that do not fit together (two
+            labels, a side table without a key, ...), naming the place.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        schema = reczoo.datasets.Schema.from_dict(reczoo.datasets.infer("shop_clicks.csv"))
+        data = reczoo.datasets.load_table("shop_clicks.csv", schema=schema)
+        ```
     """
 
     table: Table
@@ -453,8 +482,23 @@ def infer(path, sep=None, header=True, encoding="utf-8", max_rows=200_000):
     names. Each column's `about` says what was seen (distinct values, the
     share of empty ones, an example), and why a column was dropped.
 
+    Args:
+        path: the file (CSV, TSV or parquet), a folder or a glob of parts.
+        sep: the separator; sniffed when None.
+        header: whether the first line names the columns.
+        encoding: the text encoding.
+        max_rows: read at most this many rows to decide.
+
     Returns:
         A dict in the schema file's layout (`Schema.from_dict` reads it).
+
+    Example:
+        ```python
+        import json
+        reczoo.datasets.write_examples()
+        guessed = reczoo.datasets.infer("shop_clicks.csv")
+        print(json.dumps(guessed, indent=1)[:400])
+        ```
     """
     from reczoo.datasets.tables import read_columns
 

@@ -18,7 +18,18 @@ from reczoo.provenance import sha256_of
 
 
 class DatasetError(ValueError):
-    """A dataset that cannot be found, downloaded, verified or parsed."""
+    """A dataset that cannot be found, downloaded, verified or parsed.
+
+    A `ValueError` whose message names the file, the line or the URL.
+
+    Example:
+        ```python
+        try:
+            reczoo.datasets.load_interactions("no_such_file.csv")
+        except reczoo.datasets.DatasetError as error:
+            print(error)  # No such data file: no_such_file.csv
+        ```
+    """
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,10 +24,9 @@ transforms are inside it, and the first signature is also
 with the vocabularies beside it, for users who stay in Keras.
 
 Example:
-
-```python
-reczoo.export("two_tower_preset", "two_tower_savedmodel", k=10)
-```
+    ```python
+    reczoo.export("two_tower_preset", "two_tower_savedmodel", k=10)
+    ```
 
 and, in any TensorFlow process:
 
@@ -73,6 +72,14 @@ def export(model, output, k=100, overwrite=False, vocabularies=None, format="sav
             query tower reads a history, a model without the vocabularies
             its raw ids need), naming what it lacks; an unknown `format`.
         FileExistsError: a non-empty `output` without `overwrite`.
+
+    Example:
+        ```python
+        reczoo.export("deepfm_frappe", "deepfm_savedmodel")
+        import tensorflow as tf
+        served = tf.saved_model.load("deepfm_savedmodel")
+        print(list(served.signatures))  # ['serving_default', 'score']
+        ```
     """
     import keras
 

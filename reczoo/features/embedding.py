@@ -66,16 +66,18 @@ class FeatureEmbedding(keras.layers.Layer):
         embeddings_regularizer: regularizer of every table, such as
             `keras.regularizers.L2(1e-5)`.
 
-    Example:
+    Raises:
+        ValueError: an unknown `output_mode`.
 
-    ```python
-    spec = reczoo.FeatureSpec([
-        reczoo.Categorical("user_id", 944, 8),
-        reczoo.Categorical("item_id", 1683, 8),
-    ])
-    layer = reczoo.FeatureEmbedding(spec, output_mode="stack")
-    layer(spec.dummy_inputs(4)).shape  # (4, 2, 8)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", 944, 8),
+            reczoo.Categorical("item_id", 1683, 8),
+        ])
+        layer = reczoo.FeatureEmbedding(spec, output_mode="stack")
+        layer(spec.dummy_inputs(4)).shape  # (4, 2, 8)
+        ```
     """
 
     def __init__(

@@ -100,11 +100,10 @@ class Categorical(_IdFeature):
         dtype: input dtype when hashing: `"string"` or `"int64"`.
 
     Example:
-
-    ```python
-    user = reczoo.Categorical("user_id", vocabulary_size=944, embedding_dim=32)
-    city = reczoo.Categorical("city", embedding_dim=8, hash_bins=1000)
-    ```
+        ```python
+        user = reczoo.Categorical("user_id", vocabulary_size=944, embedding_dim=32)
+        city = reczoo.Categorical("city", embedding_dim=8, hash_bins=1000)
+        ```
     """
 
     hash_bins: int | None = dataclasses.field(default=None, kw_only=True)
@@ -159,6 +158,26 @@ class MultiHot(_IdFeature):
     The bag's embeddings are pooled by `combiner`: `"mean"`, `"sum"`,
     `"sqrtn"` (sum divided by the square root of the bag size) or `"max"`.
     Padding never contributes; an empty bag embeds to zeros.
+
+    Args:
+        name: input name.
+        vocabulary_size: rows of the embedding table, row 0 (padding) included.
+        embedding_dim: width of the embedding.
+        max_length: the most ids in a bag.
+        combiner: `"mean"`, `"sum"`, `"sqrtn"` or `"max"`.
+        table: name of a table shared with other features; defaults to `name`.
+
+    Raises:
+        ValueError: a `vocabulary_size` or `max_length` that is not a
+            positive integer, or an unknown `combiner`.
+
+    Example:
+        ```python
+        genres = reczoo.MultiHot("genres", vocabulary_size=20, embedding_dim=8, max_length=3)
+        spec = reczoo.FeatureSpec([genres])
+        embedded = reczoo.FeatureEmbedding(spec)({"genres": np.array([[4, 7, 0]])})
+        embedded["genres"].shape  # (1, 8): the mean of rows 4 and 7
+        ```
     """
 
     max_length: int = 1
@@ -185,7 +204,29 @@ class MultiHot(_IdFeature):
 class Sequence(_IdFeature):
     """An ordered list of ids per example (a user's history), left- or
     right-padded with 0 to `max_length`. Embedded position by position with a
-    padding mask."""
+    padding mask.
+
+    Args:
+        name: input name.
+        vocabulary_size: rows of the embedding table, row 0 (padding) included.
+        embedding_dim: width of the embedding.
+        max_length: the longest sequence.
+        table: name of a table shared with other features (a history shares
+            the item table with the item id: `table="item"`); defaults to
+            `name`.
+
+    Raises:
+        ValueError: a `vocabulary_size` or `max_length` that is not a
+            positive integer.
+
+    Example:
+        ```python
+        history = reczoo.Sequence("history", vocabulary_size=1683, embedding_dim=32,
+                                  max_length=50, table="item")
+        item = reczoo.Categorical("item_id", vocabulary_size=1683, embedding_dim=32, table="item")
+        spec = reczoo.FeatureSpec([history, item])  # one item table, two features
+        ```
+    """
 
     max_length: int = 1
 
@@ -203,7 +244,25 @@ class Sequence(_IdFeature):
 
 @dataclasses.dataclass(frozen=True)
 class Numerical(Feature):
-    """Dense float values, `dim` per example (age, price, a pretrained vector)."""
+    """Dense float values, `dim` per example (age, price, a pretrained vector).
+
+    Args:
+        name: input name.
+        dim: values per example.
+
+    Raises:
+        ValueError: a `dim` that is not a positive integer.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=8),
+            reczoo.Numerical("price"),
+        ])
+        model = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[16])
+        model.predict({"item": np.array([[3]]), "price": np.array([[9.5]])}, verbose=0)
+        ```
+    """
 
     dim: int = 1
 
@@ -259,15 +318,18 @@ class FeatureSpec:
     Args:
         features: feature definitions, or their configs (dicts with a `kind`).
 
-    Example:
+    Raises:
+        TypeError: `features` is not a list of feature definitions.
+        ValueError: no features, or two with one name.
 
-    ```python
-    spec = reczoo.FeatureSpec([
-        reczoo.Categorical("user_id", vocabulary_size=944, embedding_dim=16),
-        reczoo.Categorical("item_id", 1683, 16, table="item"),
-        reczoo.Sequence("history", 1683, 16, max_length=50, table="item"),
-    ])
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=944, embedding_dim=16),
+            reczoo.Categorical("item_id", 1683, 16, table="item"),
+            reczoo.Sequence("history", 1683, 16, max_length=50, table="item"),
+        ])
+        ```
     """
 
     def __init__(self, features):

@@ -24,6 +24,15 @@ class InteractingLayer(keras.layers.Layer):
         use_scale: scale the logits by the square root of the head width.
         layer_norm: normalise each field's output.
 
+    Raises:
+        ValueError: an `attention_dim` that `num_heads` does not divide.
+
+    Example:
+        ```python
+        layer = reczoo.layers.InteractingLayer(attention_dim=8, num_heads=2)
+        layer(np.ones((2, 3, 4))).shape  # (2, 3, 8): 3 fields of width 4 in, 8 out
+        ```
+
     Reference:
         Song et al. AutoInt: Automatic Feature Interaction Learning via
         Self-Attentive Neural Networks. CIKM 2019.
@@ -130,6 +139,15 @@ class TargetAttention(keras.layers.Layer):
         keys: (batch, length, dim), the history.
         mask: (batch, length) booleans, True at real positions.
 
+    Example:
+        ```python
+        attention = reczoo.layers.TargetAttention(hidden_units=[16])
+        query = np.random.rand(2, 8).astype("float32")  # the target items
+        keys = np.random.rand(2, 5, 8).astype("float32")  # the histories
+        mask = np.array([[False, False, True, True, True], [True] * 5])
+        attention(query, keys, mask=mask).shape  # (2, 8)
+        ```
+
     Reference:
         Zhou et al. Deep Interest Network for Click-Through Rate Prediction.
         KDD 2018.
@@ -205,6 +223,14 @@ class CausalSelfAttention(keras.layers.Layer):
         keys: (batch, length, dim); keys and values.
         mask: (batch, length) bool, true at real positions.
         training: Keras' training flag (dropout).
+
+    Example:
+        ```python
+        attention = reczoo.layers.CausalSelfAttention(num_heads=2)
+        x = np.random.rand(2, 4, 8).astype("float32")
+        mask = np.array([[False, True, True, True], [True] * 4])
+        attention(x, x, mask=mask).shape  # (2, 4, 8)
+        ```
     """
 
     def __init__(self, num_heads=1, dropout=0.0, causal=True, **kwargs):

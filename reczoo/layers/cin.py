@@ -17,6 +17,12 @@ class CIN(keras.layers.Layer):
         layer_sizes: feature maps per layer.
         activation: applied to each layer's maps (the paper: identity).
 
+    Example:
+        ```python
+        cin = reczoo.layers.CIN(layer_sizes=[6, 4])
+        cin(np.ones((2, 3, 8))).shape  # (2, 10): 3 fields of width 8
+        ```
+
     Reference:
         Lian et al. xDeepFM: Combining Explicit and Implicit Feature
         Interactions for Recommender Systems. KDD 2018.

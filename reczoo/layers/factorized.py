@@ -23,12 +23,15 @@ class FactorizedInteraction(keras.layers.Layer):
         units: output width (even under `"concat"`).
         residual: `"concat"` or `"sum"`.
 
-    Example:
+    Raises:
+        ValueError: `units` that is not positive (or odd under `"concat"`),
+            or an unknown `residual`.
 
-    ```python
-    layer = reczoo.layers.FactorizedInteraction(8)
-    layer(np.ones((2, 5))).shape  # (2, 8)
-    ```
+    Example:
+        ```python
+        layer = reczoo.layers.FactorizedInteraction(8)
+        layer(np.ones((2, 5))).shape  # (2, 8)
+        ```
     """
 
     def __init__(self, units, residual="concat", **kwargs):
@@ -79,12 +82,14 @@ class FinalBlock(keras.layers.Layer):
         batch_norm: whether to normalise each layer's output.
         residual: `"concat"` or `"sum"` (`FactorizedInteraction`).
 
-    Example:
+    Raises:
+        ValueError: a `dropout` outside [0, 1).
 
-    ```python
-    block = reczoo.layers.FinalBlock([8, 4], activation="relu")
-    block(np.ones((2, 6))).shape  # (2, 4)
-    ```
+    Example:
+        ```python
+        block = reczoo.layers.FinalBlock([8, 4], activation="relu")
+        block(np.ones((2, 6))).shape  # (2, 4)
+        ```
     """
 
     def __init__(
@@ -170,11 +175,10 @@ class FieldGate(keras.layers.Layer):
     twice, and training learns how fields re-weight one another.
 
     Example:
-
-    ```python
-    gate = reczoo.layers.FieldGate()
-    gate(np.ones((2, 3, 4))).shape  # (2, 6, 4)
-    ```
+        ```python
+        gate = reczoo.layers.FieldGate()
+        gate(np.ones((2, 3, 4))).shape  # (2, 6, 4)
+        ```
     """
 
     def build(self, input_shape):
@@ -213,6 +217,12 @@ class EnsembleDistillation(keras.layers.Layer):
 
     Call arguments:
         inputs: a list of (batch, 1) logits.
+
+    Example:
+        ```python
+        heads = [np.array([[0.5], [-1.0]]), np.array([[1.5], [0.0]])]
+        reczoo.layers.EnsembleDistillation()(heads)  # [[1.0], [-0.5]]: their mean
+        ```
     """
 
     def __init__(self, weight=1.0, **kwargs):

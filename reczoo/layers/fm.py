@@ -18,11 +18,10 @@ class FMInteraction(keras.layers.Layer):
             vector of NFM.
 
     Example:
-
-    ```python
-    layer = reczoo.layers.FMInteraction()
-    layer(np.ones((2, 3, 4))).shape  # (2, 1); each value is 3 pairs * 4 = 12
-    ```
+        ```python
+        layer = reczoo.layers.FMInteraction()
+        layer(np.ones((2, 3, 4))).shape  # (2, 1); each value is 3 pairs * 4 = 12
+        ```
     """
 
     def __init__(self, reduce_sum=True, **kwargs):

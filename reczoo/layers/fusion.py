@@ -29,11 +29,10 @@ class FeatureSelection(keras.layers.Layer):
         context: (batch, context width), or None for the learned context.
 
     Example:
-
-    ```python
-    gate = reczoo.layers.FeatureSelection([16], context_dim=4)
-    gate(np.ones((2, 8))).shape  # (2, 8)
-    ```
+        ```python
+        gate = reczoo.layers.FeatureSelection([16], context_dim=4)
+        gate(np.ones((2, 8))).shape  # (2, 8)
+        ```
     """
 
     def __init__(self, hidden_units=(), context_dim=None, **kwargs):
@@ -100,12 +99,14 @@ class BilinearFusion(keras.layers.Layer):
     Returns:
         (batch, 1) logits.
 
-    Example:
+    Raises:
+        ValueError: `num_heads` that is not positive.
 
-    ```python
-    fusion = reczoo.layers.BilinearFusion(num_heads=2)
-    fusion([np.ones((3, 8)), np.ones((3, 4))]).shape  # (3, 1)
-    ```
+    Example:
+        ```python
+        fusion = reczoo.layers.BilinearFusion(num_heads=2)
+        fusion([np.ones((3, 8)), np.ones((3, 4))]).shape  # (3, 1)
+        ```
     """
 
     def __init__(self, num_heads=1, **kwargs):

@@ -19,6 +19,16 @@ class FeatureLinear(keras.layers.Layer):
     Args:
         feature_spec: a `reczoo.FeatureSpec`.
         regularizer: regularizer of the weights.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=8),
+            reczoo.Numerical("price"),
+        ])
+        linear = reczoo.layers.FeatureLinear(spec)
+        linear({"item": np.array([[3], [4]]), "price": np.array([[1.0], [2.5]])}).shape  # (2, 1)
+        ```
     """
 
     def __init__(self, feature_spec, regularizer=None, **kwargs):

@@ -16,12 +16,15 @@ class MLP(keras.layers.Layer):
         batch_norm: whether to normalise each layer's pre-activation.
         kernel_regularizer: regularizer of every kernel.
 
-    Example:
+    Raises:
+        ValueError: `hidden_units` that are not positive integers, or a
+            `dropout` outside [0, 1).
 
-    ```python
-    tower = reczoo.layers.MLP([256, 128], dropout=0.2)
-    tower(np.ones((4, 32))).shape  # (4, 128)
-    ```
+    Example:
+        ```python
+        tower = reczoo.layers.MLP([256, 128], dropout=0.2)
+        tower(np.ones((4, 32))).shape  # (4, 128)
+        ```
     """
 
     def __init__(

@@ -15,6 +15,12 @@ class PositionEmbedding(keras.layers.Layer):
     Args:
         max_length: the longest sequence.
         initializer: initializer of the position table.
+
+    Example:
+        ```python
+        positions = reczoo.layers.PositionEmbedding(max_length=10)
+        positions(np.zeros((2, 6, 8))).shape  # (2, 6, 8): the last 6 of 10 position vectors added
+        ```
     """
 
     def __init__(self, max_length, initializer="glorot_uniform", **kwargs):

@@ -20,11 +20,10 @@ class InnerProduct(keras.layers.Layer):
     pairs in row-major order of the upper triangle: (0,1), (0,2), ..., (1,2), ...
 
     Example:
-
-    ```python
-    v = np.array([[[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]]])
-    reczoo.layers.InnerProduct()(v)  # [[2.0, 0.0, 3.0]]
-    ```
+        ```python
+        v = np.array([[[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]]])
+        reczoo.layers.InnerProduct()(v)  # [[2.0, 0.0, 3.0]]
+        ```
 
     Reference:
         Qu et al. Product-based Neural Networks for User Response Prediction.
@@ -53,6 +52,12 @@ class OuterProduct(keras.layers.Layer):
     `f_S = sum_i v_i`, a (dim, dim) matrix, which costs O(dim^2) instead of
     O(fields^2 dim^2). Returns (batch, dim * dim).
 
+    Example:
+        ```python
+        product = reczoo.layers.OuterProduct()
+        product(np.ones((2, 3, 4))).shape  # (2, 16): the 4x4 outer product, flattened
+        ```
+
     Reference:
         Qu et al. Product-based Neural Networks for User Response Prediction.
         ICDM 2016 (OPNN, Section 3.3).
@@ -78,11 +83,10 @@ class OuterProductMap(keras.layers.Layer):
     convolutions read.
 
     Example:
-
-    ```python
-    p, q = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]])
-    reczoo.layers.OuterProductMap()([p, q])[0, :, :, 0]  # [[3, -1], [6, -2]]
-    ```
+        ```python
+        p, q = np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]])
+        reczoo.layers.OuterProductMap()([p, q])[0, :, :, 0]  # [[3, -1], [6, -2]]
+        ```
 
     Reference:
         He et al. Outer Product-based Neural Collaborative Filtering. IJCAI

@@ -29,6 +29,7 @@ class TransformerBlock(keras.layers.Layer):
     (SASRec) and `output_dropout` the FFN's output.
 
     Args:
+        dim: the input (and output) width.
         num_heads: attention heads (they split the input width).
         ffn_dim: width of the FFN's hidden layer; None: the input width.
         dropout: the rate of every dropout.
@@ -45,12 +46,17 @@ class TransformerBlock(keras.layers.Layer):
         inputs: (batch, length, dim).
         mask: (batch, length) bool, true at real positions.
 
-    Example:
+    Raises:
+        ValueError: a `dim` that `num_heads` does not divide, or an unknown
+            `norm`.
 
-    ```python
-    block = reczoo.layers.TransformerBlock(num_heads=2, norm="post", causal=False)
-    outputs = block(np.random.rand(4, 10, 16), mask=np.ones((4, 10), bool))  # (4, 10, 16)
-    ```
+    Example:
+        ```python
+        block = reczoo.layers.TransformerBlock(dim=8, num_heads=2, dropout=0.1)
+        x = np.random.rand(2, 5, 8).astype("float32")
+        mask = np.array([[False, False, True, True, True], [True] * 5])  # left padding
+        block(x, mask=mask).shape  # (2, 5, 8)
+        ```
 
     Reference:
         Vaswani et al. Attention Is All You Need. NeurIPS 2017. Kang &

@@ -14,6 +14,14 @@ class BPRLoss(keras.losses.Loss):
     the labels (1 and 0). `y_pred` are scores (logits). The loss is the mean
     over pairs.
 
+    Example:
+        ```python
+        loss = reczoo.losses.BPRLoss()
+        labels = np.array([[1.0], [0.0], [0.0], [1.0]])  # two pairs, in either order
+        scores = np.array([[2.0], [0.0], [0.0], [1.0]])
+        loss(labels, scores)  # mean of -log sigmoid(2) and -log sigmoid(1)
+        ```
+
     Reference:
         Rendle et al. BPR: Bayesian Personalized Ranking from Implicit
         Feedback. UAI 2009.
@@ -27,7 +35,22 @@ class BPRLoss(keras.losses.Loss):
 
 
 def pair_difference(y_true, y_pred):
-    """`s_pos - s_neg` of each pair of rows (2k, 2k + 1), whatever their order."""
+    """`s_pos - s_neg` of each pair of rows (2k, 2k + 1), whatever their order.
+
+    Args:
+        y_true: the 0/1 labels, pairs of rows (2k, 2k + 1).
+        y_pred: the scores.
+
+    Returns:
+        (pairs,) score differences, positive minus negative.
+
+    Example:
+        ```python
+        labels = np.array([[0.0], [1.0]])
+        scores = np.array([[0.5], [2.0]])
+        reczoo.losses.pair_difference(labels, scores)  # [1.5]
+        ```
+    """
     labels = ops.reshape(ops.cast(y_true, "float32"), (-1, 2))
     scores = ops.reshape(ops.cast(y_pred, "float32"), (-1, 2))
     # (2y - 1) signs the positive +1 and the negative -1.
@@ -36,13 +59,45 @@ def pair_difference(y_true, y_pred):
 
 @keras.saving.register_keras_serializable(package="reczoo")
 def pair_accuracy(y_true, y_pred):
-    """Per pair of rows (see `BPRLoss`), 1 where the positive scores higher."""
+    """Per pair of rows (see `BPRLoss`), 1 where the positive scores higher.
+
+    Args:
+        y_true: the 0/1 labels, pairs of rows (2k, 2k + 1).
+        y_pred: the scores.
+
+    Returns:
+        (pairs,) floats: 1.0 where the pair's positive outscores its negative.
+
+    Example:
+        ```python
+        labels = np.array([[1.0], [0.0], [0.0], [1.0]])
+        scores = np.array([[2.0], [0.0], [3.0], [1.0]])
+        reczoo.losses.pair_accuracy(labels, scores)  # [1.0, 0.0]
+        ```
+    """
     return ops.cast(pair_difference(y_true, y_pred) > 0, "float32")
 
 
 def check_pairs(labels):
     """Refuses labels that are not pairs of one positive and one negative
-    (rows 2k, 2k + 1), the layout `BPRLoss` reads."""
+    (rows 2k, 2k + 1), the layout `BPRLoss` reads.
+
+    Args:
+        labels: the 0/1 labels of the batch, (rows,) or (rows, 1).
+
+    Raises:
+        ValueError: an odd number of rows, or a pair that is not one positive
+            and one negative (the error names the pair).
+
+    Example:
+        ```python
+        reczoo.losses.check_pairs(np.array([1, 0, 0, 1]))  # fine
+        try:
+            reczoo.losses.check_pairs(np.array([1, 1]))
+        except ValueError as error:
+            print(error)
+        ```
+    """
     labels = np.asarray(labels).reshape(-1)
     if len(labels) % 2:
         raise ValueError(

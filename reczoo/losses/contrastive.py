@@ -14,6 +14,21 @@ def info_nce(a, b, temperature=1.0, similarity="dot"):
     its counterpart (row i of the other view), the negatives the other
     2B - 2 views, itself excluded. The loss is the mean softmax
     cross-entropy over the 2B views.
+
+    Args:
+        a: the first view, (batch, dim).
+        b: the second view, (batch, dim); row i is row i of `a` seen another way.
+        temperature: the softmax temperature.
+        similarity: `"dot"` product or `"cos"`ine.
+
+    Returns:
+        The scalar loss.
+
+    Example:
+        ```python
+        a = np.random.rand(4, 8).astype("float32")
+        loss = reczoo.losses.info_nce(a, a + 0.01, temperature=0.5, similarity="cos")
+        ```
     """
     z = ops.concatenate([ops.cast(a, "float32"), ops.cast(b, "float32")], axis=0)
     if similarity == "cos":
@@ -39,12 +54,15 @@ class InfoNCE(keras.losses.Loss):
         temperature: the softmax temperature.
         similarity: `"dot"` product or `"cos"`ine.
 
-    Example:
+    Raises:
+        ValueError: a `temperature` that is not positive, or an unknown
+            `similarity`.
 
-    ```python
-    loss = reczoo.losses.InfoNCE(temperature=0.5, similarity="cos")
-    value = loss(np.eye(2, 4), np.eye(2, 4))
-    ```
+    Example:
+        ```python
+        loss = reczoo.losses.InfoNCE(temperature=0.5, similarity="cos")
+        value = loss(np.eye(2, 4), np.eye(2, 4))
+        ```
 
     Reference:
         Chen et al. A Simple Framework for Contrastive Learning of Visual

@@ -18,11 +18,10 @@ class SampledSoftmax(keras.losses.Loss):
     `y_pred`, where `y_true` holds the positive's column `p` per row.
 
     Example:
-
-    ```python
-    loss = reczoo.losses.SampledSoftmax(reduction=None)
-    loss(np.array([0]), np.array([[2.0, 0.0, 0.0]]))  # -log(e^2 / (e^2 + 2))
-    ```
+        ```python
+        loss = reczoo.losses.SampledSoftmax(reduction=None)
+        loss(np.array([0]), np.array([[2.0, 0.0, 0.0]]))  # -log(e^2 / (e^2 + 2))
+        ```
 
     Reference:
         Jean et al. On Using Very Large Target Vocabulary for Neural
@@ -48,11 +47,10 @@ class SampledBinaryCrossentropy(keras.losses.Loss):
     (SASRec's loss, with one negative per position).
 
     Example:
-
-    ```python
-    loss = reczoo.losses.SampledBinaryCrossentropy(reduction=None)
-    loss(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))  # 2 log 2
-    ```
+        ```python
+        loss = reczoo.losses.SampledBinaryCrossentropy(reduction=None)
+        loss(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))  # 2 log 2
+        ```
 
     Reference:
         Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.

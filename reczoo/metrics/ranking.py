@@ -20,12 +20,15 @@ def ranking_metrics(scores, labels, ks=(10,)):
         `{"hr@K", "ndcg@K", "mrr@K", "recall@K", "precision@K"}` for each K,
         as floats, plus `"users"`, the number of users averaged.
 
-    Example:
+    Raises:
+        ValueError: scores and labels not (users, candidates) arrays of one
+            shape, or scores holding NaN.
 
-    ```python
-    ranking_metrics([[0.9, 0.1, 0.5]], [[0, 0, 1]], ks=(1, 2))
-    # hr@1 = 0, hr@2 = 1, ndcg@2 = 1 / log2(3), mrr@2 = 0.5
-    ```
+    Example:
+        ```python
+        metrics = reczoo.metrics.ranking_metrics([[0.9, 0.1, 0.5]], [[0, 0, 1]], ks=(1, 2))
+        # hr@1 = 0, hr@2 = 1, ndcg@2 = 1 / log2(3), mrr@2 = 0.5
+        ```
     """
     scores = np.asarray(scores, dtype="float64")
     labels = np.asarray(labels).astype(bool)

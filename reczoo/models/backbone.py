@@ -39,6 +39,31 @@ class Backbone(keras.Model):
             weights. Presets record it; raise it in any change that makes
             the same weights compute something else, and older presets of
             the backbone are refused with both versions named.
+
+    Args:
+        feature_spec: the `reczoo.FeatureSpec` its inputs follow.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
+
+    Raises:
+        ValueError: a preset's backbone of another `code_version` (on loading).
+
+    Example:
+        ```python
+        @keras.saving.register_keras_serializable(package="example")
+        class LinearBackbone(reczoo.RankingBackbone):
+            # A logistic regression on the concatenated embeddings.
+
+            def __init__(self, feature_spec, dtype=None, **kwargs):
+                embedding = reczoo.FeatureEmbedding(feature_spec, output_mode="concat", dtype=dtype)
+                inputs = feature_spec.keras_inputs()
+                features = embedding(inputs)
+                super().__init__(inputs=inputs, outputs={"features": features},
+                                 feature_spec=feature_spec, dtype=dtype, **kwargs)
+
+        spec = reczoo.FeatureSpec([reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=8)])
+        ranker = reczoo.Ranker(LinearBackbone(spec))
+        ranker.compile(optimizer="adam")
+        ```
     """
 
     output_keys = ()
@@ -103,6 +128,21 @@ class RankingBackbone(Backbone):
     Returns `{"features": (batch, width)}`, plus `{"logit": (batch, 1)}` when
     `computes_logit` is true (FM, DeepFM, xDeepFM, AutoInt: the model sums its
     own logit). `Ranker` reads the logit, or puts a dense unit on the features.
+
+    Args:
+        feature_spec: the `reczoo.FeatureSpec` its inputs follow.
+        dtype: the dtype policy of every layer.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=8),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=8),
+        ])
+        backbone = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[16]).backbone
+        outputs = backbone({"user": np.array([[1]]), "item": np.array([[2]])})
+        print(sorted(outputs))  # ['features', 'logit']
+        ```
     """
 
     computes_logit = False
@@ -122,6 +162,20 @@ class SequentialBackbone(Backbone):
     are scored against (`item_table`, `item_embedding`). `output_key` is
     `"sequence_output"` (a state per position, each predicting the next item)
     or `"user_embedding"` (one state per history).
+
+    Args:
+        history_feature: the name of the history `Sequence`.
+        user_feature: the user id feature, or None where the model reads no user.
+        embedding: the `FeatureEmbedding` holding the item table.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=8, max_length=6, table="item"),
+        ])
+        backbone = reczoo.get_model("sasrec", feature_spec=spec).backbone
+        print(backbone.output_key, backbone.item_embedding.input_dim)  # sequence_output 50
+        ```
     """
 
     output_key = "sequence_output"

@@ -47,19 +47,32 @@ class NextItem(Task):
         backbone: a `reczoo.models.SequentialBackbone`.
         loss: `"bce"`, `"sampled_softmax"` or `"ce"`.
         num_negatives: negatives of the sampled softmax.
+        normalize_by: divide the summed loss of a batch by this number
+            instead of by its count of scored positions (None).
         contrastive_weight: weight of the contrastive loss (0: none).
         contrastive_temperature: temperature of its softmax.
         contrastive_similarity: `"dot"` (CL4SRec's) or `"cos"` (SimCLR's).
-        crop_ratio, mask_ratio, reorder_ratio: CL4SRec's eta, gamma, beta.
+        crop_ratio: CL4SRec's eta, the share of a history kept by a crop.
+        mask_ratio: CL4SRec's gamma, the share of items masked.
+        reorder_ratio: CL4SRec's beta, the share of a history shuffled.
         seed: seed of the negative sampler and the augmentations.
 
-    Example:
+    Raises:
+        ValueError: an unknown `loss` or `contrastive_similarity`, a ratio
+            outside [0, 1], or a contrastive loss on a backbone without a mask
+            token.
 
-    ```python
-    task = reczoo.get_model("sasrec", feature_spec=spec, loss="ce")
-    task.fit({"history": inputs}, next_items, batch_size=128)
-    task.recommend(histories, k=10)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=16, max_length=5, table="item"),
+        ])
+        task = reczoo.get_model("sasrec", feature_spec=spec, loss="ce")
+        histories = np.array([[0, 1, 2, 3, 4], [0, 0, 5, 6, 7]])
+        next_items = np.array([[0, 2, 3, 4, 5], [0, 0, 6, 7, 8]])  # the item after each position
+        task.fit({"history": histories}, next_items, epochs=1, verbose=0)
+        top = task.recommend({"history": histories}, k=3)
+        ```
     """
 
     default_learning_rate = 1e-3

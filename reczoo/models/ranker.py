@@ -32,13 +32,20 @@ class Ranker(Task):
         backbone: a `reczoo.models.Backbone`.
         objective: `"binary"`, `"regression"` or `"bpr"`.
 
-    Example:
+    Raises:
+        ValueError: an unknown `objective`.
 
-    ```python
-    backbone = reczoo.models.MLPBackbone(spec, hidden_units=[64, 32])
-    ranker = reczoo.models.Ranker(backbone)
-    ranker.fit(features, labels, batch_size=256)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=8),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=8),
+        ])
+        ranker = reczoo.Ranker(reczoo.models.MLPBackbone(spec, hidden_units=[32, 16]))
+        ranker.compile(optimizer="adam")
+        rows = {"user_id": np.array([[1], [2]]), "item_id": np.array([[3], [4]])}
+        ranker.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        ```
     """
 
     def __init__(self, backbone, objective="binary", **kwargs):

@@ -74,19 +74,33 @@ class Retriever(Task):
             `candidate_features` and `candidate_id_feature`.
         temperature: logits are divided by it (small values sharpen the
             softmax over L2-normalised embeddings).
-        logq_correction, remove_accidental_hits, num_hard_negatives,
-        num_sampled_negatives: see above.
+        logq_correction: subtract the log of each candidate's sampling
+            probability from its logit (see above).
+        remove_accidental_hits: mask in-batch negatives that are the
+            positive item.
+        num_hard_negatives: keep only this many hardest negatives per row.
+        num_sampled_negatives: add this many negatives drawn uniformly from
+            the catalogue (their features from `set_candidates`).
         loss_reduction: `"mean"` over the batch, or `"sum"` as TF
             Recommenders' `Retrieval` task does (its tutorial's Adagrad 0.1
             relies on the summed loss's larger gradients).
         seed: seed of the sampled negatives.
 
-    Example:
+    Raises:
+        ValueError: a `temperature` that is not positive, a
+            `num_hard_negatives` that is not a positive integer, or an unknown
+            `loss_reduction`.
 
-    ```python
-    task = reczoo.get_model("two_tower", feature_spec=spec, temperature=0.05)
-    task.fit(pairs, item_ids, batch_size=1024)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=16),
+        ])
+        task = reczoo.get_model("two_tower", feature_spec=spec, temperature=0.05)
+        pairs = {"user_id": np.array([[1], [2], [3]]), "item_id": np.array([[4], [5], [6]])}
+        task.fit(pairs, np.array([4, 5, 6]), epochs=1, verbose=0)
+        ```
     """
 
     default_learning_rate = 1e-3
@@ -395,12 +409,11 @@ class CandidateIndex:
     replaced, a new one appended.
 
     Example:
-
-    ```python
-    index = task.index(k=10)
-    scores, items = index.query(task.query_embeddings(query_features))
-    index.update(new_item_features, ids=[1683, 1684])
-    ```
+        ```python
+        index = task.index(k=10)
+        scores, items = index.query(task.query_embeddings(query_features))
+        index.update(new_item_features, ids=[1683, 1684])
+        ```
     """
 
     def __init__(self, retriever, features, ids, k=100):

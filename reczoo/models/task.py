@@ -17,6 +17,17 @@ class Task(keras.Model):
     so `fit`, `evaluate`, `predict`, `save` and `keras.saving.load_model`
     behave as in plain Keras. It takes the backbone's dtype policy, so that
     under `"mixed_float16"` Keras scales the loss.
+
+    Args:
+        backbone: the backbone it wraps (a `reczoo.Backbone`).
+        dtype: the dtype policy; default: the backbone's.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=8)])
+        model = reczoo.get_model("fm", feature_spec=spec)
+        assert isinstance(model, reczoo.Task) and isinstance(model.backbone, reczoo.Backbone)
+        ```
     """
 
     default_learning_rate = 1e-3

@@ -259,11 +259,24 @@ def finetune(
             train).
         seed: seeds the split and the new rows.
         overwrite: replace a non-empty `output` folder.
+        verbose: 0 for silence, 1 for a line per evaluation.
         **overrides: other run settings (`batch_size`, `patience`, ...).
 
     Returns:
         A `RunResult` (`reczoo.run`'s), with `parent` and `vocabulary_growth`
         in the row.
+
+    Raises:
+        ValueError: an unknown `freeze`, or data the preset cannot read.
+        reczoo.PresetError: a preset that is missing or fails its checksums.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId")
+        result = reczoo.finetune("bpr_mf_movielens_100k", data, epochs=1, verbose=0)
+        print(result["vocabulary_growth"], result["metrics"])
+        ```
     """
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}. Received: freeze={freeze!r}")

@@ -24,11 +24,27 @@ from reczoo.training.settings import RunSettings, default_protocol
 
 
 class RunResult(dict):
-    """A result row (this dict) with the trained `model`, `data`, `split` and
-    the training `plan` (which evaluates the model again: `plan.evaluate(model,
-    "test")`).
+    """The result of a training run: the row (this dict) and what made it.
 
     `str(result)` is the row as JSON, the line `reczoo train` prints.
+
+    Attributes:
+        row: the result row: settings, test and validation `metrics`,
+            throughput, epochs, provenance and the reproducing `command`.
+        model: the trained task.
+        data: the dataset it trained on.
+        split: the split (train, validation and test parts).
+        plan: the training plan, which evaluates the model again
+            (`plan.evaluate(model, "test")`).
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId")
+        result = reczoo.run("pop", data, protocol="loo_full", verbose=0)
+        print(result["metrics"]["hr@10"], result["command"])
+        again = result.plan.evaluate(result.model, "test")
+        ```
     """
 
     def __init__(self, row, model=None, data=None, split=None, plan=None):
@@ -272,6 +288,21 @@ def run(
         A `RunResult`: the row (settings, test and validation metrics,
         throughput, epochs, provenance and the reproducing `command`) with
         `.model`, `.data`, `.split` and `.plan`.
+
+    Raises:
+        TypeError: `dataset` is neither a name nor a dataset object.
+        ValueError: a setting, protocol or recipe that does not fit (named in
+            the message), before any data is read.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()  # small example files in this folder
+        data = reczoo.datasets.load_interactions(
+            "ratings.csv", user="userId", item="movieId", time="timestamp"
+        )
+        result = reczoo.run("bpr_mf", data, protocol="loo_full", epochs=2, verbose=0)
+        print(result["metrics"])  # {'hr@10': ..., 'ndcg@10': ..., ...}
+        ```
     """
     data_types = datasets.InteractionDataset | datasets.CTRDataset | ShardedDataset
     if not isinstance(dataset, str | data_types):

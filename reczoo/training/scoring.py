@@ -32,12 +32,35 @@ class Predictions:
 
 
 def predict(preset, path, batch_size=8192):
-    """Scores the rows of `path` (a file, a folder or glob of parts, CSV or
-    parquet) with `preset` (a folder, a built-in name or a URL), a model
-    trained on a click log read under a schema.
+    """Scores new rows of a click log with a preset trained on one.
+
+    The rows are read with the preset's own schema (its fitted transforms and
+    vocabularies): raw values in, one probability per row out.
+
+    Args:
+        preset: a folder, a built-in name or a URL of a model trained on a
+            click log read under a schema (`reczoo train --data_file=...
+            --label_col=...`, or `reczoo.run` on `load_table`'s dataset).
+        path: the rows: a file, a folder or glob of parts, CSV or parquet.
+        batch_size: rows scored per batch.
 
     Returns:
-        `Predictions`.
+        `Predictions`: the scores and the rows' kept columns.
+
+    Raises:
+        ValueError: the rows lack columns the preset reads.
+        reczoo.PresetError: the preset was not trained on a click log.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_table(
+            "shop_clicks.csv", label="clicked", categorical=["C1", "C2", "C3", "C4", "C5", "C6"],
+            numerical=["I1", "I2", "I3"], multi={"tags": "|"}, drop=["id"],
+        )
+        reczoo.run("fm", data, epochs=1, output="shop_model", verbose=0)
+        predictions = reczoo.predict("shop_model", "shop_clicks.csv")
+        ```
     """
     from reczoo.datasets.click_logs import read_for
     from reczoo.metrics.pointwise import auc, logloss

@@ -64,6 +64,20 @@ def tune(
 
     Returns:
         A `TuneResult`.
+
+    Raises:
+        ValueError: `trials` is not a positive integer, or `algorithm` is
+            unknown.
+        RuntimeError: no trial finished, so there is nothing to retrain.
+
+    Example:
+        ```python
+        reczoo.datasets.write_examples()
+        data = reczoo.datasets.load_interactions("ratings.csv", user="userId", item="movieId")
+        search = reczoo.tune(
+            "bpr_mf", data, protocol="loo_full", trials=2, output="bpr_search", verbose=0
+        )
+        ```
     """
     keras_tuner = _keras_tuner()
     if algorithm not in ALGORITHMS:

@@ -25,13 +25,32 @@ class AutoIntBackbone(RankingBackbone):
         attention_dim: width of each interacting layer (all heads).
         num_heads: attention heads.
         num_layers: interacting layers.
-        use_residual, use_scale, layer_norm: see `InteractingLayer`.
+        use_residual: residual connections in the interacting layers
+            (`InteractingLayer`).
+        use_scale: scale the attention logits by the key width.
+        layer_norm: layer normalisation after each interacting layer.
         dnn_hidden_units: the AutoInt+ DNN; empty for plain AutoInt.
-        activation, dropout, batch_norm: the DNN's.
+        activation: the DNN's activation.
+        dropout: dropout after each DNN layer.
+        batch_norm: batch normalisation in each DNN layer.
         use_wide: add a first-order (logistic regression) term.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("autoint_plus", feature_spec=spec, attention_dim=16)
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Song et al. AutoInt: Automatic Feature Interaction Learning via

@@ -39,12 +39,20 @@ class BERT4RecBackbone(SequentialBackbone):
         embeddings_regularizer: regularizer of the item table.
         dtype: the dtype policy of every layer.
 
-    Example:
+    Raises:
+        ValueError: `mask_probability` outside (0, 1), or an embedding width
+            that `num_heads` does not divide.
 
-    ```python
-    spec = reczoo.FeatureSpec([reczoo.Sequence("history", 23717, 64, max_length=50, table="item")])
-    model = reczoo.get_model("bert4rec", feature_spec=spec)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            # items 1..49 and the mask token, 50
+            reczoo.Sequence("history", vocabulary_size=51, embedding_dim=16, max_length=10, table="item"),
+        ])
+        model = reczoo.get_model("bert4rec", feature_spec=spec)
+        histories = np.array([[0, 0, 0, 0, 0, 0, 0, 3, 8, 5]])  # left-padded with 0
+        top = model.recommend({"history": histories}, k=5)
+        ```
 
     Reference:
         Sun et al. BERT4Rec: Sequential Recommendation with Bidirectional

@@ -30,11 +30,15 @@ class MFBackbone(RankingBackbone):
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    backbone = reczoo.models.MFBackbone(spec)
-    ranker = reczoo.models.Ranker(backbone, objective="bpr")
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=16),
+        ])
+        model = reczoo.get_model("bpr_mf", feature_spec=spec)
+        pairs = {"user_id": np.array([[1], [7]]), "item_id": np.array([[3], [4]])}
+        scores = model.predict(pairs, verbose=0)  # (2, 1)
+        ```
 
     References:
         Rendle et al. BPR: Bayesian Personalized Ranking from Implicit

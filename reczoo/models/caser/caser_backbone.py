@@ -101,6 +101,19 @@ class CaserBackbone(SequentialBackbone):
         embeddings_regularizer: regularizer of the item and user tables.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
+    Raises:
+        ValueError: `feature_spec` lacks the user feature.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=20, embedding_dim=16),
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=16, max_length=5, table="item"),
+        ])
+        model = reczoo.get_model("caser", feature_spec=spec)
+        top = model.recommend({"user_id": np.array([[3]]), "history": np.array([[0, 4, 9, 2, 7]])}, k=5)
+        ```
+
     Reference:
         Tang & Wang. Personalized Top-N Sequential Recommendation via
         Convolutional Sequence Embedding. WSDM 2018.

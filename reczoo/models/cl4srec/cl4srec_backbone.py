@@ -17,15 +17,25 @@ class CL4SRecBackbone(SASRecBackbone):
     `n + 1`.
 
     Args:
-        feature_spec, history_feature, num_blocks, num_heads, dropout,
-        embeddings_regularizer, dtype: as `SASRecBackbone`'s.
+        feature_spec: a `reczoo.FeatureSpec` with the history `Sequence`,
+            whose vocabulary counts the mask token.
+        history_feature: the history's name.
+        num_blocks: attention blocks.
+        num_heads: attention heads (they split the embedding width).
+        dropout: dropout on the embeddings, attention weights and FFN.
+        embeddings_regularizer: regularizer of the item table.
+        dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    spec = reczoo.FeatureSpec([reczoo.Sequence("history", 23717, 64, max_length=50, table="item")])
-    model = reczoo.get_model("cl4srec", feature_spec=spec)
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            # items 1..49 and the mask token, 50
+            reczoo.Sequence("history", vocabulary_size=51, embedding_dim=16, max_length=10, table="item"),
+        ])
+        model = reczoo.get_model("cl4srec", feature_spec=spec)
+        histories = np.array([[0, 0, 0, 0, 0, 0, 0, 3, 8, 5]])  # left-padded with 0
+        top = model.recommend({"history": histories}, k=5)
+        ```
 
     Reference:
         Xie et al. Contrastive Learning for Sequential Recommendation. ICDE 2022.

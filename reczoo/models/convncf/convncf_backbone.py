@@ -31,11 +31,20 @@ class ConvNCFBackbone(RankingBackbone):
         kernel_regularizer: regularizer of the convolution kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
-    Example:
+    Raises:
+        ValueError: an embedding width that is not a power of two (the
+            interaction map is halved down to 1x1).
 
-    ```python
-    backbone = reczoo.models.ConvNCFBackbone(spec, channels=32)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=16),
+        ])
+        model = reczoo.get_model("convncf", feature_spec=spec, channels=8)
+        pairs = {"user_id": np.array([[1], [7]]), "item_id": np.array([[3], [4]])}
+        scores = model.predict(pairs, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         He et al. Outer Product-based Neural Collaborative Filtering. IJCAI

@@ -30,10 +30,18 @@ class DeepFMBackbone(RankingBackbone):
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    model = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[400, 400, 400])
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("deepfm", feature_spec=spec, hidden_units=[64, 64])
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Guo et al. DeepFM: A Factorization-Machine based Neural Network for CTR

@@ -27,10 +27,26 @@ class DINBackbone(RankingBackbone):
         attention_units: widths of the attention scoring MLP.
         attention_activation: its activation.
         attention_softmax: softmax-normalise the attention weights.
-        hidden_units, activation, dropout, batch_norm: the DNN.
+        hidden_units: widths of the DNN.
+        activation: the DNN's activation.
+        dropout: dropout after each DNN layer.
+        batch_norm: batch normalisation in each DNN layer.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=20, embedding_dim=8),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=8, table="item"),
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=8, max_length=4, table="item"),
+        ])
+        model = reczoo.get_model("din", feature_spec=spec, hidden_units=[32])
+        rows = {"user_id": np.array([[3]]), "item_id": np.array([[7]]),
+                "history": np.array([[0, 4, 9, 2]])}
+        probability = model.predict(rows, verbose=0)
+        ```
 
     Reference:
         Zhou et al. Deep Interest Network for Click-Through Rate Prediction.

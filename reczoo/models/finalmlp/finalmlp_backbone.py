@@ -25,14 +25,17 @@ class FinalMLPBackbone(RankingBackbone):
 
     Args:
         feature_spec: a `reczoo.FeatureSpec`.
-        stream1_units, stream2_units: widths of the two MLPs.
-        stream1_dropout, stream2_dropout: dropout after each of their layers.
+        stream1_units: widths of the first MLP.
+        stream2_units: widths of the second MLP.
+        stream1_dropout: dropout after each of the first MLP's layers.
+        stream2_dropout: dropout after each of the second MLP's layers.
         activation: the MLPs' activation.
         batch_norm: batch normalisation in the MLPs' layers.
         feature_selection: whether to gate each stream's input.
         selection_units: widths of the gates' hidden layers.
-        stream1_context, stream2_context: names of the features each gate
-            reads; empty for a learned context.
+        stream1_context: names of the features the first gate reads; empty
+            for a learned context.
+        stream2_context: the same for the second gate.
         num_heads: heads of the bilinear fusion (it must divide both
             streams' last widths).
         embeddings_initializer: initializer of the embedding tables.
@@ -41,10 +44,18 @@ class FinalMLPBackbone(RankingBackbone):
         dtype: the dtype policy of every layer.
 
     Example:
-
-    ```python
-    model = reczoo.get_model("finalmlp", feature_spec=spec, num_heads=2)
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("finalmlp", feature_spec=spec, stream1_units=[64], stream2_units=[32], num_heads=2)
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Mao et al. FinalMLP: An Enhanced Two-Stream MLP Model for CTR

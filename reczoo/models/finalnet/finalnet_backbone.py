@@ -29,8 +29,10 @@ class FinalNetBackbone(RankingBackbone):
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
         num_blocks: 1 or 2.
-        block1_units, block2_units: widths of each block's layers.
-        block1_dropout, block2_dropout: dropout after each of their layers.
+        block1_units: widths of the first block's layers.
+        block2_units: widths of the second block's layers (two blocks).
+        block1_dropout: dropout after each of the first block's layers.
+        block2_dropout: dropout after each of the second block's layers.
         activation: activation after each layer, or None.
         batch_norm: batch normalisation after each layer.
         residual: `"concat"` or `"sum"` (`reczoo.layers.FactorizedInteraction`).
@@ -41,11 +43,22 @@ class FinalNetBackbone(RankingBackbone):
         embeddings_regularizer: regularizer of the embedding tables.
         dtype: the dtype policy of every layer.
 
-    Example:
+    Raises:
+        ValueError: `num_blocks` other than 1 or 2.
 
-    ```python
-    model = reczoo.get_model("finalnet", feature_spec=spec, num_blocks=2)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("finalnet", feature_spec=spec, num_blocks=2)
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Zhu et al. FINAL: Factorized Interaction Layer for CTR Prediction.

@@ -26,11 +26,18 @@ class FMBackbone(RankingBackbone):
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    backbone = reczoo.models.FMBackbone(spec)
-    ranker = reczoo.models.Ranker(backbone)
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("fm", feature_spec=spec)
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Rendle. Factorization Machines. ICDM 2010.

@@ -72,10 +72,15 @@ class GMFBackbone(RankingBackbone):
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    backbone = reczoo.models.GMFBackbone(spec)
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=16),
+        ])
+        model = reczoo.get_model("gmf", feature_spec=spec)
+        pairs = {"user_id": np.array([[1], [7]]), "item_id": np.array([[3], [4]])}
+        scores = model.predict(pairs, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         He et al. Neural Collaborative Filtering. WWW 2017 (Section 3.2).

@@ -25,6 +25,16 @@ class GRU4RecBackbone(SequentialBackbone):
         embeddings_regularizer: regularizer of the item table.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=16, max_length=10, table="item"),
+        ])
+        model = reczoo.get_model("gru4rec", feature_spec=spec, hidden_units=16)
+        histories = np.array([[0, 0, 0, 0, 0, 0, 0, 3, 8, 5]])  # left-padded with 0
+        top = model.recommend({"history": histories}, k=5)
+        ```
+
     Reference:
         Hidasi et al. Session-based Recommendations with Recurrent Neural
         Networks. ICLR 2016; Hidasi & Karatzoglou. Recurrent Neural Networks

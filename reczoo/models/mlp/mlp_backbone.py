@@ -27,10 +27,18 @@ class MLPBackbone(RankingBackbone):
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
     Example:
-
-    ```python
-    backbone = reczoo.models.MLPBackbone(spec, hidden_units=[64, 32, 16])
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("mlp", feature_spec=spec, hidden_units=[64, 32])
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         He et al. Neural Collaborative Filtering. WWW 2017 (the MLP model);

@@ -24,10 +24,30 @@ class PNNBackbone(RankingBackbone):
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
         product: `"inner"` or `"outer"`.
-        hidden_units, activation, dropout, batch_norm: the DNN.
+        hidden_units: widths of the DNN.
+        activation: the DNN's activation.
+        dropout: dropout after each DNN layer.
+        batch_norm: batch normalisation in each DNN layer.
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the DNN's kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
+
+    Raises:
+        ValueError: an unknown `product`.
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("opnn", feature_spec=spec, hidden_units=[64, 64])
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Qu et al. Product-based Neural Networks for User Response Prediction.

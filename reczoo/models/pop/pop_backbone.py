@@ -49,12 +49,20 @@ class PopularityBackbone(RankingBackbone):
         item_feature: the name of the item id feature.
         dtype: the dtype policy of the model.
 
-    Example:
+    Raises:
+        ValueError: `feature_spec` lacks the item feature.
 
-    ```python
-    backbone = reczoo.models.PopularityBackbone(spec)
-    backbone.adapt(train_item_ids)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item_id", vocabulary_size=50, embedding_dim=16),
+        ])
+        model = reczoo.get_model("pop", feature_spec=spec)
+        model.backbone.adapt(np.array([3, 3, 3, 4, 9]))  # the training interactions' items
+        pairs = {"user_id": np.array([[1], [7]]), "item_id": np.array([[3], [4]])}
+        scores = model.predict(pairs, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Cremonesi, Koren, Turrin. Performance of Recommender Algorithms on

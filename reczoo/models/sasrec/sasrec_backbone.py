@@ -33,12 +33,18 @@ class SASRecBackbone(SequentialBackbone):
         embeddings_regularizer: regularizer of the item table.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
-    Example:
+    Raises:
+        ValueError: an embedding width that `num_heads` does not divide.
 
-    ```python
-    spec = reczoo.FeatureSpec([reczoo.Sequence("history", 23716, 50, max_length=50, table="item")])
-    model = reczoo.get_model("sasrec", feature_spec=spec)
-    ```
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Sequence("history", vocabulary_size=50, embedding_dim=16, max_length=10, table="item"),
+        ])
+        model = reczoo.get_model("sasrec", feature_spec=spec)
+        histories = np.array([[0, 0, 0, 0, 0, 0, 0, 3, 8, 5]])  # left-padded with 0
+        top = model.recommend({"history": histories}, k=5)
+        ```
 
     Reference:
         Kang & McAuley. Self-Attentive Sequential Recommendation. ICDM 2018.

@@ -35,14 +35,13 @@ class TwoTowerBackbone(Backbone):
         dtype: the dtype policy of every layer.
 
     Example:
-
-    ```python
-    spec = reczoo.FeatureSpec([
-        reczoo.Categorical("user_id", 944, 32),
-        reczoo.Categorical("item_id", 1683, 32),
-    ])
-    backbone = reczoo.models.TwoTowerBackbone(spec, ["user_id"], ["item_id"])
-    ```
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user_id", 944, 32),
+            reczoo.Categorical("item_id", 1683, 32),
+        ])
+        backbone = reczoo.models.TwoTowerBackbone(spec, ["user_id"], ["item_id"])
+        ```
 
     Reference:
         Yi et al. Sampling-Bias-Corrected Neural Modeling for Large Corpus

@@ -19,10 +19,27 @@ class XDeepFMBackbone(RankingBackbone):
     Args:
         feature_spec: a `reczoo.FeatureSpec` with one embedding width.
         cin_layer_sizes: feature maps per CIN layer.
-        hidden_units, activation, dropout, batch_norm: the DNN.
+        hidden_units: widths of the DNN.
+        activation: the DNN's activation.
+        dropout: dropout after each DNN layer.
+        batch_norm: batch normalisation in each DNN layer.
         embeddings_regularizer: regularizer of the embeddings and linear weights.
         kernel_regularizer: regularizer of the DNN's kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
+
+    Example:
+        ```python
+        spec = reczoo.FeatureSpec([
+            reczoo.Categorical("user", vocabulary_size=100, embedding_dim=16),
+            reczoo.Categorical("item", vocabulary_size=50, embedding_dim=16),
+            reczoo.Categorical("daytime", vocabulary_size=8, embedding_dim=16),
+        ])
+        model = reczoo.get_model("xdeepfm", feature_spec=spec, cin_layer_sizes=[8, 8], hidden_units=[64])
+        rows = {"user": np.array([[1], [7]]), "item": np.array([[3], [4]]),
+                "daytime": np.array([[2], [5]])}
+        model.fit(rows, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+        probabilities = model.predict(rows, verbose=0)  # (2, 1)
+        ```
 
     Reference:
         Lian et al. xDeepFM: Combining Explicit and Implicit Feature
