@@ -1111,8 +1111,8 @@ COMMANDS = {
     ),
     "export": Command(
         "export",
-        "Write a preset as a TensorFlow SavedModel: a retriever answering raw ids, or a "
-        "click-log ranker scoring raw column values.",
+        "Write a preset as a TensorFlow SavedModel (or a .keras archive) that answers raw "
+        "values: a ranker's scores, or a next-item model's or retriever's top-k raw ids.",
         _define_export,
         _run_export,
     ),
@@ -1165,6 +1165,19 @@ def _command_help(command, fv):
     return f"usage: reczoo {command.name} [--flag=value ...]\n\n{command.summary}\n\nflags:\n{body}"
 
 
+def command_flags(name):
+    """The flags of subcommand `name`, defined in a new `FlagValues` (the
+    command line's parser, and the CLI reference's source)."""
+    fv = flags.FlagValues()
+    COMMANDS[name].define(fv)
+    if name in KERAS_COMMANDS:
+        flags.DEFINE_enum(
+            "backend", None, BACKENDS, "Keras backend to run on (default: KERAS_BACKEND, else "
+            "tensorflow); jax needs `pip install \"keras-reczoo[jax]\"`.", flag_values=fv,
+        )  # fmt: skip
+    return fv
+
+
 def main(argv):
     """Runs the command line `argv` (program name first); returns the exit code."""
     args = list(argv[1:])
@@ -1181,13 +1194,7 @@ def main(argv):
     if command is None:
         print(f"reczoo: unknown subcommand {name!r}\n\n{_usage()}", file=sys.stderr)
         return USAGE_EXIT
-    fv = flags.FlagValues()
-    command.define(fv)
-    if name in KERAS_COMMANDS:
-        flags.DEFINE_enum(
-            "backend", None, BACKENDS, "Keras backend to run on (default: KERAS_BACKEND, else "
-            "tensorflow); jax needs `pip install \"keras-reczoo[jax]\"`.", flag_values=fv,
-        )  # fmt: skip
+    fv = command_flags(name)
     if any(a in ("-h", "--help", "-help") for a in args):
         print(_command_help(command, fv))
         return 0
