@@ -264,8 +264,12 @@ def train(
         held.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message=r".*conditioned on metric .* not available")
         stream = plan.stream(first).skip(skip)
-        if "steps_per_execution" not in settings.model_settings:
+        replicated = strategy is not None and strategy.num_replicas_in_sync > 1
+        if "steps_per_execution" not in settings.model_settings and not replicated:
             # Several steps per call (the preset keeps Keras' default of one).
+            # Not across replicas: Keras' multi-step loop over a distributed
+            # iterator fails under MirroredStrategy ("You must feed a value
+            # for placeholder tensor ... while/cond"), Keras 3.15 / TF 2.21.
             held.callback(_restore_steps_per_call, task, task.steps_per_execution)
             task.steps_per_execution = execution_steps(steps_per_period)
             task.train_function = None
