@@ -74,6 +74,11 @@ class PopularityBackbone(RankingBackbone):
 
     def __init__(self, feature_spec, item_feature="item_id", dtype=None, **kwargs):
         # === Layers ===
+        if item_feature is None:
+            raise ValueError(
+                "PopularityBackbone ranks items by their count, and this data names no item "
+                "column: give a click log's item column (item= in load_table, --item_col)."
+            )
         if item_feature not in feature_spec:
             raise ValueError(
                 f"PopularityBackbone needs the item feature {item_feature!r}. "
