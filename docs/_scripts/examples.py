@@ -34,8 +34,8 @@ def page(script):
     recorded = out.read_text().rstrip() if out.exists() else "(not recorded yet)"
     return (
         f"# {title}\n\n{prose}\n\n"
-        f"## The script\n\n`examples/{script.name}`; run it from the repository root with "
-        f"`python examples/{script.name}`.\n\n```python\n{code}\n```\n\n"
+        f"## The script\n\n`python examples/{script.name}` runs it (it writes its files in "
+        f"the current folder).\n\n```python\n{code}\n```\n\n"
         f"## Output\n\nRecorded by `python examples/record_outputs.py` on a 2-core CPU "
         f"(numbers vary with the machine and the seed of the run):\n\n```text\n{recorded}\n```\n"
     )
@@ -46,6 +46,6 @@ def index():
             "| example | what it shows |", "| --- | --- |"]  # fmt: skip
     for script in scripts():
         title, prose, _ = parts(script)
-        first = prose.split("\n\n")[0].replace("\n", " ")
+        first = prose.split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".") + "."
         rows.append(f"| [{title}]({script.stem}.md) | {first} |")
     return "\n".join(rows) + "\n"
