@@ -2,7 +2,10 @@
 
 The examples are the site's gallery (docs/_scripts/examples.py): each runs in
 a process of its own, in a new folder, as `python examples/NAME.py` would.
-Those that train on MovieLens-100K for minutes are in the slow tier.
+The default tier runs the ranking example (the first a user reads) and the
+mirrored one (the one path no other default test trains through); the rest,
+whose machinery the default tier tests elsewhere or that train for minutes,
+are in the slow tier.
 """
 
 import os
@@ -14,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "record_outputs.py")
-# Minutes of training on public data (a time budget each), or a suite.
-SLOW = {"next_item_recommendation", "compare_models"}
+# Minutes on public data or a suite; or 10-15 s each of a default tier near its
+# 5 minutes, for what tests/test_finetune.py and tests/models/test_retrieval.py
+# already cover there.
+SLOW = {"next_item_recommendation", "compare_models", "finetune_preset", "two_tower_retrieval"}
 # What each prints that only a working run prints.
 EXPECTED = {
     "ranking_click_log": ["deepfm: test AUC", "first five click probabilities"],
