@@ -264,12 +264,8 @@ def train(
         held.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message=r".*conditioned on metric .* not available")
         stream = plan.stream(first).skip(skip)
-        replicated = strategy is not None and strategy.num_replicas_in_sync > 1
-        if "steps_per_execution" not in settings.model_settings and not replicated:
+        if "steps_per_execution" not in settings.model_settings and not _replicated(strategy):
             # Several steps per call (the preset keeps Keras' default of one).
-            # Not across replicas: Keras' multi-step loop over a distributed
-            # iterator fails under MirroredStrategy ("You must feed a value
-            # for placeholder tensor ... while/cond"), Keras 3.15 / TF 2.21.
             held.callback(_restore_steps_per_call, task, task.steps_per_execution)
             task.steps_per_execution = execution_steps(steps_per_period)
             task.train_function = None
@@ -307,6 +303,14 @@ def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose, time
                 min_delta=0.0, min_lr=1e-6,
             )  # fmt: skip
     return evaluation, stopping, reduce_lr, budget
+
+
+def _replicated(strategy):
+    """Whether `strategy` trains several replicas: there Keras' multi-step
+    loop over a distributed iterator fails ("You must feed a value for
+    placeholder tensor ... while/cond", Keras 3.15 / TF 2.21 under
+    MirroredStrategy), so such runs keep one step per call."""
+    return strategy is not None and strategy.num_replicas_in_sync > 1
 
 
 def _restore_steps_per_call(task, steps):
