@@ -1,6 +1,6 @@
 """Every script in examples/ runs from a fresh folder and prints its story.
 
-The examples are the site's gallery (docs/_scripts/examples.py): each runs in
+The examples are the site's gallery (docs/_scripts/gallery.py): each runs in
 a process of its own, in a new folder, as `python examples/NAME.py` would.
 The default tier runs the ranking example (the first a user reads) and the
 mirrored one (the one path no other default test trains through); the rest,

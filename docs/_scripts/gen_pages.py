@@ -18,7 +18,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
 import api  # noqa: E402
-import examples  # noqa: E402
+import gallery  # noqa: E402
 
 CONVENTION = (
     "Every example on these pages runs as written after `import keras`, "
@@ -74,9 +74,9 @@ def benchmark_pages():
 
 
 def example_pages():
-    for script in examples.scripts():
-        write(f"examples/{script.stem}.md", examples.page(script))
-    write("examples/index.md", examples.index())
+    for script in gallery.scripts():
+        write(f"examples/{script.stem}.md", gallery.page(script))
+    write("examples/index.md", gallery.index())
 
 
 api_pages()

@@ -287,16 +287,8 @@ def finetune(
     entry = registry.model_info(model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
     data = _same_columns(parent, data, meta) if data.kind == "ctr" else data
-    settings = dict(meta["hyperparameters"])
-    for key in ("pretrain", *entry.init_settings):
-        settings.pop(key, None)
+    settings = _settings(parent, entry, learning_rate, epochs, overrides)
     data, growth = aligned(data, parent.vocabularies, model, settings)
-    if learning_rate is None:
-        learning_rate = float(ops.convert_to_numpy(parent.optimizer.learning_rate))
-        learning_rate *= LEARNING_RATE_SCALE
-    settings.update(overrides, learning_rate=learning_rate)
-    if epochs is not None:
-        settings.pop("epochs", None)
     protocol = protocol or meta["protocol"]
 
     def warm_start(task, plan):
@@ -313,12 +305,33 @@ def finetune(
     release(result.model)
     _record_parent(result, preset, meta, name, (data.name, epochs, freeze, output), growth)
     if output is not None:
-        metadata = {k: v for k, v in result.items() if k != "history"}
-        result.model.save_to_preset(
-            output, metadata={**metadata, "split": result["protocol_details"]},
-            vocabularies=result.plan.data.vocabulary_lists(), overwrite=overwrite,
-        )  # fmt: skip
+        _save(result, output, overwrite)
     return result
+
+
+def _settings(parent, entry, learning_rate, epochs, overrides):
+    """The run settings of a fine-tuning: the preset's, without what only its
+    own training needed (pretraining, initializer settings), with the
+    learning rate (default: a share of the preset's) and the overrides."""
+    settings = dict(parent.preset_metadata["hyperparameters"])
+    for key in ("pretrain", *entry.init_settings):
+        settings.pop(key, None)
+    if learning_rate is None:
+        learning_rate = float(ops.convert_to_numpy(parent.optimizer.learning_rate))
+        learning_rate *= LEARNING_RATE_SCALE
+    settings.update(overrides, learning_rate=learning_rate)
+    if epochs is not None:
+        settings.pop("epochs", None)
+    return settings
+
+
+def _save(result, output, overwrite):
+    """Writes the fine-tuned model as a preset whose metadata names its parent."""
+    metadata = {k: v for k, v in result.items() if k != "history"}
+    result.model.save_to_preset(
+        output, metadata={**metadata, "split": result["protocol_details"]},
+        vocabularies=result.plan.data.vocabulary_lists(), overwrite=overwrite,
+    )  # fmt: skip
 
 
 def _same_columns(parent, data, meta):
