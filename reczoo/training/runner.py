@@ -159,9 +159,27 @@ def build_task(settings, data, split):
         spec = data.feature_spec(settings.embedding_dim)
     else:
         spec = data.feature_spec(settings.embedding_dim, side_features=settings.side_features)
+    _check_history(entry, model_settings, spec, data)
     task = registry.get_model(model, feature_spec=spec, **model_settings)
     plan = RankingPlan(data, split, spec, model_settings["objective"], settings, settings.seed)
     return task, plan
+
+
+def _check_history(entry, model_settings, spec, data):
+    """Refuses, naming the way, data whose rows carry no behaviour history
+    for a ranker that reads one with each example (DIN)."""
+    if not getattr(entry.backbone, "reads_history", False):
+        return
+    history = model_settings.get("history_feature", "history")
+    if history not in spec:
+        raise ValueError(
+            f"{entry.name} scores each example with the user's behaviour history, and the rows "
+            f"of {data.name!r} carry none (no {history!r} column). Train it on a click log whose "
+            "rows hold the history (a column with the role 'sequence' in --schema, named by "
+            "--set=history_feature=NAME), or, in Python, on rated interactions made into one: "
+            "reczoo.datasets.history_ctr(data) (--dataset=movielens-100k-ctr is MovieLens-100K "
+            "so made)."
+        )
 
 
 def _build_retrieval(settings, data, split):

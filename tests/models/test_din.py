@@ -43,3 +43,19 @@ def test_din_on_movielens_ctr_view(data_dir):
     # A user's first rating has an empty history; later ones list earlier items.
     first = data.sequences["history"][0]
     assert (first == 0).all()
+
+
+def test_interactions_without_histories_are_refused_naming_the_way(tmp_path):
+    lines = ["user,item,rating,time"] + [
+        f"u{u},i{(u + t) % 9},{2 + (u + t) % 4},{t}" for u in range(20) for t in range(8)
+    ]
+    (tmp_path / "ratings.csv").write_text("\n".join(lines) + "\n")
+    data = reczoo.datasets.load_interactions(
+        tmp_path / "ratings.csv", user="user", item="item", rating="rating", time="time"
+    )
+    with pytest.raises(ValueError, match=r"behaviour history.*history_ctr"):
+        reczoo.run("din", data, protocol="loo_full", epochs=1, verbose=0)
+    # The way it names works: the same ratings as a click log with histories.
+    result = reczoo.run("din", reczoo.datasets.history_ctr(data), protocol="random_split",
+                        epochs=1, verbose=0)  # fmt: skip
+    assert 0.0 <= result["metrics"]["auc"] <= 1.0

@@ -53,6 +53,9 @@ class DINBackbone(RankingBackbone):
         KDD 2018.
     """
 
+    # Each example carries the user's behaviour history (a column of the data).
+    reads_history = True
+
     def __init__(
         self,
         feature_spec,
