@@ -97,18 +97,15 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
     output = _output_folder(output)
     kind = devices.select(device)  # an absent GPU is refused before anything is written
     output.mkdir(parents=True, exist_ok=True)
-    rows = read_rows(output)
     jit_on = devices.jit_compile(jit, kind)
     context = {"suite": name, "precision": precision, "jit": jit_on}
-    plan = [(entry, seed) for entry in chosen for seed in seeds]
-    finished = {r["run_id"] for r in rows if r.get("status") == "ok"}
-    todo = [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
+    plan, todo = _plan(output, chosen, seeds, context)
     strategy = devices.strategy(kind)
     if max_minutes is None and isinstance(suite, str):
         max_minutes = suite_entries.TIME_BUDGETS.get(name)
     estimates, budget = _estimates(todo, strategy, max_minutes)
     progress = Progress(len(plan), len(plan) - len(todo), estimates)
-    if len(todo) < len(plan):
+    if len(todo) < len(plan):  # after the estimate's line
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
     device_fields = devices.record(kind, precision, jit_on)
     for index, (entry, seed) in enumerate(todo):
@@ -126,12 +123,20 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
         shared = {"suite": name, "entry": entry.key, "run_id": run_id, "kind": entry.kind,
                   "seed": seed, "suite_command": command, "entry_seconds": round(seconds, 2)}  # fmt: skip
         _complete(new, entry, shared, device_fields, seconds)
-        rows = update_rows(output, new)
+        update_rows(output, new)
         if all(r["status"] == "ok" for r in new):
             _drop_checkpoints(output, checkpoints)
         progress.done(seconds, new)
         _clear_session()
     return _finish(output, {_run_id(e, s, context) for e, s in plan})
+
+
+def _plan(output, chosen, seeds, context):
+    """Every (entry, seed) of the suite, and those `output` holds no finished
+    row of: a suite run again skips what finished."""
+    plan = [(entry, seed) for entry in chosen for seed in seeds]
+    finished = {r["run_id"] for r in read_rows(output) if r.get("status") == "ok"}
+    return plan, [(e, s) for e, s in plan if _run_id(e, s, context) not in finished]
 
 
 def _check_minutes(max_minutes):
