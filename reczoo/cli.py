@@ -211,9 +211,14 @@ def _define_train(fv):
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_enum(
-        "strategy", "default", ["default", "mirrored", "multi_worker"],
+        "strategy", "default", ["default", "mirrored", "multi_worker", "model_parallel"],
         "default: one device; mirrored: every local GPU (or --cpu_devices logical CPUs); "
-        "multi_worker: one process per worker, the cluster in TF_CONFIG.", flag_values=fv,
+        "multi_worker: one process per worker, the cluster in TF_CONFIG; model_parallel "
+        "(JAX): embedding tables' rows split across the devices of --mesh.", flag_values=fv,
+    )  # fmt: skip
+    flags.DEFINE_string(
+        "mesh", None, "With --strategy=model_parallel: N (rows and batch split N ways) or "
+        "BxM (batch B ways, rows M ways); default every device on one axis.", flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_integer(
         "cpu_devices", None, "With --strategy=mirrored and no GPU: replicate over this many "
@@ -450,6 +455,8 @@ def _run_train(fv):
         raise ValueError("--cpu_devices is for --strategy=mirrored.")
     if fv.cpu_devices is not None and fv.cpu_devices < 1:
         raise ValueError(f"--cpu_devices must be 1 or more. Received: {fv.cpu_devices}")
+    if fv.mesh is not None and fv.strategy != "model_parallel":
+        raise ValueError("--mesh is for --strategy=model_parallel.")
     source = "shards" if fv.shards else _data_source(fv)
     name = fv.dataset or fv.data_file or fv.shards or fv.train_file
     overrides = parse_overrides(fv.set)
@@ -473,7 +480,7 @@ def _run_train(fv):
         from reczoo import distribute
 
         # First thing on TensorFlow's runtime: a strategy made later fails.
-        strategy = distribute.get_strategy(fv.strategy, cpu_devices=fv.cpu_devices)
+        strategy = distribute.get_strategy(fv.strategy, cpu_devices=fv.cpu_devices, mesh=fv.mesh)
     if not fv.quiet:
         _announce(settings)
     data_file = None

@@ -13,17 +13,32 @@
 In both, the batch size of a run is the global batch: each replica takes
 `batch_size / replicas` rows of it, and the learning rate is the recipe's.
 Variables (embedding tables included) are mirrored: every replica holds a
-whole copy and the gradients are all-reduced. keras-rs' `DistributedEmbedding`
-shards tables only on TPU SparseCore; on CPUs and GPUs it would fall back to
-the same mirrored tables, so reczoo keeps its own embedding layer and
-records the placement in the row (`describe`).
+whole copy and the gradients are all-reduced.
+
+- `model_parallel` (JAX backend): `keras.distribution.ModelParallel` over a
+  mesh of devices. Every embedding table of the shared `FeatureEmbedding`
+  has its rows split across the mesh's `model` axis (each device holds
+  1/n of the rows, and of the optimizer's slots for them), the dense
+  layers are replicated, and each batch is split across the `batch` axis.
+  The same model code runs; XLA partitions the lookups. Tables get rows
+  added up to a multiple of the shard count (ids never reach them).
+  keras-rs' `DistributedEmbedding` shards tables only on TPU SparseCore;
+  on a TPU host `sharded_embedding_backend()` names it, untested here.
+
+The row records the placement (`describe`).
 """
 
+import contextlib
+import contextvars
 import json
+import math
 import os
+import re
 
-STRATEGIES = ("default", "mirrored", "multi_worker")
+STRATEGIES = ("default", "mirrored", "multi_worker", "model_parallel")
 _STRATEGY = {}
+# Set while a `FeatureEmbedding` creates its tables (see `ShardedTables`).
+_BUILDING_TABLES = contextvars.ContextVar("reczoo_building_tables", default=False)
 
 
 def _tf():
@@ -50,21 +65,46 @@ def configure_cpu_devices(count):
             ) from None
 
 
-def get_strategy(name="default", cpu_devices=None):
-    """The `tf.distribute.Strategy` called `name` (created once per process).
+def get_strategy(name="default", cpu_devices=None, mesh=None):
+    """The strategy called `name` (created once per process).
 
     Args:
-        name: `"default"` (one device), `"mirrored"` or `"multi_worker"`.
+        name: `"default"` (one device), `"mirrored"`, `"multi_worker"` (both
+            `tf.distribute` strategies) or `"model_parallel"` (a
+            `ShardedTables` on `keras.distribution`, JAX backend).
         cpu_devices: for `mirrored` without GPUs, replicate over this many
             logical CPU devices.
+        mesh: for `model_parallel`, the device mesh: `"8"` (one axis: rows
+            and batch both split 8 ways) or `"2x4"` (batch split 2 ways,
+            rows 4 ways); None for every device on one axis.
+
+    Returns:
+        A `tf.distribute.Strategy`, or a `ShardedTables`.
+
+    Raises:
+        ValueError: an unknown name, a backend the strategy cannot use, a
+            mesh that does not divide the devices, or a missing `TF_CONFIG`.
+
+    Example:
+        ```python
+        strategy = reczoo.distribute.get_strategy("default")
+        reczoo.distribute.describe(strategy)["strategy"]  # 'default'
+        ```
     """
     if name is None or not isinstance(name, str):
         return name  # a strategy object, or None for the default
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {name!r}. Known strategies: {list(STRATEGIES)}")
+    if mesh is not None and name != "model_parallel":
+        raise ValueError(f"--mesh is for --strategy=model_parallel. Received: strategy={name!r}")
+    _check_backend(name)
+    if name == "model_parallel":
+        key = (name, mesh)
+        if key not in _STRATEGY:
+            _STRATEGY[key] = ShardedTables(mesh)
+        return _STRATEGY[key]
     if name in _STRATEGY:
         return _STRATEGY[name]
-    _check_backend(name)
     tf = _tf()
     if name == "default":
         strategy = tf.distribute.get_strategy()
@@ -94,11 +134,18 @@ def get_strategy(name="default", cpu_devices=None):
 
 def _check_backend(name):
     """tf.distribute strategies replicate TensorFlow variables: a model built
-    under another Keras backend would ignore them."""
+    under another Keras backend would ignore them. `keras.distribution`
+    shards variables on the JAX backend only."""
     import keras
 
     backend = keras.backend.backend()
-    if name != "default" and backend != "tensorflow":
+    if name == "model_parallel" and backend != "jax":
+        raise ValueError(
+            f"--strategy=model_parallel shards tables with keras.distribution, which needs the "
+            f"JAX backend; this process runs Keras on {backend!r}: run with KERAS_BACKEND=jax "
+            "(or --backend=jax)."
+        )
+    if name not in ("default", "model_parallel") and backend != "tensorflow":
         raise ValueError(
             f"--strategy={name} is a tf.distribute strategy and needs the TensorFlow backend; "
             f"this process runs Keras on {backend!r} (KERAS_BACKEND). Run with "
@@ -107,8 +154,269 @@ def _check_backend(name):
 
 
 def is_multi_worker(strategy):
+    if isinstance(strategy, ShardedTables):
+        return False
     tf = _tf()
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def parse_mesh(mesh, devices):
+    """`(batch, model)` shard counts of a `--mesh` value over `devices`
+    devices: `"8"` is `(8, 8)` on one axis, `"2x4"` is `(2, 4)` on two."""
+    if mesh is None:
+        return devices, devices, 1
+    text = str(mesh).strip().lower()
+    if not re.fullmatch(r"[1-9][0-9]*(x[1-9][0-9]*)?", text):
+        raise ValueError(
+            f"--mesh must be N (rows and batch split N ways) or BxM (batch split B ways, "
+            f"rows M ways), e.g. --mesh=8 or --mesh=2x4. Received: {mesh!r}"
+        )
+    sizes = [int(p) for p in text.split("x")]
+    used = math.prod(sizes)
+    if devices % used:
+        raise ValueError(
+            f"--mesh={mesh} spans {used} devices, which does not divide the {devices} devices "
+            f"here; use a mesh of {', '.join(str(d) for d in _divisors(devices))} devices."
+        )
+    if len(sizes) == 1:
+        return sizes[0], sizes[0], 1
+    return sizes[0], sizes[1], 2
+
+
+def _divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+class ShardedTables:
+    """`--strategy=model_parallel`: embedding tables split by rows across a
+    device mesh with `keras.distribution.ModelParallel` (JAX backend).
+
+    Every table a `FeatureEmbedding` creates inside `scope()` is laid out
+    `("model", None)`: its rows split across the mesh's model axis (the
+    table gets rows up to a multiple of that count). Its exact variable path
+    goes into the `LayoutMap` the distribution reads, so the optimizer's
+    slots for it follow the same layout. Other variables are replicated;
+    batches are split across the batch axis. Training runs Keras' own `fit`.
+
+    Args:
+        mesh: `"N"` (one axis of N devices for rows and batch) or `"BxM"`
+            (B-way batch, M-way rows); None for every device on one axis.
+
+    Attributes:
+        distribution: the `keras.distribution.ModelParallel`.
+        row_shards: how many ways each table's rows are split.
+        batch_shards: how many ways each batch is split.
+    """
+
+    num_replicas_in_sync = 1  # one SPMD program: the batch is the global batch
+
+    def __init__(self, mesh=None):
+        import keras
+
+        _check_backend("model_parallel")
+        devices = keras.distribution.list_devices()
+        self.batch_shards, self.row_shards, axes = parse_mesh(mesh, len(devices))
+        if axes == 1:
+            shape, names = (self.row_shards,), ("model",)
+            batch_axis = "model"
+        else:
+            shape, names = (self.batch_shards, self.row_shards), ("batch", "model")
+            batch_axis = "batch"
+        used = devices[: math.prod(shape)]
+        self.mesh = keras.distribution.DeviceMesh(shape, list(names), devices=used)
+        self.layout_map = keras.distribution.LayoutMap(self.mesh)
+        self.distribution = _TableParallel(self, batch_axis)
+        self.devices = len(used)
+        self.tables = {}  # variable path: (rows, dim)
+
+    def scope(self):
+        """Builds and trains under the distribution (and pads new tables)."""
+        self.tables = {}
+        return self.distribution.scope()
+
+    def table_layout(self, variable):
+        """Records `variable` (a table being created) in the layout map and
+        returns its row-sharded layout."""
+        import keras
+
+        layout = keras.distribution.TensorLayout(("model", None), self.mesh)
+        self.layout_map[re.escape(variable.path) + "$"] = layout
+        self.tables[variable.path] = tuple(variable.shape)
+        return self.layout_map[variable.path]
+
+
+def _table_parallel_class():
+    import keras
+
+    class TableParallel(keras.distribution.ModelParallel):
+        """`ModelParallel` whose layout map gains each embedding table as it
+        is created, keyed on the variable's exact path."""
+
+        def __init__(self, owner, batch_axis):
+            super().__init__(layout_map=owner.layout_map, batch_dim_name=batch_axis)
+            self.owner = owner
+
+        def get_variable_layout(self, variable):
+            if _BUILDING_TABLES.get() and getattr(variable, "_layout", None) is None:
+                return self.owner.table_layout(variable)
+            return super().get_variable_layout(variable)
+
+    return TableParallel
+
+
+def _TableParallel(owner, batch_axis):
+    return _table_parallel_class()(owner, batch_axis)
+
+
+def tables_of(model):
+    """`{variable path: (rows, dim)}` of every table of the model's shared
+    `FeatureEmbedding` layers."""
+    from reczoo.features import FeatureEmbedding
+
+    return {
+        table.embeddings.path: (table.input_dim, table.output_dim)
+        for layer in model._flatten_layers()
+        if isinstance(layer, FeatureEmbedding)
+        for table in layer.embeddings.values()
+    }
+
+
+def check_placement(strategy, model, name):
+    """Refuses, before training, a model `strategy` cannot place: one with no
+    embedding table to shard under `model_parallel`, or whose tables' training
+    state exceeds one device's memory (`check_tables_fit`)."""
+    tables = tables_of(model)
+    sharded = isinstance(strategy, ShardedTables)
+    if sharded and not tables:
+        raise ValueError(
+            f"--strategy=model_parallel shards embedding tables, and {name!r} has none "
+            "to shard; train it without --strategy."
+        )
+    if sharded and not strategy.tables:
+        raise ValueError(
+            f"{name!r} was built outside --strategy=model_parallel's scope: its tables "
+            "are not sharded. Build it inside `strategy.scope()`."
+        )
+    check_tables_fit(tables, strategy.row_shards if sharded else 1)
+
+
+def table_row_multiple():
+    """How many ways the active distribution splits table rows (1 outside
+    `--strategy=model_parallel`): a `FeatureEmbedding` rounds its tables'
+    rows up to a multiple of it."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return 1
+    distribution = keras.distribution.distribution()
+    owner = getattr(distribution, "owner", None)
+    return owner.row_shards if isinstance(owner, ShardedTables) else 1
+
+
+@contextlib.contextmanager
+def building_tables():
+    """Marks the variables created inside as embedding tables."""
+    token = _BUILDING_TABLES.set(True)
+    try:
+        yield
+    finally:
+        _BUILDING_TABLES.reset(token)
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6,
+          "mib": 2**20, "g": 2**30, "gb": 10**9, "gib": 2**30, "t": 2**40, "tb": 10**12,
+          "tib": 2**40}  # fmt: skip
+# Bytes a float32 table weight takes in training: itself and Adam's two slots.
+TRAINING_BYTES_PER_WEIGHT = 4 * 3
+
+
+def parse_bytes(text):
+    """Bytes in `text`: `"123456"`, `"512MiB"`, `"2GB"`, `"1.5g"`."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match and match.group(2).lower()
+    if not match or unit not in _UNITS:
+        raise ValueError(
+            f"RECZOO_DEVICE_MEMORY must be a size such as 2GiB, 512MB or 1000000 (bytes). "
+            f"Received: {text!r}"
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def device_memory():
+    """One device's memory for embedding tables, in bytes, and where the
+    figure comes from: `RECZOO_DEVICE_MEMORY` where set, else an
+    accelerator's limit as JAX reports it; None on a CPU host (tables live
+    in host memory; no cap is assumed)."""
+    text = os.environ.get("RECZOO_DEVICE_MEMORY")
+    if text:
+        return parse_bytes(text), "RECZOO_DEVICE_MEMORY"
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            limit = (device.memory_stats() or {}).get("bytes_limit")
+            if limit:
+                return int(limit), f"{device.device_kind}'s memory"
+    return None, None
+
+
+def check_tables_fit(tables, shards=1):
+    """Refuses embedding tables whose training state would not fit one
+    device: `tables` is `{name: (rows, dim)}`, `shards` how many ways their
+    rows are split. The state counted is float32 weights and Adam's two
+    slots (12 bytes a weight), over `device_memory()`.
+
+    Raises:
+        ValueError: the tables, per device, exceed the cap; the message
+            names `--strategy=model_parallel` and the share it would need.
+    """
+    cap, source = device_memory()
+    if cap is None or not tables:
+        return
+    need = {n: rows * dim * TRAINING_BYTES_PER_WEIGHT for n, (rows, dim) in tables.items()}
+    per_device = sum(need.values()) / shards
+    if per_device <= cap:
+        return
+    largest = max(need, key=need.get)
+    devices = math.ceil(sum(need.values()) / cap)
+    where = "unsharded on one device" if shards == 1 else f"with rows split {shards} ways"
+    advice = (
+        f"shard them with --strategy=model_parallel (KERAS_BACKEND=jax) over {devices} or "
+        "more devices"
+        if shards == 1
+        else f"split the rows over {devices} or more devices (--mesh)"
+    )
+    raise ValueError(
+        f"The embedding tables need {_size(per_device)} per device {where} (weights and "
+        f"Adam's two slots; largest: {largest!r}, {_size(need[largest])}), more than the "
+        f"{_size(cap)} one device has ({source}): {advice}, or make the tables smaller "
+        "(min_count, hash_bins, embedding_dim)."
+    )
+
+
+def _size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def sharded_embedding_backend():
+    """What shards the tables on this host: keras-rs' `DistributedEmbedding`
+    where a TPU is present (its SparseCore path; untested here: no TPU was
+    reachable), else `keras.distribution` row sharding."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if any(d.platform == "tpu" for d in jax.devices()):
+            return "keras_rs.layers.DistributedEmbedding (TPU SparseCore)"
+    return "keras.distribution.ModelParallel (rows split across the mesh's model axis)"
 
 
 def worker_index(strategy):
@@ -118,7 +426,30 @@ def worker_index(strategy):
 
 
 def describe(strategy):
-    """What the row records: strategy, replicas, workers, table placement."""
+    """What the row records: strategy, replicas, workers, table placement.
+
+    Args:
+        strategy: a strategy from `get_strategy`, or None for one device.
+
+    Returns:
+        A dict: `strategy`, `replicas`, `workers`, `embedding`.
+
+    Example:
+        ```python
+        reczoo.distribute.describe(None)["embedding"]  # 'keras Embedding tables, one device'
+        ```
+    """
+    if isinstance(strategy, ShardedTables):
+        return {
+            "strategy": "model_parallel",
+            "replicas": strategy.batch_shards,
+            "workers": 1,
+            "mesh": f"{strategy.batch_shards}x{strategy.row_shards}"
+            if strategy.mesh.shape != (strategy.row_shards,)
+            else str(strategy.row_shards),
+            "embedding": f"keras Embedding tables, rows split {strategy.row_shards} ways "
+            f"over {strategy.devices} devices ({len(strategy.tables)} tables)",
+        }
     tf = _tf()
     if strategy is None or strategy is tf.distribute.get_strategy():
         name, workers = "default", 1

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from reczoo import distribute
 from reczoo.dtypes import lowest
 from reczoo.features.spec import (
     Categorical,
@@ -65,9 +66,14 @@ class FeatureEmbedding(keras.layers.Layer):
         embeddings_initializer: initializer of every table.
         embeddings_regularizer: regularizer of every table, such as
             `keras.regularizers.L2(1e-5)`.
+        row_multiple: round every table's rows up to a multiple of this
+            (rows past the vocabulary are never looked up). None takes the
+            active `--strategy=model_parallel`'s row shard count (1 without
+            one), so that each device holds an equal share of every table.
 
     Raises:
-        ValueError: an unknown `output_mode`.
+        ValueError: an unknown `output_mode`, or tables too large for one
+            device's memory (`reczoo.distribute.check_tables_fit`).
 
     Example:
         ```python
@@ -86,6 +92,7 @@ class FeatureEmbedding(keras.layers.Layer):
         output_mode="dict",
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
+        row_multiple=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -103,12 +110,17 @@ class FeatureEmbedding(keras.layers.Layer):
         self.common_dim = None
         if output_mode == "stack":
             self.common_dim = _common_dim(spec)
+        if row_multiple is None:
+            row_multiple = distribute.table_row_multiple()
+        if int(row_multiple) < 1:
+            raise ValueError(f"`row_multiple` must be 1 or more. Received: {row_multiple}")
+        self.row_multiple = int(row_multiple)
 
         # === Layers ===
         self.embeddings = {}
         for table in spec.tables.values():
             self.embeddings[table.name] = keras.layers.Embedding(
-                table.vocabulary_size,
+                -(-table.vocabulary_size // self.row_multiple) * self.row_multiple,
                 table.embedding_dim,
                 embeddings_initializer=self.embeddings_initializer,
                 embeddings_regularizer=self.embeddings_regularizer,
@@ -136,6 +148,10 @@ class FeatureEmbedding(keras.layers.Layer):
         self.supports_masking = output_mode == "dict"
 
     def build(self, input_shape=None):
+        distribute.check_tables_fit(
+            {n: (t.input_dim, t.output_dim) for n, t in self.embeddings.items()},
+            self.row_multiple,
+        )
         for f in self.feature_spec:
             if isinstance(f, Numerical):
                 if f.name in self.projections:
@@ -143,7 +159,8 @@ class FeatureEmbedding(keras.layers.Layer):
                 continue
             table = self.embeddings[f.table_name]
             if not table.built:
-                table.build((None,))
+                with distribute.building_tables():
+                    table.build((None,))
         self.built = True
 
     def embedding_table(self, table):
@@ -230,6 +247,9 @@ class FeatureEmbedding(keras.layers.Layer):
                 else None,
             }
         )
+        if self.row_multiple > 1:
+            # Only then: configs saved before the setting existed stay as they were.
+            config["row_multiple"] = self.row_multiple
         return config
 
     @classmethod

@@ -353,6 +353,24 @@ def execute(
     if strategy is None and settings.strategy != "default":
         strategy = settings.strategy
     strategy = distribute.get_strategy(strategy) if strategy is not None else None
+    if isinstance(strategy, distribute.ShardedTables):
+        # keras.distribution places variables and batches for as long as
+        # its scope is open: building, training, evaluating and saving.
+        with strategy.scope():
+            return _execute(
+                settings, dataset, verbose, data_file, checkpoint_dir, warm_start,
+                preset_options, strategy, tensorboard_dir, evaluate_test, wall_start,
+            )  # fmt: skip
+    return _execute(
+        settings, dataset, verbose, data_file, checkpoint_dir, warm_start,
+        preset_options, strategy, tensorboard_dir, evaluate_test, wall_start,
+    )  # fmt: skip
+
+
+def _execute(
+    settings, dataset, verbose, data_file, checkpoint_dir, warm_start, preset_options,
+    strategy, tensorboard_dir, evaluate_test, wall_start,
+):  # fmt: skip
     data = _load(dataset)
     if data.name != settings.dataset and not isinstance(dataset, str):
         # A file or a shard folder was named by its path; the row names the data.
@@ -371,6 +389,7 @@ def execute(
         if strategy is not None:
             stack.enter_context(strategy.scope())
         task, plan = build_task(settings, data, split)
+        distribute.check_placement(strategy, task, settings.model)
         if warm_start is not None:
             warm_start(task, plan)
     # Presets pre-trained here were temporary: the row keeps what trained them.

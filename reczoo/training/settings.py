@@ -22,6 +22,7 @@ import numpy as np
 
 from reczoo import registry
 from reczoo.datasets.protocols import Protocol, check_fits, get_protocol
+from reczoo.distribute import STRATEGIES
 
 # The base of every epoch-counted procedure (a recipe's, or `epochs=N`).
 EPOCH_BASE = {
@@ -100,7 +101,6 @@ SMALLEST_PERIOD = {"ranking": 0, "next_item": 8_192, "retrieval": 0}
 SHUFFLE_BUFFER = 100_000
 # A retriever's watch history when neither the recipe nor the user sets one.
 RETRIEVAL_HISTORY = 50
-STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +118,8 @@ class RunSettings:
         epochs_given: `--epochs`, as the user gave it.
         overrides: the user's `--set` values, as given (for the command).
         output, overwrite: where the trained preset goes.
-        strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
+        strategy: `"default"`, `"mirrored"`, `"multi_worker"` or
+            `"model_parallel"`.
         batch_size ... max_minutes: the training procedure.
         model_settings: backbone, task and compile settings.
     """
@@ -192,7 +193,8 @@ class RunSettings:
                 None for the default recipe of (model, dataset, protocol).
             seed: seeds the split, the sampling and the initialisation.
             output, overwrite: the preset folder, checked here.
-            strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
+            strategy: `"default"`, `"mirrored"`, `"multi_worker"` or
+                `"model_parallel"`.
 
         Raises:
             ValueError: a model, protocol, recipe, setting or strategy that
@@ -205,7 +207,13 @@ class RunSettings:
         strategy = strategy or "default"
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}. Received: {strategy!r}")
-        if strategy != "default" and entry.kind != "ranking":
+        if strategy == "model_parallel" and entry.kind == "next_item":
+            raise ValueError(
+                f"--strategy=model_parallel shards the tables of ranking and retrieval models; "
+                f"{model!r} is a next-item model, which scores its item table's rows as the "
+                "catalogue. Drop --strategy."
+            )
+        if strategy not in ("default", "model_parallel") and entry.kind != "ranking":
             raise ValueError(
                 f"Training on several devices is for ranking models for now; {model!r} is a "
                 f"{entry.kind.replace('_', '-')} model. Drop --strategy."
