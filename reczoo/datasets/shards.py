@@ -20,17 +20,18 @@ per-worker sharding (`tf.distribute.InputContext`), ids looked up or hashed
 per batch, prefetch. Memory is bounded by the buffers, not by the rows.
 """
 
-import collections
 import contextlib
 import dataclasses
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
 
 from reczoo import provenance
+from reczoo.datasets import conversion
 from reczoo.datasets.base import PAD
 from reczoo.datasets.sources import DatasetError
 from reczoo.provenance import sha256_of
@@ -49,6 +50,14 @@ def _tf():
     return tf
 
 
+def _tensor_bytes(values):
+    """A column's serialized `TensorProto`: text (pyarrow arrays) as byte
+    buffers to join, numbers (numpy) as bytes."""
+    if isinstance(values, np.ndarray):
+        return conversion.numeric_tensor_proto(values)
+    return conversion.string_tensor_pieces(values)
+
+
 class _PartWriter:
     """Blocks of one part into numbered shard files."""
 
@@ -58,7 +67,6 @@ class _PartWriter:
         self._writer, self._in_file = None, 0
 
     def write(self, columns):
-        tf = _tf()
         n = len(columns[LABEL])
         if n == 0:
             return
@@ -66,16 +74,10 @@ class _PartWriter:
             self.close()
             name = f"{self.part}-{len(self.files):05d}.tfrecord"
             self.files.append(name)
-            self._writer = tf.io.TFRecordWriter(str(self.folder / name))
+            self._writer = conversion.TFRecordFile(self.folder / name)
             self._in_file = 0
-        feature = {
-            k: tf.train.Feature(
-                bytes_list=tf.train.BytesList(value=[tf.make_tensor_proto(v).SerializeToString()])
-            )
-            for k, v in columns.items()
-        }
-        example = tf.train.Example(features=tf.train.Features(feature=feature))
-        self._writer.write(example.SerializeToString())
+        record = conversion.example_bytes({k: _tensor_bytes(v) for k, v in columns.items()})
+        self._writer.write(record)
         self._in_file += n
         self.rows += n
         self.positives += int(np.sum(columns[LABEL] > 0.5))
@@ -222,44 +224,28 @@ def convert_criteo(
     Returns:
         The `ShardedDataset`.
     """
-    tf = _tf()
     path = Path(path)
     _check_conversion(path, hash_buckets, ratios)
     sep, header = _criteo_layout(path)
-    block_rows = min(block_rows, rows_per_shard)
-    defaults = [[0.0]] * 14 + [[""]] * 26
-    lines = tf.data.TextLineDataset(str(path)).skip(int(header))
-    if max_rows is not None:
-        lines = lines.take(max_rows)
-    blocks = lines.batch(block_rows).prefetch(2)
-    counts = {c: collections.Counter() for c in CRITEO_CATEGORICAL} if not hash_buckets else None
-    rng = np.random.default_rng(seed)
-    bounds = np.cumsum(ratios)[:2]
-    first_line = 1 + int(header)
+    names = None if header else [LABEL, *CRITEO_INTEGER, *CRITEO_CATEGORICAL]
+    blocks = conversion.arrow_blocks(
+        path, sep, header, block_rows=block_rows, names=names, numeric=(LABEL, *CRITEO_INTEGER)
+    )
+    columns = [
+        _Column(LABEL, "label"),
+        *(_Column(c, "numerical", transform="log1p") for c in CRITEO_INTEGER),
+        *(_Column(c, "categorical", min_count=min_count, hash_buckets=hash_buckets,
+                  hash_offset=0) for c in CRITEO_CATEGORICAL),
+    ]  # fmt: skip
+    source = {"file": path.name, "sha256": sha256 or sha256_of(path), "format": "criteo"}
     with _new_folder(folder, overwrite) as work:
-        writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
-        for block in blocks:
-            columns = _criteo_block(tf, block, path, sep, defaults, first_line)
-            first_line += len(block)
-            if counts is not None:
-                for c in CRITEO_CATEGORICAL:
-                    counts[c].update(columns[c].tolist())
-            where = np.searchsorted(bounds, rng.random(len(columns[LABEL])), side="right")
-            for k, part in enumerate(PARTS):
-                rows = np.flatnonzero(where == k)
-                writers[part].write({c: v[rows] for c, v in columns.items()})
-        encoding = {}
-        for c in CRITEO_CATEGORICAL:
-            if hash_buckets:
-                encoding[c] = {"kind": "hash", "size": int(hash_buckets)}
-                continue
-            keep = sorted(v for v, n in counts[c].items() if v and n >= min_count)
-            encoding[c] = {"kind": "vocabulary", "size": len(keep) + 1, "min_count": min_count}
-            _write_vocabulary(work, c, [PAD, *(v.decode() for v in keep)])
+        writers, encoding = _convert(
+            work, blocks, columns, ratios, seed, rows_per_shard, block_rows, max_rows
+        )
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
-            "source": {"file": path.name, "sha256": sha256 or sha256_of(path), "format": "criteo"},
+            "source": source,
             "categorical": list(CRITEO_CATEGORICAL),
             "numerical": list(CRITEO_INTEGER),
             "encoding": encoding,
@@ -268,7 +254,134 @@ def convert_criteo(
             **({"max_rows": max_rows} if max_rows is not None else {}),
         }
         _finish(work, manifest, writers)
-    return ShardedDataset(folder)
+    return _converted(folder, writers)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Column:
+    """A column the converter keeps: its role and how it is encoded."""
+
+    name: str
+    role: str  # label, numerical or categorical
+    transform: str = "none"
+    min_count: int = 1
+    hash_buckets: int | None = None
+    hash_offset: int = 1  # a schema's hash_buckets excludes id 0; Criteo's includes it
+
+
+def _convert(work, blocks, columns, ratios, seed, rows_per_shard, block_rows, max_rows):
+    """Streams `blocks` (`conversion.arrow_blocks`) into the parts' shards in
+    `work`; returns the part writers and the categorical columns' encoding.
+
+    Each row goes to train, validation or test by a uniform draw against
+    `ratios` (one stream of draws, whatever the blocks). Vocabularies are
+    counted in bounded memory (`conversion.VocabularyCounter`); the parts'
+    shards are written on threads of their own (`conversion.ParallelWriter`).
+    """
+    rng = np.random.default_rng(seed)
+    bounds = np.cumsum(ratios)[:2]
+    writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
+    counted = [c for c in columns if c.role == "categorical" and not c.hash_buckets]
+    counter = conversion.VocabularyCounter(work)
+    threads = conversion.ParallelWriter(writers)
+    seen, started = 0, time.perf_counter()
+    try:
+        for names, arrays, part, first_line in blocks:
+            get = dict(zip(names, arrays, strict=True))
+            if max_rows is not None:
+                get = {k: v.slice(0, max_rows - seen) for k, v in get.items()}
+            n = len(next(iter(get.values())))
+            if n == 0:
+                break
+            block = _encoded_block(get, columns, part, first_line)
+            for c in counted:
+                counter.update(c.name, get[c.name])
+            where = np.searchsorted(bounds, rng.random(n), side="right")
+            # One gather puts each part's rows together, in their order.
+            order = np.argsort(where, kind="stable")
+            ends = np.searchsorted(where[order], np.arange(len(PARTS) + 1))
+            grouped = _take(block, order)
+            for k, part_name in enumerate(PARTS):
+                if ends[k + 1] > ends[k]:
+                    threads.write(part_name, _slice(grouped, ends[k], ends[k + 1]))
+            seen += n
+            if max_rows is not None and seen >= max_rows:
+                break
+        threads.close()
+        encoding = {}
+        for c in columns:
+            if c.role != "categorical":
+                continue
+            if c.hash_buckets:
+                encoding[c.name] = {"kind": "hash", "size": int(c.hash_buckets) + c.hash_offset}
+                continue
+            size = counter.write(c.name, work / "vocabularies" / f"{c.name}.txt", c.min_count,
+                                 first=[PAD])  # fmt: skip
+            kind = "vocabulary"
+            encoding[c.name] = {"kind": kind, "size": size + 1, "min_count": c.min_count}
+    finally:
+        threads.close()
+        counter.close()
+    seconds = time.perf_counter() - started
+    for w in writers.values():
+        w.seconds = seconds
+    return writers, encoding
+
+
+def _encoded_block(get, columns, part, first_line):
+    """One block as shards store it: labels checked, numbers parsed and
+    transformed, categorical values kept as text (an arrow array)."""
+    block = {}
+    for c in columns:
+        values = get[c.name]
+        if c.role == "label":
+            block[LABEL] = _checked_labels(values, part, first_line, c.name)
+        elif c.role == "numerical":
+            numbers = conversion.numbers(values, part, first_line, c.name)
+            if c.transform == "log1p":
+                numbers = np.log1p(np.maximum(numbers, 0.0))
+            block[c.name] = numbers.astype("float32")
+        else:
+            block[c.name] = values
+    return block
+
+
+def _take(block, rows):
+    import pyarrow as pa
+
+    index = pa.array(rows)
+    return {k: v.take(index) if isinstance(v, pa.Array) else v[rows] for k, v in block.items()}
+
+
+def _slice(block, start, end):
+    return {k: v.slice(start, end - start) if hasattr(v, "slice") else v[start:end]
+            for k, v in block.items()}  # fmt: skip
+
+
+def _shown(value):
+    return f"{value:g}" if isinstance(value, float) else value
+
+
+def _checked_labels(values, part, first_line, column):
+    labels = conversion.numbers(values, part, first_line, column)
+    bad = np.flatnonzero((labels != 0) & (labels != 1))
+    if bad.size:
+        raise DatasetError(
+            f"{part}, line {first_line + int(bad[0])}: label column {column!r} should be 0 or "
+            f"1. Received: {_shown(values[int(bad[0])].as_py())!r}"
+        )
+    return labels.astype("float32")
+
+
+def _converted(folder, writers):
+    """The `ShardedDataset` of a conversion, with `conversion` set to its
+    rows, seconds and rows per second."""
+    data = ShardedDataset(folder)
+    rows = sum(w.rows for w in writers.values())
+    seconds = next(iter(writers.values())).seconds
+    data.conversion = {"rows": rows, "seconds": round(seconds, 3),
+                       "rows_per_second": round(rows / max(seconds, 1e-9), 1)}  # fmt: skip
+    return data
 
 
 def convert_table(
@@ -300,81 +413,42 @@ def convert_table(
     Returns:
         The `ShardedDataset`.
     """
-    from reczoo.datasets.tables import iter_blocks
-
     schema = _shardable(schema, ratios)
     table = schema.table
     label = table.one("label")
     categorical = [c for c in table.columns if c.role in ("categorical", "user", "item")]
     numerical = [c for c in table.columns if c.role == "numerical"]
-    counts = {c.name: collections.Counter() for c in categorical if not c.hash_buckets}
-    rng = np.random.default_rng(seed)
-    bounds = np.cumsum(ratios)[:2]
-    seen, digest, files = 0, hashlib.sha256(), {}
-    with _new_folder(folder, overwrite) as work:
-        writers = {p: _PartWriter(work, p, rows_per_shard) for p in PARTS}
-        blocks = iter_blocks(path, table.sep, table.header, table.encoding, block_rows)
-        for names, columns, part, first_line in blocks:
+    columns = [
+        _Column(label.name, "label"),
+        *(_Column(c.name, "numerical", transform=c.transform) for c in numerical),
+        *(_Column(c.name, "categorical", min_count=c.min_count, hash_buckets=c.hash_buckets)
+          for c in categorical),
+    ]  # fmt: skip
+    digest, files = hashlib.sha256(), {}
+
+    def checked(blocks):
+        for names, arrays, part, first_line in blocks:
             if part.name not in files:
                 _check_names(table, names, part)
                 files[part.name] = True
                 digest.update(sha256_of(part).encode())
-            if max_rows is not None:
-                columns = [c[: max_rows - seen] for c in columns]
-            n = len(columns[0])
-            if n == 0:
-                break
-            block = _schema_block(names, columns, (label, categorical, numerical), part,
-                                  first_line, counts)  # fmt: skip
-            where = np.searchsorted(bounds, rng.random(n), side="right")
-            for k, part_name in enumerate(PARTS):
-                rows = np.flatnonzero(where == k)
-                writers[part_name].write({c: v[rows] for c, v in block.items()})
-            seen += n
-            if max_rows is not None and seen >= max_rows:
-                break
-        encoding = _schema_encoding(work, categorical, counts)
+            yield names, arrays, part, first_line
+
+    numeric = [c.name for c in columns if c.role != "categorical"]
+    blocks = conversion.arrow_blocks(
+        path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
+    )
+    with _new_folder(folder, overwrite) as work:
+        writers, encoding = _convert(
+            work, checked(blocks), columns, ratios, seed, rows_per_shard, block_rows, max_rows
+        )
         manifest = _table_manifest(
-            path, name, schema, digest.hexdigest(), (categorical, numerical, encoding),
+            path, name, schema, digest.hexdigest(),
+            (categorical, numerical, encoding),
             {"ratios": list(ratios), "seed": seed}, block_rows, max_rows,
         )  # fmt: skip
         _finish(work, manifest, writers)
-    return ShardedDataset(folder)
-
-
-def _schema_block(names, columns, roles, part, first_line, counts):
-    """One block of a click log read under a schema, as shards store it:
-    labels, numerical columns transformed, categorical values as bytes
-    (counted where a vocabulary is made)."""
-    label, categorical, numerical = roles
-    get = {c.name: columns[names.index(c.name)] for c in (label, *categorical, *numerical)}
-    block = {LABEL: _block_labels(get[label.name], part, first_line, label.name)}
-    for c in numerical:
-        values = _block_numbers(get[c.name], part, first_line, c.name)
-        if c.transform == "log1p":
-            values = np.log1p(np.maximum(values, 0.0))
-        block[c.name] = values.astype("float32")
-    for c in categorical:
-        raw = get[c.name]
-        if c.name in counts:
-            counts[c.name].update(raw)
-        block[c.name] = np.asarray([v.encode() for v in raw], dtype=object)
-    return block
-
-
-def _schema_encoding(work, categorical, counts):
-    """How each categorical column becomes ids when read: hashing, or the
-    vocabulary of values seen `min_count` times (written into `work`)."""
-    encoding = {}
-    for c in categorical:
-        if c.hash_buckets:
-            encoding[c.name] = {"kind": "hash", "size": int(c.hash_buckets) + 1}
-            continue
-        keep = sorted(v for v, k in counts[c.name].items() if v and k >= c.min_count)
-        encoding[c.name] = {"kind": "vocabulary", "size": len(keep) + 1,
-                            "min_count": c.min_count}  # fmt: skip
-        _write_vocabulary(work, c.name, [PAD, *keep])
-    return encoding
+    return _converted(folder, writers)
 
 
 def _table_manifest(path, name, schema, sha256, columns, split, block_rows, max_rows):
@@ -446,24 +520,6 @@ def _check_names(table, names, part):
             raise DatasetError(f"Columns {left} of {part} have no role: give each one or drop it.")
 
 
-def _block_labels(values, part, first_line, column):
-    labels = _block_numbers(values, part, first_line, column)
-    bad = np.flatnonzero((labels != 0) & (labels != 1))
-    if bad.size:
-        raise DatasetError(
-            f"{part}, line {first_line + int(bad[0])}: label column {column!r} should be 0 or "
-            f"1. Received: {values[int(bad[0])]!r}"
-        )
-    return labels.astype("float32")
-
-
-def _block_numbers(values, part, first_line, column):
-    from reczoo.datasets.tables import parse_numbers
-
-    filled = ["0" if not v.strip() else v for v in values]
-    return parse_numbers(filled, part, column, "float64", first_line)
-
-
 def _check_conversion(path, hash_buckets, ratios):
     if not path.is_file():
         raise DatasetError(f"Criteo file {str(path)!r} does not exist.")
@@ -471,29 +527,6 @@ def _check_conversion(path, hash_buckets, ratios):
         raise ValueError(f"hash_buckets must be at least 2. Received: hash_buckets={hash_buckets}")
     if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
         raise ValueError(f"ratios must be three fractions summing to 1. Received: {ratios}")
-
-
-def _criteo_block(tf, block, path, sep, defaults, first_line):
-    """`{column: values}` of a block of Criteo lines; malformed lines and
-    labels other than 0 and 1 are refused with their line numbers."""
-    try:
-        fields = tf.io.decode_csv(block, defaults, field_delim=sep, na_value="")
-    except tf.errors.InvalidArgumentError as e:
-        raise DatasetError(
-            f"{path}: a line among {first_line:,}..{first_line + len(block) - 1:,} is "
-            f"malformed: {e.message.splitlines()[0]}. Expected 40 fields (label, "
-            "13 integer, 26 categorical)."
-        ) from None
-    labels = fields[0].numpy().astype("float32")
-    if not np.isin(labels, (0.0, 1.0)).all():
-        bad = labels[~np.isin(labels, (0.0, 1.0))][0]
-        raise DatasetError(f"{path}: labels must be 0 or 1; found {bad:g}.")
-    columns = {LABEL: labels}
-    for c, f in zip(CRITEO_INTEGER, fields[1:14], strict=True):
-        columns[c] = np.log1p(np.maximum(f.numpy(), 0.0)).astype("float32")
-    for c, f in zip(CRITEO_CATEGORICAL, fields[14:], strict=True):
-        columns[c] = f.numpy()
-    return columns
 
 
 @dataclasses.dataclass(frozen=True)

@@ -133,14 +133,19 @@ def test_malformed_lines_are_named(tmp_path):
     bad = "\t".join(["0"] + ["3"] * 13 + ["68fd1e64"] * 25)
     path = tmp_path / "train.txt"
     path.write_text("\n".join([good] * 5 + [bad]) + "\n")
-    with pytest.raises(DatasetError, match=r"train.txt: a line among 1..6 is malformed"):
+    with pytest.raises(
+        DatasetError, match=r"train.txt, line 6: expected 40 fields separated by '\\t', found 39"
+    ):
         datasets.convert_criteo(path, tmp_path / "s", block_rows=100)
     assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
     path.write_text("label\tI1\n")
     with pytest.raises(DatasetError, match="expected 40 tab-separated fields"):
         datasets.convert_criteo(path, tmp_path / "s")
     path.write_text("\n".join([good.replace("1", "2", 1)]) + "\n")
-    with pytest.raises(DatasetError, match="labels must be 0 or 1; found 2"):
+    with pytest.raises(
+        DatasetError,
+        match=r"train.txt, line 1: label column 'label' should be 0 or 1. Received: '2'",
+    ):
         datasets.convert_criteo(path, tmp_path / "s")
 
 
