@@ -619,7 +619,8 @@ def _run_shards(fv):
                 rows_per_shard=fv.rows_per_shard, block_rows=fv.block_rows,
                 max_rows=fv.max_rows, overwrite=fv.overwrite,
             )  # fmt: skip
-            print(json.dumps({"folder": fv.output, **data.statistics()}), flush=True)
+            print(json.dumps({"folder": fv.output, **data.statistics(), **data.conversion}),
+                  flush=True)  # fmt: skip
             return 0
         data = datasets.convert_criteo(
             fv.input, fv.output, min_count=fv.min_count, hash_buckets=fv.hash_buckets,
@@ -635,7 +636,8 @@ def _run_shards(fv):
             loaded, fv.output, split=split, rows_per_shard=fv.rows_per_shard,
             overwrite=fv.overwrite,
         )  # fmt: skip
-    print(json.dumps({"folder": fv.output, **data.statistics()}), flush=True)
+    conversion = getattr(data, "conversion", {})  # rows/s of a conversion
+    print(json.dumps({"folder": fv.output, **data.statistics(), **conversion}), flush=True)
     return 0
 
 

@@ -39,7 +39,7 @@ from reczoo.datasets.shards import (
     write_shards,
 )
 from reczoo.datasets.sources import DatasetError
-from reczoo.datasets.synthetic import synthetic_criteo, write_examples
+from reczoo.datasets.synthetic import synthetic_criteo, synthetic_long_tail, write_examples
 
 
 def locate(name, download=False):
@@ -174,6 +174,7 @@ __all__ = [
     "split",
     "statistics",
     "synthetic_criteo",
+    "synthetic_long_tail",
     "to_implicit",
     "write_examples",
     "write_shards",

@@ -29,7 +29,7 @@ import numpy as np
 from reczoo.datasets.sources import DatasetError
 
 SPILL_PARTITIONS = 16
-MEMORY_BYTES = 64 * 2**20
+MEMORY_BYTES = 8 * 2**20
 FLUSH_PAIRS = 1 << 17
 # Odd 64-bit multipliers of the partition hash, one per byte position mod 64.
 _MULTIPLIERS = (
@@ -172,9 +172,8 @@ def _csv_read(part, sep, header, block_rows, names, numeric):
         yield from _python_blocks(part, sep, header, "utf-8", block_rows)
         return
     stream = pa.input_stream(str(part), compression=compression)
-    read = csv.ReadOptions(block_size=1 << 22, column_names=None if header else names,
-                           autogenerate_column_names=not header and names is None)  # fmt: skip
     types = _all_text(stream, part, sep, header, names, compression)
+    read = csv.ReadOptions(block_size=1 << 20, column_names=None if header else list(types))
     typed = {raw for raw in types if raw.lstrip("\ufeff").strip() in set(numeric)}
     types.update(dict.fromkeys(typed, pa.float64()))
     try:
@@ -190,8 +189,6 @@ def _csv_read(part, sep, header, block_rows, names, numeric):
             raise _Untyped() from None
         _raise_bad_line(part, sep, header, compression, e)
     columns_names = [n.lstrip("\ufeff").strip() for n in reader.schema.names]
-    if not header and names is None:
-        columns_names = [str(i) for i in range(len(columns_names))]
     first = 1 + int(bool(header))
     try:
         for table in _rebatched(reader, block_rows):
@@ -248,7 +245,7 @@ def _all_text(stream, part, sep, header, names, compression):
         with pa.input_stream(str(part), compression=compression) as f:
             line = f.read(1 << 16).decode("utf-8", errors="replace").splitlines()[:1]
         width = len(line[0].split(sep)) if line else 0
-        return {f"f{i}": pa.string() for i in range(width)}
+        return {str(i): pa.string() for i in range(width)}
     with pa.input_stream(str(part), compression=compression) as f:
         first = csv.read_csv(
             pa.py_buffer(f.read(1 << 20).split(b"\n", 1)[0] + b"\n"),

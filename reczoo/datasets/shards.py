@@ -1,8 +1,9 @@
 """Sharded datasets: written once into TFRecord files, streamed through tf.data.
 
-A click log too large for memory is converted in one pass
-(`convert_criteo`), or a loaded table is written out (`write_shards`); either
-way the folder holds
+A click log too large for memory is converted in one pass (`convert_criteo`,
+`convert_table`: read by pyarrow, vocabularies counted on disk, shards
+written without TensorFlow; see `reczoo.datasets.conversion`), or a loaded
+table is written out (`write_shards`); either way the folder holds
 
 - `manifest.json`: the columns, how each categorical column becomes ids, the
   parts (`train`, `valid`, `test`) with their files, rows and positives, the
@@ -218,11 +219,13 @@ def convert_criteo(
     when read, either through a vocabulary (`min_count`: values seen at least
     that often in the whole file get ids 1..n in sorted order, the others 0)
     or by hashing (`hash_buckets`: id 1 + fingerprint % (buckets - 1), no
-    vocabulary). Memory holds one block of rows plus, with a vocabulary, a
-    count per distinct value; hashing needs no counts at all.
+    vocabulary). Memory stays bounded: a few blocks of rows, and the counts
+    go to disk (`conversion.VocabularyCounter`: exact, whatever the number
+    of distinct values); hashing needs no counts at all.
 
     Returns:
-        The `ShardedDataset`.
+        The `ShardedDataset`; its `conversion` holds the rows converted, the
+        seconds and the rows per second.
     """
     path = Path(path)
     _check_conversion(path, hash_buckets, ratios)
@@ -407,11 +410,14 @@ def convert_table(
     values first: read the table in memory for those). Each row goes to
     train, validation or test at random (`ratios`, `seed`).
 
-    Memory holds a few blocks of rows plus, for a vocabulary, a count per
-    distinct value; hashed columns need no counts.
+    Memory stays bounded: a few blocks of rows, and the counts go to disk
+    (`conversion.VocabularyCounter`: exact for every value, so for every
+    value at or above `min_count`); hashed columns need no counts. Text is
+    read by pyarrow's streaming CSV reader; parquet by its batches.
 
     Returns:
-        The `ShardedDataset`.
+        The `ShardedDataset`; its `conversion` holds the rows converted, the
+        seconds and the rows per second.
     """
     schema = _shardable(schema, ratios)
     table = schema.table

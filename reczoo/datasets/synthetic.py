@@ -82,6 +82,80 @@ def synthetic_criteo(path, rows, seed=0, cardinality=DEFAULT_CARDINALITY, chunk_
     return path
 
 
+# The schema `synthetic_long_tail` files are converted under (`reczoo shards --schema`).
+LONG_TAIL_SCHEMA = {
+    "columns": {
+        "clicked": "label",
+        "user": {"role": "categorical", "min_count": 5},
+        "item": {"role": "categorical", "min_count": 5},
+        "query": {"role": "categorical", "min_count": 5},
+        "category": "categorical",
+        "price": "numerical",
+        "views": {"role": "numerical", "transform": "log1p"},
+    }
+}
+
+
+def synthetic_long_tail(path, rows, seed=0, chunk_rows=1_000_000):
+    """Writes a click log whose id columns keep gaining distinct values as it
+    grows, for measuring a converter's memory: `clicked` (0/1), `user`,
+    `item` and `query` (Zipf-distributed ids over an unbounded range: a
+    long tail of values seen once), `category` (200 values), `price` and
+    `views` (numbers). CSV with a header; convert it under
+    `LONG_TAIL_SCHEMA`. Written by pyarrow, a million rows at a time.
+
+    Args:
+        path: the CSV file to write.
+        rows: how many rows.
+        seed: draws every row.
+        chunk_rows: rows generated and written at once.
+
+    Returns:
+        The `Path` written.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    types = _long_tail_types()
+    options = pacsv.WriteOptions(quoting_style="none")
+    with pacsv.CSVWriter(str(path), types, write_options=options) as writer:
+        for k, start in enumerate(range(0, rows, chunk_rows)):
+            n = min(chunk_rows, rows - start)
+            draw = np.random.default_rng([seed, k])
+            user, item, query = (draw.zipf(a, n) for a in (1.15, 1.3, 1.1))
+            category = draw.integers(0, 200, n)
+            logit = 0.3 * np.sin(item % 97) + 0.2 * np.cos(user % 89) - 1.2
+            clicked = (draw.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype("int8")
+            columns = [
+                clicked,
+                _prefixed("u", user), _prefixed("i", item), _prefixed("q", query),
+                _prefixed("c", category),
+                np.round(draw.lognormal(3.0, 1.0, n), 2),
+                draw.poisson(30.0, n),
+            ]  # fmt: skip
+            writer.write_table(pa.Table.from_arrays(columns, schema=types))
+    return path
+
+
+def _prefixed(prefix, ids):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(prefix, pa.array(ids).cast(pa.string()), "")
+
+
+def _long_tail_types():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("clicked", pa.int8()), ("user", pa.string()), ("item", pa.string()),
+        ("query", pa.string()), ("category", pa.string()), ("price", pa.float64()),
+        ("views", pa.int64()),
+    ])  # fmt: skip
+
+
 # What `write_examples` writes (docs/your_data.md follows along with them).
 EXAMPLE_FILES = ("shop_clicks.csv", "ratings.csv", "movies.csv", "clicks_parquet")
 GENRES = ("Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Animation")
