@@ -221,8 +221,8 @@ def _define_train(fv):
         "BxM (batch B ways, rows M ways); default every device on one axis.", flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_integer(
-        "cpu_devices", None, "With --strategy=mirrored and no GPU: replicate over this many "
-        "logical CPU devices (to test the path).", flag_values=fv,
+        "cpu_devices", None, "With --strategy=mirrored or model_parallel and no GPU: split "
+        "the CPU into this many devices (to test the path).", flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_boolean("quiet", False, "Print only the result row.", flag_values=fv)
 
@@ -451,8 +451,8 @@ def _run_train(fv):
     if sum(x is not None for x in (fv.dataset, fv.data_file or fv.train_file, fv.shards)) != 1:
         raise ValueError("Give exactly one of --dataset=NAME, --data_file=PATH (or split files: "
                          "--train_file, --test_file) or --shards=DIR.")  # fmt: skip
-    if fv.cpu_devices is not None and fv.strategy != "mirrored":
-        raise ValueError("--cpu_devices is for --strategy=mirrored.")
+    if fv.cpu_devices is not None and fv.strategy not in ("mirrored", "model_parallel"):
+        raise ValueError("--cpu_devices is for --strategy=mirrored or model_parallel.")
     if fv.cpu_devices is not None and fv.cpu_devices < 1:
         raise ValueError(f"--cpu_devices must be 1 or more. Received: {fv.cpu_devices}")
     if fv.mesh is not None and fv.strategy != "model_parallel":

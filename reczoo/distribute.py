@@ -65,6 +65,22 @@ def configure_cpu_devices(count):
             ) from None
 
 
+def configure_jax_cpu_devices(count):
+    """Splits the host into `count` JAX CPU devices (for `model_parallel` on a
+    machine without accelerators). Must run before JAX starts its backend."""
+    flags = re.sub(r"--xla_force_host_platform_device_count=\d+", "",
+                   os.environ.get("XLA_FLAGS", ""))  # fmt: skip
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
+    import jax
+
+    found = len(jax.devices("cpu"))
+    if found != count:
+        raise RuntimeError(
+            f"JAX has started with {found} CPU device(s); cpu_devices={count} must be set "
+            "before anything runs on it (first thing in the program)."
+        )
+
+
 def get_strategy(name="default", cpu_devices=None, mesh=None):
     """The strategy called `name` (created once per process).
 
@@ -72,8 +88,10 @@ def get_strategy(name="default", cpu_devices=None, mesh=None):
         name: `"default"` (one device), `"mirrored"`, `"multi_worker"` (both
             `tf.distribute` strategies) or `"model_parallel"` (a
             `ShardedTables` on `keras.distribution`, JAX backend).
-        cpu_devices: for `mirrored` without GPUs, replicate over this many
-            logical CPU devices.
+        cpu_devices: without GPUs, split the CPU into this many devices:
+            logical TensorFlow devices for `mirrored`, JAX host devices
+            (`XLA_FLAGS=--xla_force_host_platform_device_count`) for
+            `model_parallel`.
         mesh: for `model_parallel`, the device mesh: `"8"` (one axis: rows
             and batch both split 8 ways) or `"2x4"` (batch split 2 ways,
             rows 4 ways); None for every device on one axis.
@@ -99,6 +117,8 @@ def get_strategy(name="default", cpu_devices=None, mesh=None):
         raise ValueError(f"--mesh is for --strategy=model_parallel. Received: strategy={name!r}")
     _check_backend(name)
     if name == "model_parallel":
+        if cpu_devices:
+            configure_jax_cpu_devices(cpu_devices)
         key = (name, mesh)
         if key not in _STRATEGY:
             _STRATEGY[key] = ShardedTables(mesh)

@@ -603,7 +603,7 @@ class VocabularyCounter:
         if path.stat().st_size > self.memory_bytes and depth < 4:
             # Split by hash, batch by batch, then sum each part alone.
             parts = {}
-            with pa.ipc.open_stream(str(path)) as reader:
+            with pa.ipc.open_stream(pa.OSFile(str(path))) as reader:
                 for batch in reader:
                     where = partition_hash(batch.column(0), seed=depth)
                     where = where % np.uint64(self.partitions)
@@ -618,7 +618,7 @@ class VocabularyCounter:
             for sub, _ in parts.values():
                 yield from self._kept(sub, min_count, depth + 1)
             return
-        with pa.ipc.open_stream(str(path)) as reader:
+        with pa.ipc.open_stream(pa.OSFile(str(path))) as reader:
             table = reader.read_all()
         path.unlink()
         summed = table.group_by("value").aggregate([("count", "sum")])
