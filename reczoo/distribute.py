@@ -320,6 +320,84 @@ def check_placement(strategy, model, name):
     check_tables_fit(tables, strategy.row_shards if sharded else 1)
 
 
+def batch_shards():
+    """How many ways the active `keras.distribution` splits each batch (1
+    without one): Keras needs every batch to divide evenly."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return 1
+    distribution = keras.distribution.distribution()
+    axis = getattr(distribution, "batch_dim_name", None)
+    if distribution is None or axis is None:
+        return 1
+    mesh = distribution.device_mesh
+    return int(mesh.shape[list(mesh.axis_names).index(axis)])
+
+
+def whole_batches(data):
+    """A `tf.data.Dataset` of batches without its batches that do not split
+    evenly across the active distribution's batch axis (an epoch's last,
+    short batch); anything else as it is."""
+    shards = batch_shards()
+    if shards == 1:
+        return data
+    tf = _tf()
+    if not isinstance(data, tf.data.Dataset):
+        return data
+
+    def whole(*batch):
+        first = tf.nest.flatten(batch)[0]
+        return tf.equal(tf.shape(first)[0] % shards, 0)
+
+    return data.filter(whole)
+
+
+def padded(x):
+    """`x` (arrays, or a dict or list of them) padded with copies of its last
+    row to a multiple of the active distribution's batch split, with its row
+    count; `x` itself, and None, where nothing needs padding. (`predict`'s
+    batches then split evenly too, when its `batch_size` does.)"""
+    import numpy as np
+
+    shards = batch_shards()
+    leaves = _leaves(x)
+    if shards == 1 or not leaves or not all(isinstance(a, np.ndarray) for a in leaves):
+        return x, None
+    rows = len(leaves[0])
+    extra = (-rows) % shards
+    if extra == 0:
+        return x, None
+
+    def pad(a):
+        return np.concatenate([a, np.repeat(a[-1:], extra, axis=0)])
+
+    return _map(pad, x), rows
+
+
+def cut(outputs, rows):
+    """`outputs` cut back to the first `rows` rows (None: as they are)."""
+    if rows is None:
+        return outputs
+    return _map(lambda a: a[:rows], outputs)
+
+
+def _leaves(x):
+    if isinstance(x, dict):
+        return list(x.values())
+    if isinstance(x, list | tuple):
+        return list(x)
+    return [x]
+
+
+def _map(fn, x):
+    if isinstance(x, dict):
+        return {k: fn(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(fn(v) for v in x)
+    return fn(x)
+
+
 def table_row_multiple():
     """How many ways the active distribution splits table rows (1 outside
     `--strategy=model_parallel`): a `FeatureEmbedding` rounds its tables'

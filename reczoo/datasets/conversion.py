@@ -30,7 +30,7 @@ from reczoo.datasets.sources import DatasetError
 
 SPILL_PARTITIONS = 16
 MEMORY_BYTES = 8 * 2**20
-FLUSH_PAIRS = 1 << 17
+FLUSH_PAIRS = 1 << 15
 # Odd 64-bit multipliers of the partition hash, one per byte position mod 64.
 _MULTIPLIERS = (
     np.random.default_rng(20261204).integers(1, 2**63, 64, dtype=np.uint64) * 2 + 1

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from reczoo import distribute
 from reczoo.models.topk import Interactions
 
 
@@ -133,7 +134,14 @@ class Task(keras.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         """Keras `fit`; in-memory inputs are checked first (`FeatureSpec.check_inputs`)."""
         x, y, kwargs = self._fit_inputs(self._checked(x), _checked_labels(y), args, kwargs)
-        return super().fit(x, y, *args, **kwargs)
+        return super().fit(distribute.whole_batches(x), y, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """Keras `predict_on_batch`; under a `keras.distribution` that splits
+        batches n ways, a batch of another size is padded to a multiple of n
+        and the outputs cut back."""
+        x, rows = distribute.padded(x)
+        return distribute.cut(super().predict_on_batch(x), rows)
 
     def _fit_inputs(self, x, y, args, kwargs):
         return x, y, kwargs
@@ -142,7 +150,8 @@ class Task(keras.Model):
         return super().evaluate(self._checked(x), _checked_labels(y), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self._checked(x), *args, **kwargs)
+        x, rows = distribute.padded(self._checked(x))
+        return distribute.cut(super().predict(x, *args, **kwargs), rows)
 
     def _checked(self, x):
         # A dict of arrays is checked by feature name; datasets, generators and
