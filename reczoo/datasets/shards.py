@@ -21,6 +21,7 @@ per-worker sharding (`tf.distribute.InputContext`), ids looked up or hashed
 per batch, prefetch. Memory is bounded by the buffers, not by the rows.
 """
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
@@ -240,11 +241,14 @@ def convert_criteo(
         *(_Column(c, "categorical", min_count=min_count, hash_buckets=hash_buckets,
                   hash_offset=0) for c in CRITEO_CATEGORICAL),
     ]  # fmt: skip
-    source = {"file": path.name, "sha256": sha256 or sha256_of(path), "format": "criteo"}
-    with _new_folder(folder, overwrite) as work:
+    with _new_folder(folder, overwrite) as work, _checksums() as checksums:
+        # The file's checksum is read beside the conversion, not before it.
+        checksum = checksums.submit(sha256_of, path) if sha256 is None else None
         writers, encoding = _convert(
             work, blocks, columns, ratios, seed, rows_per_shard, block_rows, max_rows
         )
+        sha256 = sha256 or checksum.result()
+        source = {"file": path.name, "sha256": sha256, "format": "criteo"}
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
@@ -258,6 +262,11 @@ def convert_criteo(
         }
         _finish(work, manifest, writers)
     return _converted(folder, writers)
+
+
+def _checksums():
+    """A thread that reads the input's checksums while it is converted."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="reczoo-checksum")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,24 +439,28 @@ def convert_table(
         *(_Column(c.name, "categorical", min_count=c.min_count, hash_buckets=c.hash_buckets)
           for c in categorical),
     ]  # fmt: skip
-    digest, files = hashlib.sha256(), {}
+    files = {}
 
-    def checked(blocks):
+    def checked(blocks, checksums):
         for names, arrays, part, first_line in blocks:
             if part.name not in files:
                 _check_names(table, names, part)
-                files[part.name] = True
-                digest.update(sha256_of(part).encode())
+                # Each part's checksum is read beside the conversion.
+                files[part.name] = checksums.submit(sha256_of, part)
             yield names, arrays, part, first_line
 
     numeric = [c.name for c in columns if c.role != "categorical"]
     blocks = conversion.arrow_blocks(
         path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
     )
-    with _new_folder(folder, overwrite) as work:
+    with _new_folder(folder, overwrite) as work, _checksums() as checksums:
         writers, encoding = _convert(
-            work, checked(blocks), columns, ratios, seed, rows_per_shard, block_rows, max_rows
-        )
+            work, checked(blocks, checksums), columns, ratios, seed, rows_per_shard,
+            block_rows, max_rows,
+        )  # fmt: skip
+        digest = hashlib.sha256()
+        for checksum in files.values():
+            digest.update(checksum.result().encode())
         manifest = _table_manifest(
             path, name, schema, digest.hexdigest(),
             (categorical, numerical, encoding),
