@@ -275,17 +275,10 @@ def _arrow_message(error):
 
 
 def _parquet_blocks(part, block_rows):
-    import pyarrow.parquet as pq
+    from reczoo.datasets.tables import parquet_batches
 
-    try:
-        reader = pq.ParquetFile(part)
-    except Exception as e:  # pyarrow raises several kinds for a damaged file
-        raise DatasetError(f"{part} is a damaged parquet file: {e}") from None
-    names = list(reader.schema_arrow.names)
-    line = 1
-    for batch in reader.iter_batches(batch_size=block_rows):
+    for names, batch, line in parquet_batches(part, block_rows):
         yield names, [_text(c) for c in batch.columns], line
-        line += batch.num_rows
 
 
 def _python_blocks(part, sep, header, encoding, block_rows):

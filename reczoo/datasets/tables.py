@@ -350,7 +350,10 @@ def iter_blocks(path, sep=None, header=True, encoding="utf-8", block_rows=65_536
             yield names, columns, part, first_line
 
 
-def _parquet_blocks(path, block_rows):
+def parquet_batches(path, block_rows):
+    """A parquet file's record batches of at most `block_rows` rows: yields
+    `(names, batch, first_line)`, the first row being line 1; a damaged file
+    is refused by name."""
     import pyarrow.parquet as pq
 
     try:
@@ -360,9 +363,13 @@ def _parquet_blocks(path, block_rows):
     names = list(reader.schema_arrow.names)
     line = 1
     for batch in reader.iter_batches(batch_size=block_rows):
-        columns = [[_as_text(v) for v in column.to_pylist()] for column in batch.columns]
-        yield names, columns, line
+        yield names, batch, line
         line += batch.num_rows
+
+
+def _parquet_blocks(path, block_rows):
+    for names, batch, line in parquet_batches(path, block_rows):
+        yield names, [[_as_text(v) for v in column.to_pylist()] for column in batch.columns], line
 
 
 def _open_text(path, encoding):
