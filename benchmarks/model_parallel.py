@@ -38,7 +38,8 @@ import json, os, re, sys
 os.environ["KERAS_BACKEND"] = "jax"
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
 import contextlib, keras, reczoo
-from reczoo import datasets, distribute
+from reczoo import datasets
+from reczoo.features.embedding import model_tables
 way, folder, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = datasets.open_shards(folder)
 scope = contextlib.nullcontext()
@@ -48,7 +49,7 @@ with scope:
     result = reczoo.run("deepfm", data, "shards", epochs=1, verbose=0, batch_size=batch,
                         strategy="model_parallel" if way == "model_parallel" else None)
 task = result.model
-tables = distribute.tables_of(task)
+tables = model_tables(task)
 flat = [p.replace("/", "_") for p in tables]
 held = [v for v in task.weights if v.path in tables]
 held += [v for v in task.optimizer.variables if any(v.path.endswith((f + "_momentum", f + "_velocity")) for f in flat)]

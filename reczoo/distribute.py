@@ -288,24 +288,12 @@ def _TableParallel(owner, batch_axis):
     return _table_parallel_class()(owner, batch_axis)
 
 
-def tables_of(model):
-    """`{variable path: (rows, dim)}` of every table of the model's shared
-    `FeatureEmbedding` layers."""
-    from reczoo.features import FeatureEmbedding
-
-    return {
-        table.embeddings.path: (table.input_dim, table.output_dim)
-        for layer in model._flatten_layers()
-        if isinstance(layer, FeatureEmbedding)
-        for table in layer.embeddings.values()
-    }
-
-
-def check_placement(strategy, model, name):
+def check_placement(strategy, tables, name):
     """Refuses, before training, a model `strategy` cannot place: one with no
-    embedding table to shard under `model_parallel`, or whose tables' training
-    state exceeds one device's memory (`check_tables_fit`)."""
-    tables = tables_of(model)
+    embedding table to shard under `model_parallel`, or whose tables'
+    training state exceeds one device's memory (`check_tables_fit`).
+    `tables` is `{variable path: (rows, dim)}` of the model's tables
+    (`reczoo.features.embedding.model_tables`); `name` names the model."""
     sharded = isinstance(strategy, ShardedTables)
     if sharded and not tables:
         raise ValueError(

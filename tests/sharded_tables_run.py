@@ -18,7 +18,8 @@ os.environ["KERAS_BACKEND"] = "jax"
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
 
 import reczoo
-from reczoo import datasets, distribute
+from reczoo import datasets
+from reczoo.features.embedding import model_tables
 
 METRIC = {"deepfm": "auc", "two_tower": "top_100_accuracy"}
 
@@ -32,7 +33,7 @@ def _data(model, source):
 def _shards(result):
     """For each table and each of its Adam slots: [rows, shard rows, shards]."""
     task = result.model
-    tables = distribute.tables_of(task)
+    tables = model_tables(task)
     out = {}
     for table in (w for w in task.weights if w.path in tables):
         flat = table.path.replace("/", "_")

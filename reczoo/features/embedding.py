@@ -283,3 +283,14 @@ def _common_dim(spec):
             "Received only numerical features."
         )
     return next(iter(dims))
+
+
+def model_tables(model):
+    """`{variable path: (rows, dim)}` of every table of `model`'s
+    `FeatureEmbedding` layers."""
+    return {
+        table.embeddings.path: (table.input_dim, table.output_dim)
+        for layer in model._flatten_layers()
+        if isinstance(layer, FeatureEmbedding)
+        for table in layer.embeddings.values()
+    }

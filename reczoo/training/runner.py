@@ -17,6 +17,7 @@ import numpy as np
 from reczoo import datasets, distribute, provenance, registry
 from reczoo.datasets.shards import ShardedDataset
 from reczoo.features import Categorical, FeatureSpec, Sequence
+from reczoo.features.embedding import model_tables
 from reczoo.training.command import format_command
 from reczoo.training.loop import train
 from reczoo.training.plans import NextItemPlan, RankingPlan, RetrievalPlan, StreamingPlan
@@ -389,7 +390,7 @@ def _execute(
         if strategy is not None:
             stack.enter_context(strategy.scope())
         task, plan = build_task(settings, data, split)
-        distribute.check_placement(strategy, task, settings.model)
+        distribute.check_placement(strategy, model_tables(task), settings.model)
         if warm_start is not None:
             warm_start(task, plan)
     # Presets pre-trained here were temporary: the row keeps what trained them.
