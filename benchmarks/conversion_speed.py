@@ -1,7 +1,7 @@
 """Shard conversion: rows/s and peak memory as the log grows to 100M rows,
 and the speed against an earlier converter, measured in one run.
 
-    git worktree add $REF bc35427      # the converter before pyarrow
+    git worktree add $REF d49522e      # the last commit before the pyarrow converter
     python benchmarks/conversion_speed.py --reference=$REF \
         --output=benchmarks/results/conversion
 
