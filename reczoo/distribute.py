@@ -386,12 +386,29 @@ def _map(fn, x):
     return fn(x)
 
 
+_ROW_MULTIPLE = contextvars.ContextVar("reczoo_row_multiple", default=None)
+
+
+@contextlib.contextmanager
+def rows_multiple_of(multiple):
+    """Builds `FeatureEmbedding` tables with rows rounded up to a multiple of
+    `multiple` inside, whatever the distribution: a preset trained with its
+    tables split keeps their padded rows, and loads with them anywhere."""
+    token = _ROW_MULTIPLE.set(int(multiple))
+    try:
+        yield
+    finally:
+        _ROW_MULTIPLE.reset(token)
+
+
 def table_row_multiple():
     """How many ways the active distribution splits table rows (1 outside
-    `--strategy=model_parallel`): a `FeatureEmbedding` rounds its tables'
-    rows up to a multiple of it."""
+    `--strategy=model_parallel`, or what `rows_multiple_of` sets): a
+    `FeatureEmbedding` rounds its tables' rows up to a multiple of it."""
     import keras
 
+    if _ROW_MULTIPLE.get() is not None:
+        return _ROW_MULTIPLE.get()
     if keras.backend.backend() != "jax":
         return 1
     distribution = keras.distribution.distribution()

@@ -38,7 +38,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from reczoo import provenance, registry
+from reczoo import distribute, provenance, registry
 from reczoo.provenance import sha256_of
 
 CONFIG_FILE = "config.json"
@@ -187,6 +187,7 @@ def save_to_preset(
             "format_version": FORMAT_VERSION,
             "model_code_version": type(task.backbone).code_version,
             "weights_dtype": weights_dtype,
+            **_row_multiple(task),
             "data_assets": bool(keep_data),
             "versions": provenance.versions(),
             "backend": keras.backend.backend(),
@@ -536,6 +537,17 @@ def _readable(directory, name):
         ) from None
 
 
+def _row_multiple(task):
+    """`{"table_row_multiple": n}` for a task whose tables were padded to a
+    multiple of n rows (trained with `--strategy=model_parallel`), else `{}`."""
+    from reczoo.features import FeatureEmbedding
+
+    multiples = {layer.row_multiple for layer in task._flatten_layers()
+                 if isinstance(layer, FeatureEmbedding)}  # fmt: skip
+    multiple = max(multiples, default=1)
+    return {"table_row_multiple": multiple} if multiple > 1 else {}
+
+
 def _deserialized(config, directory, safe_mode):
     """The task of `config`, in a safe-mode scope of this call's own: Keras'
     process-wide `enable_unsafe_deserialization()` does not reach it."""
@@ -598,7 +610,11 @@ def from_preset(preset, sha256=None, compile=True, safe_mode=True):
     if not compile:
         config.pop("compile_config", None)
     registry.load_backbones()
-    task = _deserialized(config, directory, safe_mode is not False)
+    with contextlib.ExitStack() as stack:
+        if metadata.get("table_row_multiple"):
+            # Trained with its tables split: their rows were padded, and stay so.
+            stack.enter_context(distribute.rows_multiple_of(metadata["table_row_multiple"]))
+        task = _deserialized(config, directory, safe_mode is not False)
     with (
         _readable(directory, WEIGHTS_FILE),
         warnings.catch_warnings(),

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 from reczoo import cli, datasets, distribute
@@ -128,8 +129,6 @@ def test_tables_over_the_memory_cap_are_refused(monkeypatch):
 
 
 def test_padded_rows_keep_lookups_and_reload():
-    import numpy as np
-
     import reczoo
 
     spec = reczoo.FeatureSpec([reczoo.Categorical("item_id", 13, 4)])
@@ -141,3 +140,24 @@ def test_padded_rows_keep_lookups_and_reload():
     again = reczoo.FeatureEmbedding.from_config(layer.get_config())
     assert again.row_multiple == 8
     assert "row_multiple" not in reczoo.FeatureEmbedding(spec).get_config()
+
+
+def test_a_preset_with_padded_tables_loads_anywhere(tmp_path):
+    # A model trained with its tables split has padded rows; its preset says
+    # so and loads with them outside any distribution.
+    import reczoo
+    from reczoo.features.embedding import model_tables
+
+    spec = reczoo.FeatureSpec([reczoo.Categorical("user_id", 13, 4),
+                               reczoo.Categorical("item_id", 21, 4)])  # fmt: skip
+    with distribute.rows_multiple_of(8):
+        model = reczoo.get_model("gmf", feature_spec=spec)
+    reczoo.save_to_preset(model, tmp_path / "p")
+    assert json.loads((tmp_path / "p" / "metadata.json").read_text())["table_row_multiple"] == 8
+    again = reczoo.from_preset(tmp_path / "p")
+    assert sorted(model_tables(again).values()) == [(16, 4), (24, 4)]
+    rows = {"user_id": np.array([1, 12]), "item_id": np.array([3, 20])}
+    np.testing.assert_allclose(again.predict_on_batch(rows), model.predict_on_batch(rows))
+    unpadded = reczoo.get_model("gmf", feature_spec=spec)
+    reczoo.save_to_preset(unpadded, tmp_path / "q")
+    assert "table_row_multiple" not in json.loads((tmp_path / "q" / "metadata.json").read_text())
