@@ -91,25 +91,16 @@ def arrow_blocks(
     arrays: text, except the `numeric` columns of text files, which the
     reader may give as float64 (empty fields null). `names` names the
     columns of headerless text."""
-    from reczoo.datasets.tables import data_files, is_parquet
+    from reczoo.datasets.tables import is_parquet, over_parts
 
-    first_names = None
-    for part in data_files(path):
+    def blocks_of(part):
         if is_parquet(part):
-            blocks = _parquet_blocks(part, block_rows)
-        elif _arrow_reads(part, sep, encoding):
-            blocks = _csv_blocks(part, sep, header, block_rows, names, numeric)
-        else:
-            blocks = _python_blocks(part, sep, header, encoding, block_rows)
-        for part_names, columns, first_line in blocks:
-            if first_names is None:
-                first_names = part_names
-            elif part_names != first_names:
-                raise DatasetError(
-                    f"{part} has columns {part_names}, but the first part has {first_names}: "
-                    "the parts of one table must share their columns."
-                )
-            yield part_names, columns, part, first_line
+            return _parquet_blocks(part, block_rows)
+        if _arrow_reads(part, sep, encoding):
+            return _csv_blocks(part, sep, header, block_rows, names, numeric)
+        return _python_blocks(part, sep, header, encoding, block_rows)
+
+    yield from over_parts(path, blocks_of)
 
 
 def _compression(part):

@@ -335,13 +335,22 @@ def iter_blocks(path, sep=None, header=True, encoding="utf-8", block_rows=65_536
     whole table: yields `(names, columns, part, first_line)`, `columns` a
     list of string lists and `first_line` the file line of the block's
     first row. Parts must share their columns."""
+
+    def blocks_of(part):
+        if is_parquet(part):
+            return _parquet_blocks(part, block_rows)
+        return _text_blocks(part, sep, header, encoding, block_rows)
+
+    yield from over_parts(path, blocks_of)
+
+
+def over_parts(path, blocks_of):
+    """`blocks_of(part)`'s `(names, columns, first_line)` for each file of
+    `path` (`data_files`), as `(names, columns, part, first_line)`; a part
+    whose columns differ from the first part's is refused by name."""
     names = None
     for part in data_files(path):
-        if is_parquet(part):
-            blocks = _parquet_blocks(part, block_rows)
-        else:
-            blocks = _text_blocks(part, sep, header, encoding, block_rows)
-        for part_names, columns, first_line in blocks:
+        for part_names, columns, first_line in blocks_of(part):
             if names is None:
                 names = part_names
             elif part_names != names:
