@@ -548,13 +548,17 @@ def _row_multiple(task):
     return {"table_row_multiple": multiple} if multiple > 1 else {}
 
 
-def _deserialized(config, directory, safe_mode):
+def _deserialized(config, directory, safe_mode, metadata=None):
     """The task of `config`, in a safe-mode scope of this call's own: Keras'
-    process-wide `enable_unsafe_deserialization()` does not reach it."""
+    process-wide `enable_unsafe_deserialization()` does not reach it. A task
+    trained with its tables split (`metadata["table_row_multiple"]`) gets
+    their padded rows back."""
     from keras.src.saving.serialization_lib import SafeModeScope
 
+    multiple = (metadata or {}).get("table_row_multiple")
+    rows = distribute.rows_multiple_of(multiple) if multiple else contextlib.nullcontext()
     try:
-        with SafeModeScope(safe_mode):
+        with SafeModeScope(safe_mode), rows:
             return keras.saving.deserialize_keras_object(config, safe_mode=safe_mode)
     except ValueError as error:
         if safe_mode and "safe_mode" in str(error):
@@ -610,11 +614,7 @@ def from_preset(preset, sha256=None, compile=True, safe_mode=True):
     if not compile:
         config.pop("compile_config", None)
     registry.load_backbones()
-    with contextlib.ExitStack() as stack:
-        if metadata.get("table_row_multiple"):
-            # Trained with its tables split: their rows were padded, and stay so.
-            stack.enter_context(distribute.rows_multiple_of(metadata["table_row_multiple"]))
-        task = _deserialized(config, directory, safe_mode is not False)
+    task = _deserialized(config, directory, safe_mode is not False, metadata)
     with (
         _readable(directory, WEIGHTS_FILE),
         warnings.catch_warnings(),
