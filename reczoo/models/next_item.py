@@ -5,11 +5,11 @@ import numpy as np
 from keras import ops
 
 from reczoo.dtypes import lowest
-from reczoo.losses import SampledSoftmax, info_nce
+from reczoo.losses import GeneralizedBinaryCrossentropy, SampledSoftmax, gbce_beta, info_nce
 from reczoo.models import topk
 from reczoo.models.task import Task
 
-_NEXT_ITEM_LOSSES = ("bce", "sampled_softmax", "ce")
+_NEXT_ITEM_LOSSES = ("bce", "sampled_softmax", "gbce", "ce")
 
 
 @keras.saving.register_keras_serializable(package="reczoo")
@@ -30,6 +30,10 @@ class NextItem(Task):
       sampled negative per position (the SASRec paper);
     - `"sampled_softmax"`: softmax over the next item and `num_negatives`
       uniform negatives shared by the batch;
+    - `"gbce"`: gSASRec's generalised binary cross-entropy (Petrov &
+      Macdonald 2023) of the next item against `num_negatives` uniform
+      negatives shared by the batch, the positive's term weighted by
+      `gbce_beta(num_negatives, items, gbce_calibration)`;
     - `"ce"`: softmax cross-entropy over the whole catalogue (Klenitskiy &
       Vasilev 2023 found it makes SASRec much stronger).
 
@@ -45,8 +49,10 @@ class NextItem(Task):
 
     Args:
         backbone: a `reczoo.models.SequentialBackbone`.
-        loss: `"bce"`, `"sampled_softmax"` or `"ce"`.
-        num_negatives: negatives of the sampled softmax.
+        loss: `"bce"`, `"sampled_softmax"`, `"gbce"` or `"ce"`.
+        num_negatives: negatives of the sampled softmax and of gBCE.
+        gbce_calibration: gSASRec's t in [0, 1] (0: plain binary
+            cross-entropy over the negatives; 1: fully calibrated).
         normalize_by: divide the summed loss of a batch by this number
             instead of by its count of scored positions (None).
         contrastive_weight: weight of the contrastive loss (0: none).
@@ -59,8 +65,8 @@ class NextItem(Task):
 
     Raises:
         ValueError: an unknown `loss` or `contrastive_similarity`, a ratio
-            outside [0, 1], or a contrastive loss on a backbone without a mask
-            token.
+            or `gbce_calibration` outside [0, 1], or a contrastive loss on a
+            backbone without a mask token.
 
     Example:
         ```python
@@ -82,6 +88,7 @@ class NextItem(Task):
         backbone,
         loss="bce",
         num_negatives=100,
+        gbce_calibration=0.75,
         normalize_by=None,
         contrastive_weight=0.0,
         contrastive_temperature=1.0,
@@ -108,6 +115,10 @@ class NextItem(Task):
                             ("reorder_ratio", reorder_ratio)):  # fmt: skip
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
+        if not 0.0 <= gbce_calibration <= 1.0:
+            raise ValueError(
+                f"`gbce_calibration` must be in [0, 1]. Received: gbce_calibration={gbce_calibration}"
+            )
         # === Functional model ===
         inputs = backbone.input
         outputs = backbone(inputs)[backbone.output_key]
@@ -116,6 +127,7 @@ class NextItem(Task):
         # === Config ===
         self.loss_name = loss
         self.num_negatives = int(num_negatives)
+        self.gbce_calibration = float(gbce_calibration)
         self.normalize_by = normalize_by
         self.contrastive_weight = float(contrastive_weight)
         self.contrastive_temperature = float(contrastive_temperature)
@@ -202,14 +214,31 @@ class NextItem(Task):
                 # stacking the two logits reorders how the shared item table's
                 # gradients are summed, and committed rows would move in the 6th digit.
                 losses = -ops.log_sigmoid(positive) - ops.log_sigmoid(-negative)
+            elif self.loss_name == "gbce":
+                # Negatives of their own for each sequence, shared by its
+                # positions: one set for the whole batch pushes those few
+                # rows down from every state at once, and training collapses.
+                negatives = keras.random.randint(
+                    (ops.shape(targets)[0], self.num_negatives),
+                    1,
+                    self.num_scored,
+                    seed=self.seed_generator,
+                )
+                negative = ops.einsum("bld,bkd->blk", states, ops.take(table, negatives, axis=0))
             else:
                 negatives = keras.random.randint(
                     (self.num_negatives,), 1, self.num_scored, seed=self.seed_generator
                 )
                 negative = ops.matmul(states, ops.transpose(ops.take(table, negatives, axis=0)))
+            if self.loss_name != "bce":
                 logits = ops.concatenate([ops.expand_dims(positive, -1), negative], axis=-1)
                 # The positive is column 0 of every row.
-                losses = SampledSoftmax(reduction=None)(ops.zeros_like(targets), logits)
+                if self.loss_name == "gbce":
+                    beta = gbce_beta(self.num_negatives, self.num_scored - 1, self.gbce_calibration)
+                    labels = ops.one_hot(ops.zeros_like(targets), self.num_negatives + 1)
+                    losses = GeneralizedBinaryCrossentropy(beta, reduction=None)(labels, logits)
+                else:
+                    losses = SampledSoftmax(reduction=None)(ops.zeros_like(targets), logits)
         if self.normalize_by:
             # A constant keeps every position's weight equal when batches are
             # grouped by length and hold different numbers of positions.
@@ -334,6 +363,7 @@ class NextItem(Task):
             {
                 "loss": self.loss_name,
                 "num_negatives": self.num_negatives,
+                "gbce_calibration": self.gbce_calibration,
                 "normalize_by": self.normalize_by,
                 "contrastive_weight": self.contrastive_weight,
                 "contrastive_temperature": self.contrastive_temperature,

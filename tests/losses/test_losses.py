@@ -75,10 +75,37 @@ def test_sampled_binary_crossentropy_matches_hand_computed_values():
     np.testing.assert_allclose(_value(got), expected, rtol=1e-6)
 
 
+def test_generalized_binary_crossentropy_matches_hand_computed_values():
+    logits = np.array([[0.0, 0.0], [2.0, -1.0]])
+    labels = np.array([[1.0, 0.0], [1.0, 0.0]])
+
+    def softplus(x):
+        return np.log1p(np.exp(x))
+
+    expected = [0.25 * np.log(2) + np.log(2), 0.25 * softplus(-2.0) + softplus(-1.0)]
+    got = losses.GeneralizedBinaryCrossentropy(beta=0.25, reduction=None)(labels, logits)
+    np.testing.assert_allclose(_value(got), expected, rtol=1e-6)
+    plain = losses.GeneralizedBinaryCrossentropy(beta=1.0, reduction=None)(labels, logits)
+    bce = losses.SampledBinaryCrossentropy(reduction=None)(labels, logits)
+    np.testing.assert_allclose(_value(plain), _value(bce), rtol=1e-6)
+
+
+def test_gbce_beta_follows_the_paper():
+    # gSASRec: alpha = k / (|I| - 1); t = 0 is BCE, t = 1 gives beta = alpha.
+    assert losses.gbce_beta(256, 1001, 0.0) == pytest.approx(1.0)
+    assert losses.gbce_beta(256, 1001, 1.0) == pytest.approx(0.256)
+    assert losses.gbce_beta(256, 1001, 0.75) == pytest.approx(1 - 0.75 * (1 - 0.256))
+    with pytest.raises(ValueError, match="calibration=2"):
+        losses.gbce_beta(256, 1001, 2)
+    with pytest.raises(ValueError, match="beta=0"):
+        losses.GeneralizedBinaryCrossentropy(beta=0)
+
+
 @pytest.mark.parametrize(
     "loss",
     [
         losses.BPRLoss(),
+        losses.GeneralizedBinaryCrossentropy(beta=0.5),
         losses.InfoNCE(temperature=0.2, similarity="cos"),
         losses.SampledSoftmax(),
         losses.SampledBinaryCrossentropy(),

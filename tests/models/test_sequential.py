@@ -83,6 +83,25 @@ def test_sampled_softmax_loss_by_hand():
     assert compute(model, [[[0.7, 0.2]]], [[2]]) == pytest.approx(np.log(4.0), rel=1e-5)
 
 
+def test_gbce_loss_by_hand():
+    # 4 items, 2 negatives: alpha = 2/3, beta = alpha * (t (1 - 1/alpha) + 1/alpha)
+    # = 1 - t (1 - alpha) = 0.75 at t = 0.75. With equal logits z every
+    # column costs softplus(-z) (the positive, weighted) or softplus(z).
+    table = [[0.0, 0.0]] + [[1.0, 0.5]] * 4
+    model = loss_model("gbce", table, num_negatives=2, gbce_calibration=0.75, seed=1)
+    z = 2.0 * 1.0 + 0.0 * 0.5
+    expected = 0.75 * np.log1p(np.exp(-z)) + 2 * np.log1p(np.exp(z))
+    assert compute(model, [[[2.0, 0.0]]], [[3]]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_gbce_refuses_bad_settings():
+    with pytest.raises(ValueError, match=r"gbce_calibration=1\.5"):
+        reczoo.get_model("sasrec", feature_spec=seq_spec(), loss="gbce", gbce_calibration=1.5)
+    model = loss_model("gbce", [[0.0, 0.0]] + [[1.0, 0.0]] * 4, num_negatives=9)
+    with pytest.raises(ValueError, match="between 1 and num_items - 1 = 3 negatives"):
+        compute(model, [[[0.7, 0.2]]], [[2]])
+
+
 def test_unknown_loss_and_missing_history():
     with pytest.raises(ValueError, match="loss='bpr'"):
         reczoo.get_model("sasrec", feature_spec=seq_spec(), loss="bpr")

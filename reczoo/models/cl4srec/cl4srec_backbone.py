@@ -23,6 +23,8 @@ class CL4SRecBackbone(SASRecBackbone):
         num_blocks: attention blocks.
         num_heads: attention heads (they split the embedding width).
         dropout: dropout on the embeddings, attention weights and FFN.
+        norm: the blocks' layer normalisation, `"sasrec"` or `"pre"`
+            (`SASRecBackbone`).
         embeddings_regularizer: regularizer of the item table.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 

@@ -18,7 +18,8 @@ class SASRecBackbone(SequentialBackbone):
     pass through `num_blocks` `TransformerBlock`s of causal multi-head
     self-attention and a point-wise feed-forward network, each with layer
     normalisation on its input, a residual connection from that normalised
-    input (`norm="sasrec"`, as in the paper's code) and dropout; padding
+    input (`norm="sasrec"`, as in the paper's code; `norm="pre"` adds the
+    unnormalised input) and dropout; padding
     positions are zeroed after every block. Position t attends to positions up to t only, so
     `{"sequence_output": (batch, length, dim)}` holds, at each position, the
     state that predicts the next item. Scores are dot products with the same
@@ -30,6 +31,9 @@ class SASRecBackbone(SequentialBackbone):
         num_blocks: attention blocks.
         num_heads: attention heads (they split the embedding width).
         dropout: dropout on the embeddings, attention weights and FFN.
+        norm: the blocks' layer normalisation (`TransformerBlock`):
+            `"sasrec"` (the paper's code) or `"pre"` (both residuals add the
+            block's unnormalised input).
         embeddings_regularizer: regularizer of the item table.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
@@ -57,6 +61,7 @@ class SASRecBackbone(SequentialBackbone):
         num_blocks=2,
         num_heads=1,
         dropout=0.5,
+        norm="sasrec",
         embeddings_regularizer=None,
         dtype=None,
         **kwargs,
@@ -86,7 +91,7 @@ class SASRecBackbone(SequentialBackbone):
                 num_heads,
                 dropout=dropout,
                 causal=True,
-                norm="sasrec",
+                norm=norm,
                 epsilon=1e-8,
                 dtype=dtype,
                 name=f"block_{i}",
@@ -118,6 +123,7 @@ class SASRecBackbone(SequentialBackbone):
         self.num_blocks = num_blocks
         self.num_heads = num_heads
         self.dropout = dropout
+        self.norm = norm
         self.embeddings_regularizer = embedding.embeddings_regularizer
 
     def get_config(self):
@@ -127,6 +133,7 @@ class SASRecBackbone(SequentialBackbone):
                 "num_blocks": self.num_blocks,
                 "num_heads": self.num_heads,
                 "dropout": self.dropout,
+                "norm": self.norm,
                 "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
             }
         )
