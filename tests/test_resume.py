@@ -120,7 +120,8 @@ class _Stop(Exception):
     """Raised right after a checkpoint is written, as a kill there would."""
 
 
-def test_an_interrupted_run_resumes_in_process_to_the_same_result(tmp_path, monkeypatch):
+@pytest.mark.parametrize("averaged", [False, True], ids=["weights", "weight_averages"])
+def test_an_interrupted_run_resumes_in_process_to_the_same_result(tmp_path, monkeypatch, averaged):
     # The default tier's check of resumption (the killed processes above are
     # slow): a next-item run, whose sampler's seed state must come back too,
     # stopped after its second period, then run again with the same arguments.
@@ -133,6 +134,11 @@ def test_an_interrupted_run_resumes_in_process_to_the_same_result(tmp_path, monk
     # sampled negative per position, as SASRec trains.
     settings = {"protocol": "sasrec", "epochs": 4, "patience": 4, "embedding_dim": 16,
                 "max_length": 20, "batch_size": 32, "loss": "bce", "verbose": 0}  # fmt: skip
+    if averaged:
+        # The checkpoint holds the averages in the model (`use_ema`), which
+        # the resumed run must swap back before training on.
+        config = {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.5}
+        settings["optimizer"] = {"class_name": "Adam", "config": config}
     whole = run("gru4rec", data, **settings)
 
     saved = checkpoint.Checkpoint.on_epoch_end

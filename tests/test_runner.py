@@ -287,3 +287,27 @@ def test_evaluation_keeps_to_its_share_of_the_time(tmp_path):
     row = run("mlp", data, "loo_full", verbose=0, hidden_units=[8], max_evaluations=2)
     assert row["hyperparameters"]["eval_share"] == 0.25
     assert "eval_share" not in run("mlp", data, "loo_full", epochs=1, verbose=0)["hyperparameters"]
+
+
+def test_weight_averages_are_what_is_scored_and_kept(tmp_path):
+    # With `use_ema` the optimizer's moving averages are swapped in before
+    # each evaluation: at momentum 0 the averages are the weights themselves
+    # (the run is the plain one, exactly), at 0.9 they are not.
+    data = reczoo.datasets.load_interactions(
+        interactions_file(tmp_path, users=60, per_user=12), user="uid", item="sku", time="ts"
+    )
+
+    def adam(**config):
+        return {"class_name": "Adam", "config": {"learning_rate": 0.01, **config}}
+
+    rows = [
+        run("gmf", data, "loo_full", epochs=3, verbose=0, batch_size=16, optimizer=optimizer)
+        for optimizer in (adam(), adam(use_ema=True, ema_momentum=0.0),
+                          adam(use_ema=True, ema_momentum=0.9))
+    ]  # fmt: skip
+    metrics = [[h["ndcg@10"] for h in r["history"]] for r in rows]
+    assert metrics[0] == metrics[1] and rows[0]["metrics"] == rows[1]["metrics"]
+    assert metrics[2] != metrics[0]
+    weights = [r.model.get_weights() for r in rows]
+    assert all(np.array_equal(a, b) for a, b in zip(weights[0], weights[1], strict=True))
+    assert not all(np.allclose(a, b) for a, b in zip(weights[0], weights[2], strict=True))

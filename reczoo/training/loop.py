@@ -232,7 +232,8 @@ def train(
         plan, settings, steps_per_period, epochs_per_period, verbose, timer
     )
     watching = [c for c in (evaluation, stopping, reduce_lr, budget) if c is not None]
-    callbacks = [timer, DivergenceGuard(steps_per_period), *watching]
+    averaged = _ema_swap(task)
+    callbacks = [timer, DivergenceGuard(steps_per_period), *averaged, *watching]
     if tensorboard_dir is not None:
         # After the evaluation, whose val_ metrics it writes.
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard_dir), write_graph=False))
@@ -248,6 +249,8 @@ def train(
             )
             callbacks.append(checkpoint)  # last: it restores the others' state
             done = checkpoint.periods_done
+            if done and averaged:
+                averaged[0].resumed()
             if checkpoint.finished:
                 periods = done
         # The stream starts where the finished periods left it.
@@ -281,6 +284,27 @@ def train(
             shuffle=False,  # the stream is shuffled by the plan
         )
         return _log(fitted, done, steps_per_period, (evaluation, stopping, budget), timer)
+
+
+class AveragedWeights(keras.callbacks.SwapEMAWeights):
+    """With an optimizer that keeps moving averages of the weights
+    (`use_ema`), puts the averages in the model at the end of each period,
+    before the evaluation, early stopping and the checkpoint read it, and the
+    weights back at the start of the next: the averages are what is scored,
+    kept as the best and returned."""
+
+    def __init__(self):
+        super().__init__(swap_on_epoch=True)
+
+    def resumed(self):
+        """A checkpoint was saved with the averages in the model (and the
+        weights in the optimizer's average slots): swap them back before
+        training on."""
+        self._ema_weights_in_model = True  # Keras' flag, read at on_epoch_begin
+
+
+def _ema_swap(task):
+    return [AveragedWeights()] if getattr(task.optimizer, "use_ema", False) else []
 
 
 def _watchers(plan, settings, steps_per_period, epochs_per_period, verbose, timer=None):
