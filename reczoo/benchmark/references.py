@@ -52,6 +52,10 @@ REFERENCES = (
     # for 10,000 sampled users; `sasrec` evaluates every user the same way.
     Reference("sasrec", "amazon-games", ("sasrec", "sasrec_10k"),
               {"hr@10": 0.7410, "ndcg@10": 0.5360}, f"{_SASREC}: SASRec"),
+    # The same model trained with gSASRec's loss: the paper's SASRec row is
+    # the number it is compared with.
+    Reference("sasrec-gbce", "amazon-games", ("sasrec", "sasrec_10k"),
+              {"hr@10": 0.7410, "ndcg@10": 0.5360}, f"{_SASREC}: SASRec"),
     Reference("gru4rec", "amazon-games", ("sasrec", "sasrec_10k"),
               {"hr@10": 0.6599, "ndcg@10": 0.4759}, f"{_SASREC}: GRU4Rec+"),
     Reference("caser", "amazon-games", ("sasrec", "sasrec_10k"),

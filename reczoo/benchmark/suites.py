@@ -145,7 +145,7 @@ def _peer(peer, label, model, dataset, protocol, estimate_s):
 _FRAPPE = ("fm", "mlp", "deepfm", "ipnn", "opnn", "autoint", "autoint_plus", "dcnv2", "xdeepfm")
 # The leaders of BARS' Frappe_x1 table, on its rows only.
 _FRAPPE_LEADERS = ("finalmlp", "finalnet")
-_GAMES = ("sasrec", "sasrec-ce", "gru4rec", "caser", "cl4srec", "bert4rec")
+_GAMES = ("sasrec", "sasrec-ce", "sasrec-gbce", "gru4rec", "caser", "cl4srec", "bert4rec")
 # Collaborative filtering on MovieLens-100K, under NCF's protocol and full ranking.
 _CF = ("bpr_mf", "gmf", "mlp", "neumf", "convncf")
 _CF_SECONDS = {"bpr_mf": 300, "gmf": 90, "mlp": 120, "neumf": 240, "convncf": 900}
