@@ -232,8 +232,7 @@ def train(
         plan, settings, steps_per_period, epochs_per_period, verbose, timer
     )
     watching = [c for c in (evaluation, stopping, reduce_lr, budget) if c is not None]
-    averaged = _ema_swap(task)
-    callbacks = [timer, DivergenceGuard(steps_per_period), *averaged, *watching]
+    callbacks = [timer, DivergenceGuard(steps_per_period), *_ema_swap(task), *watching]
     if tensorboard_dir is not None:
         # After the evaluation, whose val_ metrics it writes.
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard_dir), write_graph=False))
@@ -249,8 +248,6 @@ def train(
             )
             callbacks.append(checkpoint)  # last: it restores the others' state
             done = checkpoint.periods_done
-            if done and averaged:
-                averaged[0].resumed()
             if checkpoint.finished:
                 periods = done
         # The stream starts where the finished periods left it.
@@ -295,12 +292,16 @@ class AveragedWeights(keras.callbacks.SwapEMAWeights):
 
     def __init__(self):
         super().__init__(swap_on_epoch=True)
+        self._first_period = True
 
-    def resumed(self):
-        """A checkpoint was saved with the averages in the model (and the
-        weights in the optimizer's average slots): swap them back before
-        training on."""
-        self._ema_weights_in_model = True  # Keras' flag, read at on_epoch_begin
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_period and epoch > 0:
+            # Resumed from a checkpoint, which was saved with the averages in
+            # the model (and the weights in the optimizer's average slots):
+            # Keras' own flag makes the swap below put the weights back.
+            self._ema_weights_in_model = True
+        self._first_period = False
+        super().on_epoch_begin(epoch, logs)
 
 
 def _ema_swap(task):
