@@ -32,7 +32,8 @@ class NextItem(Task):
       uniform negatives shared by the batch;
     - `"gbce"`: gSASRec's generalised binary cross-entropy (Petrov &
       Macdonald 2023) of the next item against `num_negatives` uniform
-      negatives shared by the batch, the positive's term weighted by
+      negatives drawn for each history (shared by its positions), the
+      positive's term weighted by
       `gbce_beta(num_negatives, items, gbce_calibration)`;
     - `"ce"`: softmax cross-entropy over the whole catalogue (Klenitskiy &
       Vasilev 2023 found it makes SASRec much stronger).
