@@ -281,14 +281,16 @@ class _Column:
     hash_offset: int = 1  # a schema's hash_buckets excludes id 0; Criteo's includes it
 
 
-def _convert(work, blocks, columns, ratios, seed, rows_per_shard, block_rows, max_rows):
+def _convert(work, blocks, columns, ratios, seed, rows_per_shard, block_rows, max_rows, fixed=None):
     """Streams `blocks` (`conversion.arrow_blocks`) into the parts' shards in
     `work`; returns the part writers and the categorical columns' encoding.
 
     Each row goes to train, validation or test by a uniform draw against
-    `ratios` (one stream of draws, whatever the blocks). Vocabularies are
-    counted in bounded memory (`conversion.VocabularyCounter`); the parts'
-    shards are written on threads of their own (`conversion.ParallelWriter`).
+    `ratios` (one stream of draws, whatever the blocks); with `fixed`
+    (`{file: part}`, split files), to its file's part, and only training
+    rows are counted. Vocabularies are counted in bounded memory
+    (`conversion.VocabularyCounter`); the parts' shards are written on
+    threads of their own (`conversion.ParallelWriter`).
     """
     rng = np.random.default_rng(seed)
     bounds = np.cumsum(ratios)[:2]
@@ -306,9 +308,13 @@ def _convert(work, blocks, columns, ratios, seed, rows_per_shard, block_rows, ma
             if n == 0:
                 break
             block = _encoded_block(get, columns, part, first_line)
-            for c in counted:
-                counter.update(c.name, get[c.name])
-            where = np.searchsorted(bounds, rng.random(n), side="right")
+            if fixed is None:
+                where = np.searchsorted(bounds, rng.random(n), side="right")
+            else:
+                where = np.full(n, PARTS.index(fixed[str(part)]))
+            if fixed is None or fixed[str(part)] == "train":
+                for c in counted:
+                    counter.update(c.name, get[c.name])
             # One gather puts each part's rows together, in their order.
             order = np.argsort(where, kind="stable")
             ends = np.searchsorted(where[order], np.arange(len(PARTS) + 1))
@@ -409,7 +415,8 @@ def convert_table(
     overwrite=False,
 ):
     """Converts your click log (a file, a folder or glob of parts, CSV or
-    parquet) into shards under `schema`, in one pass, in blocks.
+    parquet; or split files, `{"train": ..., "valid": ..., "test": ...}`)
+    into shards under `schema`, in one pass, in blocks.
 
     The schema's label, categorical (and user and item) and numerical
     columns are kept; each categorical column becomes ids when read, by a
@@ -417,7 +424,11 @@ def convert_table(
     whole file, or by hashing into its `hash_buckets`. Numerical columns take
     `none` or `log1p` (`standardize` and `bucketize` need the training rows'
     values first: read the table in memory for those). Each row goes to
-    train, validation or test at random (`ratios`, `seed`).
+    train, validation or test at random (`ratios`, `seed`); with split
+    files, each row stays in its file's part, vocabularies count the
+    training rows only (a value first seen in validation or test reads as
+    id 0, as FuxiCTR and BARS encode their fixed splits) and `max_rows`
+    counts each part's rows.
 
     Memory stays bounded: a few blocks of rows, and the counts go to disk
     (`conversion.VocabularyCounter`: exact for every value, so for every
@@ -443,31 +454,67 @@ def convert_table(
 
     def checked(blocks, checksums):
         for names, arrays, part, first_line in blocks:
-            if part.name not in files:
+            if str(part) not in files:
                 _check_names(table, names, part)
                 # Each part's checksum is read beside the conversion.
-                files[part.name] = checksums.submit(sha256_of, part)
+                files[str(part)] = checksums.submit(sha256_of, part)
             yield names, arrays, part, first_line
 
     numeric = [c.name for c in columns if c.role != "categorical"]
-    blocks = conversion.arrow_blocks(
-        path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
-    )
+
+    def read(path):
+        return conversion.arrow_blocks(
+            path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
+        )
+
+    fixed = None
+    if isinstance(path, dict):
+        fixed, blocks = _split_blocks(path, read, max_rows)
+        max_rows, split = None, {"files": {k: Path(str(v)).name for k, v in path.items()}}
+    else:
+        blocks, split = read(path), {"ratios": list(ratios), "seed": seed}
     with _new_folder(folder, overwrite) as work, _checksums() as checksums:
         writers, encoding = _convert(
             work, checked(blocks, checksums), columns, ratios, seed, rows_per_shard,
-            block_rows, max_rows,
+            block_rows, max_rows, fixed=fixed,
         )  # fmt: skip
         digest = hashlib.sha256()
         for checksum in files.values():
             digest.update(checksum.result().encode())
         manifest = _table_manifest(
-            path, name, schema, digest.hexdigest(),
-            (categorical, numerical, encoding),
-            {"ratios": list(ratios), "seed": seed}, block_rows, max_rows,
+            path.get("train") if fixed else path, name, schema, digest.hexdigest(),
+            (categorical, numerical, encoding), split, block_rows, max_rows,
         )  # fmt: skip
         _finish(work, manifest, writers)
     return _converted(folder, writers)
+
+
+def _split_blocks(files, read, max_rows):
+    """`(part of each file, blocks)` of split files `{part: path}`: the
+    blocks of each part's files in turn, at most `max_rows` rows a part."""
+    unknown = sorted(set(files) - set(PARTS))
+    if unknown or "train" not in files:
+        raise ValueError(
+            f"Split files are given as {{part: path}} with parts {PARTS}, train among them. "
+            f"Received parts: {sorted(files)}"
+        )
+    owner = {}
+
+    def blocks():
+        for part, path in files.items():
+            seen = 0
+            for names, arrays, source, first_line in read(path):
+                owner[str(source)] = part
+                if max_rows is not None:
+                    arrays = [a.slice(0, max_rows - seen) for a in arrays]
+                n = len(arrays[0]) if arrays else 0
+                if n:
+                    yield names, arrays, source, first_line
+                seen += n
+                if max_rows is not None and seen >= max_rows:
+                    break
+
+    return owner, blocks()
 
 
 def _table_manifest(path, name, schema, sha256, columns, split, block_rows, max_rows):
@@ -614,6 +661,11 @@ class ShardedDataset:
 
     def rows(self, part):
         return self.manifest["parts"][part]["rows"]
+
+    @property
+    def split_files(self):
+        """`{part: file name}` of shards written from split files, else None."""
+        return self.manifest["split"].get("files")
 
     @property
     def num_interactions(self):
@@ -783,3 +835,19 @@ def cached_criteo(path, name, sha256, min_count=10):
         if (folder / MANIFEST).is_file():
             return ShardedDataset(folder)
         return convert_criteo(path, folder, min_count=min_count, name=name, overwrite=True)
+
+
+def cached_split(files, name, sha256, schema):
+    """Split files (`{part: path}`) converted once under `schema` into the
+    reczoo cache, keyed by the dataset's `sha256` and the schema's; later
+    loads open the shards."""
+    from reczoo.datasets.schema import Schema
+    from reczoo.datasets.sources import cache_dir
+    from reczoo.provenance import file_lock
+
+    schema = schema if isinstance(schema, Schema) else Schema.from_dict(schema)
+    folder = cache_dir() / "shards" / f"{name}-{sha256[:16]}-{schema.sha256[:8]}"
+    with file_lock(folder.with_name(f".{folder.name}.lock")):
+        if (folder / MANIFEST).is_file():
+            return ShardedDataset(folder)
+        return convert_table(files, folder, schema, name=name, overwrite=True)

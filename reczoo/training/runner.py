@@ -434,10 +434,15 @@ def _execute(
 
 def _split(settings, data):
     if getattr(data, "streaming", False):
-        if settings.protocol.name != "shards":
+        # Shards written from split files hold a fixed split (BARS' x1 files).
+        fixed = data.split_files and settings.protocol.kind == "fixed_split"
+        if settings.protocol.name != "shards" and not fixed:
+            how = (
+                "written from its split files" if data.split_files else "drawn when it was written"
+            )
             raise ValueError(
-                f"{data.name!r} is sharded: its split was drawn when it was written. Use "
-                f"protocol 'shards'. Received: protocol={settings.protocol.name!r}"
+                f"{data.name!r} is sharded: its split was {how}. Use protocol 'shards'. "
+                f"Received: protocol={settings.protocol.name!r}"
             )
         return data.split(settings.protocol)
     return datasets.split(data, settings.protocol, seed=settings.seed)

@@ -178,3 +178,49 @@ def test_synthetic_logs_grow_the_same_rows(tmp_path):
     small = datasets.synthetic_criteo(tmp_path / "a.txt", 500, chunk_rows=200)
     large = datasets.synthetic_criteo(tmp_path / "b.txt", 1_200, chunk_rows=200)
     assert large.read_text().splitlines()[:500] == small.read_text().splitlines()
+
+
+def _split_files(folder):
+    """Train, valid and test CSVs: `city` has a value only validation holds."""
+    folder.mkdir()
+    rows = {"train": ["1,a,1.5", "0,b,2.0", "1,a,0.5", "0,c,1.0"],
+            "valid": ["1,z,3.0", "0,a,1.0"], "test": ["1,b,2.5", "0,c,0.0", "1,a,1.0"]}  # fmt: skip
+    files = {}
+    for part, lines in rows.items():
+        files[part] = folder / f"{part}.csv"
+        files[part].write_text("clicked,city,price\n" + "\n".join(lines) + "\n")
+    return files
+
+
+SPLIT_SCHEMA = {"columns": {"clicked": "label", "city": "categorical", "price": "numerical"}}
+
+
+def test_split_files_keep_their_parts_and_count_training_values_only(tmp_path):
+    files = _split_files(tmp_path / "csv")
+    data = datasets.convert_table(files, tmp_path / "s", SPLIT_SCHEMA)
+    assert [data.rows(p) for p in shards.PARTS] == [4, 2, 3]
+    assert data.split_files == {"train": "train.csv", "valid": "valid.csv", "test": "test.csv"}
+    # Vocabulary from the training rows: `z`, seen only in validation, reads as id 0.
+    assert data.vocabulary("city") == ["[PAD]", "a", "b", "c"]
+    valid, labels = _read_all(data, "valid")
+    np.testing.assert_array_equal(valid["city"].ravel(), [0, 1])
+    np.testing.assert_array_equal(labels, [1, 0])
+    test, _ = _read_all(data, "test")
+    np.testing.assert_array_equal(test["city"].ravel(), [2, 3, 1])
+    np.testing.assert_allclose(test["price"].ravel(), [2.5, 0.0, 1.0])
+    # `max_rows` counts each part's rows.
+    capped = datasets.convert_table(files, tmp_path / "c", SPLIT_SCHEMA, max_rows=2)
+    assert [capped.rows(p) for p in shards.PARTS] == [2, 2, 2]
+
+
+def test_split_files_name_their_parts(tmp_path):
+    files = _split_files(tmp_path / "csv")
+    with pytest.raises(ValueError, match="train among them"):
+        datasets.convert_table({"valid": files["valid"]}, tmp_path / "s", SPLIT_SCHEMA)
+    with pytest.raises(ValueError, match=r"Received parts: .*'holdout'"):
+        datasets.convert_table({**files, "holdout": files["test"]}, tmp_path / "s", SPLIT_SCHEMA)
+    # A part whose columns are not the schema's is refused by name, nothing written.
+    files["test"].write_text("clicked,town,price\n1,a,1.0\n")
+    with pytest.raises(DatasetError, match=r"test\.csv has no categorical column 'city'"):
+        datasets.convert_table(files, tmp_path / "s", SPLIT_SCHEMA)
+    assert not (tmp_path / "s").exists()
