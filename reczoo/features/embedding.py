@@ -60,12 +60,19 @@ class FeatureEmbedding(keras.layers.Layer):
     - `"concat"`: (batch, total), the pooled embeddings and the raw
       numerical values side by side, for MLP towers.
 
+    With `numerical_dim`, every mode projects each numerical feature to
+    that width as `"stack"` does (FuxiCTR embeds numbers so in every model).
+
     Args:
         feature_spec: a `FeatureSpec` (or a list of features, or its config).
         output_mode: `"dict"`, `"stack"` or `"concat"`.
         embeddings_initializer: initializer of every table.
         embeddings_regularizer: regularizer of every table, such as
             `keras.regularizers.L2(1e-5)`.
+        numerical_dim: project each numerical feature to this width (a
+            bias-free dense layer: for `dim=1`, value times a learned
+            vector); None keeps the raw values, except in `"stack"` mode,
+            which projects them to the id features' width.
         row_multiple: round every table's rows up to a multiple of this
             (rows past the vocabulary are never looked up). None takes the
             active `--strategy=model_parallel`'s row shard count (1 without
@@ -93,6 +100,7 @@ class FeatureEmbedding(keras.layers.Layer):
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
         row_multiple=None,
+        numerical_dim=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -107,9 +115,20 @@ class FeatureEmbedding(keras.layers.Layer):
         self.output_mode = output_mode
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+        if numerical_dim is not None and (
+            isinstance(numerical_dim, bool)
+            or not isinstance(numerical_dim, int)
+            or numerical_dim < 1
+        ):
+            raise ValueError(
+                f"`numerical_dim` must be a positive integer or None. Received: {numerical_dim!r}"
+            )
+        self.numerical_dim = numerical_dim
         self.common_dim = None
         if output_mode == "stack":
-            self.common_dim = _common_dim(spec)
+            self.common_dim = _common_dim(spec, numerical_dim)
+        # The width numerical features are projected to, or None: raw values.
+        width = self.numerical_dim or self.common_dim
         if row_multiple is None:
             row_multiple = distribute.table_row_multiple()
         if int(row_multiple) < 1:
@@ -136,10 +155,10 @@ class FeatureEmbedding(keras.layers.Layer):
                     name=f"{f.name}_hashing",
                 )
         self.projections = {}
-        if output_mode == "stack":
+        if width is not None:
             for f in spec.select([Numerical]):
                 self.projections[f.name] = keras.layers.Dense(
-                    self.common_dim,
+                    width,
                     use_bias=False,
                     kernel_initializer=self.embeddings_initializer,
                     dtype=self.dtype_policy,
@@ -223,8 +242,8 @@ class FeatureEmbedding(keras.layers.Layer):
         shapes = {}
         for f in self.feature_spec:
             if isinstance(f, Numerical):
-                width = self.common_dim if f.name in self.projections else f.dim
-                shapes[f.name] = (None, width)
+                projection = self.projections.get(f.name)
+                shapes[f.name] = (None, projection.units if projection else f.dim)
             elif isinstance(f, Sequence) and self.output_mode == "dict":
                 shapes[f.name] = (None, f.max_length, f.embedding_dim)
             else:
@@ -247,9 +266,11 @@ class FeatureEmbedding(keras.layers.Layer):
                 else None,
             }
         )
+        # Only when set: configs saved before these settings existed stay as they were.
         if self.row_multiple > 1:
-            # Only then: configs saved before the setting existed stay as they were.
             config["row_multiple"] = self.row_multiple
+        if self.numerical_dim is not None:
+            config["numerical_dim"] = self.numerical_dim
         return config
 
     @classmethod
@@ -267,7 +288,7 @@ def _as_spec(feature_spec):
     return FeatureSpec(feature_spec)
 
 
-def _common_dim(spec):
+def _common_dim(spec, numerical_dim=None):
     dims = {}
     for f in spec:
         if not isinstance(f, Numerical):
@@ -277,6 +298,13 @@ def _common_dim(spec):
         raise ValueError(
             f"output_mode='stack' needs one embedding width for all id features. Received: {listed}"
         )
+    if numerical_dim is not None and dims and numerical_dim not in dims:
+        raise ValueError(
+            f"output_mode='stack' needs numerical_dim equal to the id features' embedding_dim "
+            f"{next(iter(dims))}. Received: numerical_dim={numerical_dim}"
+        )
+    if not dims and numerical_dim is not None:
+        return int(numerical_dim)
     if not dims:
         raise ValueError(
             "output_mode='stack' needs at least one id feature to fix the width. "

@@ -85,6 +85,25 @@ def test_numerical_projection_in_stack_mode():
     np.testing.assert_allclose(out[0, 1], [6.0, -3.0])
 
 
+def test_numerical_dim_projects_numbers_in_every_mode():
+    spec = reczoo.FeatureSpec([reczoo.Categorical("u", 3, 2), reczoo.Numerical("x")])
+    layer = reczoo.FeatureEmbedding(spec, output_mode="concat", numerical_dim=2)
+    layer.build()
+    layer.projections["x"].kernel.assign(np.array([[2.0, -1.0]], dtype="float32"))
+    _set_table(layer, "u", [[0.0, 0.0], [5.0, 7.0], [0.0, 0.0]])
+    out = keras.ops.convert_to_numpy(layer({"u": np.array([1]), "x": np.array([[3.0]])}))
+    np.testing.assert_allclose(out[0], [5.0, 7.0, 6.0, -3.0])
+    assert layer.compute_output_shape(None) == (None, 4)
+    # Numbers alone stack at the width given; a width other than the ids' is refused.
+    only = reczoo.FeatureSpec([reczoo.Numerical("x"), reczoo.Numerical("y")])
+    stacked = reczoo.FeatureEmbedding(only, output_mode="stack", numerical_dim=3)
+    assert stacked({"x": np.ones((2, 1)), "y": np.ones((2, 1))}).shape == (2, 2, 3)
+    with pytest.raises(ValueError, match="numerical_dim equal to the id features' embedding_dim 2"):
+        reczoo.FeatureEmbedding(spec, output_mode="stack", numerical_dim=3)
+    with pytest.raises(ValueError, match="`numerical_dim` must be a positive integer"):
+        reczoo.FeatureEmbedding(spec, numerical_dim=0)
+
+
 def test_hashed_feature_reserves_bucket_zero():
     spec = reczoo.FeatureSpec(
         [reczoo.Categorical("city", embedding_dim=2, hash_bins=10, dtype="string")]

@@ -153,6 +153,25 @@ def test_finalmlp_context_must_name_features():
         reczoo.get_model("finalmlp", feature_spec=tiny_spec(), stream1_context=["city"])
 
 
+def test_finalmlp_embeds_numbers_in_streams_and_contexts_when_asked():
+    spec = reczoo.FeatureSpec([reczoo.Categorical("c", 5, 4), reczoo.Numerical("x"),
+                               reczoo.Numerical("y")])  # fmt: skip
+    settings = {"stream1_units": [8], "stream2_units": [6], "num_heads": 2,
+                "stream1_context": ["x", "y"], "stream2_context": ["c"]}  # fmt: skip
+    raw = reczoo.get_model("finalmlp", feature_spec=spec, **settings).backbone
+    embedded = reczoo.get_model(
+        "finalmlp", feature_spec=spec, numerical_embedding=True, **settings
+    ).backbone
+    # Streams read 4 + 1 + 1 raw values, or three vectors of 4; the numbers'
+    # context is 2 values, or 2 vectors of 4.
+    assert raw.get_layer("stream1").input.shape[-1] == 6
+    assert embedded.get_layer("stream1").input.shape[-1] == 12
+    assert embedded.get_layer("context1_embedding").compute_output_shape(None) == (None, 8)
+    assert embedded.get_config()["numerical_embedding"] is True
+    inputs = spec.dummy_inputs(3, seed=0)
+    assert embedded(inputs)["logit"].shape == (3, 1)
+
+
 def test_finalnet_two_blocks_train_on_the_distillation_too():
     spec = tiny_spec()
     features = spec.dummy_inputs(8, seed=0)

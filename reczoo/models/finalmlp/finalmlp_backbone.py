@@ -38,6 +38,10 @@ class FinalMLPBackbone(RankingBackbone):
         stream2_context: the same for the second gate.
         num_heads: heads of the bilinear fusion (it must divide both
             streams' last widths).
+        numerical_embedding: embed each numerical feature as a vector
+            times its value, at the id features' width, in the streams' input
+            and the gates' contexts (as FuxiCTR does); False reads the raw
+            values.
         embeddings_initializer: initializer of the embedding tables.
         embeddings_regularizer: regularizer of every embedding table.
         kernel_regularizer: regularizer of the MLPs' kernels.
@@ -78,6 +82,7 @@ class FinalMLPBackbone(RankingBackbone):
         stream1_context=(),
         stream2_context=(),
         num_heads=1,
+        numerical_embedding=False,
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
         kernel_regularizer=None,
@@ -86,13 +91,16 @@ class FinalMLPBackbone(RankingBackbone):
     ):
         # === Layers ===
         contexts = [list(stream1_context), list(stream2_context)]
+        common = next((f.embedding_dim for f in feature_spec if hasattr(f, "embedding_dim")), None)
         tables = {"embeddings_initializer": embeddings_initializer,
                   "embeddings_regularizer": embeddings_regularizer, "dtype": dtype}  # fmt: skip
+        if numerical_embedding:
+            tables["numerical_dim"] = common
         embedding = FeatureEmbedding(
             feature_spec, output_mode="concat", name="feature_embedding", **tables
         )
         context_embeddings, gates = _gates(
-            feature_spec, contexts, selection_units if feature_selection else None, tables
+            feature_spec, contexts, selection_units if feature_selection else None, tables, common
         )
         streams = [
             MLP(units, activation=activation, dropout=rate, batch_norm=batch_norm,
@@ -134,6 +142,7 @@ class FinalMLPBackbone(RankingBackbone):
         self.selection_units = [int(u) for u in selection_units]
         self.stream1_context, self.stream2_context = contexts
         self.num_heads = int(num_heads)
+        self.numerical_embedding = bool(numerical_embedding)
         self.embeddings_initializer = embedding.embeddings_initializer
         self.embeddings_regularizer = embedding.embeddings_regularizer
         self.kernel_regularizer = streams[0].kernel_regularizer
@@ -153,6 +162,7 @@ class FinalMLPBackbone(RankingBackbone):
                 "stream1_context": self.stream1_context,
                 "stream2_context": self.stream2_context,
                 "num_heads": self.num_heads,
+                "numerical_embedding": self.numerical_embedding,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": serialize_regularizer(self.embeddings_regularizer),
                 "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
@@ -161,11 +171,11 @@ class FinalMLPBackbone(RankingBackbone):
         return config
 
 
-def _gates(feature_spec, contexts, selection_units, tables):
+def _gates(feature_spec, contexts, selection_units, tables, common):
     """`(context embeddings, gates)`, one of each per stream: a stream's
     context features get tables of their own (None where it names none: its
-    gate learns a context); no gates (None) without `selection_units`."""
-    common = next((f.embedding_dim for f in feature_spec if hasattr(f, "embedding_dim")), None)
+    gate learns a context, `common` wide); no gates (None) without
+    `selection_units`."""
     context_embeddings, gates = [], []
     for i, names in enumerate(contexts, start=1):
         unknown = [n for n in names if n not in feature_spec.names]
