@@ -296,12 +296,33 @@ def model_cards(rows, seeds=None):
                 ),
                 f"  Reproduce: `{portable(row['suite_command'])}`",
             ]
+        card += _unmeasured(name, {(k[1], k[2]) for k, _ in measured})
         cards[folder / f"{name}.md"] = "\n".join(card) + "\n"
         index.append(
             f"| [{name}]({name}.md) | {entry.family} | {entry.task_name} | {entry.paper} |"
         )
     cards[folder / "README.md"] = "\n".join(index) + "\n"
     return cards
+
+
+def _unmeasured(name, measured):
+    """A card's lines for the published numbers of `name` on datasets no
+    committed row measures (`measured`: its (dataset, protocol) pairs), with
+    the command that would."""
+    from reczoo.benchmark.references import REFERENCES
+
+    lines = []
+    for ref in REFERENCES:
+        if ref.label != name or any((ref.dataset, p) in measured for p in ref.protocols):
+            continue
+        published = ", ".join(f"{k} {v:.4f}" for k, v in ref.metrics.items())
+        lines += [
+            f"- **{ref.dataset}**, `{ref.protocols[0]}`: not measured here (its files are "
+            f"not on the machine the rows come from; [datasets](../guide.md)).",
+            f"  Published: {published} ({ref.source}).",
+            f"  Run: `reczoo train --model={name} --dataset={ref.dataset}`",
+        ]
+    return lines
 
 
 def _beside(where, row, by_seed, capped=""):

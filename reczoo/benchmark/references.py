@@ -48,6 +48,15 @@ REFERENCES = (
               f"{_BARS}: FinalMLP_frappe_x1 (tuner_config_16, 004)"),
     Reference("finalnet", "frappe-x1", ("bars_x1",), {"auc": 0.985744, "logloss": 0.131070},
               f"{_BARS}: FINAL_2B_frappe_x1 (tuner_config_02, 003)"),
+    # The same leaders on BARS' Criteo_x1 and Avazu_x1 files (FuxiCTR 2.0.1).
+    Reference("finalmlp", "criteo-x1", ("bars_x1",), {"auc": 0.814902, "logloss": 0.437025},
+              f"{_BARS}: FinalMLP_criteo_x1 (tuner_config_07, 004)"),
+    Reference("finalnet", "criteo-x1", ("bars_x1",), {"auc": 0.815438, "logloss": 0.436520},
+              f"{_BARS}: FINAL_2B_criteo_x1 (tuner_config_01, 028)"),
+    Reference("finalmlp", "avazu-x1", ("bars_x1",), {"auc": 0.766566, "logloss": 0.365803},
+              f"{_BARS}: FinalMLP_avazu_x1 (tuner_config_03, 018)"),
+    Reference("finalnet", "avazu-x1", ("bars_x1",), {"auc": 0.767159, "logloss": 0.365334},
+              f"{_BARS}: FINAL_2B_avazu_x1 (tuner_config_04, 023)"),
     # The paper's code ranks each held-out item against 100 sampled negatives
     # for 10,000 sampled users; `sasrec` evaluates every user the same way.
     Reference("sasrec", "amazon-games", ("sasrec", "sasrec_10k"),

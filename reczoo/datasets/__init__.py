@@ -39,7 +39,12 @@ from reczoo.datasets.shards import (
     write_shards,
 )
 from reczoo.datasets.sources import DatasetError
-from reczoo.datasets.synthetic import synthetic_criteo, synthetic_long_tail, write_examples
+from reczoo.datasets.synthetic import (
+    synthetic_bars_x1,
+    synthetic_criteo,
+    synthetic_long_tail,
+    write_examples,
+)
 
 
 def locate(name, download=False):
@@ -173,6 +178,7 @@ __all__ = [
     "sources",
     "split",
     "statistics",
+    "synthetic_bars_x1",
     "synthetic_criteo",
     "synthetic_long_tail",
     "to_implicit",

@@ -241,3 +241,48 @@ def _ratings(rng, users=300, movies=400):
                 f"{user},{movie + 1},{round(stars * 2) / 2},{1_500_000_000 + t * 3600 + user}"
             )
     return rating_lines, movie_lines
+
+
+def synthetic_bars_x1(folder, name, rows=(4_000, 1_000, 1_000), seed=0):
+    """Writes stand-ins for BARS' `criteo-x1` or `avazu-x1` files: `train.csv`,
+    `valid.csv` and `test.csv` in `folder/name/`, with the published files'
+    header and layout (Criteo_x1: label, I1-I13 as numbers, C1-C26 as integer
+    ids; Avazu_x1: label, feat_1-feat_22 as integer ids, each column's ids a
+    range of its own, as the AFN indices are) and labels drawn from a
+    logistic model over the ids. Their row counts are not the published
+    ones, so `reczoo.datasets.load` refuses them: they are for reading the
+    files' path end to end (`reczoo.datasets.shards.cached_split`).
+
+    Args:
+        folder: the data folder (`$RECZOO_DATA_DIR`).
+        name: `"criteo-x1"` or `"avazu-x1"`.
+        rows: rows of train, valid and test.
+        seed: draws the weights and the rows.
+
+    Returns:
+        The `Path` of the dataset's folder.
+    """
+    from reczoo.datasets.public.bars_x1 import SCHEMAS
+
+    if name not in SCHEMAS:
+        raise ValueError(f"name must be one of {sorted(SCHEMAS)}. Received: {name!r}")
+    columns = list(SCHEMAS[name]["columns"])
+    numerical = [c for c in columns if SCHEMAS[name]["columns"][c]["role"] == "numerical"]
+    categorical = [c for c in columns if SCHEMAS[name]["columns"][c]["role"] == "categorical"]
+    rng = np.random.default_rng([seed, 0])
+    values = 20
+    weights = rng.normal(0.0, 0.5, (len(categorical), values))
+    slopes = rng.normal(0.0, 1.0, len(numerical))
+    target = Path(folder) / name
+    target.mkdir(parents=True, exist_ok=True)
+    for k, (part, n) in enumerate(zip(("train", "valid", "test"), rows, strict=True)):
+        draw = np.random.default_rng([seed, 1, k])
+        ids = draw.integers(0, values, (n, len(categorical)))
+        x = draw.random((n, len(numerical)))
+        logit = weights[np.arange(len(categorical)), ids].sum(axis=1) + x @ slopes
+        labels = (draw.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+        table = [labels.astype(str), *(np.char.mod("%.4f", x[:, j]) for j in range(x.shape[1]))]
+        table += [(ids[:, j] + values * j + 1).astype(str) for j in range(len(categorical))]
+        lines = [",".join(columns)] + [",".join(r) for r in zip(*table, strict=True)]
+        (target / f"{part}.csv").write_text("\n".join(lines) + "\n")
+    return target

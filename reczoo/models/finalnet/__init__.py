@@ -38,3 +38,46 @@ register_recipe(
         "the sum residual, chosen on validation",
     )
 )  # fmt: skip
+
+# BARS' published two-block FINAL runs on Criteo_x1 and Avazu_x1 (FuxiCTR
+# 2.0.1; FINAL_2B_criteo_x1_tuner_config_01, experiment 028, test AUC
+# 0.815438; FINAL_2B_avazu_x1_tuner_config_04, experiment 023, 0.767159),
+# as their logs list the parameters: FuxiCTR's default "concat" residual and
+# its embedding initialiser. Not run here: the files are not on this machine
+# (docs/guide.md).
+_FUXICTR_INIT = {"class_name": "RandomNormal", "config": {"stddev": 1e-4}}
+CRITEO_X1 = {
+    "num_blocks": 2,
+    "block1_units": [400, 400],
+    "block2_units": [400, 400],
+    "block1_dropout": 0.1,
+    "block2_dropout": 0.0,
+    "batch_norm": True,
+    "field_gate": True,
+    "residual": "concat",
+    "embeddings_regularizer": l2(5e-6),
+    "embeddings_initializer": _FUXICTR_INIT,
+}
+AVAZU_X1 = {
+    "num_blocks": 2,
+    "block1_units": [800],
+    "block2_units": [800, 800],
+    "block1_dropout": 0.3,
+    "block2_dropout": 0.2,
+    "batch_norm": True,
+    "field_gate": True,
+    "residual": "concat",
+    "embeddings_regularizer": l2(0.025),
+    "embeddings_initializer": _FUXICTR_INIT,
+}
+for _dataset, _settings, _config in (
+    ("criteo-x1", CRITEO_X1, "FINAL_2B_criteo_x1_tuner_config_01, 028"),
+    ("avazu-x1", AVAZU_X1, "FINAL_2B_avazu_x1_tuner_config_04, 023"),
+):
+    register_recipe(
+        Recipe(
+            f"finalnet/{_dataset}", "finalnet", _dataset, "bars_x1",
+            model_settings=_settings, training=BARS_TRAINING,
+            source=f"BARS FINAL_2B_{_dataset.replace('-', '_')} ({_config}), as published",
+        )
+    )  # fmt: skip
