@@ -27,6 +27,7 @@ from reczoo.benchmark import devices
 from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
 from reczoo.benchmark.rows import RESULTS, read_rows, update_rows
+from reczoo.datasets.sources import MissingFiles
 from reczoo.provenance import folder_lock, run_record
 from reczoo.terminal import native_stderr_held
 
@@ -268,6 +269,11 @@ def _attempt(entry, seed, strategy, options, checkpoints, given=(None, None)):
             return _run_entry(entry, seed, options, checkpoints, given)
     except KeyboardInterrupt:
         raise
+    except MissingFiles as error:
+        # Files the user places by hand (Criteo_x1, MovieLens-1M's ratings):
+        # not a failure of the entry; the reason says where they go.
+        return [{"status": "skipped", "error": " ".join(str(error).split()),
+                 "protocol": entry.protocol}]  # fmt: skip
     except Exception as error:  # recorded; the suite goes on
         return [_failed(entry, error)]
 

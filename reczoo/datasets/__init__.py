@@ -38,7 +38,7 @@ from reczoo.datasets.shards import (
     open_shards,
     write_shards,
 )
-from reczoo.datasets.sources import DatasetError
+from reczoo.datasets.sources import DatasetError, MissingFiles
 from reczoo.datasets.synthetic import (
     synthetic_bars_x1,
     synthetic_criteo,
@@ -151,6 +151,7 @@ __all__ = [
     "DatasetInfo",
     "InteractionDataset",
     "LeaveOneOutSplit",
+    "MissingFiles",
     "Protocol",
     "RowSplit",
     "Schema",

@@ -32,6 +32,12 @@ class DatasetError(ValueError):
     """
 
 
+class MissingFiles(DatasetError):
+    """A dataset whose files are not here and that reczoo does not download
+    (no pinned checksum, or downloading off): the message says where to get
+    them and where to place them. A benchmark suite skips its entries."""
+
+
 @dataclasses.dataclass(frozen=True)
 class RemoteFile:
     """One raw file of a dataset.
@@ -117,7 +123,7 @@ def locate(source, download=True):
             if unpinned
             else "downloading is off"
         )
-        raise DatasetError(
+        raise MissingFiles(
             f"Dataset files not found: {needed}. Looked in {where}; {reason}. Get them from "
             f"{', '.join(source.urls) or source.homepage} and place them in "
             f"{data_dir() / source.folder if data_dir() else target} "

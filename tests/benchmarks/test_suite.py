@@ -111,6 +111,15 @@ def test_a_failing_entry_is_recorded_and_the_suite_goes_on(tiny):
     assert any(r["kind"] == "throughput" and r["status"] == "ok" for r in rows)
 
 
+def test_an_entry_whose_files_are_not_placed_is_skipped_saying_where_they_go(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
+    entry = next(e for e in suites.entries("paper") if e.recipe == "finalnet/criteo-x1")
+    rows = run_suite([entry], output=tmp_path / "bench", quiet=True)
+    assert [r["status"] for r in rows] == ["skipped"]
+    assert "huggingface.co/datasets/reczoo/Criteo_x1" in rows[0]["error"]
+    assert str(tmp_path / "data" / "criteo-x1") in rows[0]["error"]
+
+
 def test_resume_skips_finished_rows_and_reruns_failed_ones(tiny, monkeypatch, capsys):
     folder, rows = tiny
     ran = []
