@@ -590,6 +590,10 @@ def _define_shards(fv):
     flags.DEFINE_string("schema", None, "--input is your click log (a file, folder or glob of "
                         "parts, CSV or parquet) read under this schema file; without it, "
                         "Criteo's layout.", flag_values=fv)  # fmt: skip
+    for stage in ("train", "valid", "test"):
+        flags.DEFINE_string(f"{stage}_file", None, f"Your {stage} split (with --schema, in place "
+                            "of --input: each row stays in its file's part; vocabularies count "
+                            "the training file).", flag_values=fv)  # fmt: skip
 
 
 def _run_shards(fv):
@@ -597,10 +601,30 @@ def _run_shards(fv):
 
     from reczoo import datasets
 
-    if (fv.input is None) == (fv.dataset is None):
-        raise ValueError("Give exactly one of --input=FILE or --dataset=NAME.")
+    if sum(x is not None for x in (fv.input, fv.dataset, fv.train_file)) != 1:
+        raise ValueError("Give exactly one of --input=FILE, --dataset=NAME or split files "
+                         "(--train_file, --valid_file, --test_file).")  # fmt: skip
     if fv.output is None:
         raise ValueError("--output=DIR is required: the new shard folder.")
+    if fv.train_file is not None:
+        if fv.schema is None:
+            raise ValueError("Split files are read under --schema=FILE (`reczoo schema infer "
+                             "--data_file=TRAIN_FILE` writes one).")  # fmt: skip
+        given = [f"--{f}" for f in ("ratios", "seed", "min_count", "hash_buckets") if fv[f].present]
+        if given:
+            raise ValueError(f"Split files keep their parts and --schema their columns; leave "
+                             f"out {', '.join(given)}.")  # fmt: skip
+        files = {s: fv[f"{s}_file"].value for s in ("train", "valid", "test")}
+        data = datasets.convert_table(
+            {s: f for s, f in files.items() if f is not None}, fv.output, fv.schema,
+            rows_per_shard=fv.rows_per_shard, block_rows=fv.block_rows, max_rows=fv.max_rows,
+            name=Path(fv.train_file).stem, overwrite=fv.overwrite,
+        )  # fmt: skip
+        print(json.dumps({"folder": fv.output, **data.statistics(), **data.conversion}),
+              flush=True)  # fmt: skip
+        return 0
+    if fv.valid_file is not None or fv.test_file is not None:
+        raise ValueError("--valid_file and --test_file go with --train_file.")
     if fv.input is not None:
         try:
             ratios = [float(r) for r in fv.ratios]

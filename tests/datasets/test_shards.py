@@ -224,3 +224,28 @@ def test_split_files_name_their_parts(tmp_path):
     with pytest.raises(DatasetError, match=r"test\.csv has no categorical column 'city'"):
         datasets.convert_table(files, tmp_path / "s", SPLIT_SCHEMA)
     assert not (tmp_path / "s").exists()
+
+
+def test_reczoo_shards_writes_split_files_and_train_reads_their_parts(tmp_path, capsys):
+    from reczoo import cli
+
+    files = _split_files(tmp_path / "csv")
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(SPLIT_SCHEMA))
+    flags = [f"--{part}_file={path}" for part, path in files.items()]
+    out = str(tmp_path / "s")
+    assert cli.main(["reczoo", "shards", *flags, f"--schema={schema}", f"--output={out}"]) == 0
+    written = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (written["train_rows"], written["valid_rows"], written["test_rows"]) == (4, 2, 3)
+    argv = ["reczoo", "train", "--model=fm", f"--shards={out}", "--protocol=fixed_split",
+            "--epochs=1", "--quiet"]  # fmt: skip
+    assert cli.main(argv) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["protocol"] == "fixed_split" and row["dataset_statistics"]["test_rows"] == 3
+    # Split files without a schema, or with a split of their own, are refused.
+    assert cli.main(["reczoo", "shards", *flags, f"--output={tmp_path / 'n'}"]) == 1
+    assert "--schema=FILE" in capsys.readouterr().err
+    argv = ["reczoo", "shards", *flags, f"--schema={schema}", "--ratios=0.5,0.25,0.25",
+            f"--output={tmp_path / 'n'}"]  # fmt: skip
+    assert cli.main(argv) == 1
+    assert "leave out --ratios" in capsys.readouterr().err
