@@ -461,18 +461,9 @@ def convert_table(
             yield names, arrays, part, first_line
 
     numeric = [c.name for c in columns if c.role != "categorical"]
-
-    def read(path):
-        return conversion.arrow_blocks(
-            path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
-        )
-
-    fixed = None
-    if isinstance(path, dict):
-        fixed, blocks = _split_blocks(path, read, max_rows)
-        max_rows, split = None, {"files": {k: Path(str(v)).name for k, v in path.items()}}
-    else:
-        blocks, split = read(path), {"ratios": list(ratios), "seed": seed}
+    blocks, fixed, split, max_rows = _table_blocks(
+        path, table, numeric, block_rows, (ratios, seed), max_rows
+    )
     with _new_folder(folder, overwrite) as work, _checksums() as checksums:
         writers, encoding = _convert(
             work, checked(blocks, checksums), columns, ratios, seed, rows_per_shard,
@@ -487,6 +478,22 @@ def convert_table(
         )  # fmt: skip
         _finish(work, manifest, writers)
     return _converted(folder, writers)
+
+
+def _table_blocks(path, table, numeric, block_rows, split, max_rows):
+    """`(blocks, part of each file or None, the manifest's split, max_rows
+    left to the converter)` of a table's file(s) or of split files."""
+
+    def read(path):
+        return conversion.arrow_blocks(
+            path, table.sep, table.header, table.encoding, block_rows, numeric=numeric
+        )
+
+    if isinstance(path, dict):
+        fixed, blocks = _split_blocks(path, read, max_rows)
+        return blocks, fixed, {"files": {k: Path(str(v)).name for k, v in path.items()}}, None
+    ratios, seed = split
+    return read(path), None, {"ratios": list(ratios), "seed": seed}, max_rows
 
 
 def _split_blocks(files, read, max_rows):
