@@ -60,3 +60,21 @@ def test_the_user_and_item_features_are_named_when_missing_or_mismatched(name):
     assert model.backbone.user_feature == "user"
     with pytest.raises(ValueError, match="one width"):
         reczoo.get_model(name, feature_spec=_spec(user_dim=2, item_dim=3))
+
+
+@pytest.mark.parametrize("name", ["gmf", "neumf", "bpr_mf", "convncf"])
+def test_the_embedding_initializer_reaches_every_table_and_the_config(name):
+    spec = reczoo.FeatureSpec(
+        [reczoo.Categorical("user_id", 400, 8), reczoo.Categorical("item_id", 500, 8)]
+    )
+    normal = {"class_name": "RandomNormal", "config": {"stddev": 0.01, "seed": 3}}
+    model = reczoo.get_model(name, feature_spec=spec, embeddings_initializer=normal)
+    tables = [w for w in model.backbone.weights if w.shape[0] in (400, 500) and w.shape[1] == 8]
+    assert len(tables) == (4 if name == "neumf" else 2)
+    for table in tables:
+        # Uniform in +-0.05 (the default) has a std of 0.029; this one 0.01.
+        assert 0.008 < float(np.std(table.numpy())) < 0.012
+    config = model.backbone.get_config()["embeddings_initializer"]
+    assert config["class_name"] == "RandomNormal" and config["config"]["stddev"] == 0.01
+    default = reczoo.get_model(name, feature_spec=spec).backbone.get_config()
+    assert default["embeddings_initializer"]["class_name"] == "RandomUniform"

@@ -121,17 +121,26 @@ RECBOLE_SEQUENTIAL = {
 # here because RecBole's has neither. reczoo runs 32 steps per call
 # (`steps_per_execution`, Keras' own setting: the same steps, fewer calls): at
 # BPR's 256 triples a step, per-step overhead is most of reczoo's time.
+# RecBole's own embedding initialisers, given to reczoo too: NeuMF draws its
+# tables from N(0, 0.01) (the NCF paper's), BPR uses Xavier's normal.
+_RECBOLE_NEUMF_INIT = {"class_name": "RandomNormal", "config": {"stddev": 0.01}}
+_RECBOLE_BPR_INIT = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "untruncated_normal"},
+}
 RECBOLE_CF = {
     "neumf": (
         "NeuMF",
         {"embedding_dim": 64, "mlp_embedding_dim": 64, "hidden_units": [128, 64],
          "dropout": 0.1, "learning_rate": 1e-3, "batch_size": 2048, "train_negatives": 4,
-         "epochs": 15, "steps_per_execution": 32},
+         "epochs": 15, "steps_per_execution": 32,
+         "embeddings_initializer": _RECBOLE_NEUMF_INIT},
     ),
     "bpr_mf": (
         "BPR",
         {"embedding_dim": 64, "item_bias": False, "learning_rate": 1e-3, "batch_size": 256,
-         "train_negatives": 4, "epochs": 15, "steps_per_execution": 32},
+         "train_negatives": 4, "epochs": 15, "steps_per_execution": 32,
+         "embeddings_initializer": _RECBOLE_BPR_INIT},
     ),
     "convncf": (
         "ConvNCF",

@@ -25,6 +25,8 @@ class MFBackbone(RankingBackbone):
         user_feature: the name of the user id feature.
         item_feature: the name of the item id feature.
         item_bias: add a learned bias per item.
+        embeddings_initializer: initializer of the embedding tables (default:
+            uniform in [-0.05, 0.05]).
         embeddings_regularizer: regularizer of the embedding tables (BPR's
             lambda), the item biases included.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
@@ -54,13 +56,20 @@ class MFBackbone(RankingBackbone):
         user_feature="user_id",
         item_feature="item_id",
         item_bias=True,
+        embeddings_initializer="uniform",
         embeddings_regularizer=None,
         dtype=None,
         **kwargs,
     ):
         # === Layers ===
         embedding = pair_embedding(
-            feature_spec, user_feature, item_feature, "MF", embeddings_regularizer, dtype
+            feature_spec,
+            user_feature,
+            item_feature,
+            "MF",
+            embeddings_regularizer,
+            dtype,
+            embeddings_initializer,
         )
         product = keras.layers.Multiply(dtype=dtype, name="mf_product")
         bias = None
@@ -95,6 +104,7 @@ class MFBackbone(RankingBackbone):
         self.user_feature = user_feature
         self.item_feature = item_feature
         self.item_bias = item_bias
+        self.embeddings_initializer = embedding.embeddings_initializer
         self.embeddings_regularizer = embedding.embeddings_regularizer
         self.embedding = embedding
 

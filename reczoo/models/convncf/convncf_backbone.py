@@ -27,6 +27,8 @@ class ConvNCFBackbone(RankingBackbone):
         user_feature: the name of the user id feature.
         item_feature: the name of the item id feature.
         channels: filters of every convolution (the paper: 32).
+        embeddings_initializer: initializer of the embedding tables (default:
+            uniform in [-0.05, 0.05]).
         embeddings_regularizer: regularizer of the embedding tables.
         kernel_regularizer: regularizer of the convolution kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
@@ -57,6 +59,7 @@ class ConvNCFBackbone(RankingBackbone):
         user_feature="user_id",
         item_feature="item_id",
         channels=32,
+        embeddings_initializer="uniform",
         embeddings_regularizer=None,
         kernel_regularizer=None,
         dtype=None,
@@ -64,7 +67,13 @@ class ConvNCFBackbone(RankingBackbone):
     ):
         # === Layers ===
         embedding = pair_embedding(
-            feature_spec, user_feature, item_feature, "ConvNCF", embeddings_regularizer, dtype
+            feature_spec,
+            user_feature,
+            item_feature,
+            "ConvNCF",
+            embeddings_regularizer,
+            dtype,
+            embeddings_initializer,
         )
         dim = feature_spec[user_feature].embedding_dim
         depth = round(math.log2(dim)) if dim > 1 else 0
@@ -106,6 +115,7 @@ class ConvNCFBackbone(RankingBackbone):
         self.user_feature = user_feature
         self.item_feature = item_feature
         self.channels = channels
+        self.embeddings_initializer = embedding.embeddings_initializer
         self.embeddings_regularizer = embedding.embeddings_regularizer
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.embedding = embedding

@@ -32,12 +32,13 @@ def pair_spec(feature_spec, user_feature, item_feature, model):
 
 
 def pair_embedding(feature_spec, user_feature, item_feature, model, embeddings_regularizer=None,
-                   dtype=None):  # fmt: skip
+                   dtype=None, embeddings_initializer="uniform"):  # fmt: skip
     """One `FeatureEmbedding` (dict output, named `feature_embedding`) of the
     user and item features of `feature_spec`, checked by `pair_spec`."""
     return FeatureEmbedding(
         pair_spec(feature_spec, user_feature, item_feature, model),
         output_mode="dict",
+        embeddings_initializer=embeddings_initializer,
         embeddings_regularizer=embeddings_regularizer,
         dtype=dtype,
         name="feature_embedding",
@@ -49,6 +50,7 @@ def pair_config(backbone):
     return {
         "user_feature": backbone.user_feature,
         "item_feature": backbone.item_feature,
+        "embeddings_initializer": keras.initializers.serialize(backbone.embeddings_initializer),
         "embeddings_regularizer": serialize_regularizer(backbone.embeddings_regularizer),
     }
 
@@ -68,6 +70,9 @@ class GMFBackbone(RankingBackbone):
             features of one embedding width.
         user_feature: the name of the user id feature.
         item_feature: the name of the item id feature.
+        embeddings_initializer: initializer of the embedding tables (default:
+            uniform in [-0.05, 0.05]; the NCF paper's is
+            `RandomNormal(stddev=0.01)`).
         embeddings_regularizer: regularizer of the two embedding tables.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
 
@@ -91,13 +96,20 @@ class GMFBackbone(RankingBackbone):
         feature_spec,
         user_feature="user_id",
         item_feature="item_id",
+        embeddings_initializer="uniform",
         embeddings_regularizer=None,
         dtype=None,
         **kwargs,
     ):
         # === Layers ===
         embedding = pair_embedding(
-            feature_spec, user_feature, item_feature, "GMF", embeddings_regularizer, dtype
+            feature_spec,
+            user_feature,
+            item_feature,
+            "GMF",
+            embeddings_regularizer,
+            dtype,
+            embeddings_initializer,
         )
         product = keras.layers.Multiply(dtype=dtype, name="gmf_product")
 
@@ -116,6 +128,7 @@ class GMFBackbone(RankingBackbone):
         # === Config ===
         self.user_feature = user_feature
         self.item_feature = item_feature
+        self.embeddings_initializer = embedding.embeddings_initializer
         self.embeddings_regularizer = embedding.embeddings_regularizer
         self.embedding = embedding
 

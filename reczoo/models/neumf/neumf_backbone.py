@@ -31,6 +31,9 @@ class NeuMFBackbone(RankingBackbone):
             spec's width.
         activation: activation of the tower.
         dropout: dropout after each tower layer.
+        embeddings_initializer: initializer of the four embedding tables
+            (default: uniform in [-0.05, 0.05]; the NCF paper's is
+            `RandomNormal(stddev=0.01)`).
         embeddings_regularizer: regularizer of the four embedding tables.
         kernel_regularizer: regularizer of the tower's kernels.
         dtype: the dtype policy of every layer (`"mixed_float16"`, ...).
@@ -59,6 +62,7 @@ class NeuMFBackbone(RankingBackbone):
         mlp_embedding_dim=None,
         activation="relu",
         dropout=0.0,
+        embeddings_initializer="uniform",
         embeddings_regularizer=None,
         kernel_regularizer=None,
         dtype=None,
@@ -69,11 +73,13 @@ class NeuMFBackbone(RankingBackbone):
         width = mlp_embedding_dim or pair[user_feature].embedding_dim
         mlp_pair = type(pair)([dataclasses.replace(f, embedding_dim=width) for f in pair])
         gmf_embedding = FeatureEmbedding(
-            pair, output_mode="dict", embeddings_regularizer=embeddings_regularizer,
+            pair, output_mode="dict", embeddings_initializer=embeddings_initializer,
+            embeddings_regularizer=embeddings_regularizer,
             dtype=dtype, name="gmf_embedding",
         )  # fmt: skip
         mlp_embedding = FeatureEmbedding(
-            mlp_pair, output_mode="concat", embeddings_regularizer=embeddings_regularizer,
+            mlp_pair, output_mode="concat", embeddings_initializer=embeddings_initializer,
+            embeddings_regularizer=embeddings_regularizer,
             dtype=dtype, name="mlp_embedding",
         )  # fmt: skip
         product = keras.layers.Multiply(dtype=dtype, name="gmf_product")
@@ -107,6 +113,7 @@ class NeuMFBackbone(RankingBackbone):
         self.user_feature = user_feature
         self.item_feature = item_feature
         self.mlp_embedding_dim = mlp_embedding_dim
+        self.embeddings_initializer = gmf_embedding.embeddings_initializer
 
     def get_config(self):
         config = super().get_config()
@@ -116,6 +123,7 @@ class NeuMFBackbone(RankingBackbone):
                 "user_feature": self.user_feature,
                 "item_feature": self.item_feature,
                 "mlp_embedding_dim": self.mlp_embedding_dim,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             }
         )
         config.pop("batch_norm")
