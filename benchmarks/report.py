@@ -66,7 +66,7 @@ def main(argv=None):
     seeds = {}
     outputs = model_cards(load_rows(seeds), seeds)
     outputs.update(zoo_page())
-    outputs.update(readme_models_table())
+    outputs.update(readme_models_table(load_rows()))
     stale = [
         path for path, text in outputs.items() if not path.is_file() or path.read_text() != text
     ]
@@ -89,21 +89,51 @@ README_TABLE = ("<!-- The models table: generated from the registry by python be
                 "<!-- end of the models table -->")  # fmt: skip
 
 
-def models_table():
-    """The README's table of models: one row per registered model."""
+def models_table(rows=None):
+    """The README's table of models: one row per registered model, with its
+    committed seed-0 rows that answer a published number (`rows`:
+    `load_rows()`), each beside that number."""
     import reczoo
 
-    lines = ["| name | family | task | paper |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| name | family | task | paper | measured (published) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name in reczoo.list_models():
         entry = reczoo.model_info(name)
         paper = entry.paper.rstrip(".")
         lines.append(
-            f"| [`{name}`](docs/models/{name}.md) | {entry.family} | {entry.task_name} | {paper} |"
+            f"| [`{name}`](docs/models/{name}.md) | {entry.family} | {entry.task_name} | {paper} "
+            f"| {'; '.join(_against_published(name, rows or {}))} |"
         )
     return "\n".join(lines)
 
 
-def readme_models_table():
+def _against_published(name, rows):
+    """`dataset protocol: metric measured (published)` for each committed
+    seed-0 row of `name` (its own label, not a variant's) that a reference
+    answers, uncapped, the paper suite's first."""
+    from reczoo.benchmark.references import reference
+
+    cells = {}
+    # The paper suite's row first where several suites ran the same split.
+    for (_, dataset, protocol, label), row in sorted(
+        rows.items(), key=lambda kv: kv[0][0] != "paper"
+    ):
+        ref = reference(label, dataset, protocol) if label == name else None
+        capped = row["entry"].split("/")[-1] if "|" not in row["entry"] else ""
+        if ref is None or capped or (dataset, protocol) in cells:
+            continue
+        metric = next((k for k in ref.metrics if k in row["metrics"]), None)
+        if metric is not None:
+            cells[dataset, protocol] = (
+                f"{dataset} `{protocol}`: {metric} {row['metrics'][metric]:.4f} "
+                f"({ref.metrics[metric]:.4f})"
+            )
+    return [cells[key] for key in sorted(cells)]
+
+
+def readme_models_table(rows=None):
     """`{README path: its text with the models table made anew}`."""
     path = HERE.parent / "README.md"
     text = path.read_text()
@@ -112,7 +142,7 @@ def readme_models_table():
         raise SystemExit(f"README.md has no models table between {start!r} and {end!r}.")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    return {path: f"{head}{start}\n{models_table()}\n{end}{tail}"}
+    return {path: f"{head}{start}\n{models_table(rows)}\n{end}{tail}"}
 
 
 def usage(name, entry):

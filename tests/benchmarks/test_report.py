@@ -48,3 +48,30 @@ def test_recorded_commands_carry_no_machine_path():
     for path in committed:
         text = path.read_text()
         assert "/tmp/" not in text and "/work/" not in text and "/root/" not in text, path
+
+
+def test_the_readme_table_puts_each_uncapped_row_beside_its_published_number():
+    def row(entry, auc):
+        return {"model": "finalnet", "entry": entry, "metrics": {"auc": auc, "logloss": 0.13}}
+
+    rows = {
+        # A capped run (epochs=2) never stands beside the published number.
+        ("quick", "frappe-x1", "bars_x1", "finalnet"): row(
+            "accuracy/finalnet/frappe-x1/bars_x1//epochs=2", 0.97
+        ),
+        ("paper", "frappe-x1", "bars_x1", "finalnet"): row(
+            "accuracy/finalnet/frappe-x1/bars_x1//", 0.98625
+        ),
+        # No published number for a split of the user's own, nor for a variant.
+        ("paper", "frappe", "bars_ctr", "finalnet"): row(
+            "accuracy/finalnet/frappe/bars_ctr//", 0.9
+        ),
+        ("paper", "frappe-x1", "bars_x1", "finalnet-wide"): row("accuracy/x//", 0.99),
+    }
+    assert report._against_published("finalnet", rows) == [
+        "frappe-x1 `bars_x1`: auc 0.9862 (0.9857)"
+    ]
+    assert report._against_published("deepfm", rows) == []
+    table = report.models_table(rows).splitlines()
+    assert table[0].endswith("| measured (published) |")
+    assert next(line for line in table if "[`finalnet`]" in line).endswith("auc 0.9862 (0.9857) |")
