@@ -1,4 +1,5 @@
 import json
+import os
 import shlex
 
 import numpy as np
@@ -181,6 +182,71 @@ def test_stacked_stream_gives_the_same_batches():
         np.testing.assert_array_equal(a, wa)
         np.testing.assert_array_equal(b, wb)
         np.testing.assert_array_equal(y, wy)
+
+
+def test_stacks_of_any_size_give_the_same_batches_in_the_same_order():
+    # Stacks are gathered one at a time, so the stream can draw the next one
+    # (and the next epoch's negatives) while the current one trains; their
+    # size must not change a batch.
+    from reczoo.datasets import pipelines
+
+    features = {"a": np.arange(46, dtype="int32"), "b": np.arange(92).reshape(46, 2)}
+    targets = np.arange(46, dtype="float32")
+
+    def flat(chunk):
+        got = []
+        for x, y in pipelines.shuffled_stacks(features, targets, 3, seed=7, group=2,
+                                              chunk_batches=chunk):  # fmt: skip
+            assert y.shape[1:] == (y.shape[1], 1) and x["b"].shape[2:] == (2,)
+            got += [(x["a"][i], x["b"][i], y[i]) for i in range(len(y))]
+        return got
+
+    one, big = flat(1), flat(1000)
+    assert [len(y) for _, _, y in one] == [6] * 7 + [4]
+    for (a, b, y), (wa, wb, wy) in zip(one, big, strict=True):
+        np.testing.assert_array_equal(a, wa)
+        np.testing.assert_array_equal(b, wb)
+        np.testing.assert_array_equal(y, wy)
+        np.testing.assert_array_equal(y[:, 0], wa.astype("float32"))
+    rows = np.concatenate([a for a, _, _ in one])
+    assert sorted(rows.tolist()) == list(range(46))
+    assert (rows[0::2] % 2 == 0).all() and (rows[1::2] == rows[0::2] + 1).all()
+
+
+def test_an_error_out_of_fit_on_a_stream_ends_the_process(tmp_path, data_dir):
+    # The error's traceback held the stream's tf.data iterator until the
+    # interpreter was finalised, and freeing it then (its generator closed
+    # by a tf.data thread waiting for the GIL) hung the process after the
+    # error, in about half the runs of this script before the fix.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "crash.py"
+    script.write_text(
+        textwrap.dedent("""
+        import keras
+        from reczoo import datasets
+        from reczoo.training.runner import build_task
+        from reczoo.training.settings import RunSettings
+
+        data = datasets.load("movielens-100k")
+        split = datasets.split(data, "ncf", seed=0)
+        settings = RunSettings.build("neumf", data.name, "ncf", {"pretrain": False})
+        task, plan = build_task(settings.complete(data, split), data, split)
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                raise ValueError("stopped on purpose")
+
+        task.fit(plan.stream(1), steps_per_epoch=plan.steps_per_epoch, epochs=3, verbose=0,
+                 callbacks=[Stop()])
+    """)
+    )
+    env = {**os.environ, "RECZOO_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                          timeout=90)  # fmt: skip
+    assert done.returncode == 1 and "stopped on purpose" in done.stderr
 
 
 def test_a_time_budget_stops_at_the_end_of_a_period_and_says_so(tmp_path, capsys):
