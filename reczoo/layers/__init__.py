@@ -2,6 +2,7 @@
 
 from reczoo.layers.attention import CausalSelfAttention, InteractingLayer, TargetAttention
 from reczoo.layers.cin import CIN
+from reczoo.layers.dropout import HashDropout
 from reczoo.layers.factorized import (
     EnsembleDistillation,
     FactorizedInteraction,
@@ -28,6 +29,7 @@ __all__ = [
     "FeatureSelection",
     "FieldGate",
     "FinalBlock",
+    "HashDropout",
     "InnerProduct",
     "InteractingLayer",
     "OuterProduct",

@@ -5,6 +5,8 @@ blocks' ensemble into each block."""
 import keras
 from keras import ops
 
+from reczoo.layers.dropout import HashDropout
+
 _RESIDUALS = ("concat", "sum")
 
 
@@ -130,7 +132,7 @@ class FinalBlock(keras.layers.Layer):
                 )
             if self.dropout > 0:
                 layers.append(
-                    keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name=f"dropout_{i}")
+                    HashDropout(self.dropout, dtype=self.dtype_policy, name=f"dropout_{i}")
                 )
             self.blocks.append(layers)
 

@@ -2,6 +2,8 @@
 
 import keras
 
+from reczoo.layers.dropout import HashDropout
+
 
 @keras.saving.register_keras_serializable(package="reczoo")
 class MLP(keras.layers.Layer):
@@ -70,7 +72,7 @@ class MLP(keras.layers.Layer):
                 )
             if self.dropout > 0:
                 self.dropout_layers.append(
-                    keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name=f"dropout_{i}")
+                    HashDropout(self.dropout, dtype=self.dtype_policy, name=f"dropout_{i}")
                 )
 
     def build(self, input_shape):

