@@ -88,6 +88,9 @@ class HashDropout(keras.layers.Layer):
         rate: the fraction of inputs to drop, in [0, 1).
         seed: the seed of the mask sequence (None: from Keras' global seed).
 
+    Raises:
+        ValueError: `rate` outside [0, 1).
+
     Example:
         ```python
         drop = reczoo.layers.HashDropout(0.5, seed=1)
