@@ -20,9 +20,11 @@ def _fmix32(h):
 def hashed_keep_mask(shape, rate, seed):
     """A boolean mask of `shape`, each element true with probability `1 - rate`.
 
-    Element `i` (in row-major order) is kept when `fmix32(fmix32(seed) ^ i *
-    golden)` is at least `rate * 2**32`: a counter-based generator, as Philox
-    is, but a dozen integer ops that XLA fuses into the layer's own loop.
+    With `key = fmix32(fmix32(seed[0]) + seed[1] * golden)`, element `i` (in
+    row-major order, fewer than 2**31 of them) is kept when
+    `fmix32((i * golden) ^ key)` is at least `rate * 2**32`, all in uint32
+    arithmetic: a counter-based generator, as Philox is, but a dozen integer
+    ops that XLA fuses into the layer's own loop.
 
     Args:
         shape: the mask's shape (a tuple; its entries may be tensors).
