@@ -13,7 +13,8 @@ builds it, it times:
   faster of two);
 - `epoch as trained`: the same with the steps per call `reczoo train` runs
   (`reczoo.training.loop.execution_steps` of the evaluation period's steps,
-  in the table's second column);
+  in the table's second column), as one compiled loop for a model that
+  compiles with XLA (`reczoo.training.fused`);
 - `pipeline`: the same epoch's batches drawn alone, without training
   (negative sampling, shuffling, batching, tf.data);
 - `step`: `fit` steps on one batch held in memory, the epoch's step count:
@@ -101,6 +102,7 @@ def held_step(task, plan, timed, warmup):
 
 def profile(model, dataset, protocol, overrides):
     """Seconds per part of one data epoch of `model`, with its step count."""
+    from reczoo.training.fused import fuse_steps
     from reczoo.training.loop import execution_steps
 
     data, split = load(dataset, protocol)
@@ -126,13 +128,14 @@ def profile(model, dataset, protocol, overrides):
     several = {**overrides, "steps_per_execution": 16}
     task16, plan16, _ = build(model, data, split, protocol, several)
     out["16 steps per call"] = held_step(task16, plan16, timed, 32) * steps
-    # The epoch as `reczoo train` runs it now: several steps per call.
     # The epoch as `reczoo train` runs it now: several steps per call, as
-    # many as divide its evaluation period; then both epochs once more,
-    # keeping the faster of each (a shared machine's noise is one-sided).
+    # many as divide its evaluation period, as one compiled loop where the
+    # model compiles with XLA; then both epochs once more, keeping the
+    # faster of each (a shared machine's noise is one-sided).
     per_call = execution_steps(settings.schedule(steps)[0])
     as_trained = {**overrides, "steps_per_execution": per_call}
     task_now, plan_now, _ = build(model, data, split, protocol, as_trained)
+    fuse_steps(task_now, per_call)
     _fit_seconds(task_now, plan_now.stream(1), per_call)
     out["epoch as trained"] = _fit_seconds(task_now, plan_now.stream(2), steps)
     out["epoch"] = min(out["epoch"], _fit_seconds(task, plan.stream(3), steps))

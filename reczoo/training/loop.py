@@ -20,6 +20,7 @@ import keras
 
 from reczoo import provenance
 from reczoo.training.checkpoint import Checkpoint
+from reczoo.training.fused import fuse_steps
 
 _SHOWN = ("hr@10", "ndcg@10", "auc", "logloss", "rmse", "mae")
 
@@ -267,8 +268,11 @@ def train(
         if "steps_per_execution" not in settings.model_settings and not _replicated(strategy):
             # Several steps per call (the preset keeps Keras' default of one).
             held.callback(_restore_steps_per_call, task, task.steps_per_execution)
-            task.steps_per_execution = execution_steps(steps_per_period)
-            task.train_function = None
+            steps = execution_steps(steps_per_period)
+            # Compiled models run a call's steps as one XLA loop (fused.py).
+            if not fuse_steps(task, steps, strategy):
+                task.steps_per_execution = steps
+                task.train_function = None
         fitted = task.fit(
             stream,
             initial_epoch=done,
