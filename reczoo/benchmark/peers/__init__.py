@@ -118,9 +118,9 @@ RECBOLE_SEQUENTIAL = {
 # per positive in training. reczoo's model settings, RecBole's names in
 # recbole_general.py: RecBole's default NeuMF shape, no pre-training on
 # either side (RecBole's needs runs of its own). BPR has no item bias or L2
-# here because RecBole's has neither. reczoo runs 32 steps per call
-# (`steps_per_execution`, Keras' own setting: the same steps, fewer calls): at
-# BPR's 256 triples a step, per-step overhead is most of reczoo's time.
+# here because RecBole's has neither. reczoo trains as `reczoo train` does:
+# several steps per call (`reczoo.training.loop.execution_steps`), one
+# compiled loop for the models that compile with XLA (`training.fused`).
 # RecBole's own embedding initialisers, given to reczoo too: NeuMF draws its
 # tables from N(0, 0.01) (the NCF paper's), BPR uses Xavier's normal.
 _RECBOLE_NEUMF_INIT = {"class_name": "RandomNormal", "config": {"stddev": 0.01}}
@@ -133,20 +133,19 @@ RECBOLE_CF = {
         "NeuMF",
         {"embedding_dim": 64, "mlp_embedding_dim": 64, "hidden_units": [128, 64],
          "dropout": 0.1, "learning_rate": 1e-3, "batch_size": 2048, "train_negatives": 4,
-         "epochs": 15, "steps_per_execution": 32,
+         "epochs": 15,
          "embeddings_initializer": _RECBOLE_NEUMF_INIT},
     ),
     "bpr_mf": (
         "BPR",
         {"embedding_dim": 64, "item_bias": False, "learning_rate": 1e-3, "batch_size": 256,
-         "train_negatives": 4, "epochs": 15, "steps_per_execution": 32,
+         "train_negatives": 4, "epochs": 15,
          "embeddings_initializer": _RECBOLE_BPR_INIT},
     ),
     "convncf": (
         "ConvNCF",
         {"embedding_dim": 32, "channels": 32, "dropout": 0.0, "reg_weights": [0.0, 0.0],
-         "learning_rate": 1e-3, "batch_size": 256, "train_negatives": 1, "epochs": 3,
-         "steps_per_execution": 32},
+         "learning_rate": 1e-3, "batch_size": 256, "train_negatives": 1, "epochs": 3},
     ),
 }  # fmt: skip
 
