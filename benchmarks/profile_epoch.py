@@ -5,8 +5,9 @@
 For each model under its recipe (MF-BPR and NeuMF on MovieLens-100K `ncf`,
 DeepFM and DCN-v2 on BARS' Frappe_x1 rows, the two-tower retriever under
 `tfrs_retrieval`, SASRec on Amazon Games; NeuMF without its pre-training
-runs, which are epochs of GMF and MLP), built exactly as `reczoo train`
-builds it, it times:
+runs, which are epochs of GMF and MLP; ConvNCF under the settings of its
+RecBole comparison, `reczoo.benchmark.peers.RECBOLE_CF`), built exactly as
+`reczoo train` builds it, it times:
 
 - `epoch`: one data epoch of `fit` on the run's own stream, one step per
   call (Keras' default; after a warm-up call that traces the step; the
@@ -54,6 +55,8 @@ CASES = {
     "dcnv2": ("frappe-x1", "bars_x1", {}),
     "two_tower": ("movielens-100k", "tfrs_retrieval", {}),
     "sasrec": ("amazon-games", "sasrec", {}),
+    # Under the RecBole comparison's settings (`RECBOLE_CF`), the row it explains.
+    "convncf": ("movielens-100k", "ncf", "recbole"),
 }
 PARTS = ("epoch", "epoch as trained", "pipeline", "step", "16 steps per call", "dispatch",
          "optimizer", "forward/backward", "evaluation")  # fmt: skip
@@ -73,7 +76,9 @@ def build(model, data, split, protocol, overrides):
     from reczoo.training.runner import build_task
     from reczoo.training.settings import RunSettings
 
-    settings = RunSettings.build(model, data.name, protocol, overrides)
+    overrides = dict(overrides)
+    recipe = overrides.pop("recipe", None)
+    settings = RunSettings.build(model, data.name, protocol, overrides, recipe=recipe)
     keras.utils.set_random_seed(0)
     settings = settings.complete(data, split)
     task, plan = build_task(settings, data, split)
@@ -216,6 +221,10 @@ def main(argv=None):
     results = {"models": {}}
     for model in models:
         dataset, protocol, overrides = CASES[model]
+        if overrides == "recbole":
+            from reczoo.benchmark.peers import recbole_cf_settings
+
+            overrides = {**recbole_cf_settings(model), "recipe": "none"}
         print(f"{model} on {dataset} ({protocol})", flush=True)
         results["models"][model] = profile(model, dataset, protocol, overrides)
         print("   " + json.dumps({k: round(v, 3) if isinstance(v, float) else v

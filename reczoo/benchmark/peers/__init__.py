@@ -297,6 +297,14 @@ def _ranking(scores):
     return ranking_metrics(scores, labels, (5, 10, 20))
 
 
+def recbole_cf_settings(model):
+    """reczoo's settings in the RecBole comparison of `model` (`RECBOLE_CF`),
+    trained without a recipe."""
+    # RecBole's ConvNCF has dropout and L2 weights that reczoo's lacks; both zero.
+    recbole_only = ("reg_weights", "dropout") if model == "convncf" else ()
+    return {k: v for k, v in RECBOLE_CF[model][1].items() if k not in recbole_only}
+
+
 def _recbole_cf(model, dataset, protocol, seed, verbose):
     threads = os.cpu_count()
     recbole_model, shared = RECBOLE_CF[model]
@@ -308,9 +316,7 @@ def _recbole_cf(model, dataset, protocol, seed, verbose):
             f"The RecBole comparison scores saved negatives; {protocol!r} has none. Use ncf."
         )
     run_keys = ("embedding_dim", "batch_size", "train_negatives", "epochs")
-    # RecBole's ConvNCF has dropout and L2 weights that reczoo's lacks; both zero.
-    recbole_only = ("reg_weights", "dropout") if model == "convncf" else ()
-    ours_settings = {k: v for k, v in shared.items() if k not in recbole_only}
+    ours_settings = recbole_cf_settings(model)
     ours = run(
         model, data, protocol=protocol, seed=seed, verbose=verbose, recipe="none",
         patience=shared["epochs"], eval_every=1,
