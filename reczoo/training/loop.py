@@ -268,11 +268,7 @@ def train(
         if "steps_per_execution" not in settings.model_settings and not _replicated(strategy):
             # Several steps per call (the preset keeps Keras' default of one).
             held.callback(_restore_steps_per_call, task, task.steps_per_execution)
-            steps = execution_steps(steps_per_period)
-            # Compiled models run a call's steps as one XLA loop (fused.py).
-            if not fuse_steps(task, steps, strategy):
-                task.steps_per_execution = steps
-                task.train_function = None
+            _set_steps_per_call(task, execution_steps(steps_per_period), strategy)
         fitted = task.fit(
             stream,
             initial_epoch=done,
@@ -340,6 +336,13 @@ def _replicated(strategy):
     placeholder tensor ... while/cond", Keras 3.15 / TF 2.21 under
     MirroredStrategy), so such runs keep one step per call."""
     return strategy is not None and strategy.num_replicas_in_sync > 1
+
+
+def _set_steps_per_call(task, steps, strategy):
+    # Compiled models run a call's steps as one XLA loop (fused.py).
+    if not fuse_steps(task, steps, strategy):
+        task.steps_per_execution = steps
+        task.train_function = None
 
 
 def _restore_steps_per_call(task, steps):
