@@ -1,6 +1,7 @@
 """Losses of reczoo's tasks, as Keras losses: BPR on pairs of rows, InfoNCE
 between two views, softmax, binary cross-entropy and gSASRec's generalised
-binary cross-entropy over sampled negatives,
+binary cross-entropy over sampled negatives, the blocked softmax
+cross-entropy of dot-product scores that in-batch retrieval trains on,
 and the pair helpers BPR training reads."""
 
 from reczoo.losses.bpr import BPRLoss, check_pairs, pair_accuracy, pair_difference
@@ -11,6 +12,7 @@ from reczoo.losses.sampled import (
     SampledSoftmax,
     gbce_beta,
 )
+from reczoo.losses.softmax import dot_softmax_cross_entropy
 
 __all__ = [
     "BPRLoss",
@@ -19,6 +21,7 @@ __all__ = [
     "SampledBinaryCrossentropy",
     "SampledSoftmax",
     "check_pairs",
+    "dot_softmax_cross_entropy",
     "gbce_beta",
     "info_nce",
     "pair_accuracy",

@@ -17,6 +17,7 @@ import numpy as np
 from keras import ops
 
 from reczoo.dtypes import lowest
+from reczoo.losses.softmax import dot_softmax_cross_entropy
 from reczoo.models import topk
 from reczoo.models.task import Task
 
@@ -231,29 +232,54 @@ class Retriever(Task):
         queries = ops.cast(y_pred["query_embedding"], "float32")
         candidates = ops.cast(y_pred["candidate_embedding"], "float32")
         ids = ops.cast(ops.reshape(y, (-1,)), "int32")
-        logits = ops.matmul(queries, ops.transpose(candidates))
-        batch = ops.shape(logits)[0]
-        labels = ops.eye(batch, dtype="float32")
+        sampled = self.num_sampled_negatives and training
+        if self.remove_accidental_hits or self.hard_negatives is not None:
+            losses = self._masked_losses(queries, candidates, ids, sampled)
+        else:
+            # Row i's positive is column i and no label matrix is needed: the
+            # loss is scored a block of rows at a time (see reczoo.losses.softmax).
+            bias = self._logq_bias(self._probability(ids)) if self.logq_correction else None
+            if sampled:
+                vectors, _ = self._sampled_candidates()
+                candidates = ops.concatenate([candidates, vectors], axis=0)
+                if self.logq_correction:
+                    bias = ops.concatenate([bias, self._uniform_logq_bias()], axis=0)
+            losses = dot_softmax_cross_entropy(
+                queries, candidates, column_bias=bias, scale=1.0 / self.temperature
+            )
+        loss = ops.sum(losses) if self.loss_reduction == "sum" else ops.mean(losses)
+        return loss + (ops.sum(self.losses) if self.losses else 0.0)
+
+    def _masked_losses(self, queries, candidates, ids, sampled):
+        """Per-row losses on the whole (batch, columns) logits and a label
+        matrix, which accidental-hit removal and hard-negative mining read."""
+        logits = ops.matmul(queries, ops.transpose(candidates)) / self.temperature
+        labels = ops.eye(ops.shape(logits)[0], dtype="float32")
         column_ids = ids
         if self.logq_correction:
-            logits = self.correction(logits / self.temperature, self._probability(ids))
-        else:
-            logits = logits / self.temperature
-        if self.num_sampled_negatives and training:
-            sampled, sampled_ids = self._sampled_logits(queries)
+            logits = logits + self._logq_bias(self._probability(ids))[None, :]
+        if sampled:
+            vectors, sampled_ids = self._sampled_candidates()
+            extra = ops.matmul(queries, ops.transpose(vectors)) / self.temperature
             if self.logq_correction:
-                n = self.candidates_count - 1
-                sampled = self.correction(sampled, ops.full(ops.shape(sampled), 1.0 / n))
-            logits = ops.concatenate([logits, sampled], axis=1)
-            labels = ops.concatenate([labels, ops.zeros_like(sampled)], axis=1)
+                extra = extra + self._uniform_logq_bias()[None, :]
+            logits = ops.concatenate([logits, extra], axis=1)
+            labels = ops.concatenate([labels, ops.zeros_like(extra)], axis=1)
             column_ids = ops.concatenate([ids, sampled_ids], axis=0)
         if self.remove_accidental_hits:
             logits = remove_accidental_hits(logits, labels, column_ids)
         if self.hard_negatives is not None:
             logits, labels = self.hard_negatives(logits, labels)
-        losses = keras.losses.categorical_crossentropy(labels, logits, from_logits=True)
-        loss = ops.sum(losses) if self.loss_reduction == "sum" else ops.mean(losses)
-        return loss + (ops.sum(self.losses) if self.losses else 0.0)
+        return keras.losses.categorical_crossentropy(labels, logits, from_logits=True)
+
+    def _logq_bias(self, probability):
+        """-log Q(j) of each column (keras-rs' correction, applied to zeros)."""
+        return self.correction(ops.zeros_like(probability), probability)
+
+    def _uniform_logq_bias(self):
+        """-log Q of sampled negatives, drawn uniformly from the catalogue."""
+        n = self.candidates_count - 1
+        return self._logq_bias(ops.full((self.num_sampled_negatives,), 1.0 / n))
 
     def default_metrics(self):
         # Retrieval metrics rank against the whole catalogue (see
@@ -273,7 +299,9 @@ class Retriever(Task):
     def candidates_count(self):
         return len(next(iter(self.candidates.values())))
 
-    def _sampled_logits(self, queries):
+    def _sampled_candidates(self):
+        """Candidate-tower vectors of `num_sampled_negatives` items drawn
+        uniformly from the catalogue (id 0, padding, never), and their ids."""
         if self.candidates is None:
             raise ValueError(
                 "num_sampled_negatives needs the catalogue's features: call "
@@ -285,8 +313,7 @@ class Retriever(Task):
         features = {
             n: ops.take(ops.convert_to_tensor(v), ids, axis=0) for n, v in self.candidates.items()
         }
-        vectors = ops.cast(self.backbone.candidate_tower(features), "float32")
-        return ops.matmul(queries, ops.transpose(vectors)) / self.temperature, ids
+        return ops.cast(self.backbone.candidate_tower(features), "float32"), ids
 
     # --- embeddings, index, recommendations -----------------------------------
 

@@ -123,3 +123,36 @@ def test_info_nce_refuses_bad_settings():
         losses.InfoNCE(similarity="l2")
     with pytest.raises(ValueError, match="`temperature` must be positive"):
         losses.InfoNCE(temperature=0)
+
+
+def test_dot_softmax_cross_entropy_matches_numpy_and_the_dense_form():
+    rng = np.random.default_rng(0)
+    q, c = rng.normal(size=(3, 4)), rng.normal(size=(5, 4))  # two extra negatives
+    bias = rng.normal(size=5)
+    logits = 0.5 * q @ c.T + bias
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    expected = -log_p[np.arange(3), np.arange(3)]
+    got = losses.dot_softmax_cross_entropy(q, c, column_bias=bias, scale=0.5)
+    np.testing.assert_allclose(_value(got), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        _value(losses.dot_softmax_cross_entropy(q, c[:3])), -np.diag(
+            (q @ c[:3].T) - np.log(np.exp(q @ c[:3].T).sum(axis=1, keepdims=True))
+        ), rtol=1e-5,
+    )  # fmt: skip
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    # Gradients equal those of a dense cross-entropy against an identity matrix.
+    qv, cv = tf.Variable(q, dtype="float32"), tf.Variable(c, dtype="float32")
+    labels = np.concatenate([np.eye(3), np.zeros((3, 2))], axis=1)
+    with tf.GradientTape(persistent=True) as tape:
+        sparse = tf.reduce_sum(losses.dot_softmax_cross_entropy(qv, cv, bias, 0.5))
+        dense_logits = 0.5 * tf.matmul(qv, cv, transpose_b=True) + bias.astype("float32")
+        dense = tf.reduce_sum(
+            keras.losses.categorical_crossentropy(labels, dense_logits, from_logits=True)
+        )
+    pairs = zip(tape.gradient(sparse, [qv, cv]), tape.gradient(dense, [qv, cv]), strict=True)
+    for a, b in pairs:
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
