@@ -236,17 +236,20 @@ class Retriever(Task):
         if self.remove_accidental_hits or self.hard_negatives is not None:
             losses = self._masked_losses(queries, candidates, ids, sampled)
         else:
-            # Row i's positive is column i and no label matrix is needed: the
-            # loss is scored a block of rows at a time (see reczoo.losses.softmax).
+            # Row i's positive is column i: no label matrix is needed.
             bias = self._logq_bias(self._probability(ids)) if self.logq_correction else None
             if sampled:
                 vectors, _ = self._sampled_candidates()
                 candidates = ops.concatenate([candidates, vectors], axis=0)
                 if self.logq_correction:
                     bias = ops.concatenate([bias, self._uniform_logq_bias()], axis=0)
+            # Each distinct in-batch item scored once (not under XLA, which
+            # has no op for a batch's distinct ids).
+            distinct = None if self.jit_compile is True else ids
             losses = dot_softmax_cross_entropy(
-                queries, candidates, column_bias=bias, scale=1.0 / self.temperature
-            )
+                queries, candidates, column_bias=bias, scale=1.0 / self.temperature,
+                column_ids=distinct,
+            )  # fmt: skip
         loss = ops.sum(losses) if self.loss_reduction == "sum" else ops.mean(losses)
         return loss + (ops.sum(self.losses) if self.losses else 0.0)
 

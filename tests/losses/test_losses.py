@@ -156,3 +156,38 @@ def test_dot_softmax_cross_entropy_matches_numpy_and_the_dense_form():
     pairs = zip(tape.gradient(sparse, [qv, cv]), tape.gradient(dense, [qv, cv]), strict=True)
     for a, b in pairs:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("differ", [False, True])
+def test_distinct_items_give_the_same_loss_and_gradients(differ):
+    # Rows 0, 2 and 4 hold item 7 and rows 1 and 3 item 5 (same vectors, so
+    # the distinct-item path runs), then two sampled columns. With `differ`
+    # one repeated vector is changed: the whole matrix is scored instead.
+    rng = np.random.default_rng(1)
+    vectors = {7: rng.normal(size=4), 5: rng.normal(size=4), 9: rng.normal(size=4)}
+    ids = np.array([7, 5, 7, 5, 7, 9])
+    c = np.stack([vectors[i] for i in ids] + [rng.normal(size=4), rng.normal(size=4)])
+    if differ:
+        c[2] += 0.5
+    q = rng.normal(size=(6, 4))
+    bias = np.concatenate([-np.log(np.array([3, 2, 3, 2, 3, 1]) / 6), [0.1, -0.2]])
+    logits = 0.7 * q @ c.T + bias
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    expected = -(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[
+        np.arange(6), np.arange(6)
+    ]
+    got = losses.dot_softmax_cross_entropy(q, c, bias, 0.7, column_ids=ids)
+    np.testing.assert_allclose(_value(got), expected, rtol=1e-5)
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    qv, cv = tf.Variable(q, dtype="float32"), tf.Variable(c, dtype="float32")
+    with tf.GradientTape(persistent=True) as tape:
+        distinct = tf.reduce_sum(losses.dot_softmax_cross_entropy(qv, cv, bias, 0.7, ids))
+        every = tf.reduce_sum(losses.dot_softmax_cross_entropy(qv, cv, bias, 0.7))
+    # Each row's gradient is the same, not only each item's sum: optimizers
+    # that treat repeated rows apart (Keras' Adam on IndexedSlices) see the same.
+    a, b = (tape.gradient(x, [qv, cv]) for x in (distinct, every))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6)
