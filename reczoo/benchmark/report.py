@@ -201,7 +201,10 @@ def _peer_table(rows, dataset, protocol):
         "*s to peer's valid*: training seconds (evaluation excluded) until the "
         "library's validation score first reached the peer's final one (the "
         "metric each run early-stops on), from the validation after every epoch; "
-        "*not reached* if it never did.",
+        "*not reached* if it never did. Where the protocol has no validation split "
+        "(the TF Recommenders tutorial's), the peer's final test score, read from "
+        "the test score after every epoch, which nothing selects on (TF "
+        "Recommenders' from its training without per-batch metrics).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -217,7 +220,22 @@ def _peer_table(rows, dataset, protocol):
             cells += [f"{ratio:.2f}x" if row is ours else "", _reached(reach, row is ours),
                       f"`{row['suite_command']}`" if row is ours else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-    return [*lines, ""]
+    notes = [_without_train_metrics(ours, theirs) for ours, theirs in pairs]
+    notes = [n for n in notes if n]
+    return [*lines, "", *notes, *([""] if notes else [])]
+
+
+def _without_train_metrics(ours, theirs):
+    """A line on the peer's second training without its per-batch training
+    metrics (TF Recommenders' tutorial), where the row has one."""
+    rate = theirs.get("train_samples_per_sec_without_train_metrics")
+    if not rate:
+        return ""
+    return (
+        f"- Seed {theirs['seed']}: {theirs['peer']} without its per-batch training metrics "
+        f"trained at {rate:,.0f} examples/s; reczoo / it = "
+        f"{ours['train_samples_per_sec'] / rate:.2f}x."
+    )
 
 
 # Metrics where lower is better; every other validation metric is maximised.
@@ -225,29 +243,37 @@ _LOWER_IS_BETTER = ("logloss", "rmse", "mae")
 
 
 def time_to_accuracy(ours, theirs):
-    """Time to the peer's accuracy: `{"metric", "target", "reczoo", "peer"}`
-    or None where the rows cannot tell (no monitored metric, or no timed
-    validation history).
+    """Time to the peer's accuracy: `{"metric", "target", "split", "reczoo",
+    "peer"}` or None where the rows cannot tell (no monitored metric, or no
+    timed history).
 
     The target is the peer's final validation score on the metric reczoo's
     run monitors; each library's entry is the training seconds (evaluation
     excluded) at its first validation at or past it, `False` when none was,
-    None when its history has no timings.
+    None when its history has no timings. Where the protocol has no
+    validation split and both rows carry a `test_curve` (the test score
+    after each epoch, which nothing selects on), the target is the peer's
+    final test score and the curves are read instead (`split` says which).
     """
     metric = ours.get("monitor")
     target = (theirs.get("valid_metrics") or {}).get(metric)
+    split, curve = "valid", "history"
+    if target is None and ours.get("test_curve") and theirs.get("test_curve"):
+        target = (theirs.get("metrics") or {}).get(metric)
+        split, curve = "test", "test_curve"
     if metric is None or target is None:
         return None
     lower = metric in _LOWER_IS_BETTER
 
     def first(row):
-        timed = [h for h in row.get("history") or [] if "train_seconds" in h and metric in h]
+        timed = [h for h in row.get(curve) or [] if "train_seconds" in h and metric in h]
         if not timed:
             return None
         hits = [h for h in timed if (h[metric] <= target if lower else h[metric] >= target)]
         return hits[0]["train_seconds"] if hits else False
 
-    return {"metric": metric, "target": target, "reczoo": first(ours), "peer": first(theirs)}
+    return {"metric": metric, "target": target, "split": split,
+            "reczoo": first(ours), "peer": first(theirs)}  # fmt: skip
 
 
 def _reached(reach, ours):
@@ -259,7 +285,8 @@ def _reached(reach, ours):
     if value is False:
         return "not reached"
     cell = f"{value:,.1f}"
-    return f"{cell} ({reach['metric']} {reach['target']:.4f})" if ours else cell
+    split = "test " if reach.get("split") == "test" else ""
+    return f"{cell} ({split}{reach['metric']} {reach['target']:.4f})" if ours else cell
 
 
 def _transfer_tables(rows):

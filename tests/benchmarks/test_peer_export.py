@@ -71,6 +71,7 @@ def test_time_to_the_peers_accuracy_reads_both_timed_histories():
     assert time_to_accuracy(ours, theirs) == {
         "metric": "ndcg@10",
         "target": 0.38,
+        "split": "valid",
         "reczoo": 2.0,
         "peer": 9.5,
     }
@@ -85,6 +86,7 @@ def test_time_to_the_peers_accuracy_reads_both_timed_histories():
     assert time_to_accuracy(ours, theirs) == {
         "metric": "ndcg@10",
         "target": 0.38,
+        "split": "valid",
         "reczoo": None,
         "peer": None,
     }
@@ -95,3 +97,23 @@ def test_time_to_the_peers_accuracy_reads_both_timed_histories():
         {"logloss": 0.19, "train_seconds": 2.0},
     ]
     assert time_to_accuracy(ours, theirs)["reczoo"] == 2.0
+
+
+def test_without_a_validation_split_the_test_curves_are_read():
+    from reczoo.benchmark.report import markdown, time_to_accuracy
+
+    ours, theirs = _pair_rows([{"loss": 1.0}], [{"loss": 1.0}], None)
+    theirs["valid_metrics"] = {}
+    assert time_to_accuracy(ours, theirs) is None
+    ours["test_curve"] = [{"epoch": 1, "ndcg@10": 0.395, "train_seconds": 2.5},
+                          {"epoch": 2, "ndcg@10": 0.37, "train_seconds": 4.0}]  # fmt: skip
+    theirs["test_curve"] = [{"epoch": 1, "ndcg@10": 0.38, "train_seconds": 6.0},
+                            {"epoch": 2, "ndcg@10": 0.39, "train_seconds": 11.0}]  # fmt: skip
+    # The target is the peer's final test score (0.39 in `_pair_rows`).
+    assert time_to_accuracy(ours, theirs) == {
+        "metric": "ndcg@10", "target": 0.39, "split": "test", "reczoo": 2.5, "peer": 11.0,
+    }  # fmt: skip
+    assert "| 2.5 (test ndcg@10 0.3900) |" in markdown([ours, theirs])
+    # A peer's second, faster training (TFRS without per-batch metrics) gets its ratio too.
+    theirs["train_samples_per_sec_without_train_metrics"] = 50.0
+    assert "trained at 50 examples/s; reczoo / it = 4.00x" in markdown([ours, theirs])
