@@ -21,9 +21,9 @@ def dot_softmax_cross_entropy(queries, candidates, column_bias=None, scale=1.0,
     count: `log sum_j exp(l_ij)` over the batch is `log sum_u n_u exp(l_iu)`
     over its distinct items, so the loss and each row's gradient are the
     same, from a (rows, distinct items) matrix. A batch of 8,192 MovieLens ratings
-    holds about 1,300 distinct movies. Where any repeated item's vectors
-    differ (dropout in the candidate tower, features that vary by row), the
-    whole matrix is scored instead.
+    holds about 1,200 distinct movies. Where any repeated item's vectors or
+    biases differ (dropout in the candidate tower, features that vary by
+    row), the whole matrix is scored instead.
 
     Args:
         queries: (rows, dim).
@@ -31,8 +31,7 @@ def dot_softmax_cross_entropy(queries, candidates, column_bias=None, scale=1.0,
             the rows' positives; any further ones are extra negatives
             (sampled items), each scored on its own.
         column_bias: (columns,) added to every row's logit of each column
-            (a logQ correction, the same for one item wherever it appears),
-            or None.
+            (a logQ correction), or None.
         scale: multiplies every dot product (1 / temperature).
         column_ids: (rows,) integer item ids of the in-batch columns, or
             None to score every column.
@@ -76,7 +75,11 @@ def _distinct_items_tf(queries, candidates, bias, scale, column_ids):
     count = tf.shape(distinct)[0]
     first = tf.math.unsorted_segment_min(tf.range(rows), slot, count)
     in_batch = candidates[:rows]
-    same = tf.reduce_all(tf.equal(tf.gather(tf.gather(in_batch, first), slot), in_batch))
+    in_bias = bias[:rows]
+    same = tf.logical_and(
+        tf.reduce_all(tf.equal(tf.gather(tf.gather(in_batch, first), slot), in_batch)),
+        tf.reduce_all(tf.equal(tf.gather(tf.gather(in_bias, first), slot), in_bias)),
+    )
 
     def distinct_columns():
         multiplicity = tf.math.unsorted_segment_sum(tf.ones([rows]), slot, count)
@@ -86,10 +89,10 @@ def _distinct_items_tf(queries, candidates, bias, scale, column_ids):
         kept = tf.math.unsorted_segment_mean(in_batch, slot, count)
         columns = tf.concat([kept, candidates[rows:]], axis=0)
         column_bias = tf.concat(
-            [tf.gather(bias[:rows], first) + tf.math.log(multiplicity), bias[rows:]], axis=0
+            [tf.gather(in_bias, first) + tf.math.log(multiplicity), bias[rows:]], axis=0
         )
         logits = tf.matmul(queries, columns, transpose_b=True) * scale + column_bias
-        positive = tf.reduce_sum(queries * in_batch, axis=1) * scale + bias[:rows]
+        positive = tf.reduce_sum(queries * in_batch, axis=1) * scale + in_bias
         return tf.reduce_logsumexp(logits, axis=1) - positive
 
     return tf.cond(same, distinct_columns, lambda: _every_column(queries, candidates, bias, scale))
