@@ -1,7 +1,7 @@
 """Losses of reczoo's tasks, as Keras losses: BPR on pairs of rows, InfoNCE
 between two views, softmax, binary cross-entropy and gSASRec's generalised
-binary cross-entropy over sampled negatives, the blocked softmax
-cross-entropy of dot-product scores that in-batch retrieval trains on,
+binary cross-entropy over sampled negatives, the in-batch softmax
+cross-entropy of dot-product scores that retrieval trains on,
 and the pair helpers BPR training reads."""
 
 from reczoo.losses.bpr import BPRLoss, check_pairs, pair_accuracy, pair_difference
