@@ -13,6 +13,7 @@ from reczoo.layers.fm import FMInteraction
 from reczoo.layers.fusion import BilinearFusion, FeatureSelection
 from reczoo.layers.linear import FeatureLinear
 from reczoo.layers.mlp import MLP
+from reczoo.layers.patch_conv import PatchConv2D
 from reczoo.layers.position import PositionEmbedding
 from reczoo.layers.product import InnerProduct, OuterProduct, OuterProductMap
 from reczoo.layers.transformer import TransformerBlock
@@ -34,6 +35,7 @@ __all__ = [
     "InteractingLayer",
     "OuterProduct",
     "OuterProductMap",
+    "PatchConv2D",
     "PositionEmbedding",
     "TargetAttention",
     "TransformerBlock",

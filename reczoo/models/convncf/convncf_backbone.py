@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from reczoo.layers import OuterProductMap
+from reczoo.layers import OuterProductMap, PatchConv2D
 from reczoo.models.backbone import RankingBackbone, serialize_regularizer
 from reczoo.models.gmf.gmf_backbone import pair_config, pair_embedding
 
@@ -17,7 +17,8 @@ class ConvNCFBackbone(RankingBackbone):
     (`OuterProductMap`), goes through `log2(d)` convolutions of 2x2 kernels
     with stride 2 and `channels` filters each, ReLU, which halve the map
     down to 1x1: each of the last layer's units sees every pair of embedding
-    dimensions. Returns `{"features": (batch, channels)}`; `Ranker`'s output
+    dimensions. The windows tile the map, so each convolution runs as one
+    matrix product of its patches (`PatchConv2D`, the weights of `Conv2D`). Returns `{"features": (batch, channels)}`; `Ranker`'s output
     unit on it is the paper's prediction layer. Registered as `convncf`, whose
     task trains on the BPR loss, as the paper does.
 
@@ -83,8 +84,10 @@ class ConvNCFBackbone(RankingBackbone):
                 f"embedding width must be a power of two of at least 2. Received: {dim}"
             )
         outer = OuterProductMap(dtype=dtype, name="interaction_map")
+        # Each 2x2, stride-2 window is a patch of its own: `PatchConv2D` runs
+        # the convolution as one matrix product (the same weights as Conv2D).
         convolutions = [
-            keras.layers.Conv2D(
+            PatchConv2D(
                 channels,
                 kernel_size=2,
                 strides=2,
