@@ -30,7 +30,15 @@ RecBole comparison, `reczoo.benchmark.peers.RECBOLE_CF`), built exactly as
   SGD's update, which touches only the rows in the batch);
 - `evaluation`: one scoring of the validation split (the test split where
   a protocol has none), what each evaluation period adds (a recipe's period
-  is one epoch or more; without a validation split, none).
+  is one epoch or more; without a validation split, none);
+- `matmul floor`: the floating-point operations of the step's matrix
+  products and convolutions (MatMul, BatchMatMul, Einsum and Conv2D with
+  their gradients, counted from the traced training step's static shapes),
+  times the epoch's steps, over this machine's best float32 matrix-product
+  rate (`gemm_rate`, measured in the same run): the time those kernels need
+  at the least, whichever library calls them. Where it is most of `epoch as
+  trained`, the epoch is bound by kernels that any TensorFlow model of the
+  same architecture runs.
 
 The held batch is the stream's first: where batches are grouped by history
 length (next-item models), its length is not the epoch's mean, and `step`
@@ -59,7 +67,10 @@ CASES = {
     "convncf": ("movielens-100k", "ncf", "recbole"),
 }
 PARTS = ("epoch", "epoch as trained", "pipeline", "step", "16 steps per call", "dispatch",
-         "optimizer", "forward/backward", "evaluation")  # fmt: skip
+         "optimizer", "forward/backward", "matmul floor", "evaluation")  # fmt: skip
+# Operations whose work is a matrix product or a convolution.
+PRODUCTS = ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum", "Conv2D",
+            "Conv2DBackpropInput", "Conv2DBackpropFilter")  # fmt: skip
 
 
 def load(dataset, protocol):
@@ -105,7 +116,83 @@ def held_step(task, plan, timed, warmup):
     return _fit_seconds(task, held, timed) / timed
 
 
-def profile(model, dataset, protocol, overrides):
+def _dims(tensor):
+    return [int(d) for d in tensor.shape]
+
+
+def _op_flops(op):
+    """Multiply-adds x 2 of one matrix-product or convolution operation."""
+    import math
+
+    if op.type == "MatMul":
+        a, b = (_dims(t) for t in op.inputs)
+        m = a[1] if op.get_attr("transpose_a") else a[0]
+        k = a[0] if op.get_attr("transpose_a") else a[1]
+        n = b[0] if op.get_attr("transpose_b") else b[1]
+        return 2 * m * k * n
+    if op.type.startswith("BatchMatMul"):
+        a, out = _dims(op.inputs[0]), _dims(op.outputs[0])
+        k = a[-2] if op.get_attr("adj_x") else a[-1]
+        return 2 * math.prod(out) * k
+    if op.type == "Einsum":
+        inputs, _ = op.get_attr("equation").decode().replace(" ", "").split("->")
+        sizes = {}
+        for letters, tensor in zip(inputs.split(","), op.inputs, strict=True):
+            # Dimensions under an ellipsis are left out: a floor, not a count.
+            letters, dims = letters.replace("...", ""), _dims(tensor)
+            sizes.update(zip(letters, dims[len(dims) - len(letters) :], strict=True))
+        return 2 * math.prod(sizes.values())
+    # Conv2D and its two gradients: every output (or output gradient)
+    # element is a dot product over the filter's window and input channels.
+    if op.type == "Conv2D":
+        window, grid = _dims(op.inputs[1]), _dims(op.outputs[0])
+    elif op.type == "Conv2DBackpropInput":
+        window, grid = _dims(op.inputs[1]), _dims(op.inputs[2])
+    else:  # Conv2DBackpropFilter, whose output is the filter's gradient
+        window, grid = _dims(op.outputs[0]), _dims(op.inputs[2])
+    return 2 * math.prod(grid) * math.prod(window[:3])
+
+
+def graph_flops(graph):
+    """Floating-point operations of a graph's matrix products and
+    convolutions; operations in branches and loops count once."""
+    graphs, total = [graph], 0
+    while graphs:
+        current = graphs.pop()
+        graphs += [f.graph for f in current._functions.values() if hasattr(f, "graph")]
+        total += sum(_op_flops(op) for op in current.get_operations() if op.type in PRODUCTS)
+    return total
+
+
+def step_flops(task, plan):
+    """`graph_flops` of one training step (forward, loss, backward), traced
+    on the stream's first batch."""
+    import tensorflow as tf
+
+    batch = next(iter(plan.stream(4)))
+    return graph_flops(tf.function(task.train_step).get_concrete_function(batch).graph)
+
+
+def gemm_rate():
+    """This machine's best float32 matrix-product rate, FLOP/s: the faster of
+    a square 1024 product and the DNN-shaped 4096 x 400 x 400 one."""
+    import tensorflow as tf
+
+    best = 0.0
+    for m, k, n in ((1024, 1024, 1024), (4096, 400, 400)):
+        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
+        product = tf.function(lambda a=a, b=b: tf.reduce_sum(tf.matmul(a, b)))
+        for _ in range(5):
+            product().numpy()
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(20):
+                product().numpy()
+            best = max(best, 20 * 2 * m * k * n / (time.perf_counter() - start))
+    return best
+
+
+def profile(model, dataset, protocol, overrides, rate):
     """Seconds per part of one data epoch of `model`, with its step count."""
     from reczoo.training.fused import fuse_steps
     from reczoo.training.loop import execution_steps
@@ -154,6 +241,8 @@ def profile(model, dataset, protocol, overrides):
     out["dispatch"] = max(0.0, (out["step"] - out["16 steps per call"]) * 16 / 15)
     out["optimizer"] = max(0.0, out["16 steps per call"] - sgd_seconds)
     out["forward/backward"] = max(0.0, sgd_seconds - out["dispatch"] / 16)
+    out["matmul GFLOP per step"] = step_flops(task, plan) / 1e9
+    out["matmul floor"] = out["matmul GFLOP per step"] * 1e9 * steps / rate
     return out
 
 
@@ -170,6 +259,10 @@ def lever(p):
     }
     name, seconds = max(candidates.items(), key=lambda kv: kv[1])
     kernels = f"forward/backward {p['forward/backward'] / p['epoch']:.0%} of the epoch"
+    floor = p["matmul floor"] / p["epoch as trained"]
+    if floor >= 0.5:
+        return (f"the kernels: matrix products alone at this machine's best rate take "
+                f"{floor:.0%} of the epoch as trained ({kernels})")  # fmt: skip
     if seconds < 0.1 * p["epoch"]:
         return f"none outside the kernels ({kernels}; nothing else a tenth of it)"
     return f"{name}: {seconds:.1f} s, {seconds / p['epoch']:.0%} of the epoch ({kernels})"
@@ -181,7 +274,9 @@ def markdown(results, command):
         "",
         f"Made by `{command}` (benchmarks/profile_epoch.py says what each part is).",
         "Seconds per data epoch at each recipe's batch size (`dispatch`, `optimizer` and "
-        "`forward/backward` split `step`); `evaluation` is one scoring of the split named.",
+        "`forward/backward` split `step`); `evaluation` is one scoring of the split named;",
+        "`matmul floor` is the step's matrix-product work (GFLOP per step) at "
+        f"{results['gemm GFLOP/s']:.0f} GFLOP/s, this machine's best float32 rate in this run.",
         "",
         "| model | steps x batch (per call) | "
         + " | ".join(PARTS)
@@ -190,7 +285,8 @@ def markdown(results, command):
     ]
     for model, p in results["models"].items():
         cells = [model, f"{p['steps']} x {p['batch_size']} ({p['steps per call']})"]
-        cells += [f"{p[part]:.2f}" for part in PARTS[:-1]]
+        cells += [f"{p[part]:.2f}" for part in PARTS[:-2]]
+        cells.append(f"{p['matmul floor']:.2f} ({p['matmul GFLOP per step']:.2f})")
         every = p["evaluations_per_epoch"]
         when = f"every {1 / every:g} epochs" if every and every < 1 else (
             "each epoch" if every else "at the end")  # fmt: skip
@@ -218,7 +314,9 @@ def main(argv=None):
     unknown = sorted(set(models) - set(CASES))
     if unknown:
         parser.error(f"no profile case for {unknown}; known: {', '.join(CASES)}")
-    results = {"models": {}}
+    rate = gemm_rate()
+    print(f"float32 matrix products: {rate / 1e9:.0f} GFLOP/s", flush=True)
+    results = {"gemm GFLOP/s": rate / 1e9, "models": {}}
     for model in models:
         dataset, protocol, overrides = CASES[model]
         if overrides == "recbole":
@@ -226,7 +324,7 @@ def main(argv=None):
 
             overrides = {**recbole_cf_settings(model), "recipe": "none"}
         print(f"{model} on {dataset} ({protocol})", flush=True)
-        results["models"][model] = profile(model, dataset, protocol, overrides)
+        results["models"][model] = profile(model, dataset, protocol, overrides, rate)
         print("   " + json.dumps({k: round(v, 3) if isinstance(v, float) else v
                                   for k, v in results["models"][model].items()}), flush=True)  # fmt: skip
     record = devices.record("cpu", "float32", False)
