@@ -265,7 +265,12 @@ def lever(p):
                 f"{floor:.0%} of the epoch as trained ({kernels})")  # fmt: skip
     if seconds < 0.1 * p["epoch"]:
         return f"none outside the kernels ({kernels}; nothing else a tenth of it)"
-    return f"{name}: {seconds:.1f} s, {seconds / p['epoch']:.0%} of the epoch ({kernels})"
+    text = f"{name}: {seconds:.1f} s, {seconds / p['epoch']:.0%} of the epoch ({kernels})"
+    gain = p["epoch"] / p["epoch as trained"]
+    if name.startswith("steps per call") and gain >= 1.5:
+        # reczoo train already runs several steps per call: the lever is pulled.
+        text += f"; pulled: the epoch as trained ({p['steps per call']} per call) is {gain:.2f}x"
+    return text
 
 
 def markdown(results, command):

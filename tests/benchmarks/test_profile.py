@@ -28,6 +28,9 @@ def _profile(**changes):
 def test_the_lever_is_the_largest_part_outside_the_kernels():
     lever = _script().lever
     assert lever(_profile()).startswith("steps per call (per-step dispatch): 4.3 s, 43%")
+    # Pulled where the epoch as trained (several steps per call) is 1.5x or more faster.
+    assert lever(_profile()).endswith("; pulled: the epoch as trained (25 per call) is 1.67x")
+    assert "pulled" not in lever(_profile(**{"epoch as trained": 7.0}))
     assert lever(_profile(epoch=14.0)).startswith("the input pipeline")  # 5 s not hidden
     # Evaluation counts once per period: every 10 epochs, a tenth of it.
     slow_eval = _profile(dispatch=0.1, step=9.5, evaluation=5.0)
