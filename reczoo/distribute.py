@@ -341,19 +341,27 @@ def whole_batches(data):
     return data.filter(whole)
 
 
-def padded(x):
+def padded(x, batch_size=None):
     """`x` (arrays, or a dict or list of them) padded with copies of its last
     row to a multiple of the active distribution's batch split, with its row
     count; `x` itself, and None, where nothing needs padding. (`predict`'s
-    batches then split evenly too, when its `batch_size` does.)"""
+    batches then split evenly too, when its `batch_size` does.)
+
+    With `batch_size`, an `x` of more than one batch is also padded to whole
+    batches: every batch then has one shape, and `predict` traces (and with
+    XLA compiles) its step once rather than again for the last, short batch.
+    """
     import numpy as np
 
     shards = batch_shards()
     leaves = _leaves(x)
-    if shards == 1 or not leaves or not all(isinstance(a, np.ndarray) for a in leaves):
+    if not leaves or not all(isinstance(a, np.ndarray) for a in leaves):
         return x, None
     rows = len(leaves[0])
-    extra = (-rows) % shards
+    multiple = shards
+    if batch_size and rows > batch_size:
+        multiple = math.lcm(shards, int(batch_size))
+    extra = (-rows) % multiple
     if extra == 0:
         return x, None
 

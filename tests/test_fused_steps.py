@@ -63,3 +63,16 @@ def test_fused_steps_apply_only_to_compiled_single_device_calls():
     assert not fuse_steps(_model(), 4, strategy=object())
     model = _model()
     assert fuse_steps(model, 4) and model.steps_per_execution == 4
+
+
+def test_each_branch_traces_the_step_once():
+    # The optimizer's slots are made before the first trace: a trace that
+    # creates variables is traced again, every step of the loop with it.
+    model = _model()
+    traces = []
+    step = model.train_step
+    model.train_step = lambda data: (traces.append(1), step(data))[1]
+    assert fuse_steps(model, 4)
+    model.fit(_stream([(8, 5)] * 6 + [(3, 5)]), steps_per_epoch=8, epochs=2, verbose=0)
+    # One trace in the compiled loop, one in the loop for batches of other shapes.
+    assert len(traces) == 2

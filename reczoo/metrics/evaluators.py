@@ -19,7 +19,13 @@ def _predict(model, features, batch_size):
     out = np.empty(n, dtype="float32")
     for start in range(0, n, batch_size):
         chunk = {k: v[start : start + batch_size] for k, v in features.items()}
-        out[start : start + batch_size] = np.asarray(predict(chunk)).reshape(-1)
+        rows = min(batch_size, n - start)
+        if rows < batch_size and n > batch_size:
+            # The last, short chunk as a whole batch (its last row repeated):
+            # one shape, so the step is traced (and compiled) once, not twice.
+            chunk = {k: np.concatenate([v, np.repeat(v[-1:], batch_size - rows, axis=0)])
+                     for k, v in chunk.items()}  # fmt: skip
+        out[start : start + rows] = np.asarray(predict(chunk)).reshape(-1)[:rows]
     return out
 
 

@@ -134,6 +134,7 @@ class Task(keras.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         """Keras `fit`; in-memory inputs are checked first (`FeatureSpec.check_inputs`)."""
         x, y, kwargs = self._fit_inputs(self._checked(x), _checked_labels(y), args, kwargs)
+        build_optimizer(self)
         return super().fit(distribute.whole_batches(x), y, *args, **kwargs)
 
     def predict_on_batch(self, x):
@@ -150,7 +151,8 @@ class Task(keras.Model):
         return super().evaluate(self._checked(x), _checked_labels(y), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        x, rows = distribute.padded(self._checked(x))
+        batch_size = kwargs.get("batch_size", args[0] if args else None) or 32  # Keras' default
+        x, rows = distribute.padded(self._checked(x), batch_size)
         return distribute.cut(super().predict(x, *args, **kwargs), rows)
 
     def _checked(self, x):
@@ -241,3 +243,24 @@ def _match_rank(y, y_pred):
     if len(y.shape) == len(y_pred.shape) - 1:
         return ops.expand_dims(y, -1)
     return y
+
+
+def build_optimizer(model):
+    """Makes the optimizer's slots of a built `model` before its first step.
+
+    Without a distribution strategy Keras makes them inside the first traced
+    step, and TensorFlow traces a function that created variables a second
+    time: every `fit` on a new model paid two traces of its training step
+    (about a second on two cores for a small model). Under a strategy Keras
+    makes them itself, in the strategy's scope, before the first step.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if (
+        keras.backend.backend() != "tensorflow" or optimizer is None or optimizer.built
+        or not model.built or getattr(model, "_distribute_strategy", None) is not None
+    ):  # fmt: skip
+        return
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy():
+        optimizer.build(model.trainable_variables)

@@ -16,6 +16,8 @@ batch gets one step, in the stream's order, as under Keras' own loop.
 
 import keras
 
+from reczoo.models.task import build_optimizer
+
 
 def fuse_steps(task, steps, strategy=None):
     """Installs the fused train function on `task` for `steps` steps per
@@ -52,7 +54,7 @@ def _train_function(task, steps):
     stacked_steps = tf.function(run_all, jit_compile=True, reduce_retracing=True)
 
     @tf.function
-    def train_function(iterator):
+    def traced(iterator):
         batches = [iterator.get_next() for _ in range(steps)]
         flat = [tf.nest.flatten(b) for b in batches]
         same = tf.reduce_all(
@@ -86,5 +88,10 @@ def _train_function(task, steps):
             return task.get_metrics_result()
 
         return tf.cond(same, stacked, one_by_one)
+
+    def train_function(iterator):
+        # Slots made inside the trace would trace every step twice.
+        build_optimizer(task)
+        return traced(iterator)
 
     return train_function

@@ -90,6 +90,41 @@ def test_registered_model_builds_fits_and_round_trips(name, tmp_path):
         again.fit(features, labels, epochs=1, verbose=0)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's tracing")
+def test_a_first_fit_traces_its_training_step_once():
+    # The optimizer's slots are made before the first step: made inside the
+    # trace, TensorFlow traced the step a second time.
+    spec = tiny_spec()
+    model = reczoo.get_model("deepfm", feature_spec=spec)
+    features, _ = tiny_batch(spec)
+    traces = []
+    step = model.train_step
+    model.train_step = lambda data: (traces.append(1), step(data))[1]
+    model.fit(features, tiny_labels(model, features), batch_size=16, epochs=2, verbose=0)
+    assert len(traces) == 1 and model.optimizer.built
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's tracing")
+def test_scoring_in_batches_traces_one_shape():
+    # The last, short batch is scored as a whole one (its last row repeated,
+    # its extra scores dropped): one trace of the predict step, not two.
+    from reczoo.metrics.evaluators import _predict
+
+    spec = tiny_spec()
+    model = reczoo.get_model("deepfm", feature_spec=spec)
+    features, _ = tiny_batch(spec, n=40)
+    alone = np.concatenate([_scores(model, {k: v[i : i + 1] for k, v in features.items()})
+                            for i in range(40)]).reshape(-1)  # fmt: skip
+    traces = []
+    step = model.predict_step
+    model.predict_step = lambda data: (traces.append(1), step(data))[1]
+    np.testing.assert_allclose(model.score(features, batch_size=16), alone, rtol=1e-5, atol=1e-6)
+    assert len(traces) == 1
+    model.predict_function = None
+    np.testing.assert_allclose(_predict(model, features, 16), alone, rtol=1e-5, atol=1e-6)
+    assert len(traces) == 2
+
+
 def _scores(model, features):
     return keras.tree.map_structure(keras.ops.convert_to_numpy, model(features, training=False))
 
