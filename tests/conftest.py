@@ -10,8 +10,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # One pytest-xdist worker per core: each worker (and each command it runs
     # in a subprocess, which inherits this) computes an op on one thread
     # rather than two workers contending for both cores. The default tier
-    # ran 6 min 01 s without this and 4 min 57 s with it, on 2 cores.
+    # ran 6 min 01 s without this and 4 min 57 s with it, on 2 cores. One
+    # op at a time as well (TensorFlow's inter-op pool is a thread per
+    # core): the tier's test time summed over both workers went from 612 s
+    # to 574 s (a test's model made smaller in the same run), on a slower
+    # machine.
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 # Downloads, cached splits and preset archives go to a folder of this test
 # session, never to the user's ~/.keras (a test may still point it elsewhere).
 _HOME = tempfile.mkdtemp(prefix="reczoo-tests-keras-home-")

@@ -2,10 +2,9 @@
 
 The examples are the site's gallery (docs/_scripts/gallery.py): each runs in
 a process of its own, in a new folder, as `python examples/NAME.py` would.
-The default tier runs the ranking example (the first a user reads) and the
-mirrored one (the one path no other default test trains through); the rest,
-whose machinery the default tier tests elsewhere or that train for minutes,
-are in the slow tier.
+The default tier runs the mirrored one (the one path no other default test
+trains through); the rest, whose machinery the default tier tests elsewhere
+or that train for minutes, are in the slow tier.
 """
 
 import os
@@ -18,9 +17,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "record_outputs.py")
 # Minutes on public data or a suite; or 10-15 s each of a default tier near its
-# 5 minutes, for what tests/test_finetune.py and tests/models/test_retrieval.py
-# already cover there.
-SLOW = {"next_item_recommendation", "compare_models", "finetune_preset", "two_tower_retrieval"}
+# 5 minutes, for what tests/test_finetune.py, tests/models/test_retrieval.py
+# and the docs' commands training DeepFM and DCN-v2 on the same click log
+# (tests/test_docs.py) already cover there.
+SLOW = {"next_item_recommendation", "compare_models", "finetune_preset", "two_tower_retrieval",
+        "ranking_click_log"}  # fmt: skip
 # What each prints that only a working run prints.
 EXPECTED = {
     "ranking_click_log": ["deepfm: test AUC", "first five click probabilities"],

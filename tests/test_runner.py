@@ -232,7 +232,7 @@ def test_an_error_out_of_fit_on_a_stream_ends_the_process(tmp_path, data_dir):
 
         data = datasets.load("movielens-100k")
         split = datasets.split(data, "ncf", seed=0)
-        settings = RunSettings.build("neumf", data.name, "ncf", {"pretrain": False})
+        settings = RunSettings.build("fm", data.name, "ncf", {})
         task, plan = build_task(settings.complete(data, split), data, split)
 
         class Stop(keras.callbacks.Callback):

@@ -184,12 +184,15 @@ def trained(tmp_path_factory):
         pytest.skip("RECZOO_DATA_DIR is not set to a folder with the public datasets")
     folder = tmp_path_factory.mktemp("two_tower")
     result = run(
-        "two_tower", "movielens-100k", protocol="tfrs_retrieval", epochs=2, verbose=0,
+        "two_tower", "movielens-100k", protocol="tfrs_retrieval", epochs=1, verbose=0,
         output=folder / "preset",
     )  # fmt: skip
     return result, folder
 
 
+# Real-data training of two models: the slow tier (the default tier trains
+# two_tower on MovieLens-100K in the fixture and in docs/serving.md).
+@pytest.mark.slow
 def test_two_tower_and_youtube_dnn_beat_popularity_on_movielens(trained):
     result, _ = trained
     data, split = result.data, result.split
