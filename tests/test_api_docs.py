@@ -164,6 +164,14 @@ def _trains(public):
     return any(call in EXAMPLES.get(public, "") for call in TRAINS)
 
 
+def _slow(public):
+    """Examples that train through the run machinery, and the backbones'
+    examples that fit their model on a few rows: the registry-wide contract
+    tests fit every registered model in the default tier (1-4 s each here)."""
+    example = EXAMPLES.get(public, "")
+    return _trains(public) or (public.startswith("reczoo.models.") and ".fit(" in example)
+
+
 EXAMPLES = examples()
 
 
@@ -179,23 +187,23 @@ def _run_examples(root, names):
 
 @pytest.fixture(scope="module")
 def quick_examples(tmp_path_factory):
-    names = [n for n in EXAMPLES if not _trains(n)]
+    names = [n for n in EXAMPLES if not _slow(n)]
     return _run_examples(tmp_path_factory.mktemp("api-examples"), names)
 
 
 @pytest.fixture(scope="module")
 def training_examples(tmp_path_factory):
-    names = [n for n in EXAMPLES if _trains(n)]
+    names = [n for n in EXAMPLES if _slow(n)]
     return _run_examples(tmp_path_factory.mktemp("api-training-examples"), names)
 
 
 @pytest.mark.parametrize(
     "public",
-    [pytest.param(n, marks=[pytest.mark.slow] if _trains(n) else
+    [pytest.param(n, marks=[pytest.mark.slow] if _slow(n) else
                   [pytest.mark.xdist_group("api-examples")]) for n in NAMES],
 )  # fmt: skip
 def test_docstring_example_runs(public, request):
     if public not in EXAMPLES:
         pytest.fail(f"{public} has no Example")
-    results = request.getfixturevalue("training_examples" if _trains(public) else "quick_examples")
+    results = request.getfixturevalue("training_examples" if _slow(public) else "quick_examples")
     assert results[public] is None, results[public]

@@ -22,11 +22,12 @@ SERVED_BATCHES = (1, 64, 1024)
 K = 10
 
 
-def measure_served(model, shape_name, batch_sizes=SERVED_BATCHES, seed=0, k=K):
+def measure_served(model, shape_name, batch_sizes=SERVED_BATCHES, seed=0, k=K, min_seconds=3.0):
     """Rows of `(runtime, batch)`: `runtime` is `"keras"` or `"savedmodel"`,
     each with `latency_ms_p50`, `latency_ms_p99` (over at least 100 calls
-    after warm-up) and `infer_samples_per_sec` (the batch over the median
-    call). Returns `(rows, task, shape)`."""
+    after warm-up, more while under `min_seconds` of calls) and
+    `infer_samples_per_sec` (the batch over the median call). Returns
+    `(rows, task, shape)`."""
     import keras
     import tensorflow as tf
 
@@ -54,7 +55,7 @@ def measure_served(model, shape_name, batch_sizes=SERVED_BATCHES, seed=0, k=K):
                 "savedmodel": lambda raw=raw: signature(**raw),
             }
             for runtime, call in calls.items():
-                seconds = timed_calls(call)
+                seconds = timed_calls(call, seconds=min_seconds)
                 rows.append({
                     "runtime": runtime, "batch_size": batch,
                     "latency_ms_p50": round(1000 * float(np.percentile(seconds, 50)), 3),
