@@ -23,18 +23,28 @@ _HOME = tempfile.mkdtemp(prefix="reczoo-tests-keras-home-")
 os.environ["KERAS_HOME"] = _HOME
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
-import keras  # noqa: E402 (after the environment is set)
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-# Tests trace many small graphs and run each a few steps: Grappler's graph
-# optimisation (semantics-preserving, what users' long runs gain from) cost
-# about a fifth of the registry-wide tests' time (85 s -> 66 s in one process).
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+# TensorFlow and Keras are imported where tests run (a pytest-xdist worker,
+# or the one process of `-n 0`), never in xdist's controller, which only
+# hands tests out: its TensorFlow start-up (about 7 s here) came before any
+# worker started.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fewer_graph_rewrites():
+    # Tests trace many small graphs and run each a few steps: Grappler's graph
+    # optimisation (semantics-preserving, what users' long runs gain from) cost
+    # about a fifth of the registry-wide tests' time (85 s -> 66 s in one process).
+    import tensorflow as tf
+
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 @pytest.fixture(autouse=True)
 def _seed():
+    import keras
+
     keras.utils.set_random_seed(1234)
 
 
