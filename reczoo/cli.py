@@ -728,7 +728,7 @@ def _define_benchmark(fv):
         "precision", "float32", "float32, mixed_float16 or mixed_bfloat16.", flag_values=fv
     )
     flags.DEFINE_string(
-        "jit", "auto", "XLA: auto (each model's measured default: off on CPU but for the NCF models MF-BPR, GMF, MLP and NeuMF; see reczoo.benchmark.devices), on or off.",
+        "jit", "auto", "XLA: auto (each model's measured default: off on CPU but for the NCF models MF-BPR, GMF, MLP and NeuMF in runs of 1,000 steps or more; see reczoo.benchmark.devices), on or off.",
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds; cells report mean ± sd.",

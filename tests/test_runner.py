@@ -275,6 +275,29 @@ def test_a_time_budget_stops_at_the_end_of_a_period_and_says_so(tmp_path, capsys
     assert "Give --max_minutes or --set=max_minutes=N, not both" in capsys.readouterr().err
 
 
+def test_short_runs_train_op_by_op_and_long_or_asked_ones_compile(tmp_path, monkeypatch):
+    # GMF compiles with XLA by default; a run too short for the compilation
+    # to pay off trains op by op, and its row says so.
+    from reczoo.training import loop
+
+    data = reczoo.datasets.load_interactions(interactions_file(tmp_path), user="uid", item="sku",
+                                             time="ts")  # fmt: skip
+    settings = {"epochs": 2, "verbose": 0, "batch_size": 64}
+    short = run("gmf", data, "loo_full", **settings)
+    assert short["steps"] < loop.XLA_MIN_STEPS
+    assert short["jit"] is False and short.model.jit_compile is False
+    # A `jit_compile` the user sets is kept, and recorded in the command.
+    asked = run("gmf", data, "loo_full", jit_compile=True, **settings)
+    assert asked["jit"] is True and "--set=jit_compile=true" in shlex.split(asked["command"])
+    # A run of XLA_MIN_STEPS steps or more keeps the model's default.
+    monkeypatch.setattr(loop, "XLA_MIN_STEPS", short["steps"])
+    long = run("gmf", data, "loo_full", **settings)
+    assert long["jit"] is True and "jit_compile" not in long["command"]
+    # How the steps run, not what they compute.
+    for name, value in short["metrics"].items():
+        assert long["metrics"][name] == pytest.approx(value, abs=1e-5), name
+
+
 def test_several_steps_per_call_train_exactly_as_one_at_a_time(tmp_path):
     from reczoo.training.loop import execution_steps
 

@@ -15,7 +15,9 @@ step is a few dozen tiny ops), and so do GMF, MLP and NeuMF, whose dropout
 draws its mask from a hash (reczoo.layers.HashDropout) rather than from
 XLA's random numbers, which are slow on CPU (a running NeuMF epoch on
 MovieLens-100K: 0.65 s compiled, 1.24 s op by op; with Keras' dropout,
-16.6 s compiled).
+16.6 s compiled). A training run shorter than 1,000 steps trains them op by
+op (`reczoo.training.loop.XLA_MIN_STEPS`): the compilation, 1-3 s here,
+costs more than its steps save.
 
 Under the JAX backend `--jit` does not apply: every JAX step is compiled
 with XLA (Keras' `jit_compile=False` there would run ops one at a time), and
