@@ -192,7 +192,7 @@ def execution_steps(steps_per_period, most=MOST_STEPS_PER_CALL):
 # Fewer training steps than this, and a model that compiles with XLA by
 # default (GMF, MLP, NeuMF, MF-BPR) trains op by op: XLA's compilation costs
 # more than its faster steps save. On MovieLens-100K (2 cores here) it added
-# 1.0-3.2 s to a run's first epoch and saved 0.6-2.7 ms a step, which pays
+# 1.0-3.2 s to a run's first epoch and saved 0.7-5 ms a step, which pays
 # off after 500 (NeuMF) to 3,000 (MF-BPR) steps. A `jit_compile` the user
 # or a recipe sets is kept.
 XLA_MIN_STEPS = 1_000
