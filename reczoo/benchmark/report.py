@@ -222,7 +222,94 @@ def _peer_table(rows, dataset, protocol):
             lines.append("| " + " | ".join(cells) + " |")
     notes = [_without_train_metrics(ours, theirs) for ours, theirs in pairs]
     notes = [n for n in notes if n]
-    return [*lines, "", *notes, *([""] if notes else [])]
+    return [*lines, "", *notes, *([""] if notes else []), *_seed_summary(pairs, metrics)]
+
+
+def _seeds(rows):
+    seeds = sorted(r["seed"] for r in rows)
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def _mean_curve(rows, field):
+    """The epoch-by-epoch mean of `rows`' `field` curves (their common
+    length, the keys every entry has), or None where one has none."""
+    curves = [r.get(field) or [] for r in rows]
+    length = min(len(c) for c in curves)
+    if not length:
+        return None
+    mean = []
+    for entries in zip(*(c[:length] for c in curves)):
+        keys = set.intersection(*(set(e) for e in entries))
+        mean.append(
+            {k: statistics.fmean(e[k] for e in entries) for k in keys
+             if all(isinstance(e[k], (int, float)) for e in entries)}
+        )  # fmt: skip
+    return mean
+
+
+def _mean_row(rows):
+    """One row standing for several seeds' rows: their mean metrics and
+    curves, for `time_to_accuracy`."""
+
+    def mean(field):
+        values = [r.get(field) or {} for r in rows]
+        keys = set.intersection(*(set(v) for v in values))
+        return {k: statistics.fmean(v[k] for v in values) for k in keys}
+
+    return {
+        "monitor": rows[0].get("monitor"),
+        "metrics": mean("metrics"),
+        "valid_metrics": mean("valid_metrics"),
+        "history": _mean_curve(rows, "history"),
+        "test_curve": _mean_curve(rows, "test_curve"),
+    }
+
+
+def _seed_summary(pairs, metrics):
+    """Models compared under several seeds: each library's mean ± sd over
+    them, the ratio per seed, and the time to the peer's accuracy read from
+    the mean curves, where one seed's noise cannot decide it."""
+    by_label = {}
+    for ours, theirs in pairs:
+        by_label.setdefault(theirs["label"], []).append((ours, theirs))
+    several = {k: v for k, v in sorted(by_label.items()) if len(v) > 1}
+    if not several:
+        return []
+    header = ["library", "model", "seeds", *metrics, "train ex/s", "ratio reczoo / peer",
+              "s to peer's valid", "reached per seed"]  # fmt: skip
+    lines = [
+        "Over seeds, mean ± sd (runs): one seed's draw of the split and the "
+        "initialisation moves a test score more than most differences between "
+        "the libraries above. *ratio*: the lowest and highest of the seeds. "
+        "*s to peer's valid*: as above, read from the mean of each library's "
+        "curves over the seeds, to the mean of the peer's final scores. "
+        "*reached per seed*: the runs in which reczoo reached the peer's score "
+        "of the same seed.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for runs in several.values():
+        ours_rows, theirs_rows = [p[0] for p in runs], [p[1] for p in runs]
+        ratios = [o["train_samples_per_sec"] / t["train_samples_per_sec"] for o, t in runs]
+        reach = time_to_accuracy(_mean_row(ours_rows), _mean_row(theirs_rows))
+        per_seed = [time_to_accuracy(o, t) for o, t in runs]
+        known = [r["reczoo"] for r in per_seed if r and r["reczoo"] is not None]
+        for rows, ours in ((ours_rows, True), (theirs_rows, False)):
+            first = rows[0]
+            cells = ["reczoo" if ours else first["peer"], first.get("label") or first["model"],
+                     _seeds(rows)]  # fmt: skip
+            cells += [_value(rows, lambda r, m=m: (r.get("metrics") or {}).get(m), 4)[0]
+                      for m in metrics]  # fmt: skip
+            cells += [_value(rows, lambda r: r.get("train_samples_per_sec"), 0)[0]]
+            cells += [f"{min(ratios):.2f}-{max(ratios):.2f}x" if ours else "",
+                      _reached(reach, ours),
+                      f"{sum(v is not False for v in known)} of {len(known)}"
+                      if ours and known else ""]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _without_train_metrics(ours, theirs):

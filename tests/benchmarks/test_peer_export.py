@@ -117,3 +117,36 @@ def test_without_a_validation_split_the_test_curves_are_read():
     # A peer's second, faster training (TFRS without per-batch metrics) gets its ratio too.
     theirs["train_samples_per_sec_without_train_metrics"] = 50.0
     assert "trained at 50 examples/s; reczoo / it = 4.00x" in markdown([ours, theirs])
+
+
+def test_several_seeds_are_summed_up_over_their_mean_curves():
+    from reczoo.benchmark.report import markdown
+
+    def pair(seed, ours_curve, their_curve, ours_rate):
+        ours, theirs = _pair_rows(
+            [{"ndcg@10": v, "train_seconds": t + 1.0} for t, v in enumerate(ours_curve)],
+            [{"ndcg@10": v, "train_seconds": 4.0 * (t + 1)} for t, v in enumerate(their_curve)],
+            their_curve[-1],
+        )  # fmt: skip
+        for row in (ours, theirs):
+            row.update(seed=seed, run_id=f"r{seed}")
+        ours["train_samples_per_sec"] = ours_rate
+        ours["metrics"] = {"ndcg@10": 0.40 + seed / 100}
+        return [ours, theirs]
+
+    # Seed 0 reaches the peer's 0.40 at its second epoch, seed 1 never its
+    # 0.42; their mean curve (0.33, 0.39, 0.415) reaches the peers' mean
+    # final score (0.41) at its third epoch, 3 s.
+    rows = pair(0, [0.30, 0.40, 0.42], [0.30, 0.35, 0.40], 250.0)
+    rows += pair(1, [0.36, 0.38, 0.41], [0.33, 0.38, 0.42], 300.0)
+    table = markdown(rows)
+    assert "| reczoo | bpr_mf | 0-1 | 0.4050 ± 0.0071 (2) |" in table
+    assert "| 275 ± 35 (2) | 2.50-3.00x | 3.0 (ndcg@10 0.4100) | 1 of 2 |" in table
+    assert "| recbole | recbole_bpr_mf | 0-1 | 0.3900 ± 0.0000 (2) | 100 ± 0 (2) |  | 12.0 |  |" in (
+        table
+    )
+    # A mean curve that stays below the peers' mean final score says so.
+    rows[0]["history"][-1]["ndcg@10"] = 0.40
+    assert "| 2.50-3.00x | not reached | 1 of 2 |" in markdown(rows)
+    # One seed: no summary.
+    assert "Over seeds" not in markdown(rows[:2])
