@@ -74,6 +74,11 @@ def _number(value, digits=0):
     return f"{value:,.{digits}f}"
 
 
+def _head(header):
+    """A markdown table's header row and rule."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
 def _headline(rows):
     names = metric_names(rows)
     return [m for m in HEADLINE if m in names]
@@ -151,7 +156,7 @@ def _accuracy_table(variants, dataset, protocol):
     header = ["model", *(["backend"] if backends else []), "settings",
               *(["capped"] if with_caps else []), *metrics, "reference", "Δ", "epochs",
               "train ex/s", "infer ex/s", "wall s", "precision", "XLA"]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = _head(header)
     for (label, precision, jit, settings, backend), rs in sorted(variants.items(), key=str):
         cells = [label, *([str(backend)] if backends else []), settings.replace(",", ", ")]
         if with_caps:
@@ -206,8 +211,7 @@ def _peer_table(rows, dataset, protocol):
         "the test score after every epoch, which nothing selects on (TF "
         "Recommenders' from its training without per-batch metrics).",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *_head(header),
     ]
     for ours, theirs in sorted(pairs, key=lambda p: (p[1]["label"], p[1]["seed"])):
         ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
@@ -240,7 +244,7 @@ def _mean_curve(rows, field):
     if not length:
         return None
     mean = []
-    for entries in zip(*(c[:length] for c in curves)):
+    for entries in zip(*(c[:length] for c in curves), strict=True):
         keys = set.intersection(*(set(e) for e in entries))
         mean.append(
             {k: statistics.fmean(e[k] for e in entries) for k in keys
@@ -288,8 +292,7 @@ def _seed_summary(pairs, metrics):
         "*reached per seed*: the runs in which reczoo reached the peer's score "
         "of the same seed.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *_head(header),
     ]
     for runs in several.values():
         ours_rows, theirs_rows = [p[0] for p in runs], [p[1] for p in runs]
@@ -435,7 +438,7 @@ def _throughput_tables(rows):
         base = {(r["model"], r["batch_size"]): r for r in group
                 if r.get("status") == "ok" and not r.get("jit")
                 and r.get("precision") in (None, "float32") and _backend(r) == "tensorflow"}  # fmt: skip
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += _head(header)
         order = sorted(group, key=lambda r: (r["model"], str(r.get("precision")),
                                              str(r.get("jit")), _backend(r) != "tensorflow",
                                              r.get("batch_size") or 0))  # fmt: skip
@@ -472,7 +475,7 @@ def _served_tables(rows):
     ]
     header = ["model", "shape", "batch", "runtime", "call", "examples/s", "latency p50 ms",
               "latency p99 ms", "SavedModel vs Keras (examples/s)"]  # fmt: skip
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += _head(header)
     keras_rows = {(r["model"], r["dataset"], r["batch_size"]): r for r in measured
                   if r.get("runtime") == "keras"}  # fmt: skip
     order = sorted(measured, key=lambda r: (r["model"], r["dataset"], r["batch_size"],
