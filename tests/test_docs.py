@@ -307,3 +307,26 @@ def test_shell_commands_run(page, command, workdir, monkeypatch):
             assert done.returncode == 0, (page, part, done.stderr[-3000:])
             continue
         assert cli.main(shlex.split(part)) == 0, (page, part)
+
+
+def test_the_pages_state_the_defaults_without_a_recipe_as_the_code_has_them():
+    from reczoo.training import settings
+
+    # The README and the guide each say it in their own words.
+    expected = {
+        "README.md": [
+            f"after {settings.DEFAULT_PATIENCE} evaluations without a gain",
+            f"time budget of {settings.DEFAULT_MAX_MINUTES:g} minutes or a minute per "
+            f"{settings.DEFAULT_ROWS_PER_MINUTE:,} rows",
+        ],
+        "docs/guide.md": [
+            f"stopping after {settings.DEFAULT_PATIENCE} evaluations without a gain",
+            f"training stops after {settings.DEFAULT_MAX_MINUTES:g} minutes, or a minute per "
+            f"{settings.DEFAULT_ROWS_PER_MINUTE:,} rows",
+            f"or {settings.BY_EXAMPLES['ranking']['max_evaluations']} periods in all",
+        ],
+    }
+    for page, phrases in expected.items():
+        text = " ".join((ROOT / page).read_text().split())
+        for phrase in phrases:
+            assert phrase in text, (page, phrase)
