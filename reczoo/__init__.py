@@ -55,7 +55,8 @@ _LAZY = {
     "run_suite": "reczoo.benchmark",
 }
 _SUBMODULES = (
-    "benchmark", "datasets", "features", "layers", "losses", "metrics", "models", "training",
+    "benchmark", "datasets", "features", "layers", "losses", "metrics", "models", "optimizers",
+    "training",
 )  # fmt: skip
 
 

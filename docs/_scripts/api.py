@@ -66,6 +66,11 @@ PAGES = {
     ),
     "layers": ("reczoo.layers", "Interaction blocks the models share; each a Keras layer.", None),
     "losses": ("reczoo.losses", "The tasks' losses: Keras losses and functions.", None),
+    "optimizers": (
+        "reczoo.optimizers",
+        "Optimizers for large embedding tables, beside Keras' own.",
+        None,
+    ),
     "metrics": (
         "reczoo.metrics",
         "Exact metrics on NumPy arrays, as the benchmark computes them.",

@@ -94,8 +94,9 @@ class Task(keras.Model):
 
         Args:
             optimizer: `"auto"` for Adam, a Keras optimizer config (a dict
-                such as `{"class_name": "Adam", "config": {"beta_2": 0.98}}`),
-                or any Keras optimizer.
+                such as `{"class_name": "Adam", "config": {"beta_2": 0.98}}`;
+                `"LazyAdam"` names `reczoo.optimizers.LazyAdam`), or any
+                Keras optimizer.
             loss: `"auto"` for the task's loss, or any Keras loss.
             metrics: `"auto"` for the task's metrics, or a list.
             learning_rate: learning rate of the `"auto"` optimizer (default
@@ -114,7 +115,11 @@ class Task(keras.Model):
             config = {"learning_rate": self.default_learning_rate, **optimizer.get("config", {})}
             if learning_rate is not None:
                 config["learning_rate"] = learning_rate
-            optimizer = keras.optimizers.get({**optimizer, "config": config})
+            from reczoo.optimizers import CUSTOM_OBJECTS
+
+            optimizer = keras.optimizers.deserialize(
+                {**optimizer, "config": config}, custom_objects=CUSTOM_OBJECTS
+            )
         elif optimizer == "auto":
             optimizer = keras.optimizers.Adam(
                 learning_rate if learning_rate is not None else self.default_learning_rate
