@@ -56,9 +56,11 @@ class LazyAdam(keras.optimizers.Adam):
             raise ValueError("LazyAdam does not support `amsgrad`. Received: amsgrad=True")
 
     def update_step(self, gradient, variable, learning_rate):
+        if keras.backend.backend() != "tensorflow":
+            return super().update_step(gradient, variable, learning_rate)
         import tensorflow as tf
 
-        if keras.backend.backend() != "tensorflow" or not isinstance(gradient, tf.IndexedSlices):
+        if not isinstance(gradient, tf.IndexedSlices):
             return super().update_step(gradient, variable, learning_rate)
         rows, summed = _rows_and_sums(gradient)
         dtype = variable.dtype
