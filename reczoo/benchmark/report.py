@@ -312,7 +312,17 @@ def _seed_summary(pairs, metrics):
                       f"{sum(v is not False for v in known)} of {len(known)}"
                       if ours and known else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-    return [*lines, ""]
+    notes = []
+    for runs in several.values():
+        without = [(o["train_samples_per_sec"] / t["train_samples_per_sec_without_train_metrics"],
+                    t) for o, t in runs if t.get("train_samples_per_sec_without_train_metrics")]  # fmt: skip
+        if without:
+            low, high = min(r for r, _ in without), max(r for r, _ in without)
+            notes.append(
+                f"- Seeds {_seeds([t for _, t in without])}: reczoo / {without[0][1]['peer']} "
+                f"without its per-batch training metrics = {low:.2f}-{high:.2f}x."
+            )
+    return [*lines, "", *notes, *([""] if notes else [])]
 
 
 def _without_train_metrics(ours, theirs):

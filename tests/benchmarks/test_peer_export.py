@@ -147,5 +147,10 @@ def test_several_seeds_are_summed_up_over_their_mean_curves():
     # A mean curve that stays below the peers' mean final score says so.
     rows[0]["history"][-1]["ndcg@10"] = 0.40
     assert "| 2.50-3.00x | not reached | 1 of 2 |" in markdown(rows)
+    # A peer's second training without per-batch metrics gets its ratios too.
+    rows[1]["train_samples_per_sec_without_train_metrics"] = 125.0
+    rows[3]["train_samples_per_sec_without_train_metrics"] = 100.0
+    line = "- Seeds 0-1: reczoo / recbole without its per-batch training metrics = 2.00-3.00x."
+    assert line in markdown(rows)
     # One seed: no summary.
     assert "Over seeds" not in markdown(rows[:2])
