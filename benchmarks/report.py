@@ -24,6 +24,7 @@ from reczoo.benchmark.rows import read_rows
 from reczoo.provenance import portable_command as portable
 
 HERE = Path(__file__).resolve().parent
+# The suites whose accuracy rows feed the model cards and the README's table.
 SUITES = ("paper", "quick", "frappe", "throughput", "finetune")
 
 
@@ -31,6 +32,11 @@ def suite_folders():
     return [
         HERE / "results" / s for s in SUITES if (HERE / "results" / s / "results.jsonl").exists()
     ]
+
+
+def report_folders():
+    """Every committed folder of suite rows (`reczoo benchmark --output=DIR`)."""
+    return sorted(p.parent for p in (HERE / "results").glob("*/results.jsonl"))
 
 
 def load_rows(seeds=None):
@@ -71,7 +77,7 @@ def main(argv=None):
         path for path, text in outputs.items() if not path.is_file() or path.read_text() != text
     ]
     if args.check:
-        for folder in suite_folders():
+        for folder in report_folders():
             stale += build_suite_report(folder, check=True)
         for path in stale:
             print(f"stale: {path.relative_to(HERE.parent)}")
@@ -79,7 +85,7 @@ def main(argv=None):
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(outputs[path])
-    for folder in suite_folders():
+    for folder in report_folders():
         stale += build_suite_report(folder)
     print(f"{len(stale)} files rewritten.")
     return 0
