@@ -333,6 +333,9 @@ def test_a_click_log_preset_fine_tunes_on_a_second_file(tmp_path, monkeypatch, c
 )
 def test_the_ranking_suite_compares_models_on_your_click_log(tmp_path, monkeypatch, models):
     monkeypatch.chdir(tmp_path)
+    # Not what is checked: the suite times this machine first (a DeepFM),
+    # which took more of the test than its two runs.
+    monkeypatch.setattr("reczoo.benchmark.suite.calibrate", lambda: (1.0, "timed"))
     click_log(tmp_path / "clicks.csv", rows=400)
     argv = ["reczoo", "benchmark", "--suite=ranking", f"--models={models}",
             "--data_file=clicks.csv", "--label_col=Label", "--categorical_cols=C1-C3",
