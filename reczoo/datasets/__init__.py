@@ -58,6 +58,21 @@ def locate(name, download=False):
         return None
 
 
+def unobtainable(name, download=True):
+    """Why public dataset `name`'s files are neither here nor downloadable:
+    the message `load` would raise, or None where `load` can find or fetch
+    them. Reads and downloads nothing, so it is cheap to ask before a long
+    run (a benchmark suite does, to leave out of its time estimate the
+    entries it will skip).
+
+    Example:
+        ```python
+        print(reczoo.datasets.unobtainable("movielens-100k"))  # None
+        ```
+    """
+    return sources.unobtainable(SOURCES[dataset_info(name).source], download=download)
+
+
 def load(name, download=True):
     """Loads a public dataset by name (see `list_datasets()`).
 
@@ -183,6 +198,7 @@ __all__ = [
     "synthetic_criteo",
     "synthetic_long_tail",
     "to_implicit",
+    "unobtainable",
     "write_examples",
     "write_shards",
 ]

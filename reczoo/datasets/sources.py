@@ -99,37 +99,57 @@ def _complete(folder, source):
     return folder is not None and all((folder / f.name).is_file() for f in source.files)
 
 
+def _candidates():
+    """The folders where a source's folder is looked for, in order."""
+    return ([data_dir()] if data_dir() is not None else []) + [cache_dir()]
+
+
+def _unpinned(source):
+    """True where the source publishes no checksum reczoo can pin."""
+    if source.archive_url:
+        return not source.archive_sha256
+    return any(f.sha256 is None for f in source.files)
+
+
+def unobtainable(source, download=True):
+    """Why `source`'s files can be neither found (complete in a folder where
+    `locate` looks) nor downloaded, as `MissingFiles`' message; None where
+    they can. Reads no file: nothing is hashed or downloaded."""
+    candidates = [base / source.folder for base in _candidates()]
+    if any(_complete(folder, source) for folder in candidates):
+        return None
+    unpinned = _unpinned(source)
+    if download and source.urls and not unpinned:
+        return None
+    where = " or ".join(str(c) for c in candidates)
+    first = candidates[0]
+    needed = ", ".join(f.name for f in source.files if not (first / f.name).is_file())
+    reason = (
+        "its source publishes no checksum reczoo can pin, so it is not downloaded automatically"
+        if unpinned
+        else "downloading is off"
+    )
+    return (
+        f"Dataset files not found: {needed}. Looked in {where}; {reason}. Get them from "
+        f"{', '.join(source.urls) or source.homepage} and place them in "
+        f"{data_dir() / source.folder if data_dir() else cache_dir() / source.folder} "
+        f"(or set RECZOO_DATA_DIR to a folder holding '{source.folder}/')."
+    )
+
+
 def locate(source, download=True):
     """The folder holding all of `source`'s files, verified; downloads if needed."""
-    candidates = []
-    if data_dir() is not None:
-        candidates.append(data_dir() / source.folder)
-    candidates.append(cache_dir() / source.folder)
+    candidates = [base / source.folder for base in _candidates()]
     for folder in candidates:
         if _complete(folder, source):
             for f in source.files:
                 _verify(folder / f.name, f.sha256)
             return folder
+    reason = unobtainable(source, download)
+    if reason is not None:
+        raise MissingFiles(reason)
     target = cache_dir() / source.folder
-    where = " or ".join(str(c) for c in candidates)
-    first = candidates[0]
-    needed = ", ".join(f.name for f in source.files if not (first / f.name).is_file())
-    unpinned = (source.archive_url and not source.archive_sha256) or (
-        not source.archive_url and any(f.sha256 is None for f in source.files)
-    )
-    if not download or not source.urls or unpinned:
-        reason = (
-            "its source publishes no checksum reczoo can pin, so it is not downloaded automatically"
-            if unpinned
-            else "downloading is off"
-        )
-        raise MissingFiles(
-            f"Dataset files not found: {needed}. Looked in {where}; {reason}. Get them from "
-            f"{', '.join(source.urls) or source.homepage} and place them in "
-            f"{data_dir() / source.folder if data_dir() else target} "
-            "(or set RECZOO_DATA_DIR to a folder holding "
-            f"'{source.folder}/')."
-        )
+    needed = ", ".join(f.name for f in source.files if not (candidates[0] / f.name).is_file())
     try:
         # Two processes needing the same files download them once: the
         # second waits, then finds them in place.

@@ -38,6 +38,23 @@ def test_files_other_than_the_published_ones_are_refused_by_their_counts(tmp_pat
         datasets.load("criteo-x1")
 
 
+def test_whether_files_can_be_had_is_told_without_reading_or_fetching_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    # Not here, and no pinned checksum: the message load() raises.
+    reason = datasets.unobtainable("criteo-x1")
+    with pytest.raises(datasets.MissingFiles) as raised:
+        datasets.load("criteo-x1")
+    assert reason == str(raised.value) and str(tmp_path / "data" / "criteo-x1") in reason
+    # Not here but pinned: load() would download it; offline it would not.
+    assert datasets.unobtainable("movielens-100k") is None
+    assert "downloading is off" in datasets.unobtainable("movielens-100k", download=False)
+    # Placed (any content: nothing is read until load()): obtainable.
+    datasets.synthetic_bars_x1(tmp_path / "data", "avazu-x1", rows=(5, 2, 2))
+    assert datasets.unobtainable("avazu-x1") is None
+    assert not (tmp_path / "home").exists()  # nothing was downloaded or cached
+
+
 def test_the_files_are_shards_of_their_own_parts(stand_ins):
     data = datasets.load("criteo-x1", download=False)
     assert data.streaming and data.split_files == {
