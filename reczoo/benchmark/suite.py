@@ -104,7 +104,7 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
     strategy = devices.strategy(kind)
     if max_minutes is None and isinstance(suite, str):
         max_minutes = suite_entries.TIME_BUDGETS.get(name)
-    estimates, budget = _estimates(todo, strategy, max_minutes)
+    estimates, budget = _estimates(todo, strategy, max_minutes, data)
     progress = Progress(len(plan), len(plan) - len(todo), estimates)
     if len(todo) < len(plan):  # after the estimate's line
         print(f"{len(plan) - len(todo)} of {len(plan)} runs already in {output}; skipping them.")
@@ -157,25 +157,50 @@ def _finish(output, runs):
     return rows
 
 
-def _estimates(todo, strategy, max_minutes):
+def _estimates(todo, strategy, max_minutes, data=None):
     """`(estimates, SuiteBudget)`: the runs' estimates for this machine, timed
     first where they are long (the suite's first line says what it found),
-    and the budget they share."""
-    estimates = _timed_estimates(todo, strategy, max_minutes)
+    and the budget they share. A run that will be skipped (`_skips`) is
+    estimated at 0 s: it neither calls for the timing nor takes a share."""
+    estimates = _timed_estimates(todo, strategy, max_minutes, data)
     runs = [(e.kind, s) for (e, _), s in zip(todo, estimates, strict=True)]
     return estimates, SuiteBudget(max_minutes, runs)
 
 
-def _timed_estimates(todo, strategy, max_minutes):
-    estimates = [e.estimate_s for e, _ in todo]
+def _skips(entry, data=None):
+    """Why `entry` will be skipped when it runs (its public dataset's files
+    are neither here nor downloadable, or its peer's environment is
+    missing), or None. Reads and downloads nothing."""
+    from reczoo import datasets
+
+    if entry.kind == "peer":
+        from reczoo.benchmark import peers
+
+        reason = peers.missing(entry.peer)
+        if reason:
+            return reason
+    elif entry.kind not in ("accuracy", "transfer") or data is not None:
+        return None  # synthetic shapes, or the user's own data
+    try:
+        return datasets.unobtainable(entry.dataset)
+    except ValueError:  # not a public dataset's name: the run says what it is
+        return None
+
+
+def _timed_estimates(todo, strategy, max_minutes, data=None):
+    skipped = [_skips(e, data) is not None for e, _ in todo]
+    estimates = [0.0 if skip else e.estimate_s for (e, _), skip in zip(todo, skipped, strict=True)]
     if sum(estimates) < CALIBRATE_ABOVE_S:
         return estimates
     with strategy.scope(), native_stderr_held():
         scale, said = calibrate()
     _clear_session()
-    estimates = [e.estimate_s * scale for e, _ in todo]
+    estimates = [e * scale for e in estimates]
     total = sum(estimates)
-    line = f"Estimate for this machine: about {_clock(total)} for {len(todo)} runs ({said})"
+    runs = len(todo) - sum(skipped)
+    line = f"Estimate for this machine: about {_clock(total)} for {runs} runs ({said})"
+    if any(skipped):
+        line += f"; {sum(skipped)} more will be skipped, each saying why"
     if max_minutes is not None:
         line += (f"; at most about {_clock(60 * max_minutes)} of training runs: each trains "
                  "for its share of the time left")  # fmt: skip

@@ -112,11 +112,16 @@ def test_a_failing_entry_is_recorded_and_the_suite_goes_on(tiny):
     assert any(r["kind"] == "throughput" and r["status"] == "ok" for r in rows)
 
 
+def calibrate_not():
+    raise AssertionError("timed the machine for runs that can only be skipped")
+
+
 def test_an_entry_whose_files_are_not_placed_is_skipped_saying_where_they_go(tmp_path, monkeypatch):
     monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
-    # Not what is checked: timing this machine first (a DeepFM) took most of the test.
-    monkeypatch.setattr(suite_module, "calibrate", lambda: (1.0, "timed"))
+
+    monkeypatch.setattr(suite_module, "calibrate", calibrate_not)
     entry = next(e for e in suites.entries("paper") if e.recipe == "finalnet/criteo-x1")
+    assert entry.estimate_s > suite_module.CALIBRATE_ABOVE_S  # would be timed, were it to run
     rows = run_suite([entry], output=tmp_path / "bench", quiet=True)
     assert [r["status"] for r in rows] == ["skipped"]
     assert "huggingface.co/datasets/reczoo/Criteo_x1" in rows[0]["error"]
@@ -214,15 +219,37 @@ def test_gpu_requested_without_one_is_an_error(tmp_path, capsys):
     assert not output.exists()  # refused before anything was written
 
 
+def test_runs_that_will_be_skipped_are_left_out_of_the_estimate_and_the_budget(
+    tmp_path, monkeypatch, capsys
+):
+    import contextlib
+    import dataclasses
+    import types
+
+    monkeypatch.setenv("RECZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(suite_module, "calibrate", lambda: (2.0, "timed"))
+    criteo = next(e for e in suites.entries("paper") if e.recipe == "finalnet/criteo-x1")
+    long_mlp = dataclasses.replace(TINY_MLP, estimate_s=200)  # MovieLens-100K: downloadable
+    todo = [(criteo, 0), (long_mlp, 0), (BROKEN, 0)]
+    cpu = types.SimpleNamespace(scope=contextlib.nullcontext)
+    estimates, budget = suite_module._estimates(todo, cpu, 10)
+    assert estimates == [0.0, 400.0, 10.0]
+    # The MLP's share of the 10 minutes: by its estimate against the broken
+    # entry's, none kept for the run that will be skipped.
+    assert budget.share(1) == pytest.approx((600 * 400 / 410 - 0.2 * 400) / 60, abs=0.01)
+    line = capsys.readouterr().out.strip()
+    assert "about 0:06:50 for 2 runs (timed); 1 more will be skipped, each saying why" in line
+
+
 def test_missing_peer_environment_is_skipped_with_its_setup_command(tmp_path, monkeypatch):
     from reczoo.benchmark import peers
 
     monkeypatch.setenv("RECZOO_PEERS_DIR", str(tmp_path / "none"))
-    monkeypatch.setattr(suite_module, "calibrate", lambda: (1.0, "timed"))  # as above
+    monkeypatch.setattr(suite_module, "calibrate", calibrate_not)  # as above
     reason = peers.missing("deepctr")
     assert "python3 -m venv" in reason and "deepctr==0.9.4" in reason
     entry = suites.entries("paper", models="deepfm", peers=True)[-1]
-    assert entry.kind == "peer"
+    assert entry.kind == "peer" and entry.estimate_s > suite_module.CALIBRATE_ABOVE_S
     rows = run_suite([entry], output=tmp_path / "out", quiet=True)
     assert [r["status"] for r in rows] == ["skipped"]
     assert "pip install" in rows[0]["error"]
