@@ -206,7 +206,8 @@ def _peer_table(rows, dataset, protocol):
         "*s to peer's valid*: training seconds (evaluation excluded) until the "
         "library's validation score first reached the peer's final one (the "
         "metric each run early-stops on), from the validation after every epoch; "
-        "*not reached* if it never did. Where the protocol has no validation split "
+        "*not reached* if it never did, with reczoo's best score against the "
+        "peer's. Where the protocol has no validation split "
         "(the TF Recommenders tutorial's), the peer's final test score, read from "
         "the test score after every epoch, which nothing selects on (TF "
         "Recommenders' from its training without per-batch metrics).",
@@ -350,7 +351,8 @@ def time_to_accuracy(ours, theirs):
     The target is the peer's final validation score on the metric reczoo's
     run monitors; each library's entry is the training seconds (evaluation
     excluded) at its first validation at or past it, `False` when none was,
-    None when its history has no timings. Where the protocol has no
+    None when its history has no timings; `reczoo_best` is reczoo's best
+    score on the curve read (None without timings). Where the protocol has no
     validation split and both rows carry a `test_curve` (the test score
     after each epoch, which nothing selects on), the target is the peer's
     final test score and the curves are read instead (`split` says which).
@@ -365,15 +367,19 @@ def time_to_accuracy(ours, theirs):
         return None
     lower = metric in _LOWER_IS_BETTER
 
+    def timed(row):
+        return [h for h in row.get(curve) or [] if "train_seconds" in h and metric in h]
+
     def first(row):
-        timed = [h for h in row.get(curve) or [] if "train_seconds" in h and metric in h]
-        if not timed:
+        if not timed(row):
             return None
-        hits = [h for h in timed if (h[metric] <= target if lower else h[metric] >= target)]
+        hits = [h for h in timed(row) if (h[metric] <= target if lower else h[metric] >= target)]
         return hits[0]["train_seconds"] if hits else False
 
+    scores = [h[metric] for h in timed(ours)]
+    best = (min if lower else max)(scores) if scores else None
     return {"metric": metric, "target": target, "split": split,
-            "reczoo": first(ours), "peer": first(theirs)}  # fmt: skip
+            "reczoo": first(ours), "peer": first(theirs), "reczoo_best": best}  # fmt: skip
 
 
 def _reached(reach, ours):
@@ -383,7 +389,10 @@ def _reached(reach, ours):
     if value is None:
         return ""
     if value is False:
-        return "not reached"
+        best = reach.get("reczoo_best")
+        if best is None:
+            return "not reached"
+        return f"not reached (best {reach['metric']} {best:.4f} vs {reach['target']:.4f})"
     cell = f"{value:,.1f}"
     split = "test " if reach.get("split") == "test" else ""
     return f"{cell} ({split}{reach['metric']} {reach['target']:.4f})" if ours else cell
