@@ -313,7 +313,8 @@ def _seed_summary(pairs, metrics):
                       f"{sum(v is not False for v in known)} of {len(known)}"
                       if ours and known else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-    notes = []
+    notes = [_margin(runs) for runs in several.values()]
+    notes = [n for n in notes if n]
     for runs in several.values():
         without = [(o["train_samples_per_sec"] / t["train_samples_per_sec_without_train_metrics"],
                     t) for o, t in runs if t.get("train_samples_per_sec_without_train_metrics")]  # fmt: skip
@@ -324,6 +325,27 @@ def _seed_summary(pairs, metrics):
                 f"without its per-batch training metrics = {low:.2f}-{high:.2f}x."
             )
     return [*lines, "", *notes, *([""] if notes else [])]
+
+
+def _margin(runs):
+    """A line on how far reczoo's best score came past (or short of) the
+    peer's final one, seed by seed: their mean and its standard error, so a
+    verdict on the mean curves can be told from the seeds' noise."""
+    per_seed = [time_to_accuracy(o, t) for o, t in runs]
+    per_seed = [r for r in per_seed if r and r.get("reczoo_best") is not None]
+    if len(per_seed) < 2:
+        return ""
+    metric, split = per_seed[0]["metric"], per_seed[0]["split"]
+    sign = -1.0 if metric in _LOWER_IS_BETTER else 1.0
+    gaps = [sign * (r["reczoo_best"] - r["target"]) for r in per_seed]
+    error = statistics.stdev(gaps) / len(gaps) ** 0.5
+    ours, theirs = runs[0]
+    return (
+        f"- {ours.get('label') or ours['model']} against {theirs['label']}: reczoo's best "
+        f"{split} {metric} past the peer's final, seed by seed: "
+        f"{statistics.fmean(gaps):+.4f} ± {error:.4f} (mean ± standard error of {len(gaps)}; "
+        "negative: short of it)."
+    )
 
 
 def _without_train_metrics(ours, theirs):

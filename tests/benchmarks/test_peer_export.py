@@ -147,6 +147,11 @@ def test_several_seeds_are_summed_up_over_their_mean_curves():
     assert "| 275 ± 35 (2) | 2.50-3.00x | 3.0 (ndcg@10 0.4100) | 1 of 2 |" in table
     peer = "| recbole | recbole_bpr_mf | 0-1 | 0.3900 ± 0.0000 (2) | 100 ± 0 (2) |  | 12.0 |  |"
     assert peer in table
+    # Seed by seed, reczoo's best past the peer's final: +0.02 and -0.01.
+    margin = ("- bpr_mf against recbole_bpr_mf: reczoo's best valid ndcg@10 past the peer's "
+              "final, seed by seed: +0.0050 ± 0.0150 (mean ± standard error of 2; negative: "
+              "short of it).")  # fmt: skip
+    assert margin in table
     # A mean curve that stays below the peers' mean final score says so.
     rows[0]["history"][-1]["ndcg@10"] = 0.40
     # (0.33, 0.39, 0.405): its best is given.
