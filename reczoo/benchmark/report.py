@@ -295,11 +295,13 @@ def _seed_summary(pairs, metrics):
         "",
         *_head(header),
     ]
+    margins = []
     for runs in several.values():
         ours_rows, theirs_rows = [p[0] for p in runs], [p[1] for p in runs]
         ratios = [o["train_samples_per_sec"] / t["train_samples_per_sec"] for o, t in runs]
         reach = time_to_accuracy(_mean_row(ours_rows), _mean_row(theirs_rows))
         per_seed = [time_to_accuracy(o, t) for o, t in runs]
+        margins.append(_margin(runs, per_seed))
         known = [r["reczoo"] for r in per_seed if r and r["reczoo"] is not None]
         for rows, ours in ((ours_rows, True), (theirs_rows, False)):
             first = rows[0]
@@ -313,8 +315,7 @@ def _seed_summary(pairs, metrics):
                       f"{sum(v is not False for v in known)} of {len(known)}"
                       if ours and known else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-    notes = [_margin(runs) for runs in several.values()]
-    notes = [n for n in notes if n]
+    notes = [n for n in margins if n]
     for runs in several.values():
         without = [(o["train_samples_per_sec"] / t["train_samples_per_sec_without_train_metrics"],
                     t) for o, t in runs if t.get("train_samples_per_sec_without_train_metrics")]  # fmt: skip
@@ -327,12 +328,12 @@ def _seed_summary(pairs, metrics):
     return [*lines, "", *notes, *([""] if notes else [])]
 
 
-def _margin(runs):
+def _margin(runs, reaches):
     """A line on how far reczoo's best score came past (or short of) the
-    peer's final one, seed by seed: their mean and its standard error, so a
-    verdict on the mean curves can be told from the seeds' noise."""
-    per_seed = [time_to_accuracy(o, t) for o, t in runs]
-    per_seed = [r for r in per_seed if r and r.get("reczoo_best") is not None]
+    peer's final one, seed by seed (`reaches`: `time_to_accuracy` of each of
+    `runs`): their mean and its standard error, so a verdict on the mean
+    curves can be told from the seeds' noise."""
+    per_seed = [r for r in reaches if r and r.get("reczoo_best") is not None]
     if len(per_seed) < 2:
         return ""
     metric, split = per_seed[0]["metric"], per_seed[0]["split"]
@@ -393,9 +394,10 @@ def time_to_accuracy(ours, theirs):
         return [h for h in row.get(curve) or [] if "train_seconds" in h and metric in h]
 
     def first(row):
-        if not timed(row):
+        points = timed(row)
+        if not points:
             return None
-        hits = [h for h in timed(row) if (h[metric] <= target if lower else h[metric] >= target)]
+        hits = [h for h in points if (h[metric] <= target if lower else h[metric] >= target)]
         return hits[0]["train_seconds"] if hits else False
 
     scores = [h[metric] for h in timed(ours)]
