@@ -713,7 +713,11 @@ def _define_benchmark(fv):
         flag_values=fv,
     )
     flags.DEFINE_string(
-        "models", None, "Comma-separated wildcards over entry labels and models.", flag_values=fv
+        "models",
+        None,
+        "Comma-separated wildcards over entry labels and models (--suite=ranking: over every "
+        "model that trains on your data; '*' for all).",
+        flag_values=fv,
     )
     flags.DEFINE_string(
         "datasets", None, "Comma-separated datasets (or throughput shapes) to keep.", flag_values=fv

@@ -255,8 +255,7 @@ def _chosen(suite, models, datasets, kinds, given):
 
             source = "click_log" if data.kind == "ctr" and data_flags else "dataset"
             protocol = default_protocol(data, source)
-        entries = suite_entries.for_data(suite, data.name, data.kind, protocol)
-        return suite, suite_entries.filtered(suite, entries, models), data
+        return suite, suite_entries.for_data(suite, data.name, data.kind, protocol, models), data
     if data is not None:
         raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
                          f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip

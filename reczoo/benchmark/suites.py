@@ -271,7 +271,9 @@ TIME_BUDGETS = {"quick": 9.0}
 
 # The ranking roster run on your own data (`--suite=ranking --data_file=...`),
 # each model with defaults adapted to the data: CTR models on a click log,
-# collaborative filtering and feature rankers on interactions.
+# collaborative filtering and feature rankers on interactions. `--models`
+# reaches past it to every registered model the data can train (`--models='*'`:
+# each model's default run on your file, and how long it took).
 RANKING = {
     "ctr": ("fm", "mlp", "deepfm", "ipnn", "dcnv2", "xdeepfm", "autoint"),
     "interactions": ("pop", "bpr_mf", "gmf", "mlp", "neumf", "deepfm", "dcnv2"),
@@ -280,18 +282,38 @@ RANKING = {
 DATA_SUITES = ("ranking",)
 
 
-def for_data(suite, name, kind, protocol):
+def for_data(suite, name, kind, protocol, models=None):
     """The entries of a data suite on the dataset `name` (a `"ctr"` or
-    `"interactions"` dataset) under `protocol`."""
+    `"interactions"` dataset) under `protocol`: its roster, or with `models`
+    (wildcards) every registered model they match that trains on `kind`
+    data (a click log's rows feed rankers only), the roster's first."""
     if suite not in DATA_SUITES:
         raise ValueError(
             f"Suite {suite!r} runs its own datasets; on your data run --suite="
             f"{' or '.join(DATA_SUITES)}."
         )
+    names = list(RANKING[kind])
+    if models:
+        from reczoo import registry
+
+        patterns = [p.strip() for p in _split(models)]
+        eligible = [m for m in registry.list_models() if kind == "interactions" or _is_ranker(m)]
+        names = [m for m in [*names, *sorted(set(eligible) - set(names))] if m in eligible]
+        names = [m for m in names if any(fnmatch.fnmatch(m, p) for p in patterns)]
+        if not names:
+            raise ValueError(
+                f"No model of suite {suite!r} matches models={models!r} on {kind} data. "
+                f"Models that train on it: {', '.join(sorted(eligible))}."
+            )
     return [
-        Entry(model, "accuracy", model, name, protocol=protocol, estimate_s=60.0)
-        for model in RANKING[kind]
+        Entry(model, "accuracy", model, name, protocol=protocol, estimate_s=60.0) for model in names
     ]
+
+
+def _is_ranker(model):
+    from reczoo import registry
+
+    return registry.model_info(model).kind == "ranking"
 
 
 def list_suites():

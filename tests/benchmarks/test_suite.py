@@ -273,6 +273,17 @@ def test_suites_name_registered_recipes_and_shapes():
         )
     with pytest.raises(ValueError, match="runs on your data: give --data_file"):
         suites.entries("ranking")
+    # --models reaches past the roster: every model that trains on the data,
+    # the roster's first; a click log's rows feed rankers only.
+    every = [e.model for e in suites.for_data("ranking", "mine", "interactions", "ncf", "*")]
+    assert sorted(every) == registry.list_models()
+    assert every[: len(suites.RANKING["interactions"])] == list(suites.RANKING["interactions"])
+    ctr = [e.model for e in suites.for_data("ranking", "mine", "ctr", "random_split", "*")]
+    assert "sasrec" not in ctr and {"finalmlp", "autoint_plus"} <= set(ctr)
+    picked = suites.for_data("ranking", "mine", "interactions", "ncf", "sas*,gru4rec,pop")
+    assert [e.model for e in picked] == ["pop", "gru4rec", "sasrec"]
+    with pytest.raises(ValueError, match=r"Models that train on it: .*deepfm"):
+        suites.for_data("ranking", "mine", "ctr", "random_split", "sasrec")
     quick = suites.entries("quick")
     # Every family of the model table, each under the protocol its rows are
     # published for (two-tower retrieval under TF Recommenders' split).
