@@ -465,7 +465,7 @@ def _run_train(fv):
             raise ValueError("Give --max_minutes or --set=max_minutes=N, not both.")
         overrides["max_minutes"] = fv.max_minutes
     # Every flag, setting and the output location, before any data is read.
-    protocol = fv.protocol or default_protocol(name, source=source)
+    protocol = fv.protocol or default_protocol(name, source=source, model=fv.model)
     if fv.ratios is not None:
         from reczoo.datasets.protocols import with_ratios
 
@@ -768,7 +768,11 @@ def _run_benchmark(fv, *positional):
         data, data_file = _data_file(fv)
         for note in data.notes:
             print(f"reczoo benchmark: note: {note}", file=sys.stderr, flush=True)
-        protocol = fv.protocol or default_protocol(data, source=source)
+        protocol = fv.protocol
+        if protocol is None and data.kind == "ctr":
+            protocol = default_protocol(data, source=source)
+        # Interactions without --protocol: each model under the data's
+        # protocol, or one that fits it (a retriever: a split of rows).
     elif fv.protocol is not None:
         protocol = fv.protocol
     run_suite(
@@ -920,7 +924,7 @@ def _run_tune(fv):
     source = _data_source(fv)
     data, data_file = (fv.dataset, None) if source == "dataset" else _data_file(fv)
     name = fv.dataset or Path(fv.data_file or fv.train_file).stem
-    protocol = fv.protocol or default_protocol(data, source=source)
+    protocol = fv.protocol or default_protocol(data, source=source, model=fv.model)
     output = fv.output or f"tune-{fv.model}-{name}"
     found = tune(
         fv.model, data, protocol=protocol, recipe=fv.recipe, trials=fv.trials,

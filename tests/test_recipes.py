@@ -108,6 +108,15 @@ def test_the_default_protocol_is_known_before_any_file_is_read():
     assert settings.default_protocol("amazon-games") == "sasrec"
     assert settings.default_protocol("clicks.csv", source="data_file") == "ncf"
     assert settings.default_protocol("folder", source="shards") == "shards"
+    # A model the data's protocol does not fit gets one it does: a
+    # retriever its recipe's split on public data, else a split of rows.
+    assert settings.default_protocol("movielens-100k", model="two_tower") == "tfrs_retrieval"
+    assert settings.default_protocol("movielens-100k", model="neumf") == "ncf"
+    assert settings.default_protocol("u.data", "data_file", model="youtube_dnn") == "random_split"
+    assert settings.default_protocol("u.data", "data_file", model="sasrec") == "ncf"
+    assert settings.default_protocol("clicks.csv", "click_log", model="sasrec") == "ncf"
+    assert settings.default_protocol("folder", "shards", model="two_tower") == "shards"
+    assert settings.default_protocol("u.data", "data_file", model="nope") == "ncf"
 
 
 def walk(users=40, items=60, seed=0):

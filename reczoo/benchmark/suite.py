@@ -14,6 +14,7 @@ An entry that fails is recorded with its error, and the suite goes on.
 """
 
 import contextlib
+import dataclasses
 import os
 import shlex
 import shutil
@@ -250,12 +251,21 @@ def _chosen(suite, models, datasets, kinds, given):
     data, data_flags, protocol = given
     if isinstance(suite, str) and suite in suite_entries.DATA_SUITES:
         data = _suite_data(suite, data, datasets)
-        if protocol is None:
-            from reczoo.training import default_protocol
+        if protocol is not None:
+            entries = suite_entries.for_data(suite, data.name, data.kind, protocol, models)
+            return suite, entries, data
+        from reczoo.training import default_protocol
 
-            source = "click_log" if data.kind == "ctr" and data_flags else "dataset"
-            protocol = default_protocol(data, source)
-        return suite, suite_entries.for_data(suite, data.name, data.kind, protocol, models), data
+        # Each model under the data's protocol, or one it fits (a retriever
+        # on interactions: a split of rows).
+        source = "click_log" if data.kind == "ctr" and data_flags else "dataset"
+        protocol = default_protocol(data, source)
+        entries = suite_entries.for_data(suite, data.name, data.kind, protocol, models)
+        fitting = [default_protocol(data, source, e.model) for e in entries]
+        entries = [
+            dataclasses.replace(e, protocol=p) for e, p in zip(entries, fitting, strict=True)
+        ]
+        return suite, entries, data
     if data is not None:
         raise ValueError(f"Suite {suite!r} runs its own datasets; on your data run "
                          f"--suite={' or '.join(suite_entries.DATA_SUITES)}.")  # fmt: skip

@@ -331,7 +331,7 @@ def run(
         )
     name = dataset if isinstance(dataset, str) else dataset.name
     settings = RunSettings.build(
-        model, name, protocol or default_protocol(dataset), overrides, epochs=epochs,
+        model, name, protocol or default_protocol(dataset, model=model), overrides, epochs=epochs,
         recipe=recipe, seed=seed, output=output, overwrite=overwrite,
         strategy=_strategy_name(strategy),
     )  # fmt: skip

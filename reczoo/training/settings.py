@@ -415,13 +415,40 @@ def history_length(split, quantile=0.9, low=10, high=200):
     return int(min(high, max(low, value)))
 
 
-def default_protocol(dataset, source="dataset"):
+def default_protocol(dataset, source="dataset", model=None):
     """The protocol of a run that names none, known before any file is read:
     the public dataset's own, `"ncf"` for your interactions file
     (`source="data_file"`), `"random_split"` for your click log with
     features (`source="click_log"`), `"fixed_split"` for your split files
     (`source="split_files"`) and `"shards"` for a shard folder
-    (`source="shards"`). `dataset` is a name or a dataset object."""
+    (`source="shards"`). `dataset` is a name or a dataset object.
+
+    With `model`, a protocol that model is evaluated under: where the data's
+    own does not fit it (a retriever on leave-last-out data), the protocol
+    of the model's recipe on this public dataset, or else a split of rows
+    with a validation part (`"random_split"`; `"ncf"` for next-item models).
+    """
+    protocol = _data_protocol(dataset, source)
+    kind = registry.model_info(model).kind if model in registry.list_models() else None
+    if kind is None or _fits(protocol, kind) or protocol in ("shards", "fixed_split"):
+        return protocol  # an unknown model's error, or a fixed split's, comes later
+    name = dataset if isinstance(dataset, str) else getattr(dataset, "name", None)
+    for recipe in registry.list_recipes(f"{model}/*"):
+        recipe = registry.get_recipe(recipe)
+        if recipe.default and recipe.dataset == name and recipe.model == model:
+            return recipe.protocol
+    return "ncf" if kind == "next_item" else "random_split"
+
+
+def _fits(protocol, kind):
+    try:
+        check_fits(protocol, kind)
+    except ValueError:
+        return False
+    return True
+
+
+def _data_protocol(dataset, source):
     from reczoo import datasets
 
     if source == "shards" or getattr(dataset, "streaming", False):

@@ -88,7 +88,7 @@ def tune(
     from reczoo.training import default_protocol, run
 
     space = registry.search_space(model)
-    protocol = protocol or default_protocol(dataset)
+    protocol = protocol or default_protocol(dataset, model=model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
