@@ -175,7 +175,11 @@ def _define_train(fv):
     )
     _define_data_flags(fv)
     flags.DEFINE_string(
-        "protocol", None, "Protocol name; default: the dataset's own.", flag_values=fv
+        "protocol",
+        None,
+        "Protocol name; default: the dataset's own, or where that does not fit the model (a "
+        "retriever on leave-last-out data) its recipe's on that dataset, else random_split.",
+        flag_values=fv,
     )
     flags.DEFINE_string("ratios", None, "Train, validation and test fractions of a row split "
                         "(random_split, temporal_split, user_split), such as 0.7,0.15,0.15.",
@@ -751,7 +755,8 @@ def _define_benchmark(fv):
                        "suite's own: 9 for quick, none for the others).", flag_values=fv)  # fmt: skip
     _define_data_flags(fv, public=False)
     flags.DEFINE_string("protocol", None, "--suite=ranking: the split of your data; default: "
-                        "its own (random_split for a click log).", flag_values=fv)  # fmt: skip
+                        "its own (random_split for a click log; for a model it does not fit, "
+                        "one that does).", flag_values=fv)  # fmt: skip
 
 
 def _run_benchmark(fv, *positional):
