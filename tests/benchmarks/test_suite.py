@@ -282,6 +282,9 @@ def test_suites_name_registered_recipes_and_shapes():
     assert "sasrec" not in ctr and {"finalmlp", "autoint_plus"} <= set(ctr)
     picked = suites.for_data("ranking", "mine", "interactions", "ncf", "sas*,gru4rec,pop")
     assert [e.model for e in picked] == ["pop", "gru4rec", "sasrec"]
+    # Popularity is counted, not trained: its estimate must not make the
+    # progress line's "time left" scale the training runs down to seconds.
+    assert [e.estimate_s for e in picked] == [1.0, 60.0, 60.0]
     with pytest.raises(ValueError, match=r"Models that train on it: .*deepfm"):
         suites.for_data("ranking", "mine", "ctr", "random_split", "sasrec")
     quick = suites.entries("quick")
