@@ -258,7 +258,7 @@ def _chosen(suite, models, datasets, kinds, given):
 
         # Each model under the data's protocol, or one it fits (a retriever
         # on interactions: a split of rows).
-        source = "click_log" if data.kind == "ctr" and data_flags else "dataset"
+        source = _source(data, data_flags)
         protocol = default_protocol(data, source)
         entries = suite_entries.for_data(suite, data.name, data.kind, protocol, models)
         fitting = [default_protocol(data, source, e.model) for e in entries]
@@ -273,6 +273,16 @@ def _chosen(suite, models, datasets, kinds, given):
         peers, backends = kinds
         return suite, suite_entries.entries(suite, models, datasets, peers, backends), None
     return "custom", list(suite), None
+
+
+def _source(data, data_flags):
+    """Where a data suite's data came from, as `default_protocol` names it:
+    a public dataset, or your click log, split files or interactions file."""
+    if not data_flags:
+        return "dataset"
+    if getattr(data, "fixed_split", None) is not None:
+        return "split_files"
+    return "click_log" if data.kind == "ctr" else "data_file"
 
 
 def _suite_data(suite, data, names):

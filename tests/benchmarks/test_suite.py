@@ -357,3 +357,22 @@ def test_a_cap_on_the_cpus_instructions_is_part_of_the_row(monkeypatch):
     assert capped == "ONEDNN_MAX_CPU_ISA=AVX2 " + command
     if "AVX-512" in plain:
         assert cpu_name() == plain.replace("AVX-512", "AVX-512 off: ONEDNN_MAX_CPU_ISA=AVX2")
+
+
+def test_a_data_suite_gives_each_model_a_protocol_it_fits_by_where_the_data_came_from():
+    from reczoo.datasets.preprocessing import build_interactions
+
+    # Your file, even one named like a public dataset, takes a file's protocol.
+    data = build_interactions("amazon-games", [1, 1, 2, 2], [1, 2, 1, 3], sha256="a" * 64)
+    assert suite_module._source(data, {"path": "amazon-games.csv"}) == "data_file"
+    assert suite_module._source(data, None) == "dataset"
+    given = (data, {"path": "amazon-games.csv"}, None)
+    _, entries, _ = suite_module._chosen("ranking", "pop,two_tower", None, (False, None), given)
+    assert [(e.model, e.protocol) for e in entries] == [
+        ("pop", "ncf"),
+        ("two_tower", "random_split"),
+    ]
+    # A protocol you give is every model's.
+    given = (data, {"path": "amazon-games.csv"}, "loo_full")
+    _, entries, _ = suite_module._chosen("ranking", "pop,sasrec", None, (False, None), given)
+    assert {e.protocol for e in entries} == {"loo_full"}
