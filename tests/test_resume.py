@@ -47,6 +47,16 @@ def _periods(state):
         return 0
 
 
+def _planned_periods(command):
+    """The evaluation periods `command` runs at most: its epochs, or its
+    `max_evaluations` where it counts examples."""
+    for flag in ("--epochs=", "--set=max_evaluations="):
+        found = [a for a in command if a.startswith(flag)]
+        if found:
+            return int(found[-1].split("=")[-1])
+    raise AssertionError(f"no --epochs or max_evaluations in {command}")
+
+
 # Epoch-counted, and counted in examples (periods of 313 batches end inside
 # epochs of 297: the resumed stream starts mid-epoch).
 BY_EXAMPLES = [
@@ -83,13 +93,13 @@ def test_a_killed_run_resumes_to_the_same_result(command, workdir):
         resumable, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 300
-    epochs = int(next(a for a in command if a.startswith("--epochs=")).split("=")[1])
+    periods = _planned_periods(command)
     while _periods(state) < 2 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.communicate()
     killed_at = _periods(state)
-    assert 2 <= killed_at < epochs, f"the run was not killed mid-way (at period {killed_at})"
+    assert 2 <= killed_at < periods, f"the run was not killed mid-way (at period {killed_at})"
 
     resumed = _row(subprocess.run(resumable, cwd=folder, env=env, capture_output=True, text=True))
     assert resumed["metrics"] == whole["metrics"]
