@@ -733,7 +733,11 @@ def _define_benchmark(fv):
     flags.DEFINE_string("device", "auto", "auto, cpu or gpu (an error without a GPU).",
                         flag_values=fv)  # fmt: skip
     flags.DEFINE_string(
-        "precision", "float32", "float32, mixed_float16 or mixed_bfloat16.", flag_values=fv
+        "precision",
+        "float32",
+        "float32, mixed_float16 or mixed_bfloat16 (with --peers: reczoo's side of each pair; "
+        "the peer trains in float32).",
+        flag_values=fv,
     )
     flags.DEFINE_string(
         "jit", "auto", "XLA: auto (each model's measured default: off on CPU but for the NCF models MF-BPR, GMF, MLP and NeuMF in runs of 1,000 steps or more; see reczoo.benchmark.devices), on or off.",

@@ -214,11 +214,13 @@ def _peer_table(rows, dataset, protocol):
         "",
         *_head(header),
     ]
-    for ours, theirs in sorted(pairs, key=lambda p: (p[1]["label"], p[1]["seed"])):
+    for ours, theirs in sorted(
+        pairs, key=lambda p: (p[1]["label"], _precision(p[0]), p[1]["seed"])
+    ):
         ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
         reach = time_to_accuracy(ours, theirs)
         for row, library in ((ours, "reczoo"), (theirs, theirs["peer"])):
-            cells = [library, row.get("label") or row["model"]]
+            cells = [library, _pair_name(row)]
             cells += [_number((row.get("metrics") or {}).get(m), 4) for m in metrics]
             cells += [str(row.get("epochs", "")), _number(row.get("train_seconds")),
                       _number(row.get("train_samples_per_sec"))]  # fmt: skip
@@ -228,6 +230,19 @@ def _peer_table(rows, dataset, protocol):
     notes = [_without_train_metrics(ours, theirs) for ours, theirs in pairs]
     notes = [n for n in notes if n]
     return [*lines, "", *notes, *([""] if notes else []), *_seed_summary(pairs, metrics)]
+
+
+def _precision(row):
+    # Rows from before the precision was recorded trained in float32.
+    return row.get("precision") or "float32"
+
+
+def _pair_name(row):
+    """A peer table's model cell: the label, and a precision other than
+    float32 (reczoo's side of a pair run with --precision)."""
+    name = row.get("label") or row["model"]
+    precision = _precision(row)
+    return name if precision == "float32" else f"{name} ({precision.replace('mixed_', '')})"
 
 
 def _seeds(rows):
@@ -278,7 +293,7 @@ def _seed_summary(pairs, metrics):
     the mean curves, where one seed's noise cannot decide it."""
     by_label = {}
     for ours, theirs in pairs:
-        by_label.setdefault(theirs["label"], []).append((ours, theirs))
+        by_label.setdefault((theirs["label"], _precision(ours)), []).append((ours, theirs))
     several = {k: v for k, v in sorted(by_label.items()) if len(v) > 1}
     if not several:
         return []
@@ -305,8 +320,7 @@ def _seed_summary(pairs, metrics):
         known = [r["reczoo"] for r in per_seed if r and r["reczoo"] is not None]
         for rows, ours in ((ours_rows, True), (theirs_rows, False)):
             first = rows[0]
-            cells = ["reczoo" if ours else first["peer"], first.get("label") or first["model"],
-                     _seeds(rows)]  # fmt: skip
+            cells = ["reczoo" if ours else first["peer"], _pair_name(first), _seeds(rows)]
             cells += [_value(rows, lambda r, m=m: (r.get("metrics") or {}).get(m), 4)[0]
                       for m in metrics]  # fmt: skip
             cells += [_value(rows, lambda r: r.get("train_samples_per_sec"), 0)[0]]
@@ -342,7 +356,7 @@ def _margin(runs, reaches):
     error = statistics.stdev(gaps) / len(gaps) ** 0.5
     ours, theirs = runs[0]
     return (
-        f"- {ours.get('label') or ours['model']} against {theirs['label']}: reczoo's best "
+        f"- {_pair_name(ours)} against {theirs['label']}: reczoo's best "
         f"{split} {metric} past the peer's final, seed by seed: "
         f"{statistics.fmean(gaps):+.4f} ± {error:.4f} (mean ± standard error of {len(gaps)}; "
         "negative: short of it)."

@@ -163,3 +163,28 @@ def test_several_seeds_are_summed_up_over_their_mean_curves():
     assert line in markdown(rows)
     # One seed: no summary.
     assert "Over seeds" not in markdown(rows[:2])
+
+
+def test_pairs_in_another_precision_are_named_and_summed_apart():
+    # `--precision=mixed_bfloat16 --peers` adds pairs whose reczoo side trained
+    # in bfloat16: the tables name that side's precision, and the seed summary
+    # keeps them apart from the float32 pairs against the same peer.
+    from reczoo.benchmark.report import markdown
+
+    history = [{"ndcg@10": 0.41, "train_seconds": 1.0}]
+    rows = []
+    for seed in (0, 1):
+        for precision, run_id, rate in (("float32", f"a{seed}", 200.0),
+                                        ("mixed_bfloat16", f"b{seed}", 300.0)):  # fmt: skip
+            ours, theirs = _pair_rows(history, history, 0.40)
+            for row in (ours, theirs):
+                row.update(seed=seed, run_id=run_id)
+            ours.update(precision=precision, train_samples_per_sec=rate)
+            theirs["precision"] = "float32"
+            rows += [ours, theirs]
+    table = markdown(rows)
+    assert "| reczoo | bpr_mf (bfloat16) | 0.4000 |" in table
+    assert "| reczoo | bpr_mf | 0.4000 |" in table
+    # One summary line per precision, each over its own two seeds.
+    assert "| reczoo | bpr_mf (bfloat16) | 0-1 |" in table and "| 3.00-3.00x |" in table
+    assert "| reczoo | bpr_mf | 0-1 |" in table and "| 2.00-2.00x |" in table

@@ -256,6 +256,30 @@ def test_missing_peer_environment_is_skipped_with_its_setup_command(tmp_path, mo
     assert "$" not in rows[0]["suite_command"] and "--peers" in rows[0]["suite_command"]
 
 
+def test_precision_trains_reczoo_side_of_a_peer_pair_only(monkeypatch):
+    # `--precision` reaches reczoo's run as its dtype policy; the peer keeps
+    # its own float32, and the command that repeats the pair carries the flag.
+    from reczoo.benchmark import peers
+
+    calls = []
+
+    def fake_deepctr(dataset, protocol, seed, verbose, overrides):
+        calls.append(overrides)
+        return {"precision": overrides.get("dtype", "float32")}, {"precision": "float32"}
+
+    monkeypatch.setattr(peers, "_deepctr", fake_deepctr)
+    monkeypatch.setattr(peers, "missing", lambda peer: None)
+    entry = suites.entries("paper", models="deepfm", peers=True)[-1]
+    options = ("mixed_bfloat16", False, "cpu", True, None, "auto", None)
+    rows = suite_module._run_entry(entry, 0, options)
+    assert calls == [{"dtype": "mixed_bfloat16"}]
+    assert [r["precision"] for r in rows] == ["mixed_bfloat16", "float32"]
+    command = suite_module.suite_command("paper", entry, 0, "mixed_bfloat16", "auto", "auto")
+    assert "--peers" in command and "--precision=mixed_bfloat16" in command
+    peers.compare("deepctr", "frappe-x1", "bars_x1")
+    assert calls[-1] == {}
+
+
 def test_suites_name_registered_recipes_and_shapes():
     from reczoo.benchmark.throughput import SHAPES
 

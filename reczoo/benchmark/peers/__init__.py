@@ -158,19 +158,22 @@ def missing(peer):
     return f"no {peer} environment at {python}; create it with: {PEERS[peer].setup_command()}"
 
 
-def compare(peer, dataset, protocol, seed=0, verbose=1, model=None):
+def compare(peer, dataset, protocol, seed=0, verbose=1, model=None, precision="float32"):
     """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows.
 
     `model` picks among a peer's comparisons (RecBole: `sasrec`, `gru4rec`,
-    `neumf`, `bpr_mf`, `convncf`; TFRS: `two_tower`)."""
+    `neumf`, `bpr_mf`, `convncf`; TFRS: `two_tower`). `precision` is
+    reczoo's dtype policy (`--precision`); the peer trains as it does by
+    default, in float32, and its row says so."""
+    ours = {} if precision == "float32" else {"dtype": precision}
     if peer == "deepctr":
-        return _deepctr(dataset, protocol, seed, verbose)
+        return _deepctr(dataset, protocol, seed, verbose, ours)
     if peer == "recbole" and model in RECBOLE_CF:
-        return _recbole_cf(model, dataset, protocol, seed, verbose)
+        return _recbole_cf(model, dataset, protocol, seed, verbose, ours)
     if peer == "recbole":
-        return _recbole(model or "sasrec", dataset, protocol, seed, verbose)
+        return _recbole(model or "sasrec", dataset, protocol, seed, verbose, ours)
     if peer == "tfrs":
-        return _tfrs(dataset, protocol, seed, verbose)
+        return _tfrs(dataset, protocol, seed, verbose, ours)
     raise ValueError(f"Unknown peer {peer!r}. Known peers: {', '.join(sorted(PEERS))}.")
 
 
@@ -179,12 +182,12 @@ def _command(label, dataset, seed):
     return f"reczoo benchmark --suite=paper --peers --models={label} --datasets={dataset}{suffix}"
 
 
-def _deepctr(dataset, protocol, seed, verbose):
+def _deepctr(dataset, protocol, seed, verbose, overrides):
     settings = {**DEEPCTR_SETTINGS, "seed": seed}
     data = datasets.load(dataset)
     split = datasets.split(data, protocol, seed=seed)
     # The deepfm recipe of this dataset holds the same settings (BARS').
-    ours = run("deepfm", data, protocol=protocol, seed=seed, verbose=verbose)
+    ours = run("deepfm", data, protocol=protocol, seed=seed, verbose=verbose, **overrides)
     with tempfile.TemporaryDirectory() as tmp:
         data_path, pred_path = Path(tmp) / "split.npz", Path(tmp) / "predictions.npz"
         _export_ctr(data_path, data, split)
@@ -236,7 +239,7 @@ def export_sequences(directory, name, split):
     return split_path
 
 
-def _recbole(model, dataset, protocol, seed, verbose):
+def _recbole(model, dataset, protocol, seed, verbose, overrides):
     threads = os.cpu_count()
     recbole_model, shared, model_keys, label = RECBOLE_SEQUENTIAL[model]
     settings = {**shared, "seed": seed, "threads": threads}
@@ -247,7 +250,7 @@ def _recbole(model, dataset, protocol, seed, verbose):
         model, data, protocol=protocol, seed=seed, epochs=epochs, verbose=verbose,
         recipe="none", patience=epochs, eval_every=1,
         batch_size=settings["batch_size"], embedding_dim=settings["embedding_dim"],
-        max_length=settings["max_length"], **{k: settings[k] for k in model_keys},
+        max_length=settings["max_length"], **{k: settings[k] for k in model_keys}, **overrides,
     )  # fmt: skip
     theirs = _run_recbole("recbole_sequential.py", recbole_model, data, split, settings, label)
     return dict(ours), theirs
@@ -305,7 +308,7 @@ def recbole_cf_settings(model):
     return {k: v for k, v in RECBOLE_CF[model][1].items() if k not in recbole_only}
 
 
-def _recbole_cf(model, dataset, protocol, seed, verbose):
+def _recbole_cf(model, dataset, protocol, seed, verbose, overrides):
     threads = os.cpu_count()
     recbole_model, shared = RECBOLE_CF[model]
     settings = {**shared, "seed": seed, "threads": threads}
@@ -320,7 +323,7 @@ def _recbole_cf(model, dataset, protocol, seed, verbose):
     ours = run(
         model, data, protocol=protocol, seed=seed, verbose=verbose, recipe="none",
         patience=shared["epochs"], eval_every=1,
-        **{k: ours_settings.pop(k) for k in run_keys}, **ours_settings,
+        **{k: ours_settings.pop(k) for k in run_keys}, **ours_settings, **overrides,
     )  # fmt: skip
     if model == "convncf":
         settings["conv_layers"] = int(np.log2(settings["embedding_dim"]))
@@ -333,7 +336,7 @@ def _recbole_cf(model, dataset, protocol, seed, verbose):
 TFRS_SETTINGS = {"embedding_dim": 32, "learning_rate": 0.1, "batch_size": 8192, "epochs": 3}
 
 
-def _tfrs(dataset, protocol, seed, verbose):
+def _tfrs(dataset, protocol, seed, verbose, overrides):
     from reczoo.metrics.evaluators import retrieval_metrics
     from reczoo.models.topk import Interactions
 
@@ -342,7 +345,7 @@ def _tfrs(dataset, protocol, seed, verbose):
     split = datasets.split(data, protocol, seed=seed)
     ours = run(
         "two_tower", data, protocol=protocol, seed=seed, verbose=verbose,
-        recipe=f"two_tower-tfrs-tutorial/{dataset}",
+        recipe=f"two_tower-tfrs-tutorial/{dataset}", **overrides,
     )  # fmt: skip
     users = np.asarray(data.vocabularies["user"].to_list(), dtype=object)
     titles = np.asarray([""] + [data.titles[i] for i in range(1, data.num_items + 1)])
@@ -383,7 +386,7 @@ def _tfrs(dataset, protocol, seed, verbose):
         ))
     ]  # fmt: skip
     ours = dict(ours)
-    ours["test_curve"] = _test_curve(data, dataset, protocol, seed, ours)
+    ours["test_curve"] = _test_curve(data, dataset, protocol, seed, ours, overrides)
     examples = summary["train_samples"]
     theirs = peer_row(
         "tfrs_retrieval", data, split, settings, summary, (metrics, {}),
@@ -402,7 +405,7 @@ def _tfrs(dataset, protocol, seed, verbose):
     return ours, theirs
 
 
-def _test_curve(data, dataset, protocol, seed, final):
+def _test_curve(data, dataset, protocol, seed, final, overrides):
     """reczoo's test score and training seconds after each epoch of the TFRS
     tutorial recipe: runs stopped after 1, 2, ... epochs (one seed trains the
     same first epochs), then the full run `final` itself."""
@@ -411,7 +414,7 @@ def _test_curve(data, dataset, protocol, seed, final):
     for epochs in range(1, final["epochs"]):
         row = run(
             "two_tower", data, protocol=protocol, seed=seed, verbose=0, epochs=epochs,
-            recipe=f"two_tower-tfrs-tutorial/{dataset}",
+            recipe=f"two_tower-tfrs-tutorial/{dataset}", **overrides,
         )  # fmt: skip
         curve.append({"epoch": epochs, "train_seconds": row["train_seconds"],
                       metric: row["metrics"][metric]})  # fmt: skip
