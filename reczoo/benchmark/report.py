@@ -427,7 +427,10 @@ def _reached(reach, ours):
     if value is None:
         return ""
     if value is False:
-        best = reach.get("reczoo_best")
+        # reczoo's best beside the target; a peer's mean curve that stops short
+        # of the mean of its seeds' final scores (each seed ends at its own
+        # epoch, the mean curve at the shortest) is only said to.
+        best = reach.get("reczoo_best") if ours else None
         if best is None:
             return "not reached"
         return f"not reached (best {reach['metric']} {best:.4f} vs {reach['target']:.4f})"

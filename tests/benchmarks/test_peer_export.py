@@ -188,3 +188,14 @@ def test_pairs_in_another_precision_are_named_and_summed_apart():
     # One summary line per precision, each over its own two seeds.
     assert "| reczoo | bpr_mf (bfloat16) | 0-1 |" in table and "| 3.00-3.00x |" in table
     assert "| reczoo | bpr_mf | 0-1 |" in table and "| 2.00-2.00x |" in table
+
+
+def test_a_peer_that_never_reaches_its_own_mean_score_names_no_best_of_reczoo():
+    from reczoo.benchmark.report import _reached
+
+    reach = {"metric": "auc", "target": 0.9834, "split": "valid", "reczoo": 45.1,
+             "peer": False, "reczoo_best": 0.9852}  # fmt: skip
+    assert _reached(reach, ours=True) == "45.1 (auc 0.9834)"
+    assert _reached(reach, ours=False) == "not reached"
+    reach["reczoo"] = False
+    assert _reached(reach, ours=True) == "not reached (best auc 0.9852 vs 0.9834)"
