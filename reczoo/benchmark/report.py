@@ -427,9 +427,10 @@ def _reached(reach, ours):
     if value is None:
         return ""
     if value is False:
-        # reczoo's best beside the target; a peer's mean curve that stops short
-        # of the mean of its seeds' final scores (each seed ends at its own
-        # epoch, the mean curve at the shortest) is only said to.
+        # reczoo's cell gives its best score beside the target. A peer's cell
+        # says "not reached" alone: its mean curve can stop short of the mean
+        # of its seeds' final scores (each seed ends at its own epoch, the
+        # mean curve at the shortest).
         best = reach.get("reczoo_best") if ours else None
         if best is None:
             return "not reached"
