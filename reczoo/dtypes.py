@@ -1,7 +1,23 @@
-"""Dtype helpers shared by layers and tasks (no TensorFlow)."""
+"""Dtype helpers shared by layers and tasks (TensorFlow only imported by
+`check_supported`, under its backend)."""
+
+import functools
+import os
+import subprocess
+import sys
 
 import ml_dtypes
 import numpy as np
+
+# TensorFlow's oneDNN kernels multiply bfloat16 matrices from AVX-512's core
+# instructions up (natively with AVX512_BF16 or AMX); held below them, by
+# the CPU or by ONEDNN_MAX_CPU_ISA, a bfloat16 matmul ends the process with a
+# segmentation fault (2-core AMD EPYC, TensorFlow 2.21, ONEDNN_MAX_CPU_ISA=AVX2).
+_AVX512_CORE = {"avx512f", "avx512bw", "avx512vl", "avx512dq"}
+_PROBE = (
+    "import tensorflow as tf; a = tf.ones((8, 8), tf.bfloat16); "
+    "print(float(tf.reduce_sum(tf.matmul(a, a))))"
+)
 
 
 def lowest(dtype):
@@ -11,3 +27,73 @@ def lowest(dtype):
     if name == "bfloat16":
         return float(ml_dtypes.finfo(ml_dtypes.bfloat16).min)
     return float(np.finfo(np.dtype(name)).min)
+
+
+def bfloat16_runs():
+    """Whether TensorFlow multiplies bfloat16 matrices on this machine
+    without crashing.
+
+    Always under another backend, on a GPU, or with oneDNN off
+    (`TF_ENABLE_ONEDNN_OPTS=0`: TensorFlow's own kernels, slower). On a CPU
+    with AVX-512's core instructions whose oneDNN is not held below them
+    (`ONEDNN_MAX_CPU_ISA`), at once; elsewhere a bfloat16 matmul is tried
+    once in a child process (a few seconds), since in this one it would end
+    the process.
+
+    Returns:
+        True where a bfloat16 model can train here.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow" or os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0":
+        return True
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    from reczoo.provenance import cpu_flags
+
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    if cpu_flags() >= _AVX512_CORE and limit.startswith(("ALL", "DEFAULT", "AVX512", "AVX10")):
+        return True
+    return _matmul_in_a_child(limit)
+
+
+def check_supported(policy):
+    """Refuses a bfloat16 policy where TensorFlow cannot multiply bfloat16
+    matrices (`bfloat16_runs`), rather than let the first matmul crash the
+    process.
+
+    Args:
+        policy: a Keras dtype policy (or its name).
+
+    Raises:
+        ValueError: the policy computes in bfloat16 and a bfloat16 matmul
+            crashed here; the message names the ways around it.
+    """
+    import keras
+
+    policy = keras.dtype_policies.get(policy)
+    if policy.compute_dtype != "bfloat16" or bfloat16_runs():
+        return
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL")
+    raise ValueError(
+        f"dtype {policy.name!r} computes in bfloat16, and TensorFlow's oneDNN kernels cannot "
+        f"multiply bfloat16 matrices on this CPU (they need AVX-512; ONEDNN_MAX_CPU_ISA="
+        f"{limit}): a bfloat16 matmul tried in a child process crashed it. Train in "
+        "float32 (the default), use the JAX backend (KERAS_BACKEND=jax), or start Python "
+        "with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow's own bfloat16 kernels, slower)."
+    )
+
+
+@functools.cache
+def _matmul_in_a_child(limit):
+    # `limit` keys the cache: the child inherits the environment.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=300,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0 and done.stdout.strip().endswith("512.0")

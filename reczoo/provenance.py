@@ -206,13 +206,9 @@ def versions():
     return out
 
 
-def cpu_name():
-    """The CPU's model name, core count and widest vector instructions.
-
-    The vector width is named because it changes float rounding: the same
-    run on an AVX2 and an AVX-512 machine of one model name differs in the
-    fifth decimal after a few epochs.
-    """
+def _cpuinfo():
+    """The CPU's model name and instruction-set flags (Linux' /proc/cpuinfo;
+    the platform's processor name and no flags elsewhere)."""
     model, flags = platform.processor() or "CPU", set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -224,6 +220,23 @@ def cpu_name():
                     break
     except OSError:
         pass
+    return model, flags
+
+
+def cpu_flags():
+    """The CPU's instruction-set flags (`avx2`, `avx512f`, ...); empty where
+    the system does not list them."""
+    return _cpuinfo()[1]
+
+
+def cpu_name():
+    """The CPU's model name, core count and widest vector instructions.
+
+    The vector width is named because it changes float rounding: the same
+    run on an AVX2 and an AVX-512 machine of one model name differs in the
+    fifth decimal after a few epochs.
+    """
+    model, flags = _cpuinfo()
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
     limit = os.environ.get("ONEDNN_MAX_CPU_ISA")
     if vector and limit and limit.upper() not in ("ALL", "DEFAULT"):

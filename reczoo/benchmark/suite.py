@@ -29,6 +29,7 @@ from reczoo.benchmark import report as reports
 from reczoo.benchmark import suites as suite_entries
 from reczoo.benchmark.rows import RESULTS, read_rows, update_rows
 from reczoo.datasets.sources import MissingFiles
+from reczoo.dtypes import check_supported
 from reczoo.provenance import folder_lock, run_record
 from reczoo.terminal import native_stderr_held
 
@@ -98,6 +99,7 @@ def run_suite(suite="quick", models=None, datasets=None, output="benchmark-resul
     )
     output = _output_folder(output)
     kind = devices.select(device)  # an absent GPU is refused before anything is written
+    check_supported(precision)  # and bfloat16 on a CPU whose oneDNN cannot multiply it
     output.mkdir(parents=True, exist_ok=True)
     jit_on = devices.jit_compile(jit, kind)
     context = {"suite": name, "precision": precision, "jit": jit_on}

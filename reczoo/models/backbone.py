@@ -16,6 +16,7 @@ class of the backbone.
 
 import keras
 
+from reczoo.dtypes import check_supported
 from reczoo.features import FeatureSpec, Sequence
 
 
@@ -76,6 +77,8 @@ class Backbone(keras.Model):
         # Functional models drop `dtype`; the policy is set after (as in keras-hub).
         if dtype is not None:
             self.dtype_policy = keras.dtype_policies.get(dtype)
+        # A bfloat16 model that cannot run here fails now, with the reason.
+        check_supported(self.dtype_policy)
         self.feature_spec = feature_spec
         missing = set(self.output_keys) - set(outputs if isinstance(outputs, dict) else ())
         if missing:

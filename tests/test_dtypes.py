@@ -1,0 +1,73 @@
+"""bfloat16 where TensorFlow's oneDNN cannot multiply it: a clear error
+before any work, not a crash at the first matmul."""
+
+import keras
+import pytest
+from testing import tiny_spec
+
+import reczoo
+from reczoo import cli, dtypes
+from reczoo.benchmark import run_suite
+from reczoo.provenance import cpu_flags
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's oneDNN kernels"
+)
+
+
+@pytest.fixture
+def avx2_only(monkeypatch):
+    """oneDNN held to AVX2, and the child's bfloat16 matmul crashing, as it
+    does there (without paying for the child: the test below runs it)."""
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    tried = []
+    monkeypatch.setattr(dtypes, "_matmul_in_a_child", lambda limit: tried.append(limit) or False)
+    return tried
+
+
+def test_a_bfloat16_model_is_refused_where_its_matmul_would_crash(avx2_only, monkeypatch):
+    with pytest.raises(ValueError, match=r"cannot multiply bfloat16.*TF_ENABLE_ONEDNN_OPTS=0"):
+        reczoo.get_model("deepfm", feature_spec=tiny_spec(), dtype="mixed_bfloat16")
+    assert avx2_only == ["AVX2"]
+    # float32 and float16 are not bfloat16: built without asking.
+    for policy in ("float32", "mixed_float16"):
+        reczoo.get_model("deepfm", feature_spec=tiny_spec(), dtype=policy)
+    assert avx2_only == ["AVX2"]
+    # With oneDNN off, TensorFlow's own kernels multiply it anywhere.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    model = reczoo.get_model("deepfm", feature_spec=tiny_spec(), dtype="mixed_bfloat16")
+    assert model.backbone.dtype_policy.name == "mixed_bfloat16"
+
+
+def test_a_bfloat16_benchmark_is_refused_before_anything_is_written(avx2_only, tmp_path, capsys):
+    output = tmp_path / "bench"
+    with pytest.raises(ValueError, match="cannot multiply bfloat16"):
+        run_suite("quick", models="deepfm", output=output, precision="mixed_bfloat16")
+    assert not output.exists()
+    args = ["reczoo", "benchmark", "--suite=quick", "--models=deepfm",
+            "--precision=mixed_bfloat16", f"--output={output}"]  # fmt: skip
+    assert cli.main(args) == 1
+    assert "ONEDNN_MAX_CPU_ISA=AVX2" in capsys.readouterr().err
+    assert not output.exists()
+
+
+AVX2 = pytest.mark.skipif(not {"avx2"} <= cpu_flags(), reason="an x86 CPU with AVX2")
+
+
+@AVX2
+def test_the_child_sees_a_bfloat16_matmul_crash(monkeypatch):
+    # Held to AVX2, oneDNN's bfloat16 matmul ends the child with a
+    # segmentation fault (a TensorFlow start-up, about 5 s).
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert not dtypes._matmul_in_a_child.__wrapped__("AVX2")
+
+
+@AVX2
+@pytest.mark.slow
+def test_the_child_sees_a_bfloat16_matmul_compute(monkeypatch):
+    # The same child with oneDNN off: TensorFlow's own kernels compute it.
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX2")
