@@ -8,7 +8,7 @@ Example:
     ```
 """
 
-from reczoo.datasets import loaders, shards, sources
+from reczoo.datasets import loaders, read_cache, shards, sources
 from reczoo.datasets.base import CTRDataset, InteractionDataset, Vocabulary
 from reczoo.datasets.catalog import (
     DATASETS,
@@ -103,7 +103,13 @@ def load(name, download=True):
     info = dataset_info(name)
     source = SOURCES[info.source]
     folder = sources.locate(source, download=download)
-    data = info.reader(folder, sha256=sources.source_sha256(folder, source))
+    digest = sources.source_sha256(folder, source)
+    kept = read_cache.path(name, digest) if read_cache.cacheable(info.reader) else None
+    data = read_cache.read(kept) if kept else None
+    if data is None:
+        data = info.reader(folder, sha256=digest)
+        if kept:
+            read_cache.write(kept, data)  # a click log of arrays: read once (read_cache)
     data.files = sources.unpinned_files(folder, source)
     if data.files:
         _check_published(data, info, folder)
