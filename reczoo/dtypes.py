@@ -1,5 +1,5 @@
-"""Dtype helpers shared by layers and tasks (TensorFlow only imported by
-`check_supported`, under its backend)."""
+"""Dtype helpers shared by layers and tasks (TensorFlow imported only by
+`bfloat16_runs`, and only under its backend)."""
 
 import functools
 import os
