@@ -6,8 +6,9 @@ on a 2-core AMD EPYC for `frappe-x1`; each `reczoo train` and benchmark run
 on it paid that). The arrays of a `CTRDataset` read by one of reczoo's own
 readers go to one `.npz` file (no pickled objects) beside a JSON file of its
 vocabularies and names, under the reczoo cache. The file's name holds the
-sha256 of the dataset's files and one of the source of every module in
-`reczoo.datasets`: a changed file or a changed reader reads afresh. A cache
+sha256 of the dataset's files and one of reczoo's version and the source of
+every module in `reczoo.datasets`: a changed file or a changed reader reads
+afresh (an install without those sources caches nothing). A cache
 file that cannot be read is read around (and replaced); one that cannot be
 written costs only the next read. Writing a dataset's file removes its older
 ones (other files or code), so the cache holds one per dataset.
@@ -38,10 +39,18 @@ MAX_BYTES = 1 << 30
 
 @functools.cache
 def _code_digest():
-    """sha256 of the source of every module of `reczoo.datasets`."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+    """sha256 of reczoo's version and the source of every module of
+    `reczoo.datasets`; None where the sources are not there to read (an
+    install of compiled files only), which turns the cache off."""
+    from reczoo.version import __version__
+
+    root = Path(__file__).parent
+    sources = sorted(root.rglob("*.py"))
+    if not sources:
+        return None
+    digest = hashlib.sha256(__version__.encode())
+    for path in sources:
+        digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -56,6 +65,8 @@ def cacheable(reader):
     yours (`register_dataset`) may change without it. A reader is reczoo's
     where its code, and that of every function it closes over (a
     `catalog.reader(fn)` wrapper's `fn`), is in `reczoo.datasets`."""
+    if _code_digest() is None:
+        return False
     root = Path(__file__).resolve().parent
     functions = [reader]
     for function in functions:

@@ -100,6 +100,12 @@ def test_only_reczoo_readers_are_kept():
     assert not read_cache.cacheable(lambda folder, sha256: yours(folder, sha256))
 
 
+def test_without_the_readers_sources_nothing_is_kept(monkeypatch):
+    # Compiled files only: no source to key the cache by, so no cache.
+    monkeypatch.setattr(read_cache, "_code_digest", lambda: None)
+    assert not read_cache.cacheable(datasets.DATASETS["frappe-x1"].reader)
+
+
 def _table(**changes):
     fields = {
         "name": "t",
