@@ -139,6 +139,26 @@ def test_history_length_comes_from_the_data():
     assert settings.history_length(split) == min(200, max(10, expected))
 
 
+def test_a_full_softmax_shortens_the_histories_of_a_large_catalogue():
+    # 500 users, 40 items each, 20,000 items in all: at most 500,000 // 20,001
+    # positions a history (24, so 20) for a model that scores every item.
+    users = np.repeat(np.arange(1, 501), 40)
+    items = 1 + np.random.default_rng(0).permutation(20_000)
+    data = build_interactions(
+        "wide", users, items, timestamps=np.arange(users.size), sha256="x" * 64
+    )
+    split = reczoo.datasets.split(data, "ncf", cache=False)
+    assert settings.history_length(split) == 40
+    lengths = {m: RunSettings.build(m, "wide", "ncf", {}).complete(data, split).max_length
+               for m in ("gru4rec", "bert4rec", "cl4srec", "sasrec")}  # fmt: skip
+    assert lengths == {"gru4rec": 20, "bert4rec": 20, "cl4srec": 20, "sasrec": 40}
+    # Not where the loss is sampled, nor where the length is asked for.
+    assert RunSettings.build("gru4rec", "wide", "ncf", {"loss": "bce"}).complete(
+        data, split).max_length == 40  # fmt: skip
+    assert RunSettings.build("gru4rec", "wide", "ncf", {"max_length": 60}).complete(
+        data, split).max_length == 60  # fmt: skip
+
+
 def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     protocol = reczoo.datasets.Protocol("toy", "loo_sampled", num_negatives=20)

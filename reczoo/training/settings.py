@@ -97,6 +97,16 @@ def default_max_minutes(rows):
 # (HR@10 0.078 against 0.084 under loo_full; 0.137 with periods of 8,192).
 SMALLEST_PERIOD = {"ranking": 0, "next_item": 8_192, "retrieval": 0}
 
+# A next-item model trained with the full softmax (`loss="ce"`: GRU4Rec,
+# BERT4Rec and CL4SRec by default) scores every item at each position of a
+# history. Without a recipe its history length is also held to this many
+# scores a history (positions x items): on a file of 610 users, 9,972 items
+# and histories up to 2,259 (`benchmarks/latest_small_shape.py`), cut at 200
+# GRU4Rec and CL4SRec trained 4 and 3 evaluation periods in their 4 minutes
+# and scored test HR@10 0.3164 and 0.2967 (popularity 0.2951); cut at 50,
+# 0.3984 and 0.4000 (benchmarks/results/defaults).
+FULL_SOFTMAX_SCORES = 500_000
+
 # Rows in the shuffle buffer of a run on shards (memory is bounded by it).
 SHUFFLE_BUFFER = 100_000
 # A retriever's watch history when neither the recipe nor the user sets one.
@@ -303,7 +313,7 @@ class RunSettings:
             changes["side_features"] = True
         if entry.kind == "next_item":
             if self.max_length is None:
-                changes["max_length"] = history_length(split)
+                changes["max_length"] = history_length(split, high=self._longest(data))
         elif entry.kind == "retrieval":
             if entry.backbone.uses_history and not self.max_length:
                 changes["max_length"] = RETRIEVAL_HISTORY
@@ -322,6 +332,15 @@ class RunSettings:
                 model["item_feature"] = data.item_column if data.kind == "ctr" else "item_id"
         model = {k: v for k, v in model.items() if k not in self.model_settings}
         return self.replace(**changes, **model) if changes or model else self
+
+    def _longest(self, data):
+        """The longest history adaptive defaults give a next-item model:
+        200, or for a full softmax without a recipe the multiple of 10
+        within `FULL_SOFTMAX_SCORES` scores a history (at least 10)."""
+        loss = self.model_settings.get("loss", self.entry.task_defaults.get("loss"))
+        if self.recipe is not None or loss != "ce":
+            return 200
+        return min(200, max(10, FULL_SOFTMAX_SCORES // max(data.num_items, 1) // 10 * 10))
 
     def training(self):
         """The training procedure as a dict: the row's and the checkpoint's
