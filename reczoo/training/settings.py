@@ -106,6 +106,8 @@ SMALLEST_PERIOD = {"ranking": 0, "next_item": 8_192, "retrieval": 0}
 # and scored test HR@10 0.3164 and 0.2967 (popularity 0.2951); cut at 50,
 # 0.3984 and 0.4000 (benchmarks/results/defaults).
 FULL_SOFTMAX_SCORES = 500_000
+# The longest history adaptive defaults give a next-item model.
+LONGEST_HISTORY = 200
 
 # Rows in the shuffle buffer of a run on shards (memory is bounded by it).
 SHUFFLE_BUFFER = 100_000
@@ -335,12 +337,14 @@ class RunSettings:
 
     def _longest(self, data):
         """The longest history adaptive defaults give a next-item model:
-        200, or for a full softmax without a recipe the multiple of 10
-        within `FULL_SOFTMAX_SCORES` scores a history (at least 10)."""
+        `LONGEST_HISTORY`, or for a full softmax without a recipe the
+        multiple of 10 within `FULL_SOFTMAX_SCORES` scores a history (at
+        least 10)."""
         loss = self.model_settings.get("loss", self.entry.task_defaults.get("loss"))
         if self.recipe is not None or loss != "ce":
-            return 200
-        return min(200, max(10, FULL_SOFTMAX_SCORES // max(data.num_items, 1) // 10 * 10))
+            return LONGEST_HISTORY
+        within = FULL_SOFTMAX_SCORES // max(data.num_items, 1) // 10 * 10
+        return min(LONGEST_HISTORY, max(10, within))
 
     def training(self):
         """The training procedure as a dict: the row's and the checkpoint's
@@ -424,7 +428,7 @@ def _layered(entry, recipe, overrides, epochs):
     return training, model_settings
 
 
-def history_length(split, quantile=0.9, low=10, high=200):
+def history_length(split, quantile=0.9, low=10, high=LONGEST_HISTORY):
     """A history length from the data: the `quantile` of the training
     histories' lengths, rounded up to a multiple of 10, within [low, high]."""
     lengths = np.array([len(h) for h in split.train.histories()[1:] if len(h)])
