@@ -298,6 +298,35 @@ def test_short_runs_train_op_by_op_and_long_or_asked_ones_compile(tmp_path, monk
         assert long["metrics"][name] == pytest.approx(value, abs=1e-5), name
 
 
+def test_dense_rankers_compile_on_a_cpu_with_avx2_and_without_avx512(tmp_path, monkeypatch):
+    # DeepFM trains op by op by default; on an AVX2 CPU without AVX-512 a
+    # run long enough compiles with XLA (loop.XLA_ON_AVX2), and its row says so.
+    from reczoo import provenance
+    from reczoo.training import loop
+
+    data = reczoo.datasets.load_interactions(interactions_file(tmp_path), user="uid", item="sku",
+                                             time="ts")  # fmt: skip
+    settings = {"epochs": 1, "verbose": 0, "batch_size": 64, "hidden_units": [8]}
+    cpus = {"avx512": {"avx2", "avx512f"}, "avx2": {"avx2"}, "arm": {"asimd"}}
+    monkeypatch.setattr(provenance, "cpu_flags", lambda: cpus["avx2"])
+    short = run("deepfm", data, "loo_full", **settings)
+    assert short["jit"] is False  # fewer than XLA_MIN_STEPS steps
+    monkeypatch.setattr(loop, "XLA_MIN_STEPS", short["steps"])
+    assert loop.compiles_by_default("deepfm", short["steps"])
+    assert not loop.compiles_by_default("sasrec", short["steps"])  # not measured
+    for cpu in ("avx512", "arm"):
+        monkeypatch.setattr(provenance, "cpu_flags", lambda cpu=cpu: cpus[cpu])
+        assert not loop.compiles_by_default("deepfm", short["steps"]), cpu
+    monkeypatch.setattr(provenance, "cpu_flags", lambda: cpus["avx2"])
+    long = run("deepfm", data, "loo_full", **settings)
+    assert long["jit"] is True and "jit_compile" not in long["command"]
+    # A `jit_compile` the user sets is kept.
+    off = run("deepfm", data, "loo_full", jit_compile=False, **settings)
+    assert off["jit"] is False
+    for name, value in short["metrics"].items():
+        assert long["metrics"][name] == pytest.approx(value, abs=1e-4), name
+
+
 def test_several_steps_per_call_train_exactly_as_one_at_a_time(tmp_path):
     from reczoo.training.loop import execution_steps
 
