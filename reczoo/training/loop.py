@@ -207,7 +207,8 @@ XLA_MIN_STEPS = 1_000
 # xDeepFM 17.3 s against 9.8 s, at the same validation AUC to the third
 # decimal. With AVX-512 XLA was slower for DCN-v2 (0.64x, results/throughput)
 # and gained DeepFM 1.17x, so there they keep Keras' default (op by op), as
-# on any CPU not measured. Runs shorter than `XLA_MIN_STEPS` stay op by op.
+# on any CPU not measured. Runs shorter than `XLA_MIN_STEPS`, and runs under
+# a distribution strategy, stay op by op.
 XLA_ON_AVX2 = frozenset({"deepfm", "dcnv2", "xdeepfm"})
 
 
@@ -315,9 +316,13 @@ def train(
         remaining = (periods - done) * steps_per_period
         if not _compile_pays_off(task, settings, remaining):
             task.jit_compile = False  # the row's `jit` says so
-        elif "jit_compile" not in settings.model_settings and compiles_by_default(
-            settings.model, remaining
+        elif (
+            "jit_compile" not in settings.model_settings
+            and settings.strategy == "default"
+            and not _replicated(strategy)
+            and compiles_by_default(settings.model, remaining)
         ):
+            # One device only: several replicas or sharded tables were measured op by op.
             task.jit_compile = True
         if "steps_per_execution" not in settings.model_settings and not _replicated(strategy):
             # Several steps per call (the preset keeps Keras' default of one).
