@@ -227,6 +227,22 @@ def compiles_by_default(model, steps):
     return not tf.config.list_logical_devices("GPU")
 
 
+def _choose_compilation(task, settings, strategy, steps):
+    """Sets whether `task` trains compiled with XLA for a run of `steps`
+    steps (the row's `jit` says which): its default unless the run is too
+    short to pay for the compilation, or `compiles_by_default` on one device."""
+    if not _compile_pays_off(task, settings, steps):
+        task.jit_compile = False
+    elif (
+        "jit_compile" not in settings.model_settings
+        and settings.strategy == "default"
+        and not _replicated(strategy)
+        and compiles_by_default(settings.model, steps)
+    ):
+        # One device only: several replicas or sharded tables were measured op by op.
+        task.jit_compile = True
+
+
 def _compile_pays_off(task, settings, steps):
     """Whether `task` keeps its XLA default for a run of `steps` steps."""
     return (
@@ -313,17 +329,7 @@ def train(
         held.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message=r".*conditioned on metric .* not available")
         stream = plan.stream(first).skip(skip)
-        remaining = (periods - done) * steps_per_period
-        if not _compile_pays_off(task, settings, remaining):
-            task.jit_compile = False  # the row's `jit` says so
-        elif (
-            "jit_compile" not in settings.model_settings
-            and settings.strategy == "default"
-            and not _replicated(strategy)
-            and compiles_by_default(settings.model, remaining)
-        ):
-            # One device only: several replicas or sharded tables were measured op by op.
-            task.jit_compile = True
+        _choose_compilation(task, settings, strategy, (periods - done) * steps_per_period)
         if "steps_per_execution" not in settings.model_settings and not _replicated(strategy):
             # Several steps per call (the preset keeps Keras' default of one).
             held.callback(_restore_steps_per_call, task, task.steps_per_execution)
