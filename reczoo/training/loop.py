@@ -213,9 +213,9 @@ XLA_ON_AVX2 = frozenset({"deepfm", "dcnv2", "xdeepfm"})
 
 
 def compiles_by_default(model, steps):
-    """Whether adaptive settings compile `model`'s training with XLA for a
-    run of `steps` steps on this machine although its registration does not
-    ask for it: a ranker of `XLA_ON_AVX2` on a TensorFlow CPU with AVX2 and
+    """Whether a run of `steps` steps trains `model` compiled with XLA on
+    this machine where neither its registration, its recipe nor the user
+    asks for it: a ranker of `XLA_ON_AVX2` on a TensorFlow CPU with AVX2 and
     without AVX-512."""
     if model not in XLA_ON_AVX2 or steps < XLA_MIN_STEPS or keras.backend.backend() != "tensorflow":
         return False
