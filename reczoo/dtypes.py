@@ -2,9 +2,13 @@
 `bfloat16_runs`, and only under its backend)."""
 
 import functools
+import hashlib
+import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import ml_dtypes
 import numpy as np
@@ -37,8 +41,11 @@ def bfloat16_runs():
     (`TF_ENABLE_ONEDNN_OPTS=0`: TensorFlow's own kernels, slower). On a CPU
     with AVX-512's core instructions whose oneDNN is not held below them
     (`ONEDNN_MAX_CPU_ISA`), at once; elsewhere a bfloat16 matmul is tried
-    once in a child process (a few seconds), since in this one it would end
-    the process.
+    in a child process (a TensorFlow start-up: seconds), since in this one
+    it would end the process. The child's answer is kept in
+    `$KERAS_HOME/reczoo/probes.json` for this CPU, TensorFlow version and
+    oneDNN setting, so that it is tried once per machine, not once per
+    process.
 
     Returns:
         True where a bfloat16 model can train here.
@@ -89,6 +96,10 @@ def check_supported(policy):
 @functools.cache
 def _matmul_in_a_child(limit):
     # `limit` keys the cache: the child inherits the environment.
+    key = _probe_key(limit)
+    known = _probes().get(key)
+    if isinstance(known, bool):
+        return known
     try:
         done = subprocess.run(
             [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=300,
@@ -96,4 +107,52 @@ def _matmul_in_a_child(limit):
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return False
-    return done.returncode == 0 and done.stdout.strip().endswith("512.0")
+    runs = done.returncode == 0 and done.stdout.strip().endswith("512.0")
+    _keep_probe(key, runs)
+    return runs
+
+
+def _probes_file():
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "reczoo" / "probes.json"
+
+
+def _probe_key(limit):
+    """What the child's answer depends on: the probe itself, the CPU (model
+    and flags), TensorFlow's version and oneDNN's settings."""
+    import tensorflow as tf
+
+    from reczoo.provenance import _cpuinfo
+
+    model, flags = _cpuinfo()
+    cpu = hashlib.sha256(" ".join([model, *sorted(flags)]).encode()).hexdigest()[:16]
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")
+    probe = hashlib.sha256(_PROBE.encode()).hexdigest()[:8]
+    return f"bfloat16-matmul {probe} cpu={cpu} tf={tf.__version__} isa={limit} onednn={onednn}"
+
+
+def _probes():
+    try:
+        found = json.loads(_probes_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _keep_probe(key, runs):
+    # Written whole into a temporary file, then renamed over the record: a
+    # process reading it meanwhile sees the old record or the new, never a
+    # part. An unwritable home only costs the next process the child again.
+    path = _probes_file()
+    record = {**_probes(), key: runs}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".probes-", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """bfloat16 where TensorFlow's oneDNN cannot multiply it: a clear error
 before any work, not a crash at the first matmul."""
 
+import json
+
 import keras
 import pytest
 from testing import tiny_spec
@@ -81,3 +83,36 @@ def test_the_child_sees_a_bfloat16_matmul_compute(monkeypatch):
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2")
+
+
+def test_the_childs_answer_is_kept_for_the_next_process(monkeypatch, tmp_path):
+    # A child costs a TensorFlow start-up; its answer for this CPU,
+    # TensorFlow and oneDNN setting is read back rather than asked again.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(dtypes, "_PROBE", "print(512.0)")
+    children = []
+    run = dtypes.subprocess.run
+    monkeypatch.setattr(
+        dtypes.subprocess, "run", lambda *a, **k: children.append(1) or run(*a, **k)
+    )
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
+    assert len(children) == 1
+    record = json.loads((tmp_path / "reczoo" / "probes.json").read_text())
+    assert list(record.values()) == [True] and "isa=AVX2" in next(iter(record))
+    # Another oneDNN limit is another question; a changed probe too.
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX512_CORE") is True
+    monkeypatch.setattr(dtypes, "_PROBE", "raise SystemExit(3)")
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is False
+    assert len(children) == 3
+    assert len(json.loads((tmp_path / "reczoo" / "probes.json").read_text())) == 3
+    assert [p.name for p in (tmp_path / "reczoo").iterdir()] == ["probes.json"]
+
+
+def test_an_unreadable_record_is_asked_again_and_replaced(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(dtypes, "_PROBE", "print(512.0)")
+    (tmp_path / "reczoo").mkdir()
+    (tmp_path / "reczoo" / "probes.json").write_text("{not json")
+    assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
+    assert list(json.loads((tmp_path / "reczoo" / "probes.json").read_text()).values()) == [True]
