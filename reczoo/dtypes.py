@@ -1,6 +1,7 @@
 """Dtype helpers shared by layers and tasks (TensorFlow imported only by
 `bfloat16_runs`, and only under its backend)."""
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -97,19 +98,40 @@ def check_supported(policy):
 def _matmul_in_a_child(limit):
     # `limit` keys the cache: the child inherits the environment.
     key = _probe_key(limit)
-    known = _probes().get(key)
-    if isinstance(known, bool):
-        return known
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=300,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return False
-    runs = done.returncode == 0 and done.stdout.strip().endswith("512.0")
-    _keep_probe(key, runs)
-    return runs
+    # Processes started together (pytest-xdist workers, a launcher's
+    # workers) wait for the first one's child rather than each start one.
+    with _held(_probes_file().with_suffix(".lock")):
+        known = _probes().get(key)
+        if isinstance(known, bool):
+            return known
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=300,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return False
+        runs = done.returncode == 0 and done.stdout.strip().endswith("512.0")
+        _keep_probe(key, runs)
+        return runs
+
+
+@contextlib.contextmanager
+def _held(path):
+    """An exclusive lock on `path` where the system offers one (POSIX);
+    without it, or where the folder cannot be written, no lock."""
+    with contextlib.ExitStack() as stack:
+        try:
+            import fcntl
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = stack.enter_context(open(path, "a"))
+        except (ImportError, OSError):
+            handle = None
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, handle, fcntl.LOCK_UN)
+        yield
 
 
 def _probes_file():

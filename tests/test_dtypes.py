@@ -106,7 +106,7 @@ def test_the_childs_answer_is_kept_for_the_next_process(monkeypatch, tmp_path):
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is False
     assert len(children) == 3
     assert len(json.loads((tmp_path / "reczoo" / "probes.json").read_text())) == 3
-    assert [p.name for p in (tmp_path / "reczoo").iterdir()] == ["probes.json"]
+    assert sorted(p.name for p in (tmp_path / "reczoo").iterdir()) == ["probes.json", "probes.lock"]
 
 
 def test_an_unreadable_record_is_asked_again_and_replaced(monkeypatch, tmp_path):
@@ -116,3 +116,20 @@ def test_an_unreadable_record_is_asked_again_and_replaced(monkeypatch, tmp_path)
     (tmp_path / "reczoo" / "probes.json").write_text("{not json")
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
     assert list(json.loads((tmp_path / "reczoo" / "probes.json").read_text()).values()) == [True]
+
+
+def test_processes_asking_together_start_one_child(monkeypatch, tmp_path):
+    # pytest-xdist's workers reach their first bfloat16 model together: the
+    # second waits on the lock for the first's answer.
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(dtypes, "_PROBE", "import time; time.sleep(1); print(512.0)")
+    children = []
+    run = dtypes.subprocess.run
+    monkeypatch.setattr(
+        dtypes.subprocess, "run", lambda *a, **k: children.append(1) or run(*a, **k)
+    )
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(dtypes._matmul_in_a_child.__wrapped__, ["AVX2", "AVX2"]))
+    assert answers == [True, True] and len(children) == 1
