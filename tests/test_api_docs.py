@@ -5,7 +5,9 @@ generated from the same list). Each docstring has a summary; `Args` naming
 every parameter (`Attributes` for a dataclass); `Returns` where the function
 returns a value; `Raises` where its own body raises; and an `Example` with a
 Python block. The examples run in one interpreter, each in a namespace of its
-own holding `keras`, `np` and `reczoo`, as the reference says.
+own holding `keras`, `np` and `reczoo`, as the reference says: the docs tier
+(`python -m pytest -m "docs and not slow"`); the docstrings' form is checked
+in the default tier.
 """
 
 import ast
@@ -155,7 +157,7 @@ RUN_EXAMPLES = textwrap.dedent(
 
 
 # Examples that train through the run machinery take seconds each: the slow
-# tier runs them (the docs' pages and commands train the same way by default).
+# tier runs them (the docs' pages and commands train the same way in the docs tier).
 TRAINS = ("reczoo.run(", "reczoo.tune(", "reczoo.finetune(", "reczoo.predict(", "reczoo.export(",
           "reczoo.run_suite(")  # fmt: skip
 
@@ -197,6 +199,7 @@ def training_examples(tmp_path_factory):
     return _run_examples(tmp_path_factory.mktemp("api-training-examples"), names)
 
 
+@pytest.mark.docs
 @pytest.mark.parametrize(
     "public",
     [pytest.param(n, marks=[pytest.mark.slow] if _slow(n) else

@@ -1,12 +1,13 @@
 """Every code block in README.md and docs/ runs as written.
 
-Python blocks of one page run in order, in a fresh interpreter (a page's
-example registration must not leak into this test session): in the default
-tier, every page in one interpreter, each in a namespace and a folder of its
-own. Shell blocks run
-their `reczoo` commands; `pip install`, `ruff` and `pytest` lines are what
-`.ci/run` itself runs. Trainings on Amazon Games take most of an hour, and
-benchmark suites minutes at least: they run in the slow tier.
+They are the docs tier (`python -m pytest -m "docs and not slow"`, which
+`.ci/run` runs after the default tier). Python blocks of one page run in
+order, in a fresh interpreter (a page's example registration must not leak
+into this test session): every page in one interpreter, each in a namespace
+and a folder of its own. Shell blocks run their `reczoo` commands; `pip
+install`, `ruff` and `pytest` lines are what `.ci/run` itself runs (the last
+test here holds them equal). Trainings on Amazon Games take most of an hour,
+and benchmark suites minutes at least: they run in the slow tier.
 """
 
 import dataclasses
@@ -130,7 +131,7 @@ PYTHON_SOURCES = [
         pytest.param(p, id=p.relative_to(ROOT).as_posix(), marks=_python_marks(p))
         for p in PYTHON_PAGES
     ],
-    # Every form of card block runs in the default tier; the same blocks with
+    # Every form of card block runs in the docs tier; the same blocks with
     # other models' names in the slow one (the registry-wide tests build, fit
     # and reload every model in the default tier).
     pytest.param(CARD_FORMS, id="docs/models-one-card-per-form"),
@@ -143,16 +144,16 @@ def _source(page):
 
 
 def _shared(page):
-    """Whether a page's blocks run in the default tier's one interpreter."""
+    """Whether a page's blocks run in the docs tier's one interpreter."""
     if isinstance(page, list):
         return page is not OTHER_CARDS  # the other cards: the slow tier
     return not _python_marks(page)  # a page that trains under JAX: the JAX tier
 
 
-# The default tier's pages in one fresh interpreter, one after another: each
+# The docs tier's pages in one fresh interpreter, one after another: each
 # page in a namespace of its own (no name leaks between them), in a folder of
 # its own, Keras' global state reset after it. A TensorFlow start-up per page
-# cost the default tier about a minute.
+# cost the docs tier about a minute.
 RUN_PAGES = textwrap.dedent(
     """
     import json, os, sys, traceback
@@ -205,6 +206,7 @@ def shared_pages(tmp_path_factory):
     return json.loads((root / "results.json").read_text())
 
 
+@pytest.mark.docs
 @pytest.mark.parametrize(
     "page",
     [
@@ -252,7 +254,7 @@ def _is_slow(command):
         suite
         or "--strategy=" in command
         # criteo-x1 matches too (its full recipe on stand-ins takes 15 s);
-        # avazu-x1's command stays in the default tier, and
+        # avazu-x1's command stays in the docs tier, and
         # tests/datasets/test_bars_x1.py trains the other two pairs.
         or any(f"--dataset={d}" in command for d in SLOW_DATASETS)
         # A full public dataset read as your own files.
@@ -276,6 +278,7 @@ def _marks(command):
     return []
 
 
+@pytest.mark.docs
 @pytest.mark.parametrize(
     "page,command", [pytest.param(*pc, marks=_marks(pc[1])) for pc in COMMANDS]
 )
@@ -330,3 +333,14 @@ def test_the_pages_state_the_defaults_without_a_recipe_as_the_code_has_them():
         text = " ".join((ROOT / page).read_text().split())
         for phrase in phrases:
             assert phrase in text, (page, phrase)
+
+
+def test_the_readme_test_command_is_what_ci_runs():
+    # `.ci/run` runs the README's test command as written: the default tier,
+    # then the docs tier (this module's examples), then the JAX tier.
+    readme = [b.strip() for b in blocks(ROOT / "README.md", "bash") if "pytest" in b]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "pytest" in line]
+    assert readme == ci, (readme, ci)
+    tiers = [part.strip() for part in ci[0].split("&&") if "pytest" in part]
+    assert tiers == ["python -m pytest", 'python -m pytest -m "docs and not slow"',
+                     "KERAS_BACKEND=jax python -m pytest -m jax"]  # fmt: skip

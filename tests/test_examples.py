@@ -2,9 +2,10 @@
 
 The examples are the site's gallery (docs/_scripts/gallery.py): each runs in
 a process of its own, in a new folder, as `python examples/NAME.py` would.
-The default tier runs the mirrored one (the one path no other default test
-trains through); the rest, whose machinery the default tier tests elsewhere
-or that train for minutes, are in the slow tier.
+The docs tier (`python -m pytest -m "docs and not slow"`) runs the mirrored
+one (the one path no default-tier test trains through); the rest, whose
+machinery the default tier tests elsewhere or that train for minutes, are in
+the slow tier.
 """
 
 import os
@@ -37,6 +38,7 @@ def test_every_example_is_checked():
     assert {p.stem for p in SCRIPTS} == set(EXPECTED)
 
 
+@pytest.mark.docs
 @pytest.mark.parametrize(
     "script",
     [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else [])

@@ -68,7 +68,8 @@ def _target(page, href):
     return resolved, anchor
 
 
-pytestmark = pytest.mark.xdist_group("site")
+# The docs tier (python -m pytest -m 'docs and not slow'), one mkdocs build.
+pytestmark = [pytest.mark.docs, pytest.mark.xdist_group("site")]
 
 
 def test_the_site_builds_strictly_and_every_internal_link_lands(site):

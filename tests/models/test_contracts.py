@@ -41,8 +41,31 @@ def test_backbone_returns_its_declared_keys(name):
         assert backbone.item_embedding.input_dim == backbone.num_items
 
 
-@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-@pytest.mark.parametrize("name", reczoo.list_models())
+def _one_of_each_family():
+    first = {}
+    for name in reczoo.list_models():
+        first.setdefault(reczoo.model_info(name).family, name)
+    return set(first.values())
+
+
+# Every model under mixed_float16; under mixed_bfloat16 (the same casts, another
+# range: the mask values) the first of each family in the default tier, and
+# every model in the slow tier and the JAX tier.
+BFLOAT16_DEFAULT_TIER = _one_of_each_family() | {"sasrec", "bert4rec", "din", "two_tower"}
+
+
+@pytest.mark.parametrize(
+    "name, policy",
+    [
+        pytest.param(
+            name, policy,
+            marks=[pytest.mark.slow]
+            if policy == "mixed_bfloat16" and name not in BFLOAT16_DEFAULT_TIER else [],
+        )
+        for name in reczoo.list_models()
+        for policy in ("mixed_float16", "mixed_bfloat16")
+    ],
+)  # fmt: skip
 def test_one_step_under_mixed_precision(name, policy):
     if policy == "mixed_bfloat16" and not bfloat16_runs():
         pytest.skip("TensorFlow's oneDNN cannot multiply bfloat16 on this CPU")
