@@ -740,7 +740,7 @@ def _define_benchmark(fv):
         flag_values=fv,
     )
     flags.DEFINE_string(
-        "jit", "auto", "XLA: auto (each model's measured default: off on CPU but for the NCF models MF-BPR, GMF, MLP and NeuMF, and DeepFM, DCN-v2 and xDeepFM on CPUs with AVX2 and without AVX-512, in runs of 1,000 steps or more; see reczoo.benchmark.devices), on or off.",
+        "jit", "auto", "XLA: auto (each model's measured default: off on CPU but for the NCF models MF-BPR, GMF, MLP and NeuMF, and DeepFM, DCN-v2, xDeepFM, IPNN, OPNN, AutoInt, AutoInt+ and FinalMLP on CPUs with AVX2 and without AVX-512, in runs of 1,000 steps or more; see reczoo.benchmark.devices), on or off.",
         flag_values=fv,
     )  # fmt: skip
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds; cells report mean ± sd.",

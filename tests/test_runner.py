@@ -315,6 +315,8 @@ def test_dense_rankers_compile_on_a_cpu_with_avx2_and_without_avx512(tmp_path, m
     monkeypatch.setattr(loop, "XLA_MIN_STEPS", short["steps"])
     assert loop.compiles_by_default("deepfm", short["steps"])
     assert not loop.compiles_by_default("sasrec", short["steps"])  # not measured
+    assert not loop.compiles_by_default("fm", short["steps"])  # measured: compiling costs more
+    assert all(reczoo.model_info(n).kind == "ranking" for n in loop.XLA_ON_AVX2)
     for cpu in ("avx512", "arm"):
         monkeypatch.setattr(provenance, "cpu_flags", lambda cpu=cpu: cpus[cpu])
         assert not loop.compiles_by_default("deepfm", short["steps"]), cpu

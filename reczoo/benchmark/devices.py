@@ -18,9 +18,9 @@ MovieLens-100K: 0.65 s compiled, 1.24 s op by op; with Keras' dropout,
 16.6 s compiled). A training run shorter than 1,000 steps trains them op by
 op (`reczoo.training.loop.XLA_MIN_STEPS`): the compilation, 1-3 s here,
 costs more than its steps save. On an x86 CPU with AVX2 and without
-AVX-512, where TensorFlow's oneDNN kernels run them slowly, DeepFM, DCN-v2
-and xDeepFM compile too (1.56-1.78x faster steady epochs on a 2-core AMD
-EPYC; `reczoo.training.loop.XLA_ON_AVX2`).
+AVX-512, where TensorFlow's oneDNN kernels run them slowly, DeepFM, DCN-v2,
+xDeepFM, IPNN, OPNN, AutoInt, AutoInt+ and FinalMLP compile too (1.3-1.8x
+faster steady epochs on a 2-core AMD EPYC; `reczoo.training.loop.XLA_ON_AVX2`).
 
 Under the JAX backend `--jit` does not apply: every JAX step is compiled
 with XLA (Keras' `jit_compile=False` there would run ops one at a time), and

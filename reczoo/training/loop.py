@@ -205,11 +205,19 @@ XLA_MIN_STEPS = 1_000
 # against the same with `--set=jit_compile=true`, Dec 6, 2026, one run each,
 # alone) took DeepFM 9.6 s against 5.8 s, DCN-v2 13.1 s against 8.4 s and
 # xDeepFM 17.3 s against 9.8 s, at the same validation AUC to the third
-# decimal. With AVX-512 XLA was slower for DCN-v2 (0.64x, results/throughput)
+# decimal; measured the same way later that day, IPNN 12.6-13.9 s against
+# 7.5-7.8 s, OPNN 9.2-9.5 s against 6.2-6.4 s, AutoInt 30.0-32.2 s against
+# 20.5-20.7 s, AutoInt+ 147-150 s against 103-114 s and FinalMLP 7.0-7.8 s
+# against 4.5-4.9 s (validation AUC within 0.0005). FM gained 0.3 s an
+# epoch (0.7 s against 0.4 s) for 10.7 s of compilation, and FinalNet none
+# (29.1-31.9 s against 28.8-31.3 s): they stay op by op.
+# With AVX-512 XLA was slower for DCN-v2 (0.64x, results/throughput)
 # and gained DeepFM 1.17x, so there they keep Keras' default (op by op), as
 # on any CPU not measured. Runs shorter than `XLA_MIN_STEPS`, and runs under
 # a distribution strategy, stay op by op.
-XLA_ON_AVX2 = frozenset({"deepfm", "dcnv2", "xdeepfm"})
+XLA_ON_AVX2 = frozenset(
+    {"deepfm", "dcnv2", "xdeepfm", "ipnn", "opnn", "autoint", "autoint_plus", "finalmlp"}
+)
 
 
 def compiles_by_default(model, steps):
