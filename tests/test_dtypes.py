@@ -85,16 +85,20 @@ def test_the_child_sees_a_bfloat16_matmul_compute(monkeypatch):
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2")
 
 
-def test_the_childs_answer_is_kept_for_the_next_process(monkeypatch, tmp_path):
+@pytest.fixture
+def children(monkeypatch, tmp_path):
+    """The children started, counted, with `$KERAS_HOME` a fresh folder."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    started = []
+    run = dtypes.subprocess.run
+    monkeypatch.setattr(dtypes.subprocess, "run", lambda *a, **k: started.append(1) or run(*a, **k))
+    return started
+
+
+def test_the_childs_answer_is_kept_for_the_next_process(monkeypatch, tmp_path, children):
     # A child costs a TensorFlow start-up; its answer for this CPU,
     # TensorFlow and oneDNN setting is read back rather than asked again.
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(dtypes, "_PROBE", "print(512.0)")
-    children = []
-    run = dtypes.subprocess.run
-    monkeypatch.setattr(
-        dtypes.subprocess, "run", lambda *a, **k: children.append(1) or run(*a, **k)
-    )
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
     assert dtypes._matmul_in_a_child.__wrapped__("AVX2") is True
     assert len(children) == 1
@@ -118,18 +122,12 @@ def test_an_unreadable_record_is_asked_again_and_replaced(monkeypatch, tmp_path)
     assert list(json.loads((tmp_path / "reczoo" / "probes.json").read_text()).values()) == [True]
 
 
-def test_processes_asking_together_start_one_child(monkeypatch, tmp_path):
+def test_processes_asking_together_start_one_child(monkeypatch, children):
     # pytest-xdist's workers reach their first bfloat16 model together: the
     # second waits on the lock for the first's answer.
     from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(dtypes, "_PROBE", "import time; time.sleep(1); print(512.0)")
-    children = []
-    run = dtypes.subprocess.run
-    monkeypatch.setattr(
-        dtypes.subprocess, "run", lambda *a, **k: children.append(1) or run(*a, **k)
-    )
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(dtypes._matmul_in_a_child.__wrapped__, ["AVX2", "AVX2"]))
     assert answers == [True, True] and len(children) == 1
