@@ -50,18 +50,25 @@ def _one_of_each_family():
 
 # Every model under mixed_float16; under mixed_bfloat16 (the same casts, another
 # range: the mask values) the first of each family in the default tier, and
-# every model in the slow tier and the JAX tier.
+# every model in the slow tier and the JAX tier. The bfloat16 cases run on one
+# pytest-xdist worker: on a CPU whose flags do not settle it, the first asks a
+# child process (7-10 s), and a second worker reaching them at the same time
+# would wait for it idle.
 BFLOAT16_DEFAULT_TIER = _one_of_each_family() | {"sasrec", "bert4rec", "din", "two_tower"}
+
+
+def _precision_marks(name, policy):
+    if policy != "mixed_bfloat16":
+        return []
+    if name not in BFLOAT16_DEFAULT_TIER:
+        return [pytest.mark.slow]
+    return [pytest.mark.xdist_group("bfloat16")]
 
 
 @pytest.mark.parametrize(
     "name, policy",
     [
-        pytest.param(
-            name, policy,
-            marks=[pytest.mark.slow]
-            if policy == "mixed_bfloat16" and name not in BFLOAT16_DEFAULT_TIER else [],
-        )
+        pytest.param(name, policy, marks=_precision_marks(name, policy))
         for name in reczoo.list_models()
         for policy in ("mixed_float16", "mixed_bfloat16")
     ],
