@@ -135,8 +135,9 @@ def _held(path):
 
 
 def _probes_file():
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "reczoo" / "probes.json"
+    from reczoo.provenance import keras_home
+
+    return keras_home() / "reczoo" / "probes.json"
 
 
 def _probe_key(limit):

@@ -206,6 +206,13 @@ def versions():
     return out
 
 
+def keras_home():
+    """`$KERAS_HOME`, else `~/.keras`: where reczoo keeps its downloads,
+    cached splits and machine probes, as Keras keeps its own."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home)
+
+
 def _cpuinfo():
     """The CPU's model name and instruction-set flags (Linux' /proc/cpuinfo;
     the platform's processor name and no flags elsewhere)."""

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from reczoo import provenance
-from reczoo.provenance import sha256_of
+from reczoo.provenance import keras_home, sha256_of
 
 
 class DatasetError(ValueError):
@@ -79,8 +79,7 @@ def data_dir():
 
 
 def cache_dir():
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets" / "reczoo"
+    return keras_home() / "datasets" / "reczoo"
 
 
 def _verify(path, expected):
