@@ -177,8 +177,9 @@ def _define_train(fv):
     flags.DEFINE_string(
         "protocol",
         None,
-        "Protocol name; default: the dataset's own, or where that does not fit the model (a "
-        "retriever on leave-last-out data) its recipe's on that dataset, else random_split.",
+        "Protocol name; default: the dataset's own, except for a model it does not fit and for "
+        "a retriever on leave-last-out data (which fits it when named): then the model's "
+        "recipe's on that dataset, else random_split.",
         flag_values=fv,
     )
     flags.DEFINE_string("ratios", None, "Train, validation and test fractions of a row split "

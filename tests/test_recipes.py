@@ -109,7 +109,8 @@ def test_the_default_protocol_is_known_before_any_file_is_read():
     assert settings.default_protocol("clicks.csv", source="data_file") == "ncf"
     assert settings.default_protocol("folder", source="shards") == "shards"
     # A model the data's protocol does not fit gets one it does: a
-    # retriever its recipe's split on public data, else a split of rows.
+    # retriever its recipe's split on public data, else a split of rows
+    # (leave-last-out ranking, which fits it too, only when asked).
     assert settings.default_protocol("movielens-100k", model="two_tower") == "tfrs_retrieval"
     assert settings.default_protocol("movielens-100k", model="neumf") == "ncf"
     assert settings.default_protocol("u.data", "data_file", model="youtube_dnn") == "random_split"

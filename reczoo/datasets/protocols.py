@@ -106,7 +106,8 @@ _FITS = {
     "ranking": "loo_sampled, loo_full, random_split, temporal_split, user_split or fixed_split "
     "protocols",
     "next_item": "leave-last-out protocols (sasrec, ncf, loo_full, ...)",
-    "retrieval": "row splits (tfrs_retrieval, random_split, temporal_split, user_split)",
+    "retrieval": "row splits (tfrs_retrieval, random_split, temporal_split, user_split) or "
+    "leave-last-out protocols (ncf, loo_full, ...)",
 }
 
 
@@ -118,7 +119,14 @@ def check_fits(protocol, kind, model="this model"):
     if kind == "next_item":
         fits = protocol.leave_one_out
     elif kind == "retrieval":
-        fits = protocol.kind in ("random_split", "temporal_split", "user_split")
+        # Under a leave-last-out protocol a retriever ranks each held-out
+        # item as a ranker does (HR@10 beside theirs); row splits give
+        # top-K accuracy over held-out rows.
+        fits = protocol.leave_one_out or protocol.kind in (
+            "random_split",
+            "temporal_split",
+            "user_split",
+        )
     else:
         fits = True
     if made_for is not None and made_for != kind:

@@ -29,34 +29,49 @@ def _predict(model, features, batch_size):
     return out
 
 
-def evaluate_sampled(model, split, stage, spec, ks=(10,), batch_size=8192):
+def evaluate_sampled(model, split, stage, spec, ks=(10,), batch_size=8192, history=None):
     """Ranks each held-out item against its saved negatives.
+
+    `history`, for a ranker that reads the user's behaviour with each
+    example (DIN), names that input: each candidate is scored with the
+    user's items before the held-out one (`split.histories_before`), the
+    last `spec[history].max_length`; `spec` is then read without it.
 
     Returns `(metrics, scored_pairs, seconds)`.
     """
+    spec, past = _without_history(split, stage, spec, history)
     features, labels = split.evaluation_inputs(stage, spec)
+    if history:
+        features[history] = np.repeat(past, labels.shape[1], axis=0)
     start = time.perf_counter()
     scores = _predict(model, features, batch_size).reshape(labels.shape)
     seconds = time.perf_counter() - start
     return ranking_metrics(scores, labels, ks), labels.size, seconds
 
 
-def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
+def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192, history=None):
     """Ranks each held-out item against every item, earlier items masked.
+
+    `history` as in `evaluate_sampled`.
 
     Returns `(metrics, scored_pairs, seconds)`.
     """
     users, targets, _ = split.held_out(stage)
     seen = split.seen_before(stage)
+    spec, past = _without_history(split, stage, spec, history)
     num_items = split.dataset.num_items
     all_items = np.arange(1, num_items + 1, dtype="int32")
-    rows_per_chunk = max(1, 2_000_000 // num_items)
+    # About 2 million ids a chunk, a history's counted in.
+    width = 1 + (past.shape[1] if history else 0)
+    rows_per_chunk = max(1, 2_000_000 // (num_items * width))
     chunks, pairs, seconds = [], 0, 0.0
     for begin in range(0, len(users), rows_per_chunk):
         chunk = users[begin : begin + rows_per_chunk]
         features = split.dataset.features_for(
             np.repeat(chunk, num_items), np.tile(all_items, len(chunk)), spec
         )
+        if history:
+            features[history] = np.repeat(past[begin : begin + len(chunk)], num_items, axis=0)
         start = time.perf_counter()
         scores = _predict(model, features, batch_size).reshape(len(chunk), num_items)
         seconds += time.perf_counter() - start
@@ -70,6 +85,14 @@ def evaluate_full(model, split, stage, spec, ks=(10,), batch_size=8192):
         # Per chunk: all users' scores at once would not fit in memory.
         chunks.append(ranking_metrics(scores, labels, ks))
     return _merge(chunks), pairs, seconds
+
+
+def _without_history(split, stage, spec, history):
+    """`(spec less the history input, each evaluated user's history or None)`."""
+    if not history:
+        return spec, None
+    past = split.histories_before(stage, spec[history].max_length)
+    return spec.subset([n for n in spec.names if n != history]), past
 
 
 def _merge(chunks):
@@ -179,6 +202,42 @@ def evaluate_retrieval(
     metrics = retrieval_metrics(query_vectors, vectors, positives, ks, users, seen, batch_size)
     seconds = time.perf_counter() - start
     return metrics, len(positives) * len(vectors), seconds
+
+
+def evaluate_retrieval_held_out(task, split, stage, queries, ks=(10,), batch_size=1024):
+    """A retriever under a leave-last-out protocol: each user's held-out
+    item ranked, by the dot product of the towers' vectors, against its
+    saved negatives (`ncf`, ...) or against every item with the user's
+    earlier items masked (`loo_full`), as a ranker is.
+
+    `queries` are the query tower's inputs, one row per held-out user
+    (`split.held_out(stage)`). Returns `(metrics, scored_pairs, seconds)`.
+    """
+    start = time.perf_counter()
+    vectors = task.candidate_embeddings()
+    query_vectors = task.query_embeddings(queries)
+    users, targets, negatives = split.held_out(stage)
+    if negatives is not None:
+        candidates = np.concatenate([targets[:, None], negatives], axis=1)
+        scores = np.einsum("nd,nkd->nk", query_vectors, vectors[candidates])
+        labels = np.zeros(candidates.shape, dtype="float32")
+        labels[:, 0] = 1.0
+        metrics = ranking_metrics(scores, labels, ks)
+        return metrics, labels.size, time.perf_counter() - start
+    seen = split.seen_before(stage)
+    chunks = []
+    for begin in range(0, len(users), batch_size):
+        # Items 1..n: row 0 of the catalogue is padding.
+        scores = query_vectors[begin : begin + batch_size] @ vectors[1:].T
+        labels = np.zeros_like(scores)
+        for row in range(len(scores)):
+            u = begin + row
+            # A repeat of the target stays scoreable; the rest of the history is masked.
+            scores[row, seen[u][seen[u] != targets[u]] - 1] = -np.inf
+            labels[row, targets[u] - 1] = 1.0
+        chunks.append(ranking_metrics(scores, labels, ks))
+    pairs = len(users) * (len(vectors) - 1)
+    return _merge(chunks), pairs, time.perf_counter() - start
 
 
 def retrieval_metrics(

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from reczoo.datasets.pipelines import left_pad
+from reczoo.features import Sequence
 from reczoo.losses import BPRLoss, check_pairs, pair_accuracy
 from reczoo.models import topk
 from reczoo.models.task import Task
@@ -218,6 +220,18 @@ class Ranker(Task):
                         values.ndim == 1 else values  # fmt: skip
                 return out
 
+        if others and others == self._history_inputs(item_feature) and features is None and \
+                self.interactions is not None:  # fmt: skip
+            # A behaviour history (DIN trained on interactions): each user's
+            # recorded items in time order, the last `max_length`.
+            name = others[0]
+            length, known = spec[name].max_length, self.interactions
+
+            def features(pair_users, pair_items):
+                users, where = np.unique(pair_users, return_inverse=True)
+                past = left_pad([known.of(int(u))[-length:] for u in users], length)
+                return {user_feature: pair_users, item_feature: pair_items, name: past[where]}
+
         if others and features is None:
             raise ValueError(
                 f"This model reads {others} besides the ids; pass "
@@ -247,6 +261,17 @@ class Ranker(Task):
                     scores[row, self.interactions.of(int(user)) - 1] = -np.inf
             parts.append(topk.top_k(scores, k, ids=catalogue))
         return topk.joined(self, parts, k, raw_ids)
+
+    def _history_inputs(self, item_feature):
+        """The one input besides the ids that is a sequence of the item's
+        table (a behaviour history), as a list; else an empty one."""
+        spec = self.feature_spec
+        names = [n for n in spec.names if n not in self.pair_features]
+        table = spec[item_feature].table_name
+        if len(names) == 1 and isinstance(spec[names[0]], Sequence) and \
+                spec[names[0]].table_name == table:  # fmt: skip
+            return names
+        return []
 
     def get_config(self):
         config = super().get_config()

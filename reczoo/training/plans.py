@@ -18,6 +18,7 @@ from reczoo.metrics.evaluators import (
     evaluate_next_item,
     evaluate_pointwise,
     evaluate_retrieval,
+    evaluate_retrieval_held_out,
     evaluate_sampled,
 )
 
@@ -34,12 +35,31 @@ class RankingPlan:
     trains on (user, positive, negative) triples, `train_negatives` per
     positive, as pairs of rows kept together: `batch_size` counts triples,
     and so does the throughput.
+
+    `history` names an input of `spec` holding the user's behaviour (DIN on
+    interactions): each training pair gets its user's items before the
+    positive (`row_histories`; its negatives the same), each evaluated
+    candidate the user's items before the held-out one.
     """
 
-    def __init__(self, data, split, spec, objective, settings, seed):
+    def __init__(self, data, split, spec, objective, settings, seed, history=None):
         self.data, self.split, self.spec = data, split, spec
         self.objective, self.settings, self.seed = objective, settings, seed
         self.leave_one_out = split.protocol.leave_one_out
+        self.history = history
+        if history:
+            if not self.leave_one_out:
+                raise ValueError(
+                    f"A behaviour history is made from each user's earlier interactions under "
+                    f"a leave-last-out protocol (ncf, loo_full, ...); {split.protocol.name!r} "
+                    f"is a {split.protocol.kind}. Use one, or the interactions made a click log "
+                    "whose rows hold the history: reczoo.datasets.history_ctr(data)."
+                )
+            # The pairs' own inputs; the history is added to them.
+            self.pair_spec = spec.subset([n for n in spec.names if n != history])
+            self._histories = split.train.row_histories(spec[history].max_length)
+        else:
+            self.pair_spec = spec
         self.group = 2 if objective == "bpr" else 1
         if objective == "bpr" and not self.leave_one_out:
             raise ValueError(
@@ -64,10 +84,21 @@ class RankingPlan:
     def training_set(self, epoch):
         """`(features, labels)` of data epoch `epoch` (1, 2, ...)."""
         if self.leave_one_out:
-            return self.split.train.training_pairs(
-                self.settings.train_negatives, seed=[self.seed, epoch], spec=self.spec,
-                pairwise=self.group == 2,
-            )  # fmt: skip
+            negatives = self.settings.train_negatives
+            features, labels = self.split.train.training_pairs(
+                negatives, seed=[self.seed, epoch], spec=self.pair_spec, pairwise=self.group == 2
+            )
+            if self.history:
+                # Rows in the positives' order: a positive, then its negatives
+                # (pairwise: each negative after a copy of its positive).
+                past = self._histories
+                if self.group == 2:
+                    features[self.history] = np.repeat(past, 2 * negatives, axis=0)
+                else:
+                    features[self.history] = np.concatenate(
+                        [past, np.repeat(past, negatives, axis=0)]
+                    )
+            return features, labels
         return self.rows("train")
 
     def epoch_batches(self, epoch):
@@ -87,7 +118,9 @@ class RankingPlan:
         # The signature from one row: a whole epoch is drawn only when streamed.
         if self.leave_one_out:
             train = self.split.train
-            one = self.data.features_for(train.users[:1], train.items[:1], self.spec)
+            one = self.data.features_for(train.users[:1], train.items[:1], self.pair_spec)
+            if self.history:
+                one[self.history] = self._histories[:1]
         else:
             one = self.rows("train")[0]
             one = {k: v[:1] for k, v in one.items()}
@@ -120,8 +153,8 @@ class RankingPlan:
         """`(metrics, scored examples, seconds)` on the split's `stage`."""
         if self.leave_one_out:
             if self.split.protocol.kind == "loo_full":
-                return evaluate_full(model, self.split, stage, self.spec, KS)
-            return evaluate_sampled(model, self.split, stage, self.spec, KS)
+                return evaluate_full(model, self.split, stage, self.spec, KS, history=self.history)
+            return evaluate_sampled(model, self.split, stage, self.spec, KS, history=self.history)
         features, targets = self.rows(stage)
         return evaluate_pointwise(model, features, targets, self.objective)
 
@@ -303,18 +336,32 @@ class RetrievalPlan:
         self.data, self.split, self.task = data, split, task
         self.settings, self.seed = settings, seed
         self.spec = task.feature_spec
-        self.train = data.select(split.rows("train"))
+        self.leave_one_out = split.protocol.leave_one_out
+        self.train = split.train if self.leave_one_out else data.select(split.rows("train"))
         self.history = "history" if getattr(task.backbone, "uses_history", False) else None
-        self.samples_per_epoch = len(split.rows("train"))
+        self.samples_per_epoch = self.train.num_interactions
         self.steps_per_epoch = math.ceil(self.samples_per_epoch / settings.batch_size)
         self._features = {}
 
     def rows(self, stage):
-        """`(features, item ids)` of the split's `stage` rows (cached)."""
+        """`(features, item ids)` of the split's `stage` rows (cached); under
+        a leave-last-out protocol, of its training interactions ("train")."""
         if stage not in self._features:
+            names = [f for f in self.spec.names if f != self.history]
+            if self.leave_one_out:
+                if stage != "train":
+                    raise ValueError(f"Held-out users are ranked, not rows: {stage!r}.")
+                users, items = self.train.users, self.train.items
+                features = self.data.features_for(users, items, self.spec.subset(names))
+                if self.history:
+                    # Each row's earlier items (ties in file order), as the
+                    # held-out items' histories are made.
+                    length = self.spec[self.history].max_length
+                    features[self.history] = self.train.row_histories(length)
+                self._features[stage] = (features, items.astype("int32"))
+                return self._features[stage]
             rows = self.split.rows(stage)
             users, items = self.data.users[rows], self.data.items[rows]
-            names = [f for f in self.spec.names if f != self.history]
             features = self.data.features_for(users, items, self.spec.subset(names))
             if self.history:
                 times = (
@@ -344,13 +391,27 @@ class RetrievalPlan:
         return pipelines.stream(self.epoch_stacks, signature, first_epoch, stacked=True)
 
     def has_validation(self):
-        return len(self.split.valid_rows) > 0
+        return self.leave_one_out or len(self.split.valid_rows) > 0
 
     def evaluate(self, task, stage):
+        if self.leave_one_out:
+            return self._evaluate_held_out(task, stage)
         features, items = self.rows(stage)
         queries = {n: features[n] for n in task.backbone.query_features}
         return evaluate_retrieval(
             task, queries, items, task.candidates, seen=self.seen(), ks=RETRIEVAL_KS,
+            batch_size=min(1024, self.settings.eval_batch_size),
+        )  # fmt: skip
+
+    def _evaluate_held_out(self, task, stage):
+        users, _, _ = self.split.held_out(stage)
+        names = [n for n in task.backbone.query_features if n != self.history]
+        queries = self.data.features_for(users, np.zeros_like(users), self.spec.subset(names))
+        if self.history:
+            length = self.spec[self.history].max_length
+            queries[self.history] = self.split.histories_before(stage, length)
+        return evaluate_retrieval_held_out(
+            task, self.split, stage, queries, KS,
             batch_size=min(1024, self.settings.eval_batch_size),
         )  # fmt: skip
 
@@ -364,7 +425,7 @@ class RetrievalPlan:
 
     @property
     def monitor(self):
-        return "top_100_accuracy", "max"
+        return ("ndcg@10", "max") if self.leave_one_out else ("top_100_accuracy", "max")
 
 
 class StreamingPlan:

@@ -160,10 +160,30 @@ def build_task(settings, data, split):
         spec = data.feature_spec(settings.embedding_dim)
     else:
         spec = data.feature_spec(settings.embedding_dim, side_features=settings.side_features)
+    spec, history = _history_from_interactions(entry, model_settings, spec, data, settings)
     _check_history(entry, model_settings, spec, data)
     task = registry.get_model(model, feature_spec=spec, **model_settings)
-    plan = RankingPlan(data, split, spec, model_settings["objective"], settings, settings.seed)
+    plan = RankingPlan(
+        data, split, spec, model_settings["objective"], settings, settings.seed, history=history
+    )
     return task, plan
+
+
+def _history_from_interactions(entry, model_settings, spec, data, settings):
+    """`(spec, history input or None)`: for a ranker that reads the user's
+    behaviour with each example (DIN) on interactions, which hold it
+    implicitly, the spec gains that input, the last `max_length` earlier
+    items sharing the target item's table; the plan fills it."""
+    if data.kind != "interactions" or not getattr(entry.backbone, "reads_history", False):
+        return spec, None
+    name = model_settings.get("history_feature", "history")
+    target = model_settings.get("target_feature", "item_id")
+    if name in spec or target not in spec:
+        return spec, None
+    item = spec[target]
+    past = Sequence(name, item.vocabulary_size, item.embedding_dim, settings.max_length,
+                    table=item.table_name)  # fmt: skip
+    return FeatureSpec([*spec, past]), name
 
 
 def _check_history(entry, model_settings, spec, data):
@@ -217,9 +237,9 @@ def _build_retrieval(settings, data, split):
     if "history" not in task.backbone.query_features:
         task.set_queries(data.features_for(every_user, every_user[:1].repeat(len(every_user)),
                                            user_spec))  # fmt: skip
-    train_items = data.items[split.rows("train")]
-    task.set_candidate_frequencies(train_items, data.num_items + 1)
-    return task, RetrievalPlan(data, split, task, settings, settings.seed)
+    plan = RetrievalPlan(data, split, task, settings, settings.seed)
+    task.set_candidate_frequencies(plan.train.items, data.num_items + 1)
+    return task, plan
 
 
 def _check_tensorboard():

@@ -447,13 +447,14 @@ def default_protocol(dataset, source="dataset", model=None):
     (`source="shards"`). `dataset` is a name or a dataset object.
 
     With `model`, a protocol that model is evaluated under: where the data's
-    own does not fit it (a retriever on leave-last-out data), the protocol
+    own does not fit it, or is leave-last-out for a retriever (which fits
+    it when named, ranking held-out items as rankers do), the protocol
     of the model's recipe on this public dataset, or else a split of rows
     with a validation part (`"random_split"`; `"ncf"` for next-item models).
     """
     protocol = _data_protocol(dataset, source)
     kind = registry.model_info(model).kind if model in registry.list_models() else None
-    if kind is None or _fits(protocol, kind) or protocol in ("shards", "fixed_split"):
+    if kind is None or protocol in ("shards", "fixed_split") or _preferred(protocol, kind):
         return protocol  # an unknown model's error, or a fixed split's, comes later
     name = dataset if isinstance(dataset, str) else getattr(dataset, "name", None)
     for recipe in registry.list_recipes(f"{model}/*"):
@@ -463,12 +464,16 @@ def default_protocol(dataset, source="dataset", model=None):
     return "ncf" if kind == "next_item" else "random_split"
 
 
-def _fits(protocol, kind):
+def _preferred(protocol, kind):
+    """Whether a model of `kind` runs by default under the data's protocol:
+    one that fits it, and for a retriever a split of rows (it is trained
+    and compared on held-out rows by top-K accuracy; leave-last-out ranking
+    is asked for by name)."""
     try:
         check_fits(protocol, kind)
     except ValueError:
         return False
-    return True
+    return kind != "retrieval" or not get_protocol(protocol).leave_one_out
 
 
 def _data_protocol(dataset, source):

@@ -1,7 +1,11 @@
+import types
+
 import numpy as np
 import pytest
 
 import reczoo
+from reczoo.datasets.pipelines import left_pad
+from reczoo.training.plans import RankingPlan
 
 
 def spec(history_table="item"):
@@ -45,16 +49,93 @@ def test_din_on_movielens_ctr_view(data_dir):
     assert (first == 0).all()
 
 
-def test_interactions_without_histories_are_refused_naming_the_way(tmp_path):
+def ratings(tmp_path):
     lines = ["user,item,rating,time"] + [
-        f"u{u},i{(u + t) % 9},{2 + (u + t) % 4},{t}" for u in range(20) for t in range(8)
+        f"u{u},i{(7 * u + 13 * t) % 150},{2 + (u + t) % 4},{t}" for u in range(20) for t in range(8)
     ]
     (tmp_path / "ratings.csv").write_text("\n".join(lines) + "\n")
-    data = reczoo.datasets.load_interactions(
+    return reczoo.datasets.load_interactions(
         tmp_path / "ratings.csv", user="user", item="item", rating="rating", time="time"
     )
-    with pytest.raises(ValueError, match=r"behaviour history.*history_ctr"):
-        reczoo.run("din", data, protocol="loo_full", epochs=1, verbose=0)
+
+
+def test_each_row_history_is_its_users_earlier_items():
+    # Rows out of order; user 1 has two ratings at time 5, kept in file order.
+    data = reczoo.datasets.InteractionDataset(
+        name="toy",
+        users=np.array([1, 2, 1, 1, 2, 1]),
+        items=np.array([4, 7, 3, 5, 8, 6]),
+        ratings=None,
+        timestamps=np.array([9, 1, 5, 5, 2, 1]),
+    )
+    histories = data.row_histories(max_length=2)
+    # User 1 in time order: 6 (t=1), 3 and 5 (t=5, file order), 4 (t=9).
+    np.testing.assert_array_equal(histories, [[3, 5], [0, 0], [0, 6], [6, 3], [0, 7], [0, 0]])
+
+
+def test_din_trains_on_interactions_with_histories_made_from_them(tmp_path):
+    data = ratings(tmp_path)
+    split = reczoo.datasets.split(data, "ncf", seed=0)
+    spec = reczoo.FeatureSpec(
+        [
+            reczoo.Categorical("user_id", data.num_users + 1, 4),
+            reczoo.Categorical("item_id", data.num_items + 1, 4),
+            reczoo.Sequence("history", data.num_items + 1, 4, max_length=3, table="item_id"),
+        ]
+    )
+    for objective, per_positive in (("binary", None), ("bpr", 2)):
+        settings = types.SimpleNamespace(train_negatives=2, batch_size=16)
+        plan = RankingPlan(data, split, spec, objective, settings, seed=0, history="history")
+        features, labels = plan.training_set(1)
+        train = split.train
+        expected = train.row_histories(3)
+        if per_positive is None:
+            # Positives first, in the training rows' order; each negative
+            # then carries its positive's history.
+            n = train.num_interactions
+            np.testing.assert_array_equal(features["history"][:n], expected)
+            np.testing.assert_array_equal(features["history"][n:], np.repeat(expected, 2, 0))
+        else:
+            np.testing.assert_array_equal(features["history"], np.repeat(expected, 4, 0))
+        # No positive is in its own history: it comes strictly after.
+        positive = labels == 1
+        rows = features["history"][positive]
+        assert not (rows == features["item_id"][positive][:, None]).all(axis=1).any()
+    # Each candidate is scored with its user's items before the held-out one.
+    for stage in ("valid", "test"):
+        seen = []
+        model = types.SimpleNamespace(
+            predict_on_batch=lambda chunk, seen=seen: (
+                seen.append(chunk["history"]) or chunk["item_id"]
+            )
+        )
+        metrics, pairs, _ = plan.evaluate(model, stage)
+        assert pairs == 20 * 100 and metrics["users"] == 20
+        np.testing.assert_array_equal(
+            np.concatenate(seen)[:pairs], np.repeat(split.histories_before(stage, 3), 100, 0)
+        )
+    for protocol in ("ncf", "loo_full"):
+        result = reczoo.run("din", data, protocol=protocol, epochs=1, verbose=0)
+        assert 0.0 <= result["metrics"]["hr@10"] <= 1.0
+        assert result["hyperparameters"]["max_length"] == 50
+    # `recommend` (and so `reczoo recommend` on its preset) reads each user's
+    # training items, in time order, as the history.
+    model, user = result.model, 3
+    found = model.recommend([user], k=4)
+    past = split.train.histories()[user]
+    assert len(past) and not np.isin(found.items[0], past).any()
+    rows = {
+        "user_id": np.full(4, user),
+        "item_id": found.items[0],
+        "history": np.repeat(left_pad([past], 50), 4, axis=0),
+    }
+    np.testing.assert_allclose(found.scores[0], model.score(rows), rtol=1e-5)
+
+
+def test_a_row_split_of_interactions_is_refused_naming_the_way(tmp_path):
+    data = ratings(tmp_path)
+    with pytest.raises(ValueError, match=r"leave-last-out protocol.*history_ctr\(data\)"):
+        reczoo.run("din", data, protocol="random_split", epochs=1, verbose=0)
     # The way it names works: the same ratings as a click log with histories.
     result = reczoo.run("din", reczoo.datasets.history_ctr(data), protocol="random_split",
                         epochs=1, verbose=0)  # fmt: skip

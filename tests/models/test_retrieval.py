@@ -174,8 +174,45 @@ def test_the_index_matches_numpy_and_takes_new_and_changed_items():
 def test_protocols_made_for_another_task_are_refused_naming_both():
     with pytest.raises(ValueError, match=r"'tfrs_retrieval'.*'fm'"):
         run("fm", "movielens-100k", protocol="tfrs_retrieval", epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"'ncf'.*'two_tower'.*retrieval"):
-        run("two_tower", "movielens-100k", protocol="ncf", epochs=1, verbose=0)
+
+
+def _ratings(tmp_path):
+    lines = ["user,item,rating,time"] + [
+        f"u{u},i{(7 * u + 13 * t) % 150},{2 + (u + t) % 4},{t}" for u in range(20) for t in range(8)
+    ]
+    (tmp_path / "ratings.csv").write_text("\n".join(lines) + "\n")
+    return datasets.load_interactions(
+        tmp_path / "ratings.csv", user="user", item="item", rating="rating", time="time"
+    )
+
+
+def test_under_leave_last_out_a_retriever_ranks_each_held_out_item_as_a_ranker(tmp_path):
+    data = _ratings(tmp_path)
+    for protocol in ("ncf", "loo_full"):
+        result = run("two_tower", data, protocol=protocol, epochs=1, verbose=0)
+        model, split = result.model, result.split
+        assert result["monitor"] == "ndcg@10"
+        users, targets, negatives = split.held_out("test")
+        queries = model.query_embeddings({"user_id": users})
+        items = model.candidate_embeddings()
+        scores = queries @ items.T
+        if negatives is not None:
+            # Against the saved negatives alone.
+            rank = (scores[np.arange(len(users))[:, None], negatives] >
+                    scores[np.arange(len(users)), targets][:, None]).sum(axis=1)  # fmt: skip
+        else:
+            # Against every item but padding and the user's earlier items.
+            scores[:, 0] = -np.inf
+            for row, seen in enumerate(split.seen_before("test")):
+                scores[row, seen[seen != targets[row]]] = -np.inf
+            rank = (scores > scores[np.arange(len(users)), targets][:, None]).sum(axis=1)
+        assert result["metrics"]["hr@10"] == pytest.approx(np.mean(rank < 10))
+    # A watch history per training row: the user's earlier items.
+    result = run("youtube_dnn", data, protocol="ncf", epochs=1, verbose=0)
+    features, _ = result.plan.rows("train")
+    length = result["hyperparameters"]["max_length"]
+    np.testing.assert_array_equal(features["history"], result.split.train.row_histories(length))
+    assert 0.0 <= result["metrics"]["hr@10"] <= 1.0
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,13 @@ class DINBackbone(RankingBackbone):
     Returns `{"features": ...}`, the DNN's last hidden layer; `Ranker` adds
     the output unit.
 
+    On interactions (`reczoo train --model=din --data_file=ratings.csv
+    ...`, or `reczoo.run`) the history comes from the data, under a
+    leave-last-out protocol: each training pair reads its user's items
+    before the positive, each evaluated candidate the user's items before
+    the held-out one, the last `max_length` (default 50). A click log
+    brings its own (a column with the role `sequence`).
+
     Args:
         feature_spec: a `reczoo.FeatureSpec` with the target and history.
         target_feature: the candidate item's id feature.
