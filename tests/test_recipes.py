@@ -160,6 +160,31 @@ def test_a_full_softmax_shortens_the_histories_of_a_large_catalogue():
         data, split).max_length == 60  # fmt: skip
 
 
+def test_rankers_get_an_embedding_penalty_where_items_have_few_interactions():
+    # 500 users, 40 items each: 20,000 interactions over 2,000 items (10 an
+    # item) or 500 items (40 an item).
+    users = np.repeat(np.arange(1, 501), 40)
+
+    def complete(model, items, overrides=None, **kwargs):
+        data = build_interactions(f"i{items}", users, 1 + np.arange(users.size) % items,
+                                  sha256="s" * 64)  # fmt: skip
+        split = reczoo.datasets.split(data, "loo_full", cache=False)
+        built = RunSettings.build(model, data.name, "loo_full", overrides or {}, **kwargs)
+        return dict(built.complete(data, split).model_settings)
+
+    penalty = {"class_name": "L2", "config": {"l2": settings.SPARSE_L2}}
+    for model in ("bpr_mf", "neumf", "deepfm", "din"):
+        assert complete(model, 2_000)["embeddings_regularizer"] == penalty
+        assert "embeddings_regularizer" not in complete(model, 500)
+    # Not for popularity (counted), a next-item model, a recipe, or a
+    # penalty you name.
+    assert "embeddings_regularizer" not in complete("pop", 2_000)
+    assert "embeddings_regularizer" not in complete("sasrec", 2_000)
+    assert "embeddings_regularizer" not in complete("neumf", 2_000, recipe="neumf/movielens-100k")
+    mine = {"class_name": "L2", "config": {"l2": 0.1}}
+    assert complete("fm", 2_000, {"embeddings_regularizer": mine})["embeddings_regularizer"] == mine
+
+
 def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     protocol = reczoo.datasets.Protocol("toy", "loo_sampled", num_negatives=20)
