@@ -327,6 +327,8 @@ def test_the_pages_state_the_defaults_without_a_recipe_as_the_code_has_them():
             f"training stops after {settings.DEFAULT_MAX_MINUTES:g} minutes, or a minute per "
             f"{settings.DEFAULT_ROWS_PER_MINUTE:,} rows",
             f"or {settings.BY_EXAMPLES['ranking']['max_evaluations']} periods in all",
+            f"fewer than {settings.SPARSE_PER_ITEM} each on average",
+            f"an L2 penalty of {settings.SPARSE_L2:.0e} on its embeddings".replace("e-0", "e-"),
         ],
     }
     for page, phrases in expected.items():
