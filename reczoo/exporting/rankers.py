@@ -69,14 +69,18 @@ def _vocabulary_keys(task, vocabularies):
         user = item = None
     owners = {name: owner for name, (owner, _) in (getattr(task, "side_features", None)
                                                    or {}).items()}  # fmt: skip
+    spec = task.feature_spec
+    # A history made from interactions (DIN) shares the item's table.
+    item_table = spec[item].table_name if item is not None and item in spec else None
     keys, missing = {}, []
-    for feature in task.feature_spec:
+    for feature in spec:
         if feature.kind == "numerical" or getattr(feature, "hash_bins", None) is not None:
             continue
         candidates = [feature.name]
         if feature.name == user:
             candidates.append("user")
-        if feature.name == item or getattr(feature, "table", None) == "item":
+        shared = item_table is not None and getattr(feature, "table_name", None) == item_table
+        if feature.name == item or getattr(feature, "table", None) == "item" or shared:
             candidates.append("item")
         candidates += [f"{owners[feature.name]}.{feature.name}"] if feature.name in owners else []
         candidates += [f"user.{feature.name}", f"item.{feature.name}"]

@@ -119,6 +119,29 @@ def _ranker():
     return task, request, {"score": task.score(inputs).tolist()}
 
 
+def _din_on_interactions():
+    # DIN as `reczoo train` builds it on interactions: the history shares
+    # the item id's own table.
+    spec = reczoo.FeatureSpec([
+        reczoo.Categorical("user_id", len(USERS) + 1, 8),
+        reczoo.Categorical("item_id", len(ITEMS) + 1, 8),
+        reczoo.Sequence("history", len(ITEMS) + 1, 8, max_length=3, table="item_id"),
+    ])  # fmt: skip
+    task = reczoo.get_model("din", feature_spec=spec, hidden_units=[8])
+    task.vocabularies = {"user": _vocabulary(USERS), "item": _vocabulary(ITEMS)}
+    request = {
+        "user_id": ["user-1", "user-5"],
+        "item_id": ["item-2", "item-39"],
+        "history": [["item-3", "item-4", ""], ["item-7", "not-an-item", "item-9"]],
+    }
+    inputs = {
+        "user_id": np.array([1, 5]),
+        "item_id": np.array([2, 39]),
+        "history": np.array([[0, 3, 4], [0, 7, 9]]),  # known items, left-padded
+    }
+    return task, request, {"score": task.score(inputs).tolist()}
+
+
 def _frappe_preset():
     # The built-in DeepFM of BARS' Frappe_x1: every field by its raw value.
     task = reczoo.from_preset("deepfm_frappe")
@@ -143,6 +166,7 @@ CASES = {
     "bert4rec": lambda: _next_item("bert4rec"),
     "caser": lambda: _next_item("caser"),
     "deepfm": _ranker,
+    "din": _din_on_interactions,
 }
 # The built-in presets (real weights and vocabularies): the slow tier.
 PRESETS = {"deepfm_frappe": _frappe_preset, "sasrec_amazon_games": _games_preset}
