@@ -207,36 +207,7 @@ class Ranker(Task):
                 f"User id {int(bad)} is outside the model's vocabulary: known ids are "
                 f"1..{size - 1}."
             )
-        others = [n for n in spec.names if n not in (user_feature, item_feature)]
-        tables = getattr(self, "side_features", None) or {}
-        if others and features is None and all(n in tables for n in others):
-            # Side features the preset keeps: each user's and item's own.
-            def features(pair_users, pair_items):
-                out = {user_feature: pair_users, item_feature: pair_items}
-                for name in others:
-                    owner, table = tables[name]
-                    values = table[pair_users if owner == "user" else pair_items]
-                    out[name] = values.reshape(-1, 1) if values.dtype.kind == "f" and \
-                        values.ndim == 1 else values  # fmt: skip
-                return out
-
-        if others and others == self._history_inputs(item_feature) and features is None and \
-                self.interactions is not None:  # fmt: skip
-            # A behaviour history (DIN trained on interactions): each user's
-            # recorded items in time order, the last `max_length`.
-            name = others[0]
-            length, known = spec[name].max_length, self.interactions
-
-            def features(pair_users, pair_items):
-                users, where = np.unique(pair_users, return_inverse=True)
-                past = left_pad([known.of(int(u))[-length:] for u in users], length)
-                return {user_feature: pair_users, item_feature: pair_items, name: past[where]}
-
-        if others and features is None:
-            raise ValueError(
-                f"This model reads {others} besides the ids; pass "
-                "`features=lambda users, items: {...}` that looks them up."
-            )
+        features = features or self._known_features()
         if exclude_seen and self.interactions is None:
             raise ValueError(
                 "exclude_seen=True needs what each user has seen: call "
@@ -262,16 +233,45 @@ class Ranker(Task):
             parts.append(topk.top_k(scores, k, ids=catalogue))
         return topk.joined(self, parts, k, raw_ids)
 
-    def _history_inputs(self, item_feature):
-        """The one input besides the ids that is a sequence of the item's
-        table (a behaviour history), as a list; else an empty one."""
-        spec = self.feature_spec
-        names = [n for n in spec.names if n not in self.pair_features]
-        table = spec[item_feature].table_name
-        if len(names) == 1 and isinstance(spec[names[0]], Sequence) and \
-                spec[names[0]].table_name == table:  # fmt: skip
-            return names
-        return []
+    def _known_features(self):
+        """`(users, items) -> inputs` from what the model keeps, for a model
+        that reads more than the id pair (None for one that does not): the
+        side features a preset keeps, each user's and item's own; or a
+        behaviour history (DIN trained on interactions), each user's
+        recorded items in time order, the last `max_length`."""
+        spec, (user_feature, item_feature) = self.feature_spec, self.pair_features
+        others = [n for n in spec.names if n not in (user_feature, item_feature)]
+        if not others:
+            return None
+        tables = getattr(self, "side_features", None) or {}
+        if all(n in tables for n in others):
+
+            def features(pair_users, pair_items):
+                out = {user_feature: pair_users, item_feature: pair_items}
+                for name in others:
+                    owner, table = tables[name]
+                    values = table[pair_users if owner == "user" else pair_items]
+                    out[name] = values.reshape(-1, 1) if values.dtype.kind == "f" and \
+                        values.ndim == 1 else values  # fmt: skip
+                return out
+
+            return features
+        history = spec[others[0]]
+        if len(others) == 1 and isinstance(history, Sequence) and self.interactions is not None \
+                and history.table_name == spec[item_feature].table_name:  # fmt: skip
+            length, known = history.max_length, self.interactions
+
+            def features(pair_users, pair_items):
+                users, where = np.unique(pair_users, return_inverse=True)
+                past = left_pad([known.of(int(u))[-length:] for u in users], length)
+                return {user_feature: pair_users, item_feature: pair_items,
+                        history.name: past[where]}  # fmt: skip
+
+            return features
+        raise ValueError(
+            f"This model reads {others} besides the ids; pass "
+            "`features=lambda users, items: {...}` that looks them up."
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -130,6 +130,10 @@ def test_din_trains_on_interactions_with_histories_made_from_them(tmp_path):
         "history": np.repeat(left_pad([past], 50), 4, axis=0),
     }
     np.testing.assert_allclose(found.scores[0], model.score(rows), rtol=1e-5)
+    # Without recorded interactions there is no history to read: it says so.
+    bare = reczoo.get_model("din", feature_spec=model.feature_spec)
+    with pytest.raises(ValueError, match=r"reads \['history'\] besides the ids"):
+        bare.recommend([user], k=4, exclude_seen=False)
 
 
 def test_a_row_split_of_interactions_is_refused_naming_the_way(tmp_path):
