@@ -225,10 +225,12 @@ def evaluate_retrieval_held_out(task, split, stage, queries, ks=(10,), batch_siz
         metrics = ranking_metrics(scores, labels, ks)
         return metrics, labels.size, time.perf_counter() - start
     seen = split.seen_before(stage)
+    # At most about 2 million scores a chunk, as `evaluate_full`.
+    rows_per_chunk = max(1, min(batch_size, 2_000_000 // max(1, len(vectors) - 1)))
     chunks = []
-    for begin in range(0, len(users), batch_size):
+    for begin in range(0, len(users), rows_per_chunk):
         # Items 1..n: row 0 of the catalogue is padding.
-        scores = query_vectors[begin : begin + batch_size] @ vectors[1:].T
+        scores = query_vectors[begin : begin + rows_per_chunk] @ vectors[1:].T
         labels = np.zeros_like(scores)
         for row in range(len(scores)):
             u = begin + row

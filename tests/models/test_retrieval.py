@@ -13,7 +13,7 @@ from keras import ops
 
 import reczoo
 from reczoo import datasets
-from reczoo.metrics.evaluators import retrieval_metrics
+from reczoo.metrics.evaluators import evaluate_retrieval_held_out, retrieval_metrics
 from reczoo.models.retrieval import remove_accidental_hits
 from reczoo.training import run
 
@@ -207,6 +207,11 @@ def test_under_leave_last_out_a_retriever_ranks_each_held_out_item_as_a_ranker(t
                 scores[row, seen[seen != targets[row]]] = -np.inf
             rank = (scores > scores[np.arange(len(users)), targets][:, None]).sum(axis=1)
         assert result["metrics"]["hr@10"] == pytest.approx(np.mean(rank < 10))
+        # Users in chunks of 7 give the same.
+        chunked, _, _ = evaluate_retrieval_held_out(
+            model, split, "test", {"user_id": users}, (10,), batch_size=7
+        )
+        assert chunked["hr@10"] == pytest.approx(result["metrics"]["hr@10"])
     # A watch history per training row: the user's earlier items.
     result = run("youtube_dnn", data, protocol="ncf", epochs=1, verbose=0)
     features, _ = result.plan.rows("train")
