@@ -75,6 +75,7 @@ BY_EXAMPLES = {
 # file of 100,000 interactions returns its row in minutes whatever the model
 # (`--max_minutes` sets another budget, `--epochs` none).
 DEFAULT_MAX_MINUTES = 4.0
+DEFAULT_ROWS_PER_MINUTE = 50_000
 # Without a recipe, a ranker trained on interactions whose items have fewer
 # than SPARSE_PER_ITEM interactions each on average gets an L2
 # penalty of SPARSE_L2 on its embedding tables (unless it names a
@@ -82,13 +83,12 @@ DEFAULT_MAX_MINUTES = 4.0
 # within an epoch or two and learn little past popularity: on a file of
 # MovieLens latest-small's shape (9,972 movies, 9.9 ratings each;
 # benchmarks/latest_small_shape.py) MF-BPR and NeuMF peaked at validation
-# HR@10 0.387 and 0.36-0.39 against popularity's 0.344. A penalty of 1e-5,
+# HR@10 0.387 and 0.367 against popularity's 0.344. A penalty of 1e-5,
 # 2e-5 and 3e-5 gave them 0.387/0.387, 0.398/0.393 and 0.382/0.402
-# (2e-5 best on average, chosen on validation); DeepFM went from 0.36-0.39
+# (2e-5 best on average, chosen on validation); DeepFM went from 0.372
 # to 0.397 at 3e-5. MovieLens-100K (59 ratings an item) keeps no penalty.
 SPARSE_PER_ITEM = 20
 SPARSE_L2 = 2e-5
-DEFAULT_ROWS_PER_MINUTE = 50_000
 
 
 def is_minutes(value):
