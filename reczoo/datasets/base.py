@@ -409,13 +409,8 @@ class InteractionDataset:
         order, the behaviour a ranker such as DIN reads with each row."""
         order = self.order()
         users, items = self.users[order], self.items[order]
-        position = np.arange(len(order))
         starts = np.searchsorted(users, users, side="left")
-        out = np.zeros((len(order), max_length), dtype="int32")
-        for j in range(max_length):
-            source = position - max_length + j
-            valid = source >= starts
-            out[:, j] = np.where(valid, items[np.clip(source, 0, None)], 0)
+        out = _windows(items, starts, np.arange(len(order)), max_length)
         rows = np.empty_like(out)
         rows[order] = out
         return rows
@@ -436,16 +431,21 @@ class InteractionDataset:
         keys = self.users[order].astype("int64") * span + (own_times - low)
         ends = np.searchsorted(keys, users * span + (times - low), side="left")
         starts = np.searchsorted(keys, users * span, side="left")
-        items = self.items[order]
-        out = np.zeros((len(users), max_length), dtype="int32")
-        for j in range(max_length):
-            source = ends - max_length + j
-            valid = source >= starts
-            out[:, j] = np.where(valid, items[np.clip(source, 0, max(len(items) - 1, 0))], 0)
-        return out
+        return _windows(self.items[order], starts, ends, max_length)
 
     def vocabulary_lists(self):
         return {k: v.to_list() for k, v in self.vocabularies.items()}
+
+
+def _windows(items, starts, ends, max_length):
+    """Rows of `items[starts[i]:ends[i]]`, the last `max_length` of each,
+    left-padded with 0: (len(ends), max_length) int32."""
+    out = np.zeros((len(ends), max_length), dtype="int32")
+    for j in range(max_length):
+        source = ends - max_length + j
+        valid = source >= starts
+        out[:, j] = np.where(valid, items[np.clip(source, 0, max(len(items) - 1, 0))], 0)
+    return out
 
 
 def _column(values):
