@@ -11,6 +11,7 @@ import pytest
 import reczoo
 from reczoo.datasets.preprocessing import build_interactions
 from reczoo.training import RunSettings, run, settings
+from reczoo.training.plans import RankingPlan
 
 
 def build(model, dataset, protocol, overrides=None, **kwargs):
@@ -183,6 +184,51 @@ def test_rankers_get_an_embedding_penalty_where_items_have_few_interactions():
     assert "embeddings_regularizer" not in complete("neumf", 2_000, recipe="neumf/movielens-100k")
     mine = {"class_name": "L2", "config": {"l2": 0.1}}
     assert complete("fm", 2_000, {"embeddings_regularizer": mine})["embeddings_regularizer"] == mine
+
+
+def test_recent_weight_counts_each_users_latest_interactions_more():
+    # Two users, in file order not time order; user 2 has two ratings at one time.
+    data = build_interactions(
+        "recent", np.array([1, 2, 1, 1, 2, 1, 1, 2, 2]), np.array([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        timestamps=np.array([5, 1, 1, 3, 2, 2, 4, 3, 3]), sha256="s" * 64,
+    )  # fmt: skip
+    # User 1's times 1..5 (items 3, 6, 4, 7, 1), user 2's 1, 2, 3, 3 (items 2, 5, 8, 9).
+    rows = data.recent_rows(share=0.4, weight=3)
+    counts = np.bincount(rows, minlength=9)
+    # 40% of 5 is two (times 4 and 5); of 4, 1.6 rounds up to two (the two at time 3).
+    assert counts.tolist() == [3, 1, 1, 1, 1, 1, 3, 3, 3]
+    assert (np.diff(rows) >= 0).all()
+    # At least one each; 0.2 x 15 is three, not four, in floating point.
+    assert np.bincount(data.recent_rows(0.01, 2), minlength=9).tolist() == [2] + [1] * 7 + [2]
+    fifteen = build_interactions("f", np.ones(15, int), np.arange(1, 16), sha256="s" * 64)
+    assert (np.bincount(fifteen.recent_rows(0.2, 2)) == 2).sum() == 3
+
+    split = reczoo.datasets.split(walk(), "loo_full", cache=False)
+    plain = RunSettings.build("bpr_mf", "walk", "loo_full", {}, epochs=1).complete(walk(), split)
+    heavy = RunSettings.build("bpr_mf", "walk", "loo_full", {"recent_weight": 2}, epochs=1)
+    heavy = heavy.complete(walk(), split)
+    assert heavy.recent_share == settings.RECENT_SHARE
+    assert heavy.training()["recent_weight"] == 2 and "recent_weight" not in plain.training()
+    spec = walk().feature_spec(4)
+    base = RankingPlan(walk(), split, spec, "bpr", plain, seed=0)
+    more = RankingPlan(walk(), split, spec, "bpr", heavy, seed=0)
+    extra = (np.bincount(split.train.recent_rows(0.2, 2)) == 2).sum()
+    assert more.samples_per_epoch == base.samples_per_epoch + extra * plain.train_negatives
+    _, labels = more.training_set(1)
+    assert len(labels) == 2 * more.samples_per_epoch
+
+
+def test_recent_weight_is_for_rankers_under_leave_last_out():
+    with pytest.raises(ValueError, match="for rankers under a leave-last-out protocol"):
+        build("sasrec", "movielens-100k", "ncf", {"recent_weight": 2})
+    with pytest.raises(ValueError, match="'random_split'"):
+        build("fm", "movielens-100k", "random_split", {"recent_weight": 2})
+    with pytest.raises(ValueError, match="give recent_weight too"):
+        build("fm", "movielens-100k", "ncf", {"recent_share": 0.5})
+    with pytest.raises(ValueError, match="`recent_weight` must be a positive integer"):
+        build("fm", "movielens-100k", "ncf", {"recent_weight": 1.5})
+    with pytest.raises(ValueError, match=r"`recent_share` must be a number in \(0, 1\]"):
+        build("fm", "movielens-100k", "ncf", {"recent_weight": 2, "recent_share": 0})
 
 
 def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, monkeypatch):

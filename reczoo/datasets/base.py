@@ -415,6 +415,22 @@ class InteractionDataset:
         rows[order] = out
         return rows
 
+    def recent_rows(self, share, weight):
+        """Row indices where each user's latest `share` of interactions (at
+        least one; time order, ties in file order, as `histories`) appear
+        `weight` times and the others once, in row order: `select` them to
+        count a user's recent behaviour more in training."""
+        order = self.order()
+        users = self.users[order]
+        starts = np.searchsorted(users, users, side="left")
+        ends = np.searchsorted(users, users, side="right")
+        from_end = ends - 1 - np.arange(len(order))
+        # 1e-9: 0.2 x 15 is 3.0000000000000004 in floating point, and three are asked.
+        recent = from_end < np.maximum(1, np.ceil(share * (ends - starts) - 1e-9))
+        counts = np.ones(len(order), dtype="int64")
+        counts[order[recent]] = weight
+        return np.repeat(np.arange(len(order)), counts)
+
     def earlier_items(self, users, times, max_length):
         """Each (user, time)'s items of this dataset strictly before `time`,
         the last `max_length`, left-padded with 0: a watch history per row."""

@@ -21,6 +21,7 @@ from reczoo.metrics.evaluators import (
     evaluate_retrieval_held_out,
     evaluate_sampled,
 )
+from reczoo.training.settings import RECENT_SHARE
 
 KS = (5, 10, 20)
 RETRIEVAL_KS = (1, 5, 10, 50, 100)
@@ -40,6 +41,11 @@ class RankingPlan:
     interactions): each training pair gets its user's items before the
     positive (`row_histories`; its negatives the same), each evaluated
     candidate the user's items before the held-out one.
+
+    With `settings.recent_weight`, each user's latest `recent_share` of
+    training interactions is repeated among the positives to count that
+    many times (`InteractionDataset.recent_rows`), each copy with negatives
+    of its own.
     """
 
     def __init__(self, data, split, spec, objective, settings, seed, history=None):
@@ -47,6 +53,13 @@ class RankingPlan:
         self.objective, self.settings, self.seed = objective, settings, seed
         self.leave_one_out = split.protocol.leave_one_out
         self.history = history
+        self.train = split.train if self.leave_one_out else None
+        weighted = None
+        weight = getattr(settings, "recent_weight", None)  # a plain namespace has none
+        if self.leave_one_out and weight:
+            share = getattr(settings, "recent_share", None) or RECENT_SHARE
+            weighted = split.train.recent_rows(share, weight)
+            self.train = split.train.select(weighted)
         if history:
             if not self.leave_one_out:
                 raise ValueError(
@@ -58,6 +71,8 @@ class RankingPlan:
             # The pairs' own inputs; the history is added to them.
             self.pair_spec = spec.subset([n for n in spec.names if n != history])
             self._histories = split.train.row_histories(spec[history].max_length)
+            if weighted is not None:
+                self._histories = self._histories[weighted]
         else:
             self.pair_spec = spec
         self.group = 2 if objective == "bpr" else 1
@@ -73,9 +88,9 @@ class RankingPlan:
                 f"train_negatives={settings.train_negatives}"
             )
         if self.group == 2:
-            n = split.train.num_interactions * settings.train_negatives
+            n = self.train.num_interactions * settings.train_negatives
         elif self.leave_one_out:
-            n = split.train.num_interactions * (1 + settings.train_negatives)
+            n = self.train.num_interactions * (1 + settings.train_negatives)
         else:
             n = len(split.rows("train"))
         self.samples_per_epoch = n
@@ -85,7 +100,7 @@ class RankingPlan:
         """`(features, labels)` of data epoch `epoch` (1, 2, ...)."""
         if self.leave_one_out:
             negatives = self.settings.train_negatives
-            features, labels = self.split.train.training_pairs(
+            features, labels = self.train.training_pairs(
                 negatives, seed=[self.seed, epoch], spec=self.pair_spec, pairwise=self.group == 2
             )
             if self.history:
@@ -117,7 +132,7 @@ class RankingPlan:
         """Endless batches: data epoch `first_epoch`, then the next, ..."""
         # The signature from one row: a whole epoch is drawn only when streamed.
         if self.leave_one_out:
-            train = self.split.train
+            train = self.train
             one = self.data.features_for(train.users[:1], train.items[:1], self.pair_spec)
             if self.history:
                 one[self.history] = self._histories[:1]

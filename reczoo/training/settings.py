@@ -119,6 +119,9 @@ SMALLEST_PERIOD = {"ranking": 0, "next_item": 8_192, "retrieval": 0}
 # and scored test HR@10 0.3164 and 0.2967 (popularity 0.2951); cut at 50,
 # 0.3984 and 0.4000 (benchmarks/results/defaults).
 FULL_SOFTMAX_SCORES = 500_000
+# `recent_weight` given alone counts this share of each user's latest
+# training interactions more.
+RECENT_SHARE = 0.2
 # The longest history adaptive defaults give a next-item model.
 LONGEST_HISTORY = 200
 
@@ -184,6 +187,12 @@ class RunSettings:
     # Next-item models learn only each user's last N training items, the
     # history before them context (fine-tuning on a later window); unset: all.
     train_last_targets: int | None = None
+    # Rankers under a leave-last-out protocol: each user's last
+    # `recent_share` of training interactions (at least one) counts
+    # `recent_weight` times among every epoch's positives, as the held-out
+    # items are each user's latest; unset: every interaction once.
+    recent_weight: int | None = None
+    recent_share: float | None = None
     shuffle_buffer: int | None = None
     # Minutes of training (evaluations included) after which a run stops at
     # the end of an evaluation period, keeping its best weights; unset: none.
@@ -303,8 +312,36 @@ class RunSettings:
                 f"train_last_targets is for next-item models; {self.model!r} is a "
                 f"{self.kind.replace('_', '-')} model."
             )
+        self._validate_recent()
         if self.pretrain and not self.entry.pretraining:
             raise ValueError(f"Model {self.model!r} has no pre-training; drop pretrain=true.")
+
+    def _validate_recent(self):
+        weight, share = self.recent_weight, self.recent_share
+        if weight is None:
+            if share is not None:
+                raise ValueError(
+                    f"recent_share={share!r} says which interactions recent_weight counts "
+                    "more; give recent_weight too (an integer, 2 or more)."
+                )
+            return
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+            raise ValueError(
+                f"`recent_weight` must be a positive integer. Received: recent_weight={weight!r}"
+            )
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1
+        ):
+            raise ValueError(
+                f"`recent_share` must be a number in (0, 1]. Received: recent_share={share!r}"
+            )
+        if self.kind != "ranking" or not self.protocol.leave_one_out:
+            raise ValueError(
+                "recent_weight counts each user's latest training interactions more, for "
+                "rankers under a leave-last-out protocol (ncf, loo_full, ...); "
+                f"{self.model!r} is a {self.kind.replace('_', '-')} model under "
+                f"{self.protocol.name!r}."
+            )
 
     def replace(self, **changes):
         """A copy with `changes` (model settings by name go in `model_settings`)."""
@@ -323,6 +360,8 @@ class RunSettings:
         entry, changes, model = self.entry, {}, {}
         if self.recipe is None and self.epochs is None and self.max_minutes is None:
             changes["max_minutes"] = default_max_minutes(data.num_interactions)
+        if self.recent_weight is not None and self.recent_share is None:
+            changes["recent_share"] = RECENT_SHARE
         if getattr(data, "declared_features", False) and "side_features" not in self.overrides:
             # Item or user tables given with your data are there to be used.
             changes["side_features"] = True
@@ -393,7 +432,7 @@ class RunSettings:
 
 _FIELDS = {f.name for f in dataclasses.fields(RunSettings)}
 _OPTIONAL = ("eval_every_examples", "max_evaluations", "eval_share", "pretrain", "train_last_targets",
-             "shuffle_buffer", "max_minutes")  # fmt: skip
+             "recent_weight", "recent_share", "shuffle_buffer", "max_minutes")  # fmt: skip
 TRAINING_FIELDS = tuple(
     f.name for f in dataclasses.fields(RunSettings) if f.name in EPOCH_BASE or f.name in _OPTIONAL
 )

@@ -101,6 +101,16 @@ def test_din_trains_on_interactions_with_histories_made_from_them(tmp_path):
         positive = labels == 1
         rows = features["history"][positive]
         assert not (rows == features["item_id"][positive][:, None]).all(axis=1).any()
+    # Recent interactions counted more (`recent_weight`): each copy keeps its history.
+    settings = types.SimpleNamespace(train_negatives=1, batch_size=16, recent_weight=3,
+                                     recent_share=0.5)  # fmt: skip
+    plan = RankingPlan(data, split, spec, "binary", settings, seed=0, history="history")
+    features, labels = plan.training_set(1)
+    weighted = split.train.recent_rows(0.5, 3)
+    n = len(weighted)
+    assert n > split.train.num_interactions
+    np.testing.assert_array_equal(features["history"][:n], expected[weighted])
+    np.testing.assert_array_equal(features["item_id"][:n], split.train.items[weighted])
     # Each candidate is scored with its user's items before the held-out one.
     for stage in ("valid", "test"):
         seen = []
