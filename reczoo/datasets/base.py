@@ -415,21 +415,28 @@ class InteractionDataset:
         rows[order] = out
         return rows
 
+    def from_end(self):
+        """Each interaction's place in its user's time order counted from the
+        latest (0; ties in file order, as `histories`), and its user's count
+        of interactions: two int64 arrays in the dataset's row order."""
+        order = self.order()
+        users = self.users[order]
+        starts = np.searchsorted(users, users, side="left")
+        ends = np.searchsorted(users, users, side="right")
+        places, counts = np.empty(len(order), "int64"), np.empty(len(order), "int64")
+        places[order] = ends - 1 - np.arange(len(order))
+        counts[order] = ends - starts
+        return places, counts
+
     def recent_rows(self, share, weight):
         """Row indices where each user's latest `share` of interactions (at
         least one; time order, ties in file order, as `histories`) appear
         `weight` times and the others once, in row order: `select` them to
         count a user's recent behaviour more in training."""
-        order = self.order()
-        users = self.users[order]
-        starts = np.searchsorted(users, users, side="left")
-        ends = np.searchsorted(users, users, side="right")
-        from_end = ends - 1 - np.arange(len(order))
+        places, counts = self.from_end()
         # 1e-9: 0.2 x 15 is 3.0000000000000004 in floating point, and three are asked.
-        recent = from_end < np.maximum(1, np.ceil(share * (ends - starts) - 1e-9))
-        counts = np.ones(len(order), dtype="int64")
-        counts[order[recent]] = weight
-        return np.repeat(np.arange(len(order)), counts)
+        recent = places < np.maximum(1, np.ceil(share * counts - 1e-9))
+        return np.repeat(np.arange(len(places)), np.where(recent, weight, 1))
 
     def earlier_items(self, users, times, max_length):
         """Each (user, time)'s items of this dataset strictly before `time`,

@@ -404,14 +404,8 @@ def _leave_one_out(dataset, protocol, seed, cache):
             f"{dataset.name!r} has that many (the most is {int(lengths.max(initial=0))}). "
             "Use a row split such as random_split, or more data per user."
         )
-    order = dataset.order()
-    # Rank of each interaction within its user's time order, from the end.
-    users_sorted = dataset.users[order]
-    position = np.empty(len(order), dtype="int64")
-    starts = np.searchsorted(users_sorted, users_sorted, side="left")
-    position[order] = np.arange(len(order)) - starts
-    from_end = lengths[dataset.users] - 1 - position
-    held_out = (lengths[dataset.users] >= protocol.min_interactions) & (from_end < 2)
+    from_end, counts = dataset.from_end()
+    held_out = (counts >= protocol.min_interactions) & (from_end < 2)
     train = dataset.select(~held_out)
     valid_items = np.array([histories[u][-2] for u in eligible], dtype="int32")
     test_items = np.array([histories[u][-1] for u in eligible], dtype="int32")
