@@ -322,7 +322,7 @@ class RunSettings:
             if share is not None:
                 raise ValueError(
                     f"recent_share={share!r} says which interactions recent_weight counts "
-                    "more; give recent_weight too (an integer, 2 or more)."
+                    "more; give recent_weight too (how many times they count: 2, 3, ...)."
                 )
             return
         if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
