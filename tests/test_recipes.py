@@ -224,11 +224,33 @@ def test_recent_weight_is_for_rankers_under_leave_last_out():
     with pytest.raises(ValueError, match="'random_split'"):
         build("fm", "movielens-100k", "random_split", {"recent_weight": 2})
     with pytest.raises(ValueError, match="give recent_weight too"):
-        build("fm", "movielens-100k", "ncf", {"recent_share": 0.5})
+        build("mlp", "movielens-100k", "ncf", {"recent_share": 0.5})
+    with pytest.raises(ValueError, match="give recent_weight too"):
+        build("fm", "movielens-100k", "ncf", {"recent_share": 0.5}, epochs=5)
     with pytest.raises(ValueError, match="`recent_weight` must be a positive integer"):
         build("fm", "movielens-100k", "ncf", {"recent_weight": 1.5})
     with pytest.raises(ValueError, match=r"`recent_share` must be a number in \(0, 1\]"):
         build("fm", "movielens-100k", "ncf", {"recent_weight": 2, "recent_share": 0})
+
+
+def test_the_factorisation_rankers_default_runs_count_recent_interactions_more():
+    # MF-BPR, GMF and FM: their default run under leave-last-out only.
+    for model in ("bpr_mf", "gmf", "fm"):
+        assert build(model, "walk", "loo_full").recent_weight == 3
+        assert build(model, "walk", "loo_full", {"recent_share": 0.5}).recent_share == 0.5
+        assert build(model, "walk", "loo_full", epochs=5).recent_weight is None
+        assert build(model, "walk", "random_split").recent_weight is None
+    # A recipe (NCF's procedure on MovieLens-100K), another model, or your value.
+    assert build("bpr_mf", "movielens-100k", "loo_full").recipe is not None
+    assert build("bpr_mf", "movielens-100k", "loo_full").recent_weight is None
+    assert build("mlp", "walk", "loo_full").recent_weight is None
+    assert build("fm", "walk", "loo_full", {"recent_weight": 2}).recent_weight == 2
+    # 1 counts every interaction once: the plan trains on the split as it is.
+    split = reczoo.datasets.split(walk(), "loo_full", cache=False)
+    once = build("bpr_mf", "walk", "loo_full", {"recent_weight": 1}).complete(walk(), split)
+    assert once.training()["recent_weight"] == 1
+    plan = RankingPlan(walk(), split, walk().feature_spec(4), "bpr", once, seed=0)
+    assert plan.train is split.train
 
 
 def test_a_run_without_recipe_counts_examples_and_returns_the_model(tmp_path, monkeypatch):

@@ -56,7 +56,7 @@ class RankingPlan:
         self.train = split.train if self.leave_one_out else None
         weighted = None
         weight = getattr(settings, "recent_weight", None)  # a plain namespace has none
-        if self.leave_one_out and weight:
+        if self.leave_one_out and weight and weight > 1:  # 1: every interaction once
             share = getattr(settings, "recent_share", None) or RECENT_SHARE
             weighted = split.train.recent_rows(share, weight)
             self.train = split.train.select(weighted)

@@ -190,7 +190,9 @@ class RunSettings:
     # Rankers under a leave-last-out protocol: each user's last
     # `recent_share` of training interactions (at least one) counts
     # `recent_weight` times among every epoch's positives, as the held-out
-    # items are each user's latest; unset: every interaction once.
+    # items are each user's latest; unset or 1: every interaction once
+    # (MF-BPR, GMF and FM default to 3 in their default runs:
+    # `reczoo.models.procedures.RECENT_DEFAULTS`).
     recent_weight: int | None = None
     recent_share: float | None = None
     shuffle_buffer: int | None = None
@@ -261,7 +263,7 @@ class RunSettings:
         protocol = get_protocol(protocol)
         check_fits(protocol, entry.kind, model)
         found = _recipe(model, dataset, protocol.name, recipe)
-        training, model_settings = _layered(entry, found, overrides, epochs)
+        training, model_settings = _layered(entry, found, overrides, epochs, protocol)
         registry.route_settings(model, model_settings)
         named = (
             found.name if found is not None and (recipe is not None or not found.default) else None
@@ -456,9 +458,11 @@ def _recipe(model, dataset, protocol, recipe):
     return found
 
 
-def _layered(entry, recipe, overrides, epochs):
+def _layered(entry, recipe, overrides, epochs, protocol):
     """`(training settings, model settings)`: the recipe's or the defaults,
-    then the user's overrides, then `epochs`."""
+    then the user's overrides, then `epochs`. A model's `recent_weight` among
+    its `run_defaults` is for its default run (no epochs) under a
+    leave-last-out `protocol` only."""
     if recipe is not None:
         unknown = sorted(set(recipe.training) - set(TRAINING_FIELDS))
         if unknown:
@@ -467,8 +471,11 @@ def _layered(entry, recipe, overrides, epochs):
         model_settings = dict(recipe.model_settings)
     else:
         training = {**EPOCH_BASE, **KIND_BASE[entry.kind], **entry.run_defaults}
-        if epochs is None and "epochs" not in overrides:
+        adaptive = epochs is None and "epochs" not in overrides
+        if adaptive:
             training.update(epochs=None, eval_every=None, **BY_EXAMPLES[entry.kind])
+        if not (adaptive and protocol.leave_one_out):
+            training.pop("recent_weight", None)
         model_settings = {}
     for key, value in overrides.items():
         (training if key in TRAINING_FIELDS else model_settings)[key] = value

@@ -1,6 +1,7 @@
 """MF-BPR (matrix factorization trained on Bayesian personalised ranking): registration."""
 
 from reczoo.models.procedures import (
+    RECENT_DEFAULTS,
     l2,
     register_ncf_ml100k,
 )
@@ -15,6 +16,7 @@ register_model(
     tags=("collaborative-filtering", "matrix-factorization", "implicit", "bpr"),
     description="The dot product of user and item embeddings plus an item bias, trained on BPR.",
     task_defaults={"objective": "bpr"},
+    run_defaults=RECENT_DEFAULTS,  # its default run under leave-last-out
     # XLA: a training step of MF-BPR is a few dozen tiny ops, whose per-op
     # cost XLA's fusion removes. On the 2-core CPU, 5 epochs of MovieLens-100K
     # (ncf, width 64, batch 256) trained 2.6x faster with the same metrics;

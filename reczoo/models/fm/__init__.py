@@ -1,6 +1,6 @@
 """FM: registration and recipes."""
 
-from reczoo.models.procedures import BARS_SOURCE, BARS_TRAINING, l2
+from reczoo.models.procedures import BARS_SOURCE, BARS_TRAINING, RECENT_DEFAULTS, l2
 from reczoo.registry import Recipe, register_model, register_recipe
 
 register_model(
@@ -11,6 +11,7 @@ register_model(
     paper="Rendle. Factorization Machines. ICDM 2010.",
     tags=("ctr", "rating", "factorization-machine"),
     description="Bias, linear term and pairwise factorized interactions of all fields.",
+    run_defaults=RECENT_DEFAULTS,  # its default run under leave-last-out
 )
 
 # BARS' FM_frappe_x1 regularisation (FuxiCTR 5e-6 on both terms).

@@ -3,6 +3,7 @@
 from reczoo.models.procedures import (
     NCF_ML1M_SOURCE,
     NCF_ML1M_TRAINING,
+    RECENT_DEFAULTS,
     register_ncf_ml100k,
 )
 from reczoo.registry import Recipe, register_model, register_recipe
@@ -18,6 +19,7 @@ register_model(
     # XLA: a running epoch of MovieLens-100K (ncf, batch 2048) took 0.35 s
     # compiled against 0.51 s op by op on a 2-core AVX-512 EPYC, same loss.
     compile_defaults={"jit_compile": True},
+    run_defaults=RECENT_DEFAULTS,  # its default run under leave-last-out
 )
 
 register_ncf_ml100k("gmf", {"learning_rate": 1e-3}, batch_size=2048, embedding_dim=64)
