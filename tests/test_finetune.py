@@ -156,3 +156,24 @@ def test_data_of_another_kind_is_refused_naming_the_features():
 
     with pytest.raises(PresetError, match=r"missing: \['genre'\], new: none"):
         transfer(fm("user_id", "item_id", "genre"), fm("user_id", "item_id"), {})
+
+
+def test_a_presets_recent_weighting_stays_with_its_leave_last_out_protocol(tmp_path):
+    # MF-BPR, GMF and FM's default runs weight recent interactions under
+    # leave-last-out; fine-tuning under a split of rows drops that setting.
+    rng = np.random.default_rng(0)
+    lines = ["user_id,item_id,stars,ts"]
+    for u in range(30):
+        for t, i in enumerate(rng.choice(40, size=8, replace=False)):
+            lines.append(f"u{u},i{i},{1 + (u * i) % 5},{t}")
+    (tmp_path / "rated.csv").write_text("\n".join(lines) + "\n")
+    rated = datasets.load_interactions(tmp_path / "rated.csv", rating="stars", time="ts")
+    reczoo.run("fm", rated, protocol="loo_full", epochs=1, verbose=0, recent_weight=2,
+               output=tmp_path / "fm", embedding_dim=8)  # fmt: skip
+    again = finetune(tmp_path / "fm", rated, epochs=1, verbose=0)
+    assert again["hyperparameters"]["recent_weight"] == 2
+    rows = finetune(
+        tmp_path / "fm", rated, protocol="random_split", epochs=1, verbose=0, objective="regression"
+    )  # its ratings, as a split of rows reads them
+    assert "recent_weight" not in rows["hyperparameters"]
+    assert "recent_share" not in rows["hyperparameters"]

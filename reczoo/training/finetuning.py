@@ -20,6 +20,7 @@ import numpy as np
 from keras import ops
 
 from reczoo import datasets, registry
+from reczoo.datasets.protocols import get_protocol
 from reczoo.presets import PresetError, check_output, from_preset
 from reczoo.training.runner import run
 
@@ -290,6 +291,12 @@ def finetune(
     settings = _settings(parent, entry, learning_rate, epochs, overrides)
     data, growth = aligned(data, parent.vocabularies, model, settings)
     protocol = protocol or meta["protocol"]
+    if not get_protocol(protocol).leave_one_out:
+        # The preset's weighting of each user's latest interactions is for a
+        # leave-last-out protocol (MF-BPR's default run has it), not this one.
+        for key in ("recent_weight", "recent_share"):
+            if key not in overrides:
+                settings.pop(key, None)
 
     def warm_start(task, plan):
         trained = _trained_ids(plan.data, plan.split, growth)
