@@ -202,6 +202,18 @@ CASES = [
         [*TRAIN, "--strategy=mirrored", "--cpu_devices=0"],
         "--cpu_devices must be 1 or more",
     ),
+    (
+        "a split of rows of interactions without ratings",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--protocol=random_split", "--epochs=1"],
+        "every row of the interactions 'clicks' is a positive",
+    ),
+    (
+        "regression without ratings",
+        {"clicks.csv": GOOD},
+        [*TRAIN, "--protocol=random_split", "--epochs=1", "--set=objective=regression"],
+        "objective=regression predicts ratings, and 'clicks' has none",
+    ),
 ]
 
 

@@ -27,6 +27,26 @@ KS = (5, 10, 20)
 RETRIEVAL_KS = (1, 5, 10, 50, 100)
 
 
+def _check_rows_objective(data, protocol, objective):
+    """Refuses, before any training, a ranker on a split of an interactions
+    file's rows that has nothing to learn: every row is a positive."""
+    if objective == "regression":
+        if data.ratings is None:
+            raise ValueError(
+                f"objective=regression predicts ratings, and {data.name!r} has none: give the "
+                "ratings column (--rating_col), or use a leave-last-out protocol (ncf, "
+                "loo_full, ...), which samples negatives for each interaction."
+            )
+        return
+    raise ValueError(
+        f"Under {protocol!r}, a split of rows, every row of the interactions {data.name!r} "
+        f"is a positive: objective={objective} has nothing to tell them from, nor AUC to "
+        "measure. Use a leave-last-out protocol (ncf, loo_full, ...), which samples "
+        "negatives for each interaction, or predict the ratings (--rating_col, "
+        "objective=regression)."
+    )
+
+
 class RankingPlan:
     """A `Ranker` on (user, item) pairs or a CTR table.
 
@@ -82,6 +102,8 @@ class RankingPlan:
                 f"of interactions, under a leave-last-out protocol; {split.protocol.name!r} "
                 f"is a {split.protocol.kind}. Use ncf, loo_full, ... or objective=binary."
             )
+        if not self.leave_one_out and data.kind == "interactions":
+            _check_rows_objective(data, split.protocol.name, objective)
         if objective == "bpr" and settings.train_negatives < 1:
             raise ValueError(
                 "The BPR objective needs at least one negative per positive. Received: "
