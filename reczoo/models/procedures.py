@@ -18,12 +18,12 @@ def l2(value):
 # user's latest, and these models have no notion of order. Mean test HR@10
 # with it against without, by seed-paired default runs (benchmarks/README.md,
 # "Default runs on your file"): on MovieLens-100K's u.data under ncf (3
-# seeds) MF-BPR +0.027, FM +0.023, GMF +0.005, under loo_full (2 seeds) FM
-# +0.021, GMF +0.017, MF-BPR +0.001; on the latest-small-shaped file under
-# ncf (3 seeds) FM +0.008, MF-BPR +0.006, GMF +0.004. Their validation
-# HR@10 rose on average in each. The deep rankers are left out: on the
-# latest-small-shaped file MLP, FinalMLP and AutoInt+ lost test HR@10 with
-# it under both seeds tried (DeepFM and NeuMF under the one tried).
+# seeds) MF-BPR +0.027, FM +0.023, GMF +0.005, under loo_full (3 seeds) FM
+# +0.017, GMF +0.007, MF-BPR +0.003; on the latest-small-shaped file under
+# ncf (5 seeds) MF-BPR +0.005, FM +0.005, GMF -0.002 (level within its
+# spread of 0.02 between seeds). Their mean validation HR@10 rose in each.
+# The deep rankers are left out: on the latest-small-shaped file MLP,
+# FinalMLP and AutoInt+ lost 0.02-0.04 test HR@10 with it over two seeds.
 RECENT_DEFAULTS = {"recent_weight": 3}
 
 # BARS (FuxiCTR) trains with embedding size 10, batch 4096, Adam 1e-3, up to
