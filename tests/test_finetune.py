@@ -14,15 +14,16 @@ from reczoo.training.finetuning import KeepRows, finetune, transfer
 SETTINGS = {"embedding_dim": 8, "max_length": 8, "batch_size": 16}
 
 
-def _log(path, users, items, seed):
-    """A click log: each user clicks 8 items in time order."""
+def _log(path, users, items, seed, rated=False):
+    """A click log: each user clicks 8 items in time order (`rated`: with
+    stars, 1 to 5)."""
     rng = np.random.default_rng(seed)
-    lines = ["user_id,item_id,ts"]
+    lines = ["user_id,item_id,ts" + ",stars" * rated]
     for u in users:
         for t, i in enumerate(rng.choice(items, size=8, replace=False)):
-            lines.append(f"u{u},i{i},{t}")
+            lines.append(f"u{u},i{i},{t}" + f",{1 + (u * i) % 5}" * rated)
     path.write_text("\n".join(lines) + "\n")
-    return datasets.load_interactions(path, time="ts")
+    return datasets.load_interactions(path, time="ts", rating="stars" if rated else None)
 
 
 @pytest.fixture(scope="module")
@@ -161,13 +162,7 @@ def test_data_of_another_kind_is_refused_naming_the_features():
 def test_a_presets_recent_weighting_stays_with_its_leave_last_out_protocol(tmp_path):
     # MF-BPR, GMF and FM's default runs weight recent interactions under
     # leave-last-out; fine-tuning under a split of rows drops that setting.
-    rng = np.random.default_rng(0)
-    lines = ["user_id,item_id,stars,ts"]
-    for u in range(30):
-        for t, i in enumerate(rng.choice(40, size=8, replace=False)):
-            lines.append(f"u{u},i{i},{1 + (u * i) % 5},{t}")
-    (tmp_path / "rated.csv").write_text("\n".join(lines) + "\n")
-    rated = datasets.load_interactions(tmp_path / "rated.csv", rating="stars", time="ts")
+    rated = _log(tmp_path / "rated.csv", range(30), range(40), seed=0, rated=True)
     reczoo.run("fm", rated, protocol="loo_full", epochs=1, verbose=0, recent_weight=2,
                output=tmp_path / "fm", embedding_dim=8)  # fmt: skip
     again = finetune(tmp_path / "fm", rated, epochs=1, verbose=0)
