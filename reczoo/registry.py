@@ -66,12 +66,13 @@ class ModelEntry:
 
     `defaults` are backbone arguments and `task_defaults` task arguments,
     both overridable by `get_model`. `run_defaults` are run settings that
-    belong to the architecture itself (Caser's window of 5 items), applied
-    where no recipe fits; a `recent_weight` among them only to the default
-    run (no epochs given) under a leave-last-out protocol. `initializer` (`"module:function"`) sets a built
-    task's weights from the settings it names (`init_settings`), such as
-    NeuMF's trained GMF and MLP; `pretraining` (`"module:function"`) names
-    the runs that train those first (`reczoo train --set=pretrain=true`).
+    belong to the model itself (Caser's window of 5 items), applied where no
+    recipe fits; a `recent_weight` among them only to the default run (no
+    epochs given) under a leave-last-out protocol. `initializer`
+    (`"module:function"`) sets a built task's weights from the settings it
+    names (`init_settings`), such as NeuMF's trained GMF and MLP;
+    `pretraining` (`"module:function"`) names the runs that train those
+    first (`reczoo train --set=pretrain=true`).
     """
 
     name: str
