@@ -288,15 +288,9 @@ def finetune(
     entry = registry.model_info(model)
     data = datasets.load(dataset) if isinstance(dataset, str) else dataset
     data = _same_columns(parent, data, meta) if data.kind == "ctr" else data
-    settings = _settings(parent, entry, learning_rate, epochs, overrides)
-    data, growth = aligned(data, parent.vocabularies, model, settings)
     protocol = protocol or meta["protocol"]
-    if not get_protocol(protocol).leave_one_out:
-        # The preset's weighting of each user's latest interactions is for a
-        # leave-last-out protocol (MF-BPR's default run has it), not this one.
-        for key in ("recent_weight", "recent_share"):
-            if key not in overrides:
-                settings.pop(key, None)
+    settings = _settings(parent, entry, learning_rate, epochs, overrides, protocol)
+    data, growth = aligned(data, parent.vocabularies, model, settings)
 
     def warm_start(task, plan):
         trained = _trained_ids(plan.data, plan.split, growth)
@@ -316,12 +310,17 @@ def finetune(
     return result
 
 
-def _settings(parent, entry, learning_rate, epochs, overrides):
+def _settings(parent, entry, learning_rate, epochs, overrides, protocol):
     """The run settings of a fine-tuning: the preset's, without what only its
-    own training needed (pretraining, initializer settings), with the
-    learning rate (default: a share of the preset's) and the overrides."""
+    own training needed (pretraining, initializer settings, and its weighting
+    of each user's latest interactions where `protocol` is not
+    leave-last-out), with the learning rate (default: a share of the
+    preset's) and the overrides."""
     settings = dict(parent.preset_metadata["hyperparameters"])
-    for key in ("pretrain", *entry.init_settings):
+    dropped = ["pretrain", *entry.init_settings]
+    if not get_protocol(protocol).leave_one_out:
+        dropped += ["recent_weight", "recent_share"]
+    for key in dropped:
         settings.pop(key, None)
     if learning_rate is None:
         learning_rate = float(ops.convert_to_numpy(parent.optimizer.learning_rate))
