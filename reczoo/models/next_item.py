@@ -196,6 +196,8 @@ class NextItem(Task):
         if not self.backbone.per_position:
             states = ops.expand_dims(states, 1)
             targets = ops.reshape(targets, (-1, 1))
+        if self.loss_name == "ce" and self._gathers_targets():
+            states, targets = self._target_positions(states, targets)
         mask = ops.cast(ops.not_equal(targets, 0), states.dtype)
         if self.loss_name == "ce":
             logits = ops.matmul(states, ops.transpose(table))
@@ -245,6 +247,32 @@ class NextItem(Task):
             # grouped by length and hold different numbers of positions.
             return ops.sum(losses * mask) / self.normalize_by
         return ops.sum(losses * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+    def _gathers_targets(self):
+        """Whether the full softmax scores only the positions with a target.
+
+        A masked-item backbone (BERT4Rec) has a target at the masked share
+        of its positions only (a fifth by default), and scoring the whole
+        catalogue at every position spends the rest of a step's largest
+        product on positions the loss then drops. The positions are gathered
+        where the graph may take a shape known only at run time: TensorFlow
+        op by op. Compiled with XLA, and under JAX, every position is scored
+        and masked, the same loss."""
+        return (
+            self.backbone.predicts_masked
+            and keras.backend.backend() == "tensorflow"
+            and not getattr(self, "jit_compile", False)
+        )
+
+    @staticmethod
+    def _target_positions(states, targets):
+        """`(states, targets)` of the positions with a target, as (n, 1, dim)
+        and (n, 1)."""
+        dim = ops.shape(states)[-1]
+        targets = ops.reshape(targets, (-1,))
+        keep = ops.nonzero(ops.not_equal(targets, 0))[0]
+        states = ops.take(ops.reshape(states, (-1, dim)), keep, axis=0)
+        return ops.expand_dims(states, 1), ops.expand_dims(ops.take(targets, keep, axis=0), 1)
 
     def _features(self, histories):
         if isinstance(histories, dict):

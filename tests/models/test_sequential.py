@@ -62,6 +62,30 @@ def test_full_softmax_loss_by_hand():
     assert compute(model, states, [[2, 0]]) == pytest.approx(expected, rel=1e-5)
 
 
+def test_masked_full_softmax_scores_only_the_masked_positions_by_hand():
+    # BERT4Rec's full softmax op by op gathers the positions with a target
+    # before scoring the catalogue: the same loss as every position scored
+    # and the others masked, which XLA (and JAX) compute.
+    spec = reczoo.FeatureSpec([reczoo.Sequence("history", 5, 2, max_length=3, table="item")])
+    model = reczoo.get_model("bert4rec", feature_spec=spec, seed=0)
+    model.compile()
+    # Items 1..3; row 0 is padding and row 4 the mask token, never a prediction.
+    table = [[100.0, 100.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [50.0, 50.0]]
+    model.item_embedding.embeddings.assign(np.asarray(table, dtype="float32"))
+    states = [[[2.0, 1.0], [0.0, 0.0], [1.0, 3.0]], [[5.0, 5.0], [0.5, -1.0], [0.0, 2.0]]]
+    targets = [[2, 0, 1], [0, 3, 0]]
+    expected = []
+    for state, target in [((2.0, 1.0), 2), ((1.0, 3.0), 1), ((0.5, -1.0), 3)]:
+        logits = np.asarray(table[1:4]) @ np.asarray(state)
+        expected.append(np.log(np.exp(logits).sum()) - logits[target - 1])
+    assert model._gathers_targets() == (keras.backend.backend() == "tensorflow")
+    gathered = compute(model, states, targets)
+    model.jit_compile = True
+    assert not model._gathers_targets()
+    assert gathered == pytest.approx(np.mean(expected), rel=1e-5)
+    assert compute(model, states, targets) == pytest.approx(gathered, rel=1e-6)
+
+
 def test_bce_loss_by_hand():
     # All items share one embedding, so whichever negative is drawn its logit
     # equals the positive's: each position costs -log s(z) - log(1 - s(z)).
