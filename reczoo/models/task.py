@@ -95,7 +95,7 @@ class Task(keras.Model):
         Args:
             optimizer: `"auto"` for Adam, a Keras optimizer config (a dict
                 such as `{"class_name": "Adam", "config": {"beta_2": 0.98}}`;
-                `"LazyAdam"` names `reczoo.optimizers.LazyAdam`), or any
+                `"LazyAdam"` and `"Adagrad"` name `reczoo.optimizers`' classes), or any
                 Keras optimizer.
             loss: `"auto"` for the task's loss, or any Keras loss.
             metrics: `"auto"` for the task's metrics, or a list.
@@ -117,8 +117,15 @@ class Task(keras.Model):
                 config["learning_rate"] = learning_rate
             from reczoo.optimizers import CUSTOM_OBJECTS
 
-            optimizer = keras.optimizers.deserialize(
-                {**optimizer, "config": config}, custom_objects=CUSTOM_OBJECTS
+            # reczoo's own classes first: Keras' deserialize would take its
+            # own "Adagrad" over reczoo's.
+            own = CUSTOM_OBJECTS.get(optimizer.get("class_name"))
+            optimizer = (
+                own.from_config(config)
+                if own
+                else keras.optimizers.deserialize(
+                    {**optimizer, "config": config}, custom_objects=CUSTOM_OBJECTS
+                )
             )
         elif optimizer == "auto":
             optimizer = keras.optimizers.Adam(
