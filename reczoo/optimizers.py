@@ -145,31 +145,11 @@ def _read(variable):
     return variable.value if isinstance(variable, keras.Variable) else variable
 
 
-def _rows_and_sums(gradient):
-    """`(rows, sums)`: each slice's row and the sum of all the slices of
-    that row, one entry per slice (so with the batch's static length, which
-    XLA needs: `tf.unique` has none)."""
-    import tensorflow as tf
-
-    indices = tf.reshape(gradient.indices, [-1])
-    values = tf.reshape(gradient.values, [tf.shape(indices)[0], -1])
-    order = tf.argsort(indices, stable=True)
-    ordered = tf.gather(indices, order)
-    starts = tf.concat([[1], tf.cast(ordered[1:] != ordered[:-1], tf.int32)], axis=0)
-    segment = tf.cumsum(starts) - 1  # the position of each slice's row among the distinct rows
-    n = tf.shape(indices)[0]
-    sums = tf.math.unsorted_segment_sum(tf.gather(values, order), segment, n)
-    per_slice = tf.gather(sums, segment)
-    shape = tf.concat([[n], tf.shape(gradient.values)[1:]], axis=0)
-    return ordered, tf.reshape(per_slice, shape)
-
-
-def summed_slices(gradient):
-    """`gradient` (a `tf.IndexedSlices`) with one slice per distinct row,
-    holding the sum of that row's slices, and zero slices at row 0 after
-    them: the same length as `gradient`, so that XLA, which needs static
-    shapes (`tf.unique` has none), compiles it. A zero slice adds nothing to
-    any optimizer's update."""
+def _segments(gradient):
+    """`(ordered, segment, sums)` of a `tf.IndexedSlices`: its rows sorted,
+    each sorted slice's place among the distinct rows, and each distinct
+    row's summed slices (first, then zeros: as many as there are slices,
+    the batch's static length, which XLA needs; `tf.unique` has none)."""
     import tensorflow as tf
 
     indices = tf.reshape(gradient.indices, [-1])
@@ -179,9 +159,31 @@ def summed_slices(gradient):
     ordered = tf.gather(indices, order)
     first = tf.ones_like(ordered[:1], dtype=tf.int32)  # empty when there are no slices
     starts = tf.concat([first, tf.cast(ordered[1:] != ordered[:-1], tf.int32)], axis=0)
-    segment = tf.cumsum(starts) - 1  # each sorted slice's place among the distinct rows
-    distinct = tf.reduce_max(tf.concat([segment, [-1]], axis=0)) + 1
+    segment = tf.cumsum(starts) - 1
     sums = tf.math.unsorted_segment_sum(tf.gather(values, order), segment, n)
+    return ordered, segment, sums
+
+
+def _rows_and_sums(gradient):
+    """`(rows, sums)`: each slice's row and the sum of all the slices of
+    that row, one entry per slice."""
+    import tensorflow as tf
+
+    ordered, segment, sums = _segments(gradient)
+    shape = tf.concat([tf.shape(segment), tf.shape(gradient.values)[1:]], axis=0)
+    return ordered, tf.reshape(tf.gather(sums, segment), shape)
+
+
+def summed_slices(gradient):
+    """`gradient` (a `tf.IndexedSlices`) with one slice per distinct row,
+    holding the sum of that row's slices, and zero slices at row 0 after
+    them: the same length as `gradient`, so that XLA, which needs static
+    shapes, compiles it. A zero slice adds nothing to any optimizer's update."""
+    import tensorflow as tf
+
+    ordered, segment, sums = _segments(gradient)
+    n = tf.shape(segment)[0]
+    distinct = tf.reduce_max(tf.concat([segment, [-1]], axis=0)) + 1
     # The segments past the distinct rows are empty: their max is the
     # dtype's lowest value, replaced by row 0 (their sums are zero).
     rows = tf.math.unsorted_segment_max(ordered, segment, n)
