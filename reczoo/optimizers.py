@@ -28,7 +28,7 @@ class Adagrad(keras.optimizers.Adagrad):
 
     The TF Recommenders tutorial trains with Adagrad (tf-keras, which sums
     the slices): with Keras' own, reczoo's `two_tower-tfrs-tutorial` recipe
-    scored test top-10 accuracy 0.0201 against TF Recommenders' 0.0218 over
+    scored test top-10 accuracy 0.0202 against TF Recommenders' 0.0218 over
     five seeds; with this one, 0.0212 (benchmarks/README.md).
 
     Args:
