@@ -215,7 +215,7 @@ def _peer_table(rows, dataset, protocol):
         *_head(header),
     ]
     for ours, theirs in sorted(
-        pairs, key=lambda p: (p[1]["label"], _precision(p[0]), p[1]["seed"])
+        pairs, key=lambda p: (p[1]["label"], _pair_name(p[0]), p[1]["seed"])
     ):
         ratio = ours["train_samples_per_sec"] / theirs["train_samples_per_sec"]
         reach = time_to_accuracy(ours, theirs)
@@ -293,7 +293,8 @@ def _seed_summary(pairs, metrics):
     the mean curves, where one seed's noise cannot decide it."""
     by_label = {}
     for ours, theirs in pairs:
-        by_label.setdefault((theirs["label"], _precision(ours)), []).append((ours, theirs))
+        key = (theirs["label"], _pair_name(ours))
+        by_label.setdefault(key, []).append((ours, theirs))
     several = {k: v for k, v in sorted(by_label.items()) if len(v) > 1}
     if not several:
         return []

@@ -497,7 +497,8 @@ def _run_entry(entry, seed, options, checkpoint_dir=None, given=(None, None)):
             return [{"status": "skipped", "error": reason, "peer": entry.peer,
                      "protocol": entry.protocol}]  # fmt: skip
         ours, theirs = peers.compare(entry.peer, entry.dataset, entry.protocol, seed, verbose,
-                                     model=entry.model, precision=precision)  # fmt: skip
+                                     model=entry.model, precision=precision,
+                                     settings=entry.overrides)  # fmt: skip
         ours.update(status="ok", side_by_side=entry.peer)
         theirs.update(status="ok", peer=entry.peer, peer_of=entry.label,
                       label=f"{entry.peer}_{entry.model}")  # fmt: skip

@@ -135,9 +135,10 @@ def _transfer(name, budgets, estimate_s, **settings):
     )  # fmt: skip
 
 
-def _peer(peer, label, model, dataset, protocol, estimate_s):
+def _peer(peer, label, model, dataset, protocol, estimate_s, **settings):
+    # `settings`: reczoo's side only, on top of the pair's; the peer trains as before.
     return Entry(label, "peer", model, dataset, protocol=protocol, peer=peer,
-                 estimate_s=estimate_s)  # fmt: skip
+                 settings=tuple(sorted(settings.items())), estimate_s=estimate_s)  # fmt: skip
 
 
 # BARS' Frappe models, on its own rows (frappe-x1) and on a random split of
@@ -157,6 +158,11 @@ _PEERS = (
     _peer("recbole", "gru4rec", "gru4rec", "amazon-games", "sasrec", 600),
     _peer("recbole", "neumf", "neumf", "movielens-100k", "ncf", 300),
     _peer("recbole", "bpr_mf", "bpr_mf", "movielens-100k", "ncf", 200),
+    # MF-BPR as reczoo's default run trains it under a leave-last-out split:
+    # each user's latest fifth of training interactions counted three times
+    # (`recent_weight`, reczoo.models.procedures.RECENT_DEFAULTS); the rest
+    # of the pair's settings, and RecBole's side, as in the entry above.
+    _peer("recbole", "bpr_mf-recent", "bpr_mf", "movielens-100k", "ncf", 200, recent_weight=3),
     _peer("recbole", "convncf", "convncf", "movielens-100k", "ncf", 500),
     _peer("tfrs", "two_tower", "two_tower", "movielens-100k", "tfrs_retrieval", 120),
 )

@@ -190,6 +190,30 @@ def test_pairs_in_another_precision_are_named_and_summed_apart():
     assert "| reczoo | bpr_mf | 0-1 |" in table and "| 2.00-2.00x |" in table
 
 
+def test_a_variant_of_reczoos_side_is_named_and_summed_apart():
+    # `bpr_mf-recent` trains reczoo's side with other settings against the
+    # same peer: its pairs get their own lines, apart from `bpr_mf`'s.
+    from reczoo.benchmark.report import markdown
+
+    rows = []
+    for seed in (0, 1):
+        for label, best, rate in (("bpr_mf", 0.39, 200.0), ("bpr_mf-recent", 0.43, 250.0)):
+            ours, theirs = _pair_rows([{"ndcg@10": best, "train_seconds": 1.0}],
+                                      [{"ndcg@10": 0.41, "train_seconds": 2.0}], 0.41)  # fmt: skip
+            for row in (ours, theirs):
+                row.update(seed=seed, run_id=f"{label}{seed}")
+            ours.update(label=label, train_samples_per_sec=rate)
+            rows += [ours, theirs]
+    table = markdown(rows)
+    assert "| reczoo | bpr_mf | 0-1 |" in table and "| reczoo | bpr_mf-recent | 0-1 |" in table
+    assert "| 2.00-2.00x | not reached (best ndcg@10 0.3900 vs 0.4100) | 0 of 2 |" in table
+    assert "| 2.50-2.50x | 1.0 (ndcg@10 0.4100) | 2 of 2 |" in table
+    # Each seed's pair table keeps a variant's rows together.
+    seeds = [line.split(" | ")[1] for line in table.splitlines()
+             if line.startswith("| reczoo | bpr_mf") and " | 0-1 | " not in line]  # fmt: skip
+    assert seeds == ["bpr_mf", "bpr_mf", "bpr_mf-recent", "bpr_mf-recent"]
+
+
 def test_a_peer_that_never_reaches_its_own_mean_score_names_no_best_of_reczoo():
     from reczoo.benchmark.report import _reached
 

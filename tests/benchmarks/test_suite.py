@@ -285,6 +285,29 @@ def test_precision_trains_reczoo_side_of_a_peer_pair_only(monkeypatch):
     assert calls[-1] == {}
 
 
+def test_a_peer_entrys_settings_train_reczoos_side_only(monkeypatch):
+    # `bpr_mf-recent` is MF-BPR against RecBole with reczoo's recent
+    # weighting: the setting reaches reczoo's run, not the peer's.
+    from reczoo.benchmark import peers
+
+    calls = []
+
+    def fake_recbole_cf(model, dataset, protocol, seed, verbose, overrides):
+        calls.append((model, overrides))
+        return {}, {}
+
+    monkeypatch.setattr(peers, "_recbole_cf", fake_recbole_cf)
+    monkeypatch.setattr(peers, "missing", lambda peer: None)
+    (entry,) = suites.entries("peers", models="bpr_mf-recent", peers=True)
+    assert (entry.model, entry.overrides) == ("bpr_mf", {"recent_weight": 3})
+    options = ("float32", False, "cpu", True, None, "auto", None)
+    ours, theirs = suite_module._run_entry(entry, 0, options)
+    assert calls == [("bpr_mf", {"recent_weight": 3})]
+    assert (ours["side_by_side"], theirs["label"]) == ("recbole", "recbole_bpr_mf")
+    (plain,) = suites.entries("peers", models="bpr_mf", peers=True)
+    assert plain.overrides == {} and plain.key != entry.key
+
+
 def test_suites_name_registered_recipes_and_shapes():
     from reczoo.benchmark.throughput import SHAPES
 

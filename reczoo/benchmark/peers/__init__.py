@@ -158,14 +158,18 @@ def missing(peer):
     return f"no {peer} environment at {python}; create it with: {PEERS[peer].setup_command()}"
 
 
-def compare(peer, dataset, protocol, seed=0, verbose=1, model=None, precision="float32"):
+def compare(peer, dataset, protocol, seed=0, verbose=1, model=None, precision="float32",
+            settings=None):  # fmt: skip
     """reczoo then `peer` on one split of `dataset`; returns (ours, theirs) rows.
 
     `model` picks among a peer's comparisons (RecBole: `sasrec`, `gru4rec`,
     `neumf`, `bpr_mf`, `convncf`; TFRS: `two_tower`). `precision` is
     reczoo's dtype policy (`--precision`); the peer trains as it does by
-    default, in float32, and its row says so."""
+    default, in float32, and its row says so. `settings` are run settings of
+    reczoo's side on top of the pair's (`{"recent_weight": 3}`); the peer's
+    are unchanged."""
     ours = {} if precision == "float32" else {"dtype": precision}
+    ours.update(settings or {})
     if peer == "deepctr":
         return _deepctr(dataset, protocol, seed, verbose, ours)
     if peer == "recbole" and model in RECBOLE_CF:
