@@ -227,9 +227,26 @@ def _peer_table(rows, dataset, protocol):
             cells += [f"{ratio:.2f}x" if row is ours else "", _reached(reach, row is ours),
                       f"`{row['suite_command']}`" if row is ours else ""]  # fmt: skip
             lines.append("| " + " | ".join(cells) + " |")
-    notes = [_without_train_metrics(ours, theirs) for ours, theirs in pairs]
+    notes = [*_own_settings(p[0] for p in pairs),
+             *(_without_train_metrics(ours, theirs) for ours, theirs in pairs)]  # fmt: skip
     notes = [n for n in notes if n]
     return [*lines, "", *notes, *([""] if notes else []), *_seed_summary(pairs, metrics)]
+
+
+def _own_settings(rows):
+    """A line for each reczoo variant of a pair whose side trained with
+    settings of its own on top of the pair's (a peer entry's settings, the
+    last part of its `entry` key: `.../recbole/recent_weight=3`)."""
+    said = {}
+    for row in rows:
+        parts = (row.get("entry") or "").split("/")
+        if len(parts) > 5 and parts[5] and not parts[5].startswith("backend="):
+            said.setdefault(_pair_name(row), parts[5].replace(",", ", "))
+    return [
+        f"- {name}: reczoo's side trained with {settings} on top of the pair's settings; "
+        "the peer's are those of its other pairs."
+        for name, settings in said.items()
+    ]
 
 
 def _precision(row):

@@ -203,8 +203,15 @@ def test_a_variant_of_reczoos_side_is_named_and_summed_apart():
             for row in (ours, theirs):
                 row.update(seed=seed, run_id=f"{label}{seed}")
             ours.update(label=label, train_samples_per_sec=rate)
+            ours["entry"] = f"peer/{label}/toy/ncf/recbole/" + (
+                "recent_weight=3" if best > 0.4 else ""
+            )
             rows += [ours, theirs]
     table = markdown(rows)
+    # The variant's own settings are said once, the plain pair's none.
+    said = ("- bpr_mf-recent: reczoo's side trained with recent_weight=3 on top of the pair's "
+            "settings; the peer's are those of its other pairs.")  # fmt: skip
+    assert table.count(said) == 1 and "- bpr_mf: reczoo's side" not in table
     assert "| reczoo | bpr_mf | 0-1 |" in table and "| reczoo | bpr_mf-recent | 0-1 |" in table
     assert "| 2.00-2.00x | not reached (best ndcg@10 0.3900 vs 0.4100) | 0 of 2 |" in table
     assert "| 2.50-2.50x | 1.0 (ndcg@10 0.4100) | 2 of 2 |" in table
