@@ -26,6 +26,12 @@ latest-small's shape:
 
 Nothing of the source is written but this file, into `--output`; the
 source's licence forbids redistributing either (DATASETS.md).
+
+Most of its users are two people, as latest-small's are not. With
+`--users=single` every MovieLens-100K user but the four heaviest stays one
+user (940 users), the movies split exactly as in the paired file: what the
+pairing costs a model that does not read a user's order can be told apart
+from what the movies' split does (benchmarks/README.md).
 """
 
 import argparse
@@ -35,9 +41,10 @@ from pathlib import Path
 import numpy as np
 
 
-def shaped(ratings, seed=0):
+def shaped(ratings, seed=0, paired=True):
     """`(user, movie, rating, timestamp)` rows of MovieLens-100K's `u.data`
-    (an int array of 4 columns), regrouped as the module says."""
+    (an int array of 4 columns), regrouped as the module says; `paired=False`
+    keeps each user but the four heaviest one user, the movies as with it."""
     rng = np.random.default_rng(seed)
     users, movies, stars, times = ratings.T
     # Users: the four heaviest as one, the rest dealt into 609 groups.
@@ -48,7 +55,10 @@ def shaped(ratings, seed=0):
     group = {int(u): 0 for u in order[:4]}
     rest = rng.permutation(order[4:])
     slots = np.concatenate([np.arange(1, 610), rng.integers(1, 610, len(rest) - 609)])
-    group.update({int(u): int(s) for u, s in zip(rest, rng.permutation(slots), strict=True)})
+    slots = rng.permutation(slots)  # drawn either way: the movies' split stays the same
+    if not paired:
+        slots = np.arange(1, len(rest) + 1)
+    group.update({int(u): int(s) for u, s in zip(rest, slots, strict=True)})
     new_users = np.array([group[int(u)] for u in users]) + 1
     # Movies: ceil(0.9 sqrt(n)) variants each, weighted 1, 1/2, 1/3, ...
     movie_ids, movie_counts = np.unique(movies, return_counts=True)
@@ -84,11 +94,16 @@ def main():
     parser.add_argument("--source", default=str(default), help="MovieLens-100K's u.data")
     parser.add_argument("--output", default="ratings.csv")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--users", choices=("paired", "single"), default="paired",
+        help="paired: 610 users, most of them two of MovieLens-100K's (latest-small's "
+        "count); single: each of them one user but the four heaviest (940)",
+    )  # fmt: skip
     args = parser.parse_args()
     source = Path(args.source)
     if not source.exists():
         raise SystemExit(f"No MovieLens-100K u.data at {source} (--source, or RECZOO_DATA_DIR).")
-    rows = shaped(np.loadtxt(source, dtype=np.int64), seed=args.seed)
+    rows = shaped(np.loadtxt(source, dtype=np.int64), seed=args.seed, paired=args.users == "paired")
     write(rows, args.output)
     per_user = np.bincount(rows[:, 0])[1:]
     per_movie = np.bincount(rows[:, 1])

@@ -45,6 +45,24 @@ def test_users_movies_and_one_rating_per_pair():
     assert np.array_equal(shaped(source), out)  # seeded
 
 
+def test_single_users_keep_each_source_user_and_the_same_movies():
+    from collections import Counter
+
+    source = _ratings()
+    paired, single = shaped(source), shaped(source, paired=False)
+    # 939 users alone and the four heaviest as one (user 1): no two people
+    # share any other user, so none of their ratings is merged away.
+    assert np.unique(single[:, 0]).tolist() == list(range(1, 941))
+    counts = np.bincount(source[:, 0])
+    heaviest = np.argsort(-counts, kind="stable")[:4]
+    assert (single[:, 0] != 1).sum() == (~np.isin(source[:, 0], heaviest)).sum()
+    # Every rating the paired file keeps went to the same movie in both.
+    kept = Counter(map(tuple, paired[:, 1:].tolist()))
+    every = Counter(map(tuple, single[:, 1:].tolist()))
+    assert not kept - every
+    assert np.array_equal(shaped(source, paired=False), single)  # seeded
+
+
 def test_too_few_users_is_an_error():
     with pytest.raises(ValueError, match="at least 613; the ratings have 500"):
         shaped(_ratings(users=500))
