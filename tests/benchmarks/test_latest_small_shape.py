@@ -85,3 +85,12 @@ def test_movielens_100k_takes_latest_small_shape_and_is_the_committed_rows_file(
     # One row a model: the eighteen of benchmarks/README.md.
     assert len(files) == len({r["model"] for r in on_it}) == 18
     assert all(f == {"ratings.csv": {"lines": 98_582, "sha256": digest}} for f in files)
+    # And the rows on its single-user twin (--users=single) on that one.
+    single = shaped(np.loadtxt(source, dtype=np.int64), paired=False)
+    assert len(single) == 99_661 and len(np.unique(single[:, 0])) == 940
+    write(single, tmp_path / "ratings_single.csv")
+    digest = hashlib.sha256((tmp_path / "ratings_single.csv").read_bytes()).hexdigest()
+    on_single = [r for r in rows if r["dataset"] == "ratings_single"]
+    assert len(on_single) == len({r["model"] for r in on_single}) == 18
+    expected = {"ratings_single.csv": {"lines": 99_662, "sha256": digest}}
+    assert all(r["dataset_files"] == expected for r in on_single)
